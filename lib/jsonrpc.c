@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * jsonrpc.c - JSON-RPC 2.0 channel: dispatch, replies, outgoing calls,
+ * rpc.cancel, and the error rules of the not-my-board wire protocol.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonrpc.h"
+#include "log.h"
+
+struct rpc_req {
+	struct rpc_chan *ch;
+	struct rpc_req *prev, *next;
+	json_object *id;		/* NULL for a notification */
+	const char *method;		/* a rpc_method name */
+	rpc_cancel_fn cancel;
+	void *cancel_data;
+};
+
+struct rpc_call {
+	struct rpc_chan *ch;
+	struct rpc_call *prev, *next;
+	int64_t id;
+	rpc_done_fn done;
+	void *data;
+};
+
+struct rpc_chan {
+	const struct rpc_method *methods;
+	rpc_send_fn send;
+	void *ctx;
+	char *name;
+	bool closed;
+	int64_t next_id;
+	unsigned int nrunning, npending;
+	struct rpc_req *reqs;
+	struct rpc_call *calls;
+};
+
+struct rpc_chan *rpc_chan_new(const struct rpc_method *methods,
+			      rpc_send_fn send, void *ctx)
+{
+	struct rpc_chan *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	ch->methods = methods;
+	ch->send = send;
+	ch->ctx = ctx;
+	ch->next_id = 1;
+	return ch;
+}
+
+void *rpc_chan_ctx(const struct rpc_chan *ch)
+{
+	return ch->ctx;
+}
+
+bool rpc_chan_closed(const struct rpc_chan *ch)
+{
+	return ch->closed;
+}
+
+unsigned int rpc_chan_running(const struct rpc_chan *ch)
+{
+	return ch->nrunning;
+}
+
+unsigned int rpc_chan_pending(const struct rpc_chan *ch)
+{
+	return ch->npending;
+}
+
+void rpc_chan_set_name(struct rpc_chan *ch, const char *name)
+{
+	free(ch->name);
+	ch->name = name ? strdup(name) : NULL;
+}
+
+static const char *chan_name(const struct rpc_chan *ch)
+{
+	return ch->name ? ch->name : "rpc";
+}
+
+static void send_obj(struct rpc_chan *ch, json_object *msg)
+{
+	size_t len;
+	const char *s;
+
+	if (!ch->closed) {
+		s = json_object_to_json_string_length(msg,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		if (s)
+			ch->send(ch->ctx, s, len);
+	}
+	json_object_put(msg);
+}
+
+static json_object *envelope(json_object *id)
+{
+	json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(msg, "id", json_object_get(id));
+	return msg;
+}
+
+static void send_error(struct rpc_chan *ch, json_object *id, int code,
+		       const char *message)
+{
+	json_object *msg = envelope(id);
+	json_object *err = json_object_new_object();
+
+	json_object_object_add(err, "code", json_object_new_int(code));
+	json_object_object_add(err, "message",
+			       json_object_new_string(message));
+	json_object_object_add(msg, "error", err);
+	send_obj(ch, msg);
+}
+
+/* --- incoming requests --------------------------------------------- */
+
+static void req_unlink_free(struct rpc_req *req)
+{
+	struct rpc_chan *ch = req->ch;
+
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		ch->reqs = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	ch->nrunning--;
+	json_object_put(req->id);
+	free(req);
+}
+
+void rpc_reply(struct rpc_req *req, json_object *result)
+{
+	json_object *msg;
+
+	if (!req->id) {
+		json_object_put(result);
+		req_unlink_free(req);
+		return;
+	}
+	msg = envelope(req->id);
+	json_object_object_add(msg, "result", result);
+	send_obj(req->ch, msg);
+	req_unlink_free(req);
+}
+
+void rpc_error(struct rpc_req *req, int code, const char *message)
+{
+	if (req->id)
+		send_error(req->ch, req->id, code, message);
+	else
+		log_info("%s: notification %s failed: %s", chan_name(req->ch),
+			 req->method, message);
+	req_unlink_free(req);
+}
+
+void rpc_errorf(struct rpc_req *req, int code, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	rpc_error(req, code, buf);
+}
+
+void rpc_req_on_cancel(struct rpc_req *req, rpc_cancel_fn fn, void *data)
+{
+	req->cancel = fn;
+	req->cancel_data = data;
+}
+
+struct rpc_chan *rpc_req_chan(const struct rpc_req *req)
+{
+	return req->ch;
+}
+
+const char *rpc_req_method(const struct rpc_req *req)
+{
+	return req->method;
+}
+
+bool rpc_req_is_notification(const struct rpc_req *req)
+{
+	return !req->id;
+}
+
+static void req_cancel(struct rpc_req *req)
+{
+	rpc_cancel_fn fn = req->cancel;
+	void *data = req->cancel_data;
+
+	/* Unlink first so the callback cannot answer it. */
+	req->cancel = NULL;
+	if (fn)
+		fn(req, data);
+	req_unlink_free(req);
+}
+
+static bool same_id(json_object *a, json_object *b)
+{
+	if (json_object_get_type(a) != json_object_get_type(b))
+		return false;
+	if (json_object_is_type(a, json_type_int))
+		return json_object_get_int64(a) == json_object_get_int64(b);
+	return strcmp(json_object_get_string(a),
+		      json_object_get_string(b)) == 0;
+}
+
+static void handle_cancel(struct rpc_chan *ch, json_object *id,
+			  json_object *params)
+{
+	json_object *target = NULL;
+	json_object *reply;
+
+	if (json_object_is_type(params, json_type_array) &&
+	    json_object_array_length(params) == 1)
+		target = json_object_array_get_idx(params, 0);
+	else if (json_object_is_type(params, json_type_object))
+		json_object_object_get_ex(params, "id", &target);
+	if (!target && id) {
+		send_error(ch, id, RPC_INTERNAL_ERROR,
+			   "rpc.cancel takes exactly one argument, the id");
+		return;
+	}
+	for (struct rpc_req *r = ch->reqs; r && target; r = r->next) {
+		if (r->id && same_id(r->id, target)) {
+			req_cancel(r);
+			break;
+		}
+	}
+	if (id && !ch->closed) {
+		reply = envelope(id);
+		json_object_object_add(reply, "result", NULL);
+		send_obj(ch, reply);
+	}
+}
+
+static const struct rpc_method *find_method(struct rpc_chan *ch,
+					    const char *name)
+{
+	if (name[0] == '_')
+		return NULL;
+	for (const struct rpc_method *m = ch->methods; m && m->name; m++)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+static void handle_request(struct rpc_chan *ch, json_object *id,
+			   const char *name, json_object *params)
+{
+	const struct rpc_method *m;
+	struct rpc_req *req;
+	json_object *empty = NULL;
+
+	if (strcmp(name, "rpc.cancel") == 0) {
+		handle_cancel(ch, id, params);
+		return;
+	}
+	m = find_method(ch, name);
+	if (!m) {
+		if (id)
+			send_error(ch, id, RPC_METHOD_NOT_FOUND,
+				   "Method not found");
+		else
+			log_info("%s: notification for unknown method %.64s",
+				 chan_name(ch), name);
+		return;
+	}
+	req = calloc(1, sizeof(*req));
+	if (!req) {
+		if (id)
+			send_error(ch, id, RPC_INTERNAL_ERROR, "Out of memory");
+		return;
+	}
+	req->ch = ch;
+	req->id = json_object_get(id);
+	req->method = m->name;
+	req->next = ch->reqs;
+	if (ch->reqs)
+		ch->reqs->prev = req;
+	ch->reqs = req;
+	ch->nrunning++;
+	if (!params)
+		params = empty = json_object_new_array();
+	m->fn(req, params, ch->ctx);
+	json_object_put(empty);
+}
+
+/* --- outgoing calls ------------------------------------------------- */
+
+static void call_unlink_free(struct rpc_call *call)
+{
+	struct rpc_chan *ch = call->ch;
+
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		ch->calls = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	ch->npending--;
+	free(call);
+}
+
+static json_object *request_obj(struct rpc_chan *ch, const char *method,
+				json_object *params, int64_t *id)
+{
+	json_object *msg = json_object_new_object();
+
+	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
+	if (id) {
+		*id = ch->next_id++;
+		json_object_object_add(msg, "id", json_object_new_int64(*id));
+	}
+	json_object_object_add(msg, "method", json_object_new_string(method));
+	json_object_object_add(msg, "params",
+			       params ? params : json_object_new_object());
+	return msg;
+}
+
+struct rpc_call *rpc_call(struct rpc_chan *ch, const char *method,
+			  json_object *params, rpc_done_fn done, void *data)
+{
+	struct rpc_call *call;
+
+	if (ch->closed || !(call = calloc(1, sizeof(*call)))) {
+		json_object_put(params);
+		return NULL;
+	}
+	call->ch = ch;
+	call->done = done;
+	call->data = data;
+	send_obj(ch, request_obj(ch, method, params, &call->id));
+	call->next = ch->calls;
+	if (ch->calls)
+		ch->calls->prev = call;
+	ch->calls = call;
+	ch->npending++;
+	return call;
+}
+
+void rpc_call_cancel(struct rpc_call *call)
+{
+	struct rpc_chan *ch = call->ch;
+	json_object *params;
+	int64_t id;
+
+	if (!ch->closed) {
+		params = json_object_new_array();
+		json_object_array_add(params, json_object_new_int64(call->id));
+		send_obj(ch, request_obj(ch, "rpc.cancel", params, &id));
+	}
+	call_unlink_free(call);
+}
+
+int rpc_notify(struct rpc_chan *ch, const char *method, json_object *params)
+{
+	if (ch->closed) {
+		json_object_put(params);
+		return -EPIPE;
+	}
+	send_obj(ch, request_obj(ch, method, params, NULL));
+	return 0;
+}
+
+static void handle_response(struct rpc_chan *ch, json_object *id,
+			    json_object *msg)
+{
+	json_object *result = NULL, *error = NULL, *v;
+	struct rpc_err err = { RPC_INTERNAL_ERROR, "" };
+	struct rpc_call *call;
+	rpc_done_fn done;
+	void *data;
+
+	if (!id || !json_object_is_type(id, json_type_int))
+		return;		/* we only send integer ids */
+	for (call = ch->calls; call; call = call->next)
+		if (call->id == json_object_get_int64(id))
+			break;
+	if (!call)
+		return;
+	json_object_object_get_ex(msg, "result", &result);
+	json_object_object_get_ex(msg, "error", &error);
+	done = call->done;
+	data = call->data;
+	call_unlink_free(call);
+	if (json_object_is_type(error, json_type_object)) {
+		if (json_object_object_get_ex(error, "code", &v) &&
+		    json_object_is_type(v, json_type_int))
+			err.code = json_object_get_int(v);
+		if (json_object_object_get_ex(error, "message", &v) &&
+		    json_object_is_type(v, json_type_string))
+			err.message = json_object_get_string(v);
+		if (done)
+			done(data, NULL, &err);
+	} else if (done) {
+		done(data, result, NULL);
+	}
+}
+
+/* --- input ---------------------------------------------------------- */
+
+static bool valid_id(json_object *id)
+{
+	return json_object_is_type(id, json_type_int) ||
+	       json_object_is_type(id, json_type_string);
+}
+
+static void dispatch(struct rpc_chan *ch, json_object *msg)
+{
+	json_object *id = NULL, *method = NULL, *params = NULL;
+	bool has_id, is_response;
+
+	has_id = json_object_object_get_ex(msg, "id", &id) && id;
+	if (has_id && !valid_id(id)) {
+		log_info("%s: message with an id that is neither string nor integer dropped",
+			 chan_name(ch));
+		return;
+	}
+	json_object_object_get_ex(msg, "params", &params);
+	if (json_object_object_get_ex(msg, "method", &method)) {
+		if (!json_object_is_type(method, json_type_string) ||
+		    (params && !json_object_is_type(params, json_type_array) &&
+		     !json_object_is_type(params, json_type_object))) {
+			if (has_id)
+				send_error(ch, id, RPC_INVALID_REQUEST,
+					   "Invalid Request");
+			else
+				log_info("%s: invalid notification dropped",
+					 chan_name(ch));
+			return;
+		}
+		handle_request(ch, has_id ? id : NULL,
+			       json_object_get_string(method), params);
+		return;
+	}
+	is_response = json_object_object_get_ex(msg, "result", NULL) ||
+		      json_object_object_get_ex(msg, "error", NULL);
+	if (is_response && has_id)
+		handle_response(ch, id, msg);
+	else if (has_id)
+		send_error(ch, id, RPC_INVALID_REQUEST, "Invalid Request");
+	else
+		log_info("%s: message without id or method dropped",
+			 chan_name(ch));
+}
+
+void rpc_input(struct rpc_chan *ch, const char *buf, size_t len)
+{
+	struct json_tokener *tok;
+	json_object *msg;
+	size_t used;
+
+	if (ch->closed)
+		return;
+	if (len > INT32_MAX) {
+		log_info("%s: message of %zu bytes dropped", chan_name(ch),
+			 len);
+		return;
+	}
+	tok = json_tokener_new();
+	if (!tok)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	msg = json_tokener_parse_ex(tok, buf, (int)len);
+	used = json_tokener_get_parse_end(tok);
+	if (!msg || json_tokener_get_error(tok) != json_tokener_success) {
+		log_info("%s: invalid JSON dropped: %s", chan_name(ch),
+			 json_tokener_error_desc(json_tokener_get_error(tok)));
+		goto out;
+	}
+	while (used < len && strchr(" \t\r\n", buf[used]))
+		used++;
+	if (used != len) {
+		log_info("%s: invalid JSON dropped: trailing data",
+			 chan_name(ch));
+		goto out;
+	}
+	if (json_object_is_type(msg, json_type_array))
+		log_info("%s: batch dropped, batches are not supported",
+			 chan_name(ch));
+	else if (!json_object_is_type(msg, json_type_object))
+		log_info("%s: message that is not an object dropped",
+			 chan_name(ch));
+	else
+		dispatch(ch, msg);
+out:
+	json_object_put(msg);
+	json_tokener_free(tok);
+}
+
+/* --- close ---------------------------------------------------------- */
+
+void rpc_chan_close(struct rpc_chan *ch)
+{
+	struct rpc_err err = { RPC_CONNECTION_CLOSED, "Connection closed" };
+
+	if (ch->closed)
+		return;
+	ch->closed = true;
+	while (ch->reqs)
+		req_cancel(ch->reqs);
+	while (ch->calls) {
+		struct rpc_call *call = ch->calls;
+		rpc_done_fn done = call->done;
+		void *data = call->data;
+
+		call_unlink_free(call);
+		if (done)
+			done(data, NULL, &err);
+	}
+}
+
+void rpc_chan_free(struct rpc_chan *ch)
+{
+	if (!ch)
+		return;
+	rpc_chan_close(ch);
+	free(ch->name);
+	free(ch);
+}
+
+/* --- argument binding ----------------------------------------------- */
+
+int rpc_args(json_object *params, const char *const *names, int nreq,
+	     json_object **out, char *err, size_t errlen)
+{
+	int n = 0, given;
+
+	while (names[n])
+		n++;
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (json_object_is_type(params, json_type_array)) {
+		given = (int)json_object_array_length(params);
+		if (given > n) {
+			snprintf(err, errlen,
+				 "takes %d positional arguments but %d were given",
+				 n, given);
+			return -EINVAL;
+		}
+		for (int i = 0; i < given; i++)
+			out[i] = json_object_array_get_idx(params, i);
+		if (given < nreq) {
+			snprintf(err, errlen,
+				 "missing required positional argument: '%s'",
+				 names[given]);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	given = 0;
+	json_object_object_foreach(params, key, val) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(names[i], key) == 0)
+				break;
+		if (i == n) {
+			snprintf(err, errlen,
+				 "got an unexpected keyword argument '%.64s'",
+				 key);
+			return -EINVAL;
+		}
+		out[i] = val;
+		given |= 1 << i;
+	}
+	for (int i = 0; i < nreq; i++) {
+		if (!(given & (1 << i))) {
+			snprintf(err, errlen,
+				 "missing required argument: '%s'", names[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}

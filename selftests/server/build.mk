@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
+# Host-side unit tests of the libraries nmb-server uses, and the load
+# tool of `make bench` (built here, run only by selftests/bench).
+$(eval $(call program,selftests/server/jsonrpc_test,selftests/server/jsonrpc_test.c))
