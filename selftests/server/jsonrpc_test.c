@@ -13,7 +13,7 @@ static char sent[16][512];
 static int nsent;
 static int cancelled;
 static struct rpc_req *held;
-static const char *done_msg;
+static char done_msg[128];
 static int done_code, done_calls;
 static json_object *done_result;
 
@@ -71,7 +71,7 @@ static void done(void *data, json_object *result, const struct rpc_err *err)
 	(void)data;
 	done_calls++;
 	done_code = err ? err->code : 0;
-	done_msg = err ? err->message : NULL;
+	snprintf(done_msg, sizeof(done_msg), "%s", err ? err->message : "");
 	json_object_put(done_result);
 	done_result = json_object_get(result);
 }
