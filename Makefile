@@ -52,18 +52,30 @@ module-install: module
 	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
 
-# checkpatch.pl comes from the linux-source tarball; extract it once.
-$(O)/checkpatch/scripts/checkpatch.pl:
-	@mkdir -p $(O)/checkpatch
-	tar -C $(O)/checkpatch --strip-components=1 -xf $(SRCTAR) \
+# checkpatch.pl comes from the linux-source tarball. It is given a tree
+# root with the kernel's include/ so that it knows the kernel's own
+# identifiers (idVendor, ...) as it does in-tree.
+CHECKPATCH_TREE := $(O)/checkpatch
+CODESPELL_DICT = $(shell dpkg -L codespell 2>/dev/null | grep -m1 'dictionary.txt$$')
+
+$(CHECKPATCH_TREE)/scripts/checkpatch.pl:
+	@mkdir -p $(CHECKPATCH_TREE)
+	tar -C $(CHECKPATCH_TREE) --strip-components=1 -xf $(SRCTAR) \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/include linux-source-6.1/COPYING \
+		linux-source-6.1/CREDITS linux-source-6.1/Kbuild \
+		linux-source-6.1/MAINTAINERS linux-source-6.1/Makefile \
+		linux-source-6.1/README
+	cd $(CHECKPATCH_TREE) && mkdir -p Documentation arch drivers fs \
+		init ipc kernel lib
 	@touch $@
 
-style: $(O)/checkpatch/scripts/checkpatch.pl
-	$< --no-tree --strict --codespell --show-types -f \
-		kmod/*.c kmod/*.h include/uapi/linux/nmb_watch.h
+style: $(CHECKPATCH_TREE)/scripts/checkpatch.pl
+	GIT_DIR=/nonexistent $< --root=$(CHECKPATCH_TREE) --strict \
+		--codespell --codespellfile=$(CODESPELL_DICT) --show-types \
+		-f kmod/*.c kmod/*.h include/uapi/linux/nmb_watch.h
 
 # Warnings are errors here: W=1 and sparse must both be silent.
 module-check:
