@@ -2,3 +2,4 @@
 # Host-side unit tests of the libraries nmb-server uses, and the load
 # tool of `make bench` (built here, run only by selftests/bench).
 $(eval $(call program,selftests/server/jsonrpc_test,selftests/server/jsonrpc_test.c))
+$(eval $(call program,selftests/server/conf_test,selftests/server/conf_test.c))
