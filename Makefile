@@ -15,8 +15,8 @@ KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-image-amd64 2>/dev/null | \
 KDIR ?= /lib/modules/$(KVER)/build
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR)
 SRCTAR := /usr/src/linux-source-6.1.tar.xz
-O ?= build
-ASAN_O := $(O)/asan
+OUT ?= build
+ASAN_OUT := $(OUT)/asan
 
 # Debian packages, by purpose. `make deps` installs those missing.
 DEB_BUILD := gcc make pkg-config libwebsockets-dev libssl-dev libjson-c-dev \
@@ -55,7 +55,7 @@ module-install: module
 # checkpatch.pl comes from the linux-source tarball. It is given a tree
 # root with the kernel's include/ so that it knows the kernel's own
 # identifiers (idVendor, ...) as it does in-tree.
-CHECKPATCH_TREE := $(O)/checkpatch
+CHECKPATCH_TREE := $(OUT)/checkpatch
 CODESPELL_DICT = $(shell dpkg -L codespell 2>/dev/null | grep -m1 'dictionary.txt$$')
 
 $(CHECKPATCH_TREE)/scripts/checkpatch.pl:
@@ -77,19 +77,23 @@ style: $(CHECKPATCH_TREE)/scripts/checkpatch.pl
 		--codespell --codespellfile=$(CODESPELL_DICT) --show-types \
 		-f kmod/*.c kmod/*.h include/uapi/linux/nmb_watch.h
 
-# Warnings are errors here: W=1 and sparse must both be silent.
+# Warnings are errors here: W=1 and sparse (C=2) must both be silent.
 module-check:
+	@mkdir -p $(OUT)
 	$(KMAKE) clean >/dev/null
-	$(KMAKE) W=1 C=2 modules 2>&1 | tee $(O)/module-check.log
-	@! grep -E 'warning:|error:' $(O)/module-check.log
+	$(KMAKE) W=1 C=2 modules >$(OUT)/module-check.log 2>&1; rc=$$?; \
+	cat $(OUT)/module-check.log; \
+	grep -q '  CHECK   .*kmod/main.c' $(OUT)/module-check.log || \
+		{ echo "module-check: sparse did not run"; exit 1; }; \
+	[ $$rc = 0 ] && ! grep -E 'warning:|error:' $(OUT)/module-check.log
 
 # --- user space -----------------------------------------------------------
 
 userspace:
-	$(MAKE) -f userspace.mk O=$(O)
+	$(MAKE) -f userspace.mk O=$(OUT)
 
 userspace-asan:
-	$(MAKE) -f userspace.mk O=$(ASAN_O) SANITIZE=1
+	$(MAKE) -f userspace.mk O=$(ASAN_OUT) SANITIZE=1
 
 # --- tests ----------------------------------------------------------------
 
@@ -98,7 +102,7 @@ selftests: deps
 	selftests/run_all.sh --kernel-only
 
 check: deps
-	@mkdir -p $(O)
+	@mkdir -p $(OUT)
 	$(MAKE) module-check
 	$(MAKE) style
 	$(MAKE) module userspace userspace-asan
@@ -118,7 +122,7 @@ demo-shell: deps
 
 clean:
 	-$(KMAKE) clean
-	rm -rf $(O)
+	rm -rf $(OUT)
 
 .PHONY: all deps module module-debug module-install style module-check \
 	userspace userspace-asan selftests check bench demo demo-shell clean
