@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host-side checks of the ABI and of code hygiene, as TAP: the uapi header
+# agrees with the netlink spec, and user space has no clang-tidy bugprone
+# findings.
+set -u
+cd "$(dirname "$0")/../.."
+
+n=0
+failed=0
+tap() {	# tap STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+
+echo "TAP version 13"
+echo "1..2"
+
+python3 selftests/abi/check-uapi.py \
+	Documentation/netlink/specs/nmb_watch.yaml \
+	"$PWD/include/uapi/linux/nmb_watch.h"
+tap $? "uapi header agrees with Documentation/netlink/specs/nmb_watch.yaml"
+
+# clang-tidy's bugprone checks over every user-space C file.
+mapfile -t srcs < <(git ls-files 'lib/*.c' 'daemon/*.c' 'cli/*.c' \
+	'selftests/*.c' 'selftests/**/*.c')
+cflags=(-std=c11 -D_GNU_SOURCE -Iinclude/uapi -Ilib -Ibuild/include/kselftest
+	$(pkg-config --cflags libwebsockets openssl json-c yaml-0.1 libmnl \
+		libsystemd))
+out=$(clang-tidy --quiet \
+	"${srcs[@]}" -- "${cflags[@]}" 2>&1)
+rc=$?
+[ $rc = 0 ] || echo "$out" | grep -E 'warning:|error:' | sed 's/^/# /'
+tap $rc "clang-tidy bugprone-* finds nothing in ${#srcs[@]} user-space files"
+exit $failed
