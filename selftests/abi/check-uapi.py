@@ -24,7 +24,7 @@ def expectations(spec):
         if d["type"] == "const":
             out.append((c_name(fam, d["name"]), str(d["value"])))
         elif d["type"] == "enum":
-            val = d.get("start-value", 0)
+            val = d.get("value-start", 0)
             for e in d["entries"]:
                 name = e["name"] if isinstance(e, dict) else e
                 out.append((c_name(fam, d["name"], name), str(val)))
