@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hub.c - places, reservations and the reserve queue (wire protocol §4):
+ * uniqueness-based choice, FIFO within priority, set_allowed_ips
+ * acknowledged before reserve answers, and the disconnect rules, plus
+ * the reconnect grace and lease extensions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+#include "server.h"
+
+struct srv_hub srv = { .next_conn_id = 1 };
+
+static void handoff(struct srv_place *p, struct rpc_req *ret_req);
+static void lease_expired(lws_sorted_usec_list_t *sul);
+
+struct srv_place *srv_place_find(unsigned int id)
+{
+	for (struct srv_place *p = srv.places; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+struct srv_place *srv_place_by_name(const char *name)
+{
+	for (struct srv_place *p = srv.places; p; p = p->next)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+struct srv_res *srv_res_find(struct srv_session *s, unsigned int place_id)
+{
+	for (struct srv_res *r = s->res; r; r = r->hnext)
+		if (r->place_id == place_id && !r->req)
+			return r;
+	return NULL;
+}
+
+struct srv_res *srv_res_by_place(unsigned int place_id)
+{
+	for (struct srv_res *r = srv.res; r; r = r->next)
+		if (r->place_id == place_id && !r->req)
+			return r;
+	return NULL;
+}
+
+static void notify(struct srv_session *s, const char *method,
+		   unsigned int place_id, const char *reason)
+{
+	json_object *o;
+
+	if (!s->notify || !s->conn)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "place_id", json_object_new_int(place_id));
+	if (reason)
+		json_object_object_add(o, "reason",
+				       json_object_new_string(reason));
+	rpc_notify(s->conn->rpc, method, o);
+}
+
+/* --- set_allowed_ips ------------------------------------------------- */
+
+static struct rpc_call *allow(struct srv_place *p, const char *ip,
+			      rpc_done_fn done, void *data)
+{
+	json_object *ips = json_object_new_array(), *params;
+	struct srv_conn *c = p->exporter->conn;
+
+	if (ip)
+		json_object_array_add(ips, json_object_new_string(ip));
+	params = json_object_new_array();
+	json_object_array_add(params, ips);
+	if (!c) {
+		json_object_put(params);
+		return NULL;
+	}
+	return rpc_call(c->rpc, "set_allowed_ips", params, done, data);
+}
+
+/* --- reservations ----------------------------------------------------- */
+
+static struct srv_res *res_new(struct srv_place *p, struct srv_session *s)
+{
+	struct srv_res *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->place_id = p->id;
+	r->place = p;
+	r->holder = s;
+	r->prev = srv.res_tail;
+	if (srv.res_tail)
+		srv.res_tail->next = r;
+	else
+		srv.res = r;
+	srv.res_tail = r;
+	r->hnext = s->res;
+	s->res = r;
+	p->res = r;
+	srv.nreserved++;
+	return r;
+}
+
+/* Unlinks and frees r; returns its place if that still exists. */
+static struct srv_place *res_free(struct srv_res *r)
+{
+	struct srv_place *p = r->place;
+	struct srv_res **pp;
+
+	srv_timer_cancel(&r->lease);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		srv.res = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		srv.res_tail = r->prev;
+	for (pp = &r->holder->res; *pp; pp = &(*pp)->hnext) {
+		if (*pp == r) {
+			*pp = r->hnext;
+			break;
+		}
+	}
+	if (p) {
+		p->res = NULL;
+		srv.nreserved--;
+	}
+	free(r);
+	return p;
+}
+
+static void lease_start(struct srv_res *r)
+{
+	if (r->lease_s)
+		srv_timer(&r->lease, lease_expired, r->lease_s * 1000000ull);
+}
+
+int srv_lease_renew(struct srv_res *r, unsigned int lease_s)
+{
+	if (srv.cfg->lease_max_s && (!lease_s || lease_s > srv.cfg->lease_max_s))
+		lease_s = srv.cfg->lease_max_s;
+	r->lease_s = lease_s;
+	srv_timer_cancel(&r->lease);
+	lease_start(r);
+	return (int)lease_s;
+}
+
+/* After a reserve was answered with an error or cancelled. */
+static void res_abort(struct srv_res *r)
+{
+	struct srv_place *p = res_free(r);
+
+	if (p && !p->offline && !srv.stopping)
+		handoff(p, NULL);
+}
+
+static void grant_done(void *data, json_object *result,
+		       const struct rpc_err *err)
+{
+	struct srv_res *r = data;
+	struct rpc_req *req = r->req;
+
+	(void)result;
+	r->call = NULL;
+	r->req = NULL;
+	rpc_req_on_cancel(req, NULL, NULL);
+	if (err) {
+		log_warn("place %u: exporter refused set_allowed_ips for peer=%s: %s",
+			 r->place_id, r->holder->ip, err->message);
+		srv_metrics_outcome(SRV_EXPORTER_ERROR, 0);
+		rpc_error(req, RPC_INTERNAL_ERROR, err->message);
+		res_abort(r);
+		return;
+	}
+	srv_metrics_outcome(SRV_GRANTED, r->t0_us);
+	log_debug("place %u reserved by user=%s peer=%s", r->place_id,
+		  r->holder->user, r->holder->ip);
+	rpc_reply(req, json_object_new_int((int32_t)r->place_id));
+	lease_start(r);
+}
+
+static void grant_cancel(struct rpc_req *req, void *data)
+{
+	struct srv_res *r = data;
+
+	(void)req;
+	if (r->call)
+		rpc_call_cancel(r->call);
+	r->call = NULL;
+	r->req = NULL;
+	srv_metrics_outcome(SRV_CANCELLED, 0);
+	res_abort(r);
+}
+
+/* Gives free place p to session s, answering req once allowed. */
+static void grant(struct srv_place *p, struct srv_session *s,
+		  struct rpc_req *req, uint64_t t0_us, unsigned int lease_s)
+{
+	struct srv_res *r = res_new(p, s);
+
+	if (!r) {
+		rpc_error(req, RPC_INTERNAL_ERROR, "Out of memory");
+		return;
+	}
+	r->req = req;
+	r->t0_us = t0_us;
+	r->lease_s = lease_s;
+	rpc_req_on_cancel(req, grant_cancel, r);
+	r->call = allow(p, s->ip, grant_done, r);
+	if (!r->call)
+		grant_done(r, NULL, &(struct rpc_err){ RPC_CONNECTION_CLOSED,
+						       "Connection closed" });
+}
+
+/* --- the queue ---------------------------------------------------------- */
+
+static void waiter_unlink(struct srv_waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		srv.queue = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	srv.nqueue--;
+}
+
+static void waiter_free(struct srv_waiter *w)
+{
+	free(w->cands);
+	free(w);
+}
+
+static void waiter_cancel(struct rpc_req *req, void *data)
+{
+	struct srv_waiter *w = data;
+
+	(void)req;
+	waiter_unlink(w);
+	srv_metrics_outcome(SRV_CANCELLED, 0);
+	waiter_free(w);
+}
+
+static void enqueue(struct srv_waiter *w)
+{
+	struct srv_waiter **pp = &srv.queue, *prev = NULL;
+
+	/* Higher priority first; FIFO within one priority. */
+	while (*pp && (*pp)->priority >= w->priority) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	w->next = *pp;
+	w->prev = prev;
+	if (*pp)
+		(*pp)->prev = w;
+	*pp = w;
+	srv.nqueue++;
+	rpc_req_on_cancel(w->req, waiter_cancel, w);
+}
+
+static bool wants(const struct srv_waiter *w, unsigned int id)
+{
+	for (size_t i = 0; i < w->ncands; i++)
+		if (w->cands[i] == id)
+			return true;
+	return false;
+}
+
+struct ret_ctx {
+	struct rpc_req *req;
+	struct rpc_call *call;
+};
+
+static void ret_done(void *data, json_object *result,
+		     const struct rpc_err *err)
+{
+	struct ret_ctx *rc = data;
+
+	(void)result;
+	rpc_req_on_cancel(rc->req, NULL, NULL);
+	if (err && err->code != RPC_CONNECTION_CLOSED)
+		rpc_error(rc->req, RPC_INTERNAL_ERROR, err->message);
+	else
+		rpc_reply(rc->req, NULL);
+	free(rc);
+}
+
+/* Acknowledgement of a set_allowed_ips([]) nobody waits for. */
+static void shutdown_ack(void *data, json_object *result,
+			 const struct rpc_err *err)
+{
+	(void)data;
+	(void)result;
+	(void)err;
+	srv.acks_pending--;
+}
+
+static void ret_cancel(struct rpc_req *req, void *data)
+{
+	struct ret_ctx *rc = data;
+
+	(void)req;
+	if (rc->call)
+		rpc_call_cancel(rc->call);
+	free(rc);
+}
+
+/*
+ * Place p just became free: the first waiter that wants it gets it
+ * directly; otherwise the exporter is told [] and ret_req (the return
+ * that freed it, may be NULL) is answered after its acknowledgement.
+ */
+static void handoff(struct srv_place *p, struct rpc_req *ret_req)
+{
+	struct srv_waiter *w;
+	struct ret_ctx *rc = NULL;
+	struct rpc_call *call;
+
+	for (w = srv.stopping ? NULL : srv.queue; w; w = w->next)
+		if (wants(w, p->id))
+			break;
+	if (w) {
+		waiter_unlink(w);
+		grant(p, w->sess, w->req, w->t0_us, w->lease_s);
+		waiter_free(w);
+		if (ret_req)
+			rpc_reply(ret_req, NULL);
+		return;
+	}
+	if (ret_req && !(rc = calloc(1, sizeof(*rc)))) {
+		rpc_reply(ret_req, NULL);
+		ret_req = NULL;
+	}
+	if (rc)
+		rc->req = ret_req;
+	call = allow(p, NULL, rc ? ret_done : shutdown_ack, rc);
+	if (!call) {
+		if (rc)
+			ret_done(rc, NULL, NULL);
+		return;
+	}
+	if (!rc) {
+		srv.acks_pending++;
+		return;
+	}
+	rc->call = call;
+	rpc_req_on_cancel(ret_req, ret_cancel, rc);
+}
+
+/* --- reserve ------------------------------------------------------------ */
+
+void srv_reserve(struct rpc_req *req, struct srv_session *s,
+		 json_object *cands, int priority, unsigned int lease_s)
+{
+	size_t n = json_object_array_length(cands), ne = 0, nfree = 0;
+	struct srv_place **free_p, *p;
+	unsigned int *ids;
+	struct srv_waiter *w;
+	double u, m = 2.0;
+	uint32_t rnd;
+
+	if (srv.stopping)
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "Server is shutting down");
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	free_p = calloc(n ? n : 1, sizeof(*free_p));
+	if (!ids || !free_p) {
+		free(ids);
+		free(free_p);
+		return rpc_error(req, RPC_INTERNAL_ERROR, "Out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = json_object_get_int64(
+				json_object_array_get_idx(cands, i));
+		bool dup = false;
+
+		if (id <= 0 || id > UINT32_MAX || !(p = srv_place_find(id)))
+			continue;
+		for (size_t j = 0; j < ne; j++)
+			dup |= ids[j] == (unsigned int)id;
+		if (!dup)
+			ids[ne++] = (unsigned int)id;
+	}
+	if (!ne) {
+		free(ids);
+		free(free_p);
+		srv_metrics_outcome(SRV_NO_CANDIDATES, 0);
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "None of the candidates exist anymore");
+	}
+	u = 1.0 - (double)ne / (double)srv.nplaces;
+	for (size_t i = 0; i < ne; i++) {
+		p = srv_place_find(ids[i]);
+		p->ema = p->has_ema ? 0.25 * u + 0.75 * p->ema : u;
+		p->has_ema = true;
+		if (!p->res && !p->offline) {
+			free_p[nfree++] = p;
+			if (p->ema < m)
+				m = p->ema;
+		}
+	}
+	if (nfree) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < nfree; i++)
+			if (free_p[i]->ema <= m + srv.cfg->uniqueness_tolerance)
+				free_p[k++] = free_p[i];
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (uint32_t)random();
+		p = free_p[rnd % k];
+		free(ids);
+		free(free_p);
+		grant(p, s, req, srv_now_us(), lease_s);
+		return;
+	}
+	free(free_p);
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		free(ids);
+		return rpc_error(req, RPC_INTERNAL_ERROR, "Out of memory");
+	}
+	w->req = req;
+	w->sess = s;
+	w->cands = ids;
+	w->ncands = ne;
+	w->priority = priority;
+	w->lease_s = lease_s;
+	w->t0_us = srv_now_us();
+	enqueue(w);
+	log_debug("reserve queued user=%s peer=%s candidates=%zu queue=%u",
+		  s->user, s->ip, ne, srv.nqueue);
+}
+
+/* --- return ------------------------------------------------------------- */
+
+void srv_return(struct rpc_req *req, struct srv_res *r, bool forced)
+{
+	struct srv_session *holder = r->holder;
+	unsigned int id = r->place_id;
+	struct srv_place *p;
+
+	if (forced && holder->conn != (req ? rpc_chan_ctx(rpc_req_chan(req))
+					     : NULL))
+		notify(holder, "reservation_lost", id, "forced");
+	p = res_free(r);
+	log_debug("place %u returned by user=%s%s", id, holder->user,
+		  forced ? " (forced)" : "");
+	if (!p || p->offline) {
+		if (req)
+			rpc_reply(req, NULL);
+		return;
+	}
+	handoff(p, req);
+}
+
+static void lease_expired(lws_sorted_usec_list_t *sul)
+{
+	struct srv_res *r = lws_container_of(sul, struct srv_res, lease);
+
+	log_info("place %u: lease of user=%s expired, returning it",
+		 r->place_id, r->holder->user);
+	notify(r->holder, "reservation_lost", r->place_id, "lease");
+	srv_return(NULL, r, false);
+}
+
+/* --- places ------------------------------------------------------------- */
+
+void srv_register(struct srv_session *s, struct srv_place *p)
+{
+	p->exporter = s;
+	p->prev = srv.places_tail;
+	if (srv.places_tail)
+		srv.places_tail->next = p;
+	else
+		srv.places = p;
+	srv.places_tail = p;
+	srv.nplaces++;
+	s->place = p;
+	log_info("place registered place=%s id=%u peer=%s", p->name, p->id,
+		 p->host);
+}
+
+/* The exporter is gone for good: drop the place everywhere. */
+static void place_remove(struct srv_place *p)
+{
+	struct srv_waiter *w, *next;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		srv.places = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		srv.places_tail = p->prev;
+	srv.nplaces--;
+	p->exporter->place = NULL;
+	if (p->res) {
+		/* Holders keep their listed reservation; only we tell them. */
+		p->res->place = NULL;
+		srv.nreserved--;
+		if (!p->res->req)
+			notify(p->res->holder, "reservation_lost", p->id,
+			       "gone");
+		p->res = NULL;
+	}
+	log_info("place removed place=%s id=%u", p->name, p->id);
+	for (w = srv.queue; w; w = next) {
+		size_t k = 0;
+
+		next = w->next;
+		for (size_t i = 0; i < w->ncands; i++)
+			if (w->cands[i] != p->id)
+				w->cands[k++] = w->cands[i];
+		w->ncands = k;
+		if (k)
+			continue;
+		waiter_unlink(w);
+		rpc_req_on_cancel(w->req, NULL, NULL);
+		srv_metrics_outcome(SRV_PLACES_GONE, 0);
+		rpc_error(w->req, RPC_INTERNAL_ERROR,
+			  "All candidate places are gone");
+		waiter_free(w);
+	}
+	srv_place_free(p);
+}
+
+/* --- sessions ----------------------------------------------------------- */
+
+static void session_free(struct srv_session *s)
+{
+	srv_timer_cancel(&s->grace);
+	if (s->place)
+		place_remove(s->place);
+	while (s->res)
+		srv_return(NULL, s->res, false);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv.sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	free(s);
+}
+
+static void grace_expired(lws_sorted_usec_list_t *sul)
+{
+	struct srv_session *s = lws_container_of(sul, struct srv_session,
+						 grace);
+
+	log_info("session of user=%s not resumed within %us; dropping it",
+		 s->user, srv.cfg->grace_s);
+	session_free(s);
+}
+
+void srv_conn_opened(struct srv_conn *c)
+{
+	struct srv_session *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+			       "out of memory");
+		return;
+	}
+	s->conn = c;
+	s->roles = c->roles;
+	strcpy(s->ip, c->ip);
+	if (c->token)
+		snprintf(s->user, sizeof(s->user), "%s", c->token->name);
+	else
+		snprintf(s->user, sizeof(s->user), "<%u>", c->id);
+	s->next = srv.sessions;
+	if (srv.sessions)
+		srv.sessions->prev = s;
+	srv.sessions = s;
+	c->sess = s;
+}
+
+void srv_conn_closed(struct srv_conn *c)
+{
+	struct srv_session *s = c->sess;
+	bool keep;
+
+	if (!s) {
+		rpc_chan_close(c->rpc);
+		return;
+	}
+	keep = s->token[0] && srv.cfg->grace_s && !srv.stopping &&
+	       (s->place || s->res);
+	s->conn = NULL;
+	c->sess = NULL;
+	if (s->place && keep)
+		s->place->offline = true;
+	else if (s->place)
+		place_remove(s->place);
+	/* Cancels waiting reserves and fails calls pending on it. */
+	rpc_chan_close(c->rpc);
+	if (!keep) {
+		session_free(s);
+		return;
+	}
+	log_info("session of user=%s peer=%s detached; kept for %us",
+		 s->user, s->ip, srv.cfg->grace_s);
+	srv_timer(&s->grace, grace_expired, srv.cfg->grace_s * 1000000ull);
+}
+
+static void resync_done(void *data, json_object *result,
+			const struct rpc_err *err)
+{
+	(void)data;
+	(void)result;
+	if (err)
+		log_warn("set_allowed_ips after resume failed: %s",
+			 err->message);
+}
+
+/* hello with a session token: c takes over a detached session. */
+int srv_resume(struct srv_conn *c, const char *token)
+{
+	struct srv_session *s, *old = c->sess;
+
+	for (s = srv.sessions; s; s = s->next)
+		if (!s->conn && !strcmp(s->token, token))
+			break;
+	if (!s)
+		return -ENOENT;
+	if (c->token && strcmp(c->token->name, s->user))
+		return -EPERM;
+	if (old->place || old->res)
+		return -EBUSY;
+	srv_timer_cancel(&s->grace);
+	if (old->prev)
+		old->prev->next = old->next;
+	else
+		srv.sessions = old->next;
+	if (old->next)
+		old->next->prev = old->prev;
+	s->notify = old->notify;
+	free(old);
+	c->sess = s;
+	s->conn = c;
+	strcpy(s->ip, c->ip);
+	if (s->place) {
+		struct srv_place *p = s->place;
+
+		p->offline = false;
+		strcpy(p->host, c->ip);
+		if (p->res && !p->res->req)
+			allow(p, p->res->holder->ip, resync_done, NULL);
+		else if (!p->res)
+			handoff(p, NULL);
+	}
+	for (struct srv_res *r = s->res; r; r = r->hnext)
+		if (r->place && !r->place->offline && !r->req)
+			allow(r->place, s->ip, resync_done, NULL);
+	log_info("session of user=%s resumed peer=%s conn=%u", s->user, s->ip,
+		 c->id);
+	return 0;
+}
+
+/* SIGTERM: fail waiters, return every reservation, wait for the acks. */
+void srv_hub_shutdown(void)
+{
+	srv.stopping = true;
+	while (srv.queue) {
+		struct srv_waiter *w = srv.queue;
+
+		waiter_unlink(w);
+		rpc_req_on_cancel(w->req, NULL, NULL);
+		srv_metrics_outcome(SRV_SHUTDOWN, 0);
+		rpc_error(w->req, RPC_INTERNAL_ERROR,
+			  "Server is shutting down");
+		waiter_free(w);
+	}
+	while (srv.res) {
+		struct srv_res *r = srv.res;
+
+		if (r->req) {
+			struct rpc_req *req = r->req;
+
+			rpc_req_on_cancel(req, NULL, NULL);
+			if (r->call)
+				rpc_call_cancel(r->call);
+			r->call = NULL;
+			r->req = NULL;
+			rpc_error(req, RPC_INTERNAL_ERROR,
+				  "Server is shutting down");
+			res_abort(r);
+			continue;
+		}
+		srv_return(NULL, r, false);
+	}
+}
+
+void srv_hub_free(void)
+{
+	srv.stopping = true;
+	for (struct srv_conn *c = srv.conns; c; c = c->next)
+		rpc_chan_close(c->rpc);
+	while (srv.sessions) {
+		struct srv_session *s = srv.sessions;
+
+		if (s->conn)
+			s->conn->sess = NULL;
+		session_free(s);
+	}
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - nmb-server: options, configuration, then the lws service loop
+ * until SIGTERM/SIGINT, which returns every reservation before exiting.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "server.h"
+
+#define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
+#define SHUTDOWN_MS	5000
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+	if (srv.ctx)
+		lws_cancel_service(srv.ctx);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [-v]\n"
+		"  -c, --config FILE    configuration (default %s)\n"
+		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
+		"                       [::]:2092, dual-stack); overrides the file\n"
+		"  -v, --verbose        log debug messages\n"
+		"  -h, --help           this text\n", DEFAULT_CONFIG);
+}
+
+static void defaults(struct srv_config *cfg)
+{
+	cfg->grace_s = 30;
+	cfg->uniqueness_tolerance = 0.01;
+	cfg->max_message = 1 << 20;
+	cfg->max_running = 1024;
+	cfg->ping_s = 20;
+}
+
+static int run(void)
+{
+	uint64_t deadline = 0;
+
+	sd_notify(0, "READY=1");
+	while (!(deadline && (!srv.acks_pending ||
+			      srv_now_us() > deadline))) {
+		if (stop_signal && !deadline) {
+			log_info("signal %d: returning %u reservation(s) and stopping",
+				 (int)stop_signal, srv.nreserved);
+			sd_notify(0, "STOPPING=1");
+			srv_hub_shutdown();
+			deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
+		}
+		if (lws_service(srv.ctx, 0) < 0)
+			return -EIO;
+	}
+	if (srv.acks_pending)
+		log_warn("%u exporter(s) did not acknowledge set_allowed_ips([]) within %d ms",
+			 srv.acks_pending, SHUTDOWN_MS);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct srv_listen cli_listen[SRV_MAX_LISTEN] = { 0 };
+	const char *config = DEFAULT_CONFIG;
+	struct srv_config cfg = { 0 };
+	unsigned int ncli = 0;
+	bool explicit = false;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int c, ret;
+
+	nmb_log_init("nmb-server", LOG_INFO);
+	while ((c = getopt_long(argc, argv, "c:l:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			explicit = true;
+			break;
+		case 'l':
+			if (ncli == SRV_MAX_LISTEN ||
+			    srv_parse_listen(&cli_listen[ncli], optarg)) {
+				fprintf(stderr, "nmb-server: --listen %s: expected ADDR:PORT like [::]:2092 (at most %d)\n",
+					optarg, SRV_MAX_LISTEN);
+				return 2;
+			}
+			ncli++;
+			break;
+		case 'v':
+			nmb_log_set_priority(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	defaults(&cfg);
+	if (srv_config_load(&cfg, config, explicit)) {
+		srv_config_free(&cfg);
+		return 1;
+	}
+	if (ncli) {
+		for (unsigned int i = 0; i < SRV_MAX_LISTEN; i++) {
+			free(cfg.listen[i].addr);
+			cfg.listen[i] = cli_listen[i];
+		}
+		cfg.nlisten = ncli;
+	}
+	if (!cfg.nlisten) {
+		cfg.listen[0].port = 2092;
+		cfg.nlisten = 1;
+	}
+	for (unsigned int i = 0; i < cfg.nlisten; i++)
+		if (!cfg.tls_cert)
+			cfg.listen[i].plain = true;
+	if (!cfg.have_file)
+		log_warn("no %s: serving plain HTTP with authentication off; anyone who can connect may export and reserve",
+			 config);
+	else if (!cfg.ntokens)
+		log_warn("%s: no tokens configured: authentication is off",
+			 config);
+	if (!cfg.tls_cert && cfg.ntokens)
+		log_warn("%s: tokens configured without tls: they travel in clear text",
+			 config);
+	srv.cfg = &cfg;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = srv_net_init();
+	if (!ret)
+		ret = run();
+	srv_net_exit();
+	srv_config_free(&cfg);
+	log_info("stopped");
+	return ret ? 1 : 0;
+}

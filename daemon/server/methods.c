@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * methods.c - the hub's JSON-RPC methods: argument checks, roles, then
+ * the scheduling rules of hub.c. Extensions (hello, renew_lease and the
+ * optional parameters) are described in Documentation/protocol.rst.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+#include "server.h"
+
+#define ARGS(req, params, nreq, out, ...)				\
+	({								\
+		char err_[160];						\
+		int r_ = rpc_args(params, (const char *[]){ __VA_ARGS__, \
+					  NULL }, nreq, out, err_,	\
+				  sizeof(err_));			\
+		if (r_)							\
+			rpc_errorf(req, RPC_INTERNAL_ERROR, "%s() %s",	\
+				   rpc_req_method(req), err_);		\
+		r_;							\
+	})
+
+static struct srv_conn *conn_of(void *ctx)
+{
+	return ctx;
+}
+
+static bool allowed(struct rpc_req *req, struct srv_conn *c,
+		    unsigned int roles)
+{
+	const char *need = roles & SRV_ROLE_EXPORTER ? "exporter" :
+			   roles & SRV_ROLE_IMPORTER ? "importer" : "admin";
+
+	if (c->roles & roles)
+		return true;
+	rpc_errorf(req, RPC_INTERNAL_ERROR,
+		   "Permission denied: %s needs a token with the %s role",
+		   rpc_req_method(req), need);
+	return false;
+}
+
+static bool get_uint(json_object *v, unsigned int *out)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	n = json_object_get_int64(v);
+	if (n < 0 || n > UINT32_MAX)
+		return false;
+	*out = (unsigned int)n;
+	return true;
+}
+
+/* Python's str() of the argument, for "unknown id" errors. */
+static void error_id(struct rpc_req *req, json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		rpc_error(req, RPC_INTERNAL_ERROR, json_object_get_string(v));
+	else
+		rpc_error(req, RPC_INTERNAL_ERROR,
+			  json_object_to_json_string_ext(v,
+					JSON_C_TO_STRING_PLAIN));
+}
+
+static void m_register_place(struct rpc_req *req, json_object *params,
+			     void *ctx)
+{
+	struct srv_conn *c = conn_of(ctx);
+	struct srv_place *p;
+	json_object *a[1];
+	char err[256];
+
+	if (ARGS(req, params, 1, a, "export_desc") ||
+	    !allowed(req, c, SRV_ROLE_EXPORTER))
+		return;
+	p = srv_place_parse(a[0], err, sizeof(err));
+	if (!p)
+		return rpc_error(req, RPC_INTERNAL_ERROR, err);
+	if (c->sess->place) {
+		srv_place_free(p);
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "Place already registered");
+	}
+	if (srv_place_by_name(p->name)) {
+		rpc_errorf(req, RPC_INTERNAL_ERROR,
+			   "Place with name \"%s\" already registered",
+			   p->name);
+		srv_place_free(p);
+		return;
+	}
+	p->id = c->id;
+	strcpy(p->host, c->ip);
+	srv_register(c->sess, p);
+	rpc_reply(req, json_object_new_int((int32_t)p->id));
+}
+
+static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
+{
+	struct srv_conn *c = conn_of(ctx);
+	json_object *a[3];
+	unsigned int lease = srv.cfg->lease_default_s;
+	int priority = 0;
+
+	if (ARGS(req, params, 1, a, "candidate_ids", "priority", "lease") ||
+	    !allowed(req, c, SRV_ROLE_IMPORTER))
+		return;
+	if (!json_object_is_type(a[0], json_type_array))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "candidate_ids: Expected list");
+	for (size_t i = 0; i < json_object_array_length(a[0]); i++)
+		if (!json_object_is_type(json_object_array_get_idx(a[0], i),
+					 json_type_int))
+			return rpc_errorf(req, RPC_INTERNAL_ERROR,
+					  "candidate_ids.%zu: Expected int", i);
+	if (a[1]) {
+		int64_t v = json_object_get_int64(a[1]);
+
+		if (!json_object_is_type(a[1], json_type_int) ||
+		    v < -1000 || v > 1000)
+			return rpc_error(req, RPC_INTERNAL_ERROR,
+					 "priority: Expected int from -1000 to 1000");
+		priority = (int)v;
+	}
+	if (a[2] && (!get_uint(a[2], &lease) || !lease))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "lease: Expected int seconds >= 1");
+	if (srv.cfg->lease_max_s && (!lease || lease > srv.cfg->lease_max_s))
+		lease = srv.cfg->lease_max_s;
+	srv_reserve(req, c->sess, a[0], priority, lease);
+}
+
+static void m_return_reservation(struct rpc_req *req, json_object *params,
+				 void *ctx)
+{
+	struct srv_conn *c = conn_of(ctx);
+	json_object *a[2];
+	struct srv_res *r;
+	unsigned int id;
+	bool force = false;
+
+	if (ARGS(req, params, 1, a, "place_id", "force") ||
+	    !allowed(req, c, SRV_ROLE_IMPORTER | SRV_ROLE_ADMIN))
+		return;
+	if (a[1])
+		force = json_object_get_boolean(a[1]);
+	if (force && !allowed(req, c, SRV_ROLE_ADMIN))
+		return;
+	if (!get_uint(a[0], &id))
+		return error_id(req, a[0]);
+	r = force ? srv_res_by_place(id) : srv_res_find(c->sess, id);
+	if (!r)
+		return error_id(req, a[0]);
+	if (force)
+		log_notice("place %u: reservation of user=%s force-returned by user=%s",
+			   id, r->holder->user, c->sess->user);
+	srv_return(req, r, force);
+}
+
+static void m_get_reservations(struct rpc_req *req, json_object *params,
+			       void *ctx)
+{
+	struct srv_conn *c = conn_of(ctx);
+	json_object *list = json_object_new_array(), *o, *a[1];
+	bool all = !srv.cfg->ntokens || (c->roles & SRV_ROLE_ADMIN);
+	char err[160];
+
+	if (rpc_args(params, (const char *[]){ NULL }, 0, a, err,
+		     sizeof(err))) {
+		rpc_errorf(req, RPC_INTERNAL_ERROR, "get_reservations() %s",
+			   err);
+		json_object_put(list);
+		return;
+	}
+	if (!allowed(req, c, SRV_ROLE_IMPORTER | SRV_ROLE_ADMIN)) {
+		json_object_put(list);
+		return;
+	}
+	for (struct srv_res *r = srv.res; r; r = r->next) {
+		if (r->req || (!all && r->holder != c->sess))
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "place_id",
+				       json_object_new_int((int32_t)r->place_id));
+		json_object_object_add(o, "user",
+				       json_object_new_string(r->holder->user));
+		json_object_array_add(list, o);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "reservations", list);
+	rpc_reply(req, o);
+}
+
+static void m_get_place_stats(struct rpc_req *req, json_object *params,
+			      void *ctx)
+{
+	struct srv_place *p = NULL;
+	json_object *a[1], *o;
+	unsigned int id;
+
+	(void)ctx;
+	if (ARGS(req, params, 1, a, "place_id"))
+		return;
+	if (get_uint(a[0], &id))
+		p = srv_place_find(id);
+	if (!p)
+		return error_id(req, a[0]);
+	o = json_object_new_object();
+	json_object_object_add(o, "uniqueness",
+			       json_object_new_double(p->has_ema ? p->ema : 0));
+	rpc_reply(req, o);
+}
+
+static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
+{
+	struct srv_conn *c = conn_of(ctx);
+	json_object *a[2], *o, *f;
+	bool resumed = false;
+	unsigned char rnd[16];
+	int ret;
+
+	if (ARGS(req, params, 0, a, "features", "session"))
+		return;
+	if (a[0] && !json_object_is_type(a[0], json_type_array))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "features: Expected list");
+	if (a[1] && !json_object_is_type(a[1], json_type_string))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "session: Expected str");
+	c->sess->notify = true;
+	if (a[1]) {
+		ret = srv_resume(c, json_object_get_string(a[1]));
+		if (ret == -EBUSY)
+			return rpc_error(req, RPC_INTERNAL_ERROR,
+					 "hello with a session must come before register_place and reserve");
+		if (ret == -EPERM)
+			return rpc_error(req, RPC_INTERNAL_ERROR,
+					 "Permission denied: session belongs to another token");
+		resumed = !ret;
+	}
+	if (!c->sess->token[0]) {
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return rpc_error(req, RPC_INTERNAL_ERROR,
+					 "no randomness for a session token");
+		for (int i = 0; i < 16; i++)
+			sprintf(c->sess->token + 2 * i, "%02x", rnd[i]);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "session",
+			       json_object_new_string(c->sess->token));
+	json_object_object_add(o, "resumed", json_object_new_boolean(resumed));
+	json_object_object_add(o, "grace",
+			       json_object_new_int((int32_t)srv.cfg->grace_s));
+	json_object_object_add(o, "connection",
+			       json_object_new_int((int32_t)c->id));
+	f = json_object_new_array();
+	json_object_array_add(f, json_object_new_string("grace"));
+	json_object_array_add(f, json_object_new_string("lease"));
+	json_object_array_add(f, json_object_new_string("priority"));
+	json_object_array_add(f, json_object_new_string("notify"));
+	json_object_object_add(o, "features", f);
+	rpc_reply(req, o);
+}
+
+static void m_renew_lease(struct rpc_req *req, json_object *params, void *ctx)
+{
+	struct srv_conn *c = conn_of(ctx);
+	json_object *a[2];
+	unsigned int id, lease = srv.cfg->lease_default_s;
+	struct srv_res *r;
+
+	if (ARGS(req, params, 1, a, "place_id", "lease") ||
+	    !allowed(req, c, SRV_ROLE_IMPORTER))
+		return;
+	if (!get_uint(a[0], &id) || !(r = srv_res_find(c->sess, id)))
+		return error_id(req, a[0]);
+	if (a[1] && (!get_uint(a[1], &lease) || !lease))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "lease: Expected int seconds >= 1");
+	rpc_reply(req, json_object_new_int(srv_lease_renew(r, lease)));
+}
+
+const struct rpc_method srv_methods[] = {
+	{ "register_place", m_register_place },
+	{ "reserve", m_reserve },
+	{ "return_reservation", m_return_reservation },
+	{ "get_reservations", m_get_reservations },
+	{ "get_place_stats", m_get_place_stats },
+	{ "hello", m_hello },
+	{ "renew_lease", m_renew_lease },
+	{ NULL, NULL },
+};

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net.c - libwebsockets glue: one vhost per listener (plain or TLS), the
+ * HTTP routes of the not-my-board hub, the /ws WebSocket with bearer
+ * tokens, message reassembly, limits and the outgoing queue.
+ *
+ * Debian's libwebsockets 4.1.6 is built without LWS_WITH_EXTERNAL_POLL
+ * (the ADD_POLL_FD callbacks never come), so the server runs lws's own
+ * poll loop and uses lws_sul timers instead of lib/loop.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "server.h"
+
+#define OUT_LIMIT	(64u << 20)	/* queued bytes before we give up */
+#define RX_KEEP		4096		/* rx buffer kept between messages */
+
+static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
+static bool dying;
+static const struct srv_token no_auth;
+
+uint64_t srv_now_us(void)
+{
+	return (uint64_t)lws_now_usecs();
+}
+
+void srv_timer(lws_sorted_usec_list_t *sul,
+	       void (*cb)(lws_sorted_usec_list_t *), uint64_t us)
+{
+	lws_sul_schedule(srv.ctx, 0, sul, cb, (lws_usec_t)us);
+}
+
+void srv_timer_cancel(lws_sorted_usec_list_t *sul)
+{
+	if (sul->list.owner)
+		lws_sul_cancel(sul);
+}
+
+/* --- HTTP --------------------------------------------------------------- */
+
+static int http_reply(struct lws *wsi, unsigned int status,
+		      const char *ctype, const char *body, size_t len)
+{
+	unsigned char hdr[LWS_PRE + 512], *p = hdr + LWS_PRE;
+	unsigned char *end = hdr + sizeof(hdr) - 1;
+	unsigned char *buf;
+	int ret;
+
+	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
+	    lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
+		return -1;
+	buf = malloc(LWS_PRE + len + 1);
+	if (!buf)
+		return -1;
+	memcpy(buf + LWS_PRE, body, len);
+	ret = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
+	free(buf);
+	if (ret < 0 || lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+static int http_json(struct lws *wsi, json_object *o)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+			&len);
+	int ret = http_reply(wsi, 200, "application/json", s, len);
+
+	json_object_put(o);
+	return ret;
+}
+
+static int http_serve(struct lws *wsi, const char *path)
+{
+	json_object *o, *list;
+	size_t len;
+	char *text;
+	int ret;
+
+	if (!strcmp(path, "/api/v1/places")) {
+		list = json_object_new_array();
+		for (struct srv_place *p = srv.places; p; p = p->next)
+			json_object_array_add(list, srv_place_json(p));
+		o = json_object_new_object();
+		json_object_object_add(o, "places", list);
+		return http_json(wsi, o);
+	}
+	if (!strcmp(path, "/api/v1/auth-info"))
+		return http_json(wsi, json_object_new_object());
+	if (!strcmp(path, "/metrics")) {
+		text = srv_metrics_render(&len);
+		if (!text)
+			return -1;
+		ret = http_reply(wsi, 200,
+				 "text/plain; version=0.0.4; charset=utf-8",
+				 text, len);
+		free(text);
+		return ret;
+	}
+	if (!strcmp(path, "/oidc-callback"))
+		return http_reply(wsi, 500, "text/plain; charset=utf-8",
+				  "Internal Server Error", 21);
+	return http_reply(wsi, 404, "text/plain; charset=utf-8",
+			  "Page not found", 14);
+}
+
+/* --- WebSocket ----------------------------------------------------------- */
+
+static const struct srv_token *check_token(struct lws *wsi)
+{
+	char hdr[600];
+	const char *secret;
+	int n;
+
+	n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (n <= 7 || strncasecmp(hdr, "Bearer ", 7))
+		return NULL;
+	secret = hdr + 7;
+	for (unsigned int i = 0; i < srv.cfg->ntokens; i++) {
+		const struct srv_token *t = &srv.cfg->tokens[i];
+		size_t tl = strlen(t->secret);
+		unsigned char diff = 0;
+
+		if (tl != strlen(secret))
+			continue;
+		for (size_t k = 0; k < tl; k++)
+			diff |= (unsigned char)(t->secret[k] ^ secret[k]);
+		if (!diff)
+			return t;
+	}
+	return NULL;
+}
+
+static void peer_ip(struct lws *wsi, char *ip, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+	snprintf(ip, len, "unknown");
+	if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)len);
+	} else if (ss.ss_family == AF_INET6) {
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip,
+				  (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, ip,
+				  (socklen_t)len);
+	}
+}
+
+static int ws_filter(struct lws *wsi)
+{
+	const struct srv_token *t = &no_auth;
+	char uri[256];
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+	    strcmp(uri, "/ws")) {
+		lws_return_http_status(wsi, 403, NULL);
+		return -1;
+	}
+	if (srv.stopping) {
+		lws_return_http_status(wsi, 503, NULL);
+		return -1;
+	}
+	if (srv.cfg->ntokens && !(t = check_token(wsi))) {
+		char ip[INET6_ADDRSTRLEN];
+
+		peer_ip(wsi, ip, sizeof(ip));
+		log_warn("WebSocket from peer=%s refused: no valid bearer token",
+			 ip);
+		lws_return_http_status(wsi, 401, NULL);
+		return -1;
+	}
+	lws_set_opaque_user_data(wsi, (void *)t);
+	return 0;
+}
+
+static void ws_open(struct lws *wsi, struct srv_conn *c)
+{
+	const struct srv_token *t = lws_get_opaque_user_data(wsi);
+	char name[96];
+
+	memset(c, 0, sizeof(*c));
+	c->wsi = wsi;
+	c->id = srv.next_conn_id++;
+	peer_ip(wsi, c->ip, sizeof(c->ip));
+	if (!t || t == &no_auth) {
+		c->roles = srv.cfg->ntokens ? 0 : SRV_ROLE_ALL;
+	} else {
+		c->token = t;
+		c->roles = t->roles;
+	}
+	c->rpc = rpc_chan_new(srv_methods, srv_conn_send, c);
+	if (!c->rpc) {
+		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+			       "out of memory");
+		return;
+	}
+	snprintf(name, sizeof(name), "conn=%u peer=%s", c->id, c->ip);
+	rpc_chan_set_name(c->rpc, name);
+	c->next = srv.conns;
+	if (srv.conns)
+		srv.conns->prev = c;
+	srv.conns = c;
+	srv_conn_opened(c);
+	log_info("connected conn=%u peer=%s user=%s", c->id, c->ip,
+		 c->sess ? c->sess->user : "?");
+}
+
+static void ws_closed(struct srv_conn *c)
+{
+	if (!c->rpc)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	log_info("disconnected conn=%u peer=%s", c->id, c->ip);
+	c->closing = true;
+	srv_conn_closed(c);
+	rpc_chan_free(c->rpc);
+	c->rpc = NULL;
+	while (c->out_head) {
+		struct srv_outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		free(m);
+	}
+	free(c->rx);
+	c->rx = NULL;
+}
+
+void srv_conn_close(struct srv_conn *c, int status, const char *reason)
+{
+	if (c->closing)
+		return;
+	log_info("closing conn=%u peer=%s: %s", c->id, c->ip, reason);
+	c->closing = true;
+	c->close_status = status;
+	c->close_reason = reason;
+	lws_callback_on_writable(c->wsi);
+}
+
+int srv_conn_send(void *ctx, const char *msg, size_t len)
+{
+	struct srv_conn *c = ctx;
+	struct srv_outmsg *m;
+
+	if (c->closing || dying)
+		return -EPIPE;
+	if (c->out_bytes + len > OUT_LIMIT) {
+		srv_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			       "peer does not read its messages");
+		return -ENOBUFS;
+	}
+	m = malloc(sizeof(*m) + LWS_PRE + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->buf + LWS_PRE, msg, len);
+	if (c->out_tail)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	c->out_bytes += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static int ws_write(struct lws *wsi, struct srv_conn *c)
+{
+	bool first = true;
+
+	if (c->closing) {
+		lws_close_reason(wsi, (enum lws_close_status)c->close_status,
+				 (unsigned char *)c->close_reason,
+				 strlen(c->close_reason));
+		return -1;
+	}
+	while (c->out_head && (first || !lws_send_pipe_choked(wsi))) {
+		struct srv_outmsg *m = c->out_head;
+
+		first = false;
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_bytes -= m->len;
+		if (lws_write(wsi, m->buf + LWS_PRE, m->len,
+			      LWS_WRITE_BINARY) < (int)m->len) {
+			free(m);
+			return -1;
+		}
+		free(m);
+	}
+	if (c->out_head)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
+		      size_t len)
+{
+	bool first = lws_is_first_fragment(wsi);
+	bool last = lws_is_final_fragment(wsi) &&
+		    !lws_remaining_packet_payload(wsi);
+	size_t need;
+	char *p;
+
+	if (c->closing || !c->rpc)
+		return 0;
+	if (first)
+		c->rx_len = 0;
+	if (c->rx_len + len > srv.cfg->max_message ||
+	    lws_remaining_packet_payload(wsi) > srv.cfg->max_message) {
+		char why[80];
+
+		snprintf(why, sizeof(why), "message over %zu bytes",
+			 srv.cfg->max_message);
+		log_warn("conn=%u peer=%s: %s; closing", c->id, c->ip, why);
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)why, strlen(why));
+		return -1;
+	}
+	if (rpc_chan_running(c->rpc) >= srv.cfg->max_running) {
+		static const char why[] = "too many unanswered requests";
+
+		log_warn("conn=%u peer=%s: %s; closing", c->id, c->ip, why);
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				 (unsigned char *)why, sizeof(why) - 1);
+		return -1;
+	}
+	if (first && last) {
+		rpc_input(c->rpc, in, len);
+		return 0;
+	}
+	need = c->rx_len + len;
+	if (need > c->rx_cap) {
+		p = realloc(c->rx, need);
+		if (!p)
+			return -1;
+		c->rx = p;
+		c->rx_cap = need;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	if (!last)
+		return 0;
+	rpc_input(c->rpc, c->rx, c->rx_len);
+	c->rx_len = 0;
+	if (c->rx_cap > RX_KEEP) {
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_cap = 0;
+	}
+	return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct srv_conn *c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_serve(wsi, in);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ws_filter(wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		ws_open(wsi, c);
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		return ws_receive(wsi, c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ws_write(wsi, c);
+	case LWS_CALLBACK_CLOSED:
+		ws_closed(c);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "nmb", callback, sizeof(struct srv_conn), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static lws_retry_bo_t retry = {
+	.secs_since_valid_ping = 20,
+	.secs_since_valid_hangup = 40,
+};
+
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
+		n--;
+	if (level & LLL_ERR)
+		log_err("libwebsockets: %.*s", (int)n, line);
+	else
+		log_debug("libwebsockets: %.*s", (int)n, line);
+}
+
+int srv_net_init(void)
+{
+	struct lws_context_creation_info info;
+	struct rlimit rl;
+	bool tls = false;
+
+	lws_set_log_level(LLL_ERR | (nmb_log_priority() >= LOG_DEBUG ?
+				     LLL_WARN : 0), lws_log);
+	/* 10,000 idle agents need 10,000 descriptors. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (unsigned int i = 0; i < srv.cfg->nlisten; i++)
+		tls |= !srv.cfg->listen[i].plain;
+	retry.secs_since_valid_ping = (uint16_t)srv.cfg->ping_s;
+	retry.secs_since_valid_hangup = (uint16_t)(2 * srv.cfg->ping_s);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+	info.fd_limit_per_thread = !getrlimit(RLIMIT_NOFILE, &rl) &&
+				   rl.rlim_cur < 1048576 ?
+				   (unsigned int)rl.rlim_cur : 1048576;
+	srv.ctx = lws_create_context(&info);
+	if (!srv.ctx) {
+		log_err("cannot create the libwebsockets context");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < srv.cfg->nlisten; i++) {
+		const struct srv_listen *l = &srv.cfg->listen[i];
+		char name[32];
+
+		memset(&info, 0, sizeof(info));
+		snprintf(name, sizeof(name), "listen%u", i);
+		info.vhost_name = name;
+		info.port = (int)l->port;
+		info.iface = l->addr;
+		info.protocols = protocols;
+		info.retry_and_idle_policy = &retry;
+		info.timeout_secs = 20;
+		if (l->addr && strchr(l->addr, '.'))
+			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+		if (!l->plain) {
+			info.ssl_cert_filepath = srv.cfg->tls_cert;
+			info.ssl_private_key_filepath = srv.cfg->tls_key;
+		}
+		vhosts[i] = lws_create_vhost(srv.ctx, &info);
+		if (!vhosts[i]) {
+			log_err("cannot listen on %s%s%s:%u%s; is another server running, or is the TLS certificate/key unreadable?",
+				l->addr && strchr(l->addr, ':') ? "[" : "",
+				l->addr ? l->addr : "[::]",
+				l->addr && strchr(l->addr, ':') ? "]" : "",
+				l->port, l->plain ? "" : " (TLS)");
+			return -EADDRINUSE;
+		}
+		log_info("listening on %s%s%s:%u %s", l->addr &&
+			 strchr(l->addr, ':') ? "[" : "",
+			 l->addr ? l->addr : "[::]",
+			 l->addr && strchr(l->addr, ':') ? "]" : "", l->port,
+			 l->plain ? "http" : "https");
+	}
+	return 0;
+}
+
+void srv_net_exit(void)
+{
+	if (!srv.ctx)
+		return;
+	dying = true;
+	srv_hub_free();
+	lws_context_destroy(srv.ctx);
+	srv.ctx = NULL;
+}

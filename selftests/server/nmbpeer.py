@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: GPL-2.0
+# nmbpeer.py - test helpers: a running nmb-server process and a JSON-RPC
+# peer over a real WebSocket that behaves like the not-my-board clients
+# (binary frames, ids from 1, "params": {} for calls without arguments).
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import websockets
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:",
+                   "ERROR: LeakSanitizer", "SUMMARY: UndefinedBehavior")
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.bind(("::", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """One nmb-server process; stderr goes to a log file."""
+
+    def __init__(self, binary, workdir, config=None, listen=None, args=()):
+        self.binary = binary
+        self.port = free_port()
+        self.log_path = os.path.join(workdir, "server-%d.log" % self.port)
+        cmd = [binary]
+        if config is not None:
+            path = os.path.join(workdir, "server-%d.yaml" % self.port)
+            with open(path, "w") as f:
+                f.write(config.replace("@PORT@", str(self.port)))
+            cmd += ["-c", path]
+        for l in (listen or ["[::]:%d" % self.port]):
+            cmd += ["--listen", l.replace("@PORT@", str(self.port))]
+        cmd += list(args)
+        self.log = open(self.log_path, "w")
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        self.proc = subprocess.Popen(cmd, stderr=self.log,
+                                     stdout=subprocess.DEVNULL, env=env)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                return
+            if "listening on" in self.text():
+                return
+            time.sleep(0.02)
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def url(self, path="/ws", scheme="ws", host="127.0.0.1"):
+        return "%s://%s:%d%s" % (scheme, host, self.port, path)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Returns (exit code, sanitizer report or None)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        text = self.text()
+        bad = [l for l in text.splitlines()
+               if any(m in l for m in SANITIZER_MARKS)]
+        return self.proc.returncode, ("\n".join(bad) or None)
+
+
+class RpcError(Exception):
+    def __init__(self, code, message):
+        super().__init__("%s %s" % (code, message))
+        self.code = code
+        self.message = message
+
+
+class Peer:
+    """A JSON-RPC peer: calls, answers the hub's calls, records all."""
+
+    def __init__(self, ws, ip_answer=None):
+        self.ws = ws
+        self.next_id = 1
+        self.pending = {}
+        self.incoming = []          # requests and notifications from hub
+        self.raw = asyncio.Queue()  # every message that is not a response
+        self.handlers = {"set_allowed_ips": self._allowed_ips}
+        self.allowed = []           # each set_allowed_ips argument
+        self.allow_delay = 0
+        self.allow_error = None
+        self.closed = asyncio.get_event_loop().create_future()
+        self.reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def connect(cls, url, headers=None, ssl=None):
+        ws = await websockets.connect(url, extra_headers=headers or {},
+                                      ssl=ssl, max_size=2 ** 24,
+                                      compression=None)
+        return cls(ws)
+
+    async def _allowed_ips(self, ips):
+        self.allowed.append(ips)
+        if self.allow_delay:
+            await asyncio.sleep(self.allow_delay)
+        if self.allow_error:
+            raise RpcError(-32603, self.allow_error)
+        return None
+
+    async def _read(self):
+        try:
+            async for data in self.ws:
+                msg = json.loads(data)
+                if isinstance(msg, dict) and "method" not in msg and \
+                        msg.get("id") in self.pending:
+                    fut = self.pending.pop(msg["id"])
+                    if not fut.done():
+                        fut.set_result(msg)
+                    continue
+                self.raw.put_nowait(msg)
+                if isinstance(msg, dict) and "method" in msg:
+                    self.incoming.append(msg)
+                    asyncio.ensure_future(self._serve(msg))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            for fut in self.pending.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("Connection closed"))
+            if not self.closed.done():
+                self.closed.set_result(self.ws.close_code)
+
+    async def _serve(self, msg):
+        h = self.handlers.get(msg["method"])
+        if h is None or msg.get("id") is None:
+            return
+        try:
+            params = msg.get("params", [])
+            if isinstance(params, dict):
+                res = await h(**params)
+            else:
+                res = await h(*params)
+            out = {"jsonrpc": "2.0", "id": msg["id"], "result": res}
+        except asyncio.CancelledError:
+            return
+        except RpcError as e:
+            out = {"jsonrpc": "2.0", "id": msg["id"],
+                   "error": {"code": e.code, "message": e.message}}
+        await self.send(out)
+
+    async def send(self, obj, text=False):
+        data = obj if isinstance(obj, (str, bytes)) else json.dumps(obj)
+        if isinstance(data, str) and not text:
+            data = data.encode()
+        await self.ws.send(data)
+
+    def start(self, method, *args, **kwargs):
+        """Sends a request; returns (id, future of the raw response)."""
+        rid = self.next_id
+        self.next_id += 1
+        params = kwargs if kwargs or not args else list(args)
+        fut = asyncio.get_event_loop().create_future()
+        self.pending[rid] = fut
+        asyncio.ensure_future(self.send({"jsonrpc": "2.0", "id": rid,
+                                         "method": method,
+                                         "params": params}))
+        return rid, fut
+
+    async def call(self, method, *args, timeout=5, **kwargs):
+        _, fut = self.start(method, *args, **kwargs)
+        return self.result(await asyncio.wait_for(fut, timeout))
+
+    @staticmethod
+    def result(msg):
+        if "error" in msg:
+            raise RpcError(msg["error"]["code"], msg["error"]["message"])
+        return msg["result"]
+
+    async def cancel(self, rid):
+        self.pending.pop(rid, None)
+        return await self.call("rpc.cancel", rid)
+
+    async def expect_raw(self, timeout=3):
+        return await asyncio.wait_for(self.raw.get(), timeout)
+
+    async def close(self):
+        await self.ws.close()
+        await self.closed
+
+
+async def call_error(coro):
+    """Awaits coro, returns the RpcError it raised (or None)."""
+    try:
+        await coro
+    except RpcError as e:
+        return e
+    return None
+
+
+def place_desc(name, port=2192, **extra):
+    d = {"name": name, "port": port,
+         "parts": [{"compatible": ["raspberry-pi"],
+                    "usb": {"serial": {"usbid": "1-4.2"}},
+                    "tcp": {"ssh": {"host": "192.168.7.20", "port": 22}}}]}
+    d.update(extra)
+    return d
