@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the QEMU guest's initramfs: busybox, the 9p modules and our init.
+#
+# Usage: mkinitramfs.sh KVER OUTPUT
+#
+# Only what is needed to mount the host root over virtio-9p goes in; the
+# guest chroots into the host root and loads every other module from the
+# host's /lib/modules/KVER. The modules are resolved from their `depends`
+# field (modinfo -k) and indexed with depmod -b, so busybox modprobe loads
+# them in the right order.
+set -euo pipefail
+
+KVER=${1:?usage: mkinitramfs.sh KVER OUTPUT}
+OUT=${2:?usage: mkinitramfs.sh KVER OUTPUT}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT_MODULES=(virtio_pci 9pnet_virtio 9p)
+BUSYBOX=$(command -v busybox || true)
+
+die() {
+	echo "mkinitramfs: $*" >&2
+	exit 1
+}
+
+[ -x /bin/busybox ] && BUSYBOX=/bin/busybox
+[ -n "$BUSYBOX" ] || die "busybox not found; apt-get install busybox-static"
+case $(ldd "$BUSYBOX" 2>&1 || true) in
+*"not a dynamic"*) ;;
+*) die "$BUSYBOX is not static; apt-get install busybox-static" ;;
+esac
+[ -d "/lib/modules/$KVER/kernel" ] ||
+	die "no /lib/modules/$KVER; apt-get install linux-image-$KVER"
+
+STAGE=$(mktemp -d "${OUT}.stage.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+
+mkdir -p "$STAGE"/{bin,dev,proc,sys,host,tmp} "$STAGE/lib/modules/$KVER"
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+for applet in $("$BUSYBOX" --list); do
+	[ -e "$STAGE/bin/$applet" ] || ln -s busybox "$STAGE/bin/$applet"
+done
+install -m 0755 "$HERE/init" "$STAGE/init"
+
+# Walk the dependency graph breadth first; `seen` guards against cycles.
+declare -A seen=()
+queue=("${ROOT_MODULES[@]}")
+while [ ${#queue[@]} -gt 0 ]; do
+	mod=${queue[0]}
+	queue=("${queue[@]:1}")
+	[ -n "${seen[$mod]:-}" ] && continue
+	seen[$mod]=1
+	file=$(modinfo -k "$KVER" -F filename "$mod") ||
+		die "module $mod not found for $KVER"
+	[ "$file" = "(builtin)" ] && continue
+	dest="$STAGE/lib/modules/$KVER/${file#/lib/modules/"$KVER"/}"
+	mkdir -p "$(dirname "$dest")"
+	cp "$file" "$dest"
+	deps=$(modinfo -k "$KVER" -F depends "$mod")
+	IFS=, read -r -a more <<<"$deps"
+	queue+=("${more[@]}")
+done
+cp "/lib/modules/$KVER/modules.builtin" \
+	"/lib/modules/$KVER/modules.builtin.modinfo" \
+	"/lib/modules/$KVER/modules.order" "$STAGE/lib/modules/$KVER/"
+depmod -b "$STAGE" "$KVER"
+
+(cd "$STAGE" && find . -print0 | sort -z |
+	cpio --null -o -H newc --quiet --reproducible) | gzip -1 >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "mkinitramfs: $OUT ($(du -k "$OUT" | cut -f1) KiB," \
+	"modules: ${!seen[*]})" >&2

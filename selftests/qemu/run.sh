@@ -1,0 +1,242 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run a command inside a QEMU guest booting Debian's kernel over the host root.
+#
+# Usage: run.sh [--timeout SEC] [--mem MB] [--console FILE] [--shell]
+#               [--] [CMD [ARGS...]]
+#
+# The guest boots /boot/vmlinuz-$KVER under TCG with no network card, mounts
+# the host's root read-only over virtio-9p, puts tmpfs where writes happen
+# (/tmp, /run, /var/tmp, /root, /dev/shm; /var/lib is an overlay), chroots
+# into it and runs CMD with `bash -c` in the current directory. One argument
+# is taken as a bash script (`run.sh 'make -C x && ./t'`); several are
+# quoted one by one. CMD's stdout and stderr stream live to our stdout (via
+# the guest's ttyS1); the kernel console (ttyS0) goes to
+# build/qemu/console.log. We exit with CMD's status, 124 on timeout, 125
+# when the guest itself failed (no result, panic, broken boot).
+#
+# --shell gives an interactive bash in the guest on this terminal (after
+# CMD, if one is given); the guest powers off when that shell exits.
+#
+# Environment: KVER (kernel version, default: what linux-image-amd64
+# depends on), NMB_QEMU_KERNEL_WARN=ignore (do not fail when the kernel
+# logs an Oops/BUG/WARNING). Variables NMB_*, V, ASAN_OPTIONS,
+# UBSAN_OPTIONS and LSAN_OPTIONS are passed into the guest; NMB_GUEST=1
+# is set there.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+QDIR=$REPO/build/qemu
+
+timeout_s=600
+mem=1024
+shell=0
+console=
+
+usage() {
+	sed -n 's/^# \{0,1\}//;4,6p' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout) timeout_s=${2:?}; shift 2 ;;
+	--timeout=*) timeout_s=${1#*=}; shift ;;
+	--mem) mem=${2:?}; shift 2 ;;
+	--mem=*) mem=${1#*=}; shift ;;
+	--console) console=${2:?}; shift 2 ;;
+	--console=*) console=${1#*=}; shift ;;
+	--shell) shell=1; shift ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	-*) echo "run.sh: unknown option $1" >&2; usage ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || [ $shell = 1 ] || usage
+[[ $timeout_s =~ ^[0-9]+$ ]] || { echo "run.sh: bad --timeout" >&2; exit 2; }
+[[ $mem =~ ^[0-9]+$ ]] || { echo "run.sh: bad --mem" >&2; exit 2; }
+
+if [ -z "${KVER:-}" ]; then
+	KVER=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+fi
+KERNEL=/boot/vmlinuz-$KVER
+if [ -z "$KVER" ] || [ ! -r "$KERNEL" ]; then
+	echo "run.sh: no kernel '$KERNEL'; apt-get install linux-image-amd64" \
+		"or set KVER" >&2
+	exit 125
+fi
+mkdir -p "$QDIR"
+case $QDIR in
+*[[:space:]]*)
+	echo "run.sh: $QDIR has a space; the kernel command line cannot" \
+		"carry it" >&2
+	exit 125 ;;
+esac
+
+# --- initramfs, rebuilt when one of its inputs changed ---------------------
+initrd=$QDIR/initramfs-$KVER.cpio.gz
+key="$KVER $(cat "$HERE/mkinitramfs.sh" "$HERE/init" | sha256sum | cut -c1-16)"
+key+=" $(stat -L -c %Y:%s /bin/busybox "/lib/modules/$KVER/modules.dep" |
+	tr '\n' ' ')"
+(
+	flock 9
+	if [ ! -s "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]
+	then
+		"$HERE/mkinitramfs.sh" "$KVER" "$initrd"
+		echo "$key" >"$initrd.key"
+	fi
+) 9>"$QDIR/initramfs.lock"
+
+# --- kernel: the ELF inside the bzImage, booted through PVH ---------------
+# Under TCG, decompressing the bzImage and the real-mode path cost ~4 s of
+# a ~8 s boot. The same kernel's vmlinux has a PVH entry note
+# (CONFIG_PVH=y) and QEMU boots it directly: unpack it once, cache it.
+# Falls back to the bzImage when that does not work.
+vmlinux=$QDIR/vmlinux-$KVER
+vkey=$(stat -L -c %Y:%s "$KERNEL")
+(
+	flock 9
+	[ -s "$vmlinux" ] && [ "$(cat "$vmlinux.key" 2>/dev/null)" = "$vkey" ] &&
+		exit 0
+	rm -f "$vmlinux" "$vmlinux.key"
+	for fmt in xz zstd gzip; do
+		case $fmt in
+		xz) magic=$'\xfd7zXZ' ;;
+		zstd) magic=$'\x28\xb5\x2f\xfd' ;;
+		gzip) magic=$'\x1f\x8b\x08' ;;
+		esac
+		off=$(LC_ALL=C grep -a -b -o -m 1 "$magic" "$KERNEL" || true)
+		off=${off%%:*}
+		[ -n "$off" ] || continue
+		tail -c +$((off + 1)) "$KERNEL" |
+			$fmt -d -c 2>/dev/null >"$vmlinux.tmp" || true
+		# XEN_ELFNOTE_PHYS32_ENTRY (0x12) is the PVH entry point.
+		notes=$(readelf -n "$vmlinux.tmp" 2>/dev/null || true)
+		if [[ $notes == *"Unknown note type: (0x00000012)"* ]]; then
+			mv "$vmlinux.tmp" "$vmlinux"
+			echo "$vkey" >"$vmlinux.key"
+			exit 0
+		fi
+	done
+	rm -f "$vmlinux.tmp"
+	echo "# run.sh: no PVH vmlinux in $KERNEL; booting the bzImage" >&2
+) 9>"$QDIR/vmlinux.lock"
+[ -s "$vmlinux" ] && KERNEL=$vmlinux
+
+# --- console log: build/qemu/console.log unless another run holds it ------
+exec {lockfd}>>"$QDIR/console.lock"
+if [ -z "$console" ]; then
+	console=$QDIR/console.log
+	if ! flock -n "$lockfd"; then
+		console=$QDIR/console.$$.log
+		echo "# run.sh: another guest is running; console in $console" >&2
+	fi
+fi
+: >"$console"
+
+# --- the job file the guest's init runs (the host root is shared) ---------
+job=$(mktemp "$QDIR/job.XXXXXX")
+qpid=
+keep_console=1
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+	rm -f "$job"
+	# A private console log is only worth keeping when something failed.
+	if [[ $console == */console.$$.log ]] && [ "$keep_console" = 0 ]; then
+		rm -f "$console"
+	fi
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+{
+	echo "# Generated by selftests/qemu/run.sh; run by the guest's init."
+	while IFS= read -r var; do
+		printf 'export %s=%q\n' "$var" "${!var}"
+	done < <(compgen -e | grep -E '^(NMB_.*|V|KVER|[AUL]SAN_OPTIONS)$' |
+		grep -v '^NMB_GUEST$')
+	printf 'export TERM=%q\n' "${TERM:-dumb}"
+	printf 'cd -- %q || exit 125\n' "$PWD"
+	if [ $# -eq 1 ]; then
+		cmd=$1
+	elif [ $# -gt 1 ]; then
+		cmd=$(printf '%q ' "$@")
+	else
+		cmd=
+	fi
+	if [ $shell = 1 ]; then
+		if size=$(stty size 2>/dev/null); then
+			printf 'stty rows %d cols %d\n' "${size% *}" "${size#* }"
+		fi
+		[ -n "$cmd" ] && printf 'bash -c %q\n' "$cmd"
+		echo 'exec setsid -c -w bash -i'
+	else
+		printf 'exec bash -c %q\n' "$cmd"
+	fi
+} >"$job"
+chmod 0644 "$job"
+
+append="console=ttyS0 panic=-1 rdinit=/init nmb_job=$job"
+[ $shell = 1 ] && append+=" nmb_shell=1"
+
+# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config -accel tcg
+	-machine pc -smp 2 -m "$mem" -nic none -no-reboot -display none
+	-monitor none
+	-kernel "$KERNEL" -initrd "$initrd" -append "$append"
+	-fsdev local,id=h,path=/,security_model=none,readonly=on,multidevs=remap
+	-device virtio-9p-pci,fsdev=h,mount_tag=hostroot
+	-serial "file:$console"
+	-chardev stdio,id=out,signal=off -serial chardev:out)
+
+console_tail() {
+	echo "# --- last 50 lines of $console ---" >&2
+	tail -n 50 "$console" | tr -d '\r' | sed 's/^/# /' >&2
+}
+
+start=$(date +%s.%N)
+if [ $shell = 1 ]; then
+	"${qemu[@]}" || true
+	status=0
+else
+	timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null &
+	qpid=$!
+	wait "$qpid" && status=0 || status=$?
+	qpid=
+fi
+elapsed=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
+
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+	echo "# run.sh: timeout after ${timeout_s}s, guest killed" >&2
+	console_tail
+	exit 124
+fi
+
+rc=$(grep -a -o 'NMB_QEMU_EXIT=[0-9]*' "$console" | tail -n 1 | cut -d= -f2)
+if [ -z "$rc" ] || grep -a -q 'Kernel panic' "$console"; then
+	echo "# run.sh: guest ended without a result (qemu status $status)" >&2
+	console_tail
+	exit 125
+fi
+
+pattern='Oops|BUG:|WARNING:|general protection fault|UBSAN:|KASAN:'
+pattern+='|soft lockup|hung_task|rcu_sched detected stall'
+if grep -a -q -E "$pattern" "$console"; then
+	echo "# run.sh: the kernel logged a problem:" >&2
+	grep -a -E -A 20 "$pattern" "$console" | head -n 60 | tr -d '\r' |
+		sed 's/^/# /' >&2
+	if [ "$rc" = 0 ] && [ "${NMB_QEMU_KERNEL_WARN:-}" != ignore ]; then
+		echo "# run.sh: failing (NMB_QEMU_KERNEL_WARN=ignore to allow)" >&2
+		rc=1
+	fi
+fi
+[ "$rc" = 0 ] && keep_console=0
+printf '# run.sh: guest exited %s after %.1fs (console: %s)\n' \
+	"$rc" "$elapsed" "${console#"$REPO"/}" >&2
+exit "$rc"
