@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * relay.c - splice() relay: socket -> pipe -> socket in each direction,
+ * level-triggered epoll, one pipe of PIPE_CAP bytes per direction.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "relay.h"
+
+#define PIPE_CAP	(64 * 1024)
+
+struct dir {
+	int src, dst;
+	int pipe[2];
+	size_t queued;		/* bytes in the pipe */
+	uint64_t moved;
+	bool eof;		/* src said EOF */
+	bool shut;		/* passed on to dst */
+	bool want_in, want_out;
+};
+
+struct relay {
+	struct loop_fd *lfd[2];
+	int fd[2];
+	struct dir dir[2];	/* 0: a -> b, 1: b -> a */
+	relay_done_cb done;
+	void *arg;
+	bool finished;
+};
+
+/* Moves what it can; returns 0 or -errno. */
+static int pump(struct dir *d)
+{
+	int budget = 16;	/* rounds before letting other fds run */
+	ssize_t n;
+
+	d->want_in = d->want_out = false;
+	for (;;) {
+		if (!budget--) {
+			d->want_in = !d->eof && d->queued < PIPE_CAP;
+			d->want_out = d->queued > 0;
+			return 0;
+		}
+		while (d->queued) {
+			n = splice(d->pipe[0], NULL, d->dst, NULL, d->queued,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					return -errno;
+				d->want_out = true;
+				break;
+			}
+			d->queued -= (size_t)n;
+			d->moved += (uint64_t)n;
+		}
+		if (d->eof) {
+			if (!d->queued && !d->shut) {
+				shutdown(d->dst, SHUT_WR);
+				d->shut = true;
+			}
+			return 0;
+		}
+		if (d->queued >= PIPE_CAP)
+			return 0;
+		n = splice(d->src, NULL, d->pipe[1], NULL, PIPE_CAP - d->queued,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			/* the pipe may be full although we count room */
+			if (!d->want_out)
+				d->want_in = true;
+			return 0;
+		}
+		if (n == 0)
+			d->eof = true;
+		d->queued += (size_t)n;
+		if (d->want_out)
+			return 0;
+	}
+}
+
+static void update(struct relay *r)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		uint32_t ev = 0;
+
+		if (r->dir[i].want_in)
+			ev |= EPOLLIN;
+		if (r->dir[!i].want_out)
+			ev |= EPOLLOUT;
+		loop_fd_mod(r->lfd[i], ev);
+	}
+}
+
+static void on_event(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct relay *r = arg;
+	int err = 0, i;
+
+	(void)lfd;
+	(void)events;
+	if (r->finished)
+		return;
+	for (i = 0; i < 2 && !err; i++)
+		err = pump(&r->dir[i]);
+	if (err || (r->dir[0].shut && r->dir[1].shut)) {
+		r->finished = true;
+		loop_fd_mod(r->lfd[0], 0);
+		loop_fd_mod(r->lfd[1], 0);
+		r->done(r, err, r->arg);
+		return;
+	}
+	update(r);
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static void close_pipes(struct relay *r)
+{
+	int i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++)
+			if (r->dir[i].pipe[j] >= 0)
+				close(r->dir[i].pipe[j]);
+}
+
+int relay_new(struct loop *loop, int a, int b, const void *early,
+	      size_t early_len, relay_done_cb done, void *arg,
+	      struct relay **out)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	int err = 0, i;
+
+	if (!r)
+		return -ENOMEM;
+	r->fd[0] = a;
+	r->fd[1] = b;
+	r->done = done;
+	r->arg = arg;
+	for (i = 0; i < 2; i++) {
+		r->dir[i].src = r->fd[i];
+		r->dir[i].dst = r->fd[!i];
+		r->dir[i].pipe[0] = r->dir[i].pipe[1] = -1;
+	}
+	for (i = 0; i < 2 && !err; i++) {
+		if (pipe2(r->dir[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+			err = -errno;
+		else
+			fcntl(r->dir[i].pipe[1], F_SETPIPE_SZ, PIPE_CAP);
+	}
+	if (!err)
+		err = set_nonblock(a);
+	if (!err)
+		err = set_nonblock(b);
+	if (!err && early_len) {
+		ssize_t n = write(r->dir[0].pipe[1], early, early_len);
+
+		if (n != (ssize_t)early_len)
+			err = n < 0 ? -errno : -ENOBUFS;
+		else
+			r->dir[0].queued = early_len;
+	}
+	for (i = 0; i < 2 && !err; i++) {
+		r->lfd[i] = loop_fd_add(loop, r->fd[i], EPOLLIN | EPOLLOUT,
+					on_event, r);
+		if (!r->lfd[i])
+			err = -errno;
+	}
+	if (err) {
+		loop_fd_del(r->lfd[0]);
+		close_pipes(r);
+		free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+void relay_free(struct relay *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < 2; i++) {
+		loop_fd_del(r->lfd[i]);
+		close(r->fd[i]);
+	}
+	close_pipes(r);
+	free(r);
+}
+
+uint64_t relay_bytes(const struct relay *r, int dir)
+{
+	return r->dir[dir ? 1 : 0].moved;
+}
