@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hub_client.c - WebSocket client to the hub on libwebsockets, serviced
+ * from lib/loop: lws announces its fds (ADD/DEL/CHANGE_MODE_POLL_FD),
+ * each becomes a loop_fd, and any activity, plus a 250 ms tick for lws's
+ * own timers, runs a non-waiting lws_service().
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include <libwebsockets.h>
+
+#include "hub_client.h"
+#include "log.h"
+#include "loop.h"
+
+#define TICK_MS		250
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	30000
+#define STABLE_MS	30000
+#define RX_MAX		(16u << 20)
+
+struct msg {
+	struct msg *next;
+	size_t len;
+	unsigned char data[];	/* LWS_PRE bytes, then the message */
+};
+
+struct hub_client {
+	struct loop *loop;
+	char *url, *token, *name;
+	char *host, *path;
+	int port;
+	bool tls, insecure;
+	const struct rpc_method *methods;
+	const struct hub_client_ops *ops;
+	void *arg;
+
+	struct lws *wsi;
+	struct rpc_chan *chan;
+	struct msg *txq, **txq_tail;
+	char *rx;
+	size_t rx_len;
+	bool rx_too_big;
+	struct loop_timer *retry;
+	uint64_t backoff_ms;
+	uint64_t up_since_ms;
+	struct hub_client *next;
+};
+
+/* Shared by every client: one lws context on one loop. */
+static struct {
+	struct loop *loop;
+	struct lws_context *ctx;
+	struct loop_timer *tick;
+	struct loop_fd **fds;		/* indexed by fd */
+	int n_fds;
+	struct hub_client *clients;
+	bool in_service;
+} lws;
+
+static void service(void)
+{
+	if (!lws.ctx || lws.in_service)
+		return;
+	lws.in_service = true;
+	lws_service(lws.ctx, -1);
+	lws.in_service = false;
+}
+
+static void on_lws_fd(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct lws_pollfd pfd = { .fd = loop_fd_fd(lfd) };
+
+	(void)arg;
+	if (events & EPOLLIN)
+		pfd.revents |= POLLIN;
+	if (events & EPOLLOUT)
+		pfd.revents |= POLLOUT;
+	if (events & EPOLLERR)
+		pfd.revents |= POLLERR;
+	if (events & EPOLLHUP)
+		pfd.revents |= POLLHUP;
+	pfd.events = pfd.revents;
+	if (lws.in_service)
+		return;
+	lws.in_service = true;
+	lws_service_fd(lws.ctx, &pfd);
+	lws.in_service = false;
+	service();
+}
+
+static void on_tick(struct loop_timer *t, void *arg)
+{
+	(void)arg;
+	service();
+	loop_timer_set(t, TICK_MS);
+}
+
+static uint32_t to_epoll(int ev)
+{
+	return ((ev & POLLIN) ? EPOLLIN : 0) | ((ev & POLLOUT) ? EPOLLOUT : 0);
+}
+
+static int poll_fd(int reason, const struct lws_pollargs *pa)
+{
+	int fd = pa->fd;
+
+	if (fd < 0)
+		return 0;
+	if (fd >= lws.n_fds) {
+		int n = fd + 64;
+		struct loop_fd **v = realloc(lws.fds, (size_t)n * sizeof(*v));
+
+		if (!v)
+			return -1;
+		memset(v + lws.n_fds, 0, (size_t)(n - lws.n_fds) * sizeof(*v));
+		lws.fds = v;
+		lws.n_fds = n;
+	}
+	switch (reason) {
+	case LWS_CALLBACK_ADD_POLL_FD:
+		loop_fd_del(lws.fds[fd]);
+		lws.fds[fd] = loop_fd_add(lws.loop, fd, to_epoll(pa->events),
+					  on_lws_fd, NULL);
+		return lws.fds[fd] ? 0 : -1;
+	case LWS_CALLBACK_DEL_POLL_FD:
+		loop_fd_del(lws.fds[fd]);
+		lws.fds[fd] = NULL;
+		return 0;
+	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
+		if (lws.fds[fd])
+			loop_fd_mod(lws.fds[fd], to_epoll(pa->events));
+		return 0;
+	}
+	return 0;
+}
+
+static void schedule_retry(struct hub_client *hc)
+{
+	uint64_t now = loop_now_ms();
+
+	if (hc->up_since_ms && now - hc->up_since_ms >= STABLE_MS)
+		hc->backoff_ms = 0;
+	hc->up_since_ms = 0;
+	hc->backoff_ms = hc->backoff_ms ? hc->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (hc->backoff_ms > BACKOFF_MAX_MS)
+		hc->backoff_ms = BACKOFF_MAX_MS;
+	loop_timer_set(hc->retry, hc->backoff_ms);
+}
+
+static void drop_queue(struct hub_client *hc)
+{
+	while (hc->txq) {
+		struct msg *m = hc->txq;
+
+		hc->txq = m->next;
+		free(m);
+	}
+	hc->txq_tail = &hc->txq;
+	free(hc->rx);
+	hc->rx = NULL;
+	hc->rx_len = 0;
+	hc->rx_too_big = false;
+}
+
+static void went_down(struct hub_client *hc, const char *why)
+{
+	struct rpc_chan *ch = hc->chan;
+
+	hc->wsi = NULL;
+	hc->chan = NULL;
+	drop_queue(hc);
+	if (ch) {
+		rpc_chan_close(ch);
+		rpc_chan_free(ch);
+	}
+	if (hc->ops && hc->ops->down)
+		hc->ops->down(hc, why, hc->arg);
+	schedule_retry(hc);
+}
+
+static int rpc_send(void *ctx, const char *data, size_t len)
+{
+	struct hub_client *hc = ctx;
+	struct msg *m;
+
+	if (!hc->wsi)
+		return -ENOTCONN;
+	m = malloc(sizeof(*m) + LWS_PRE + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data + LWS_PRE, data, len);
+	*hc->txq_tail = m;
+	hc->txq_tail = &m->next;
+	lws_callback_on_writable(hc->wsi);
+	return 0;
+}
+
+static int on_writable(struct hub_client *hc, struct lws *wsi)
+{
+	struct msg *m = hc->txq;
+	int n;
+
+	if (!m)
+		return 0;
+	n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_BINARY);
+	if (n < (int)m->len)
+		return -1;
+	hc->txq = m->next;
+	if (!hc->txq)
+		hc->txq_tail = &hc->txq;
+	free(m);
+	if (hc->txq)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int on_receive(struct hub_client *hc, struct lws *wsi, const void *in,
+		      size_t len)
+{
+	if (!hc->rx_too_big) {
+		if (hc->rx_len + len > RX_MAX) {
+			log_warn("%s: hub message over %u bytes dropped",
+				 hc->name, RX_MAX);
+			hc->rx_too_big = true;
+		} else {
+			char *p = realloc(hc->rx, hc->rx_len + len + 1);
+
+			if (!p)
+				return -1;
+			hc->rx = p;
+			memcpy(hc->rx + hc->rx_len, in, len);
+			hc->rx_len += len;
+		}
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return 0;
+	if (!hc->rx_too_big && hc->chan)
+		rpc_input(hc->chan, hc->rx, hc->rx_len);
+	free(hc->rx);
+	hc->rx = NULL;
+	hc->rx_len = 0;
+	hc->rx_too_big = false;
+	return 0;
+}
+
+static int append_headers(struct hub_client *hc, struct lws *wsi, void *in,
+			  size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	char value[1024];
+	int n;
+
+	if (!hc->token)
+		return 0;
+	n = snprintf(value, sizeof(value), "Bearer %s", hc->token);
+	if (n < 0 || (size_t)n >= sizeof(value))
+		return -1;
+	return lws_add_http_header_by_name(wsi,
+			(const unsigned char *)"authorization:",
+			(const unsigned char *)value, n, p, end) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct hub_client *hc = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_ADD_POLL_FD:
+	case LWS_CALLBACK_DEL_POLL_FD:
+	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
+		return poll_fd(reason, in);
+	default:
+		break;
+	}
+	/* an old connection of this client, or one of a freed client */
+	if (!hc || (hc->wsi && hc->wsi != wsi))
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return append_headers(hc, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		hc->up_since_ms = loop_now_ms();
+		hc->chan = rpc_chan_new(hc->methods, rpc_send, hc);
+		if (!hc->chan)
+			return -1;
+		rpc_chan_set_name(hc->chan, hc->name);
+		log_notice("%s: connected to the hub at %s", hc->name, hc->url);
+		if (hc->ops && hc->ops->up)
+			hc->ops->up(hc, hc->chan, hc->arg);
+		return 0;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return on_receive(hc, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return on_writable(hc, wsi);
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (loop_timer_armed(hc->retry))
+			return 0;
+		went_down(hc, in && len ? (const char *)in :
+			  "connection failed");
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (!hc->wsi)
+			return 0;
+		went_down(hc, "connection closed");
+		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (hc->wsi == wsi)
+			went_down(hc, "connection lost");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "nmb-hub-client", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static void lws_log(int level, const char *line)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (level & LLL_ERR)
+		log_warn("libwebsockets: %s", buf);
+	else
+		log_debug("libwebsockets: %s", buf);
+}
+
+static int context_get(struct loop *loop, const struct hub_client_conf *conf)
+{
+	struct lws_context_creation_info info;
+
+	if (lws.ctx)
+		return lws.loop == loop ? 0 : -EINVAL;
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = conf->ca_file;
+	info.ka_time = 30;
+	info.ka_probes = 3;
+	info.ka_interval = 10;
+	info.gid = -1;
+	info.uid = -1;
+	lws.loop = loop;
+	lws.ctx = lws_create_context(&info);
+	if (!lws.ctx)
+		return -ENOMEM;
+	lws.tick = loop_timer_new(loop, on_tick, NULL);
+	if (!lws.tick)
+		return -ENOMEM;
+	loop_timer_set(lws.tick, TICK_MS);
+	return 0;
+}
+
+void hub_client_cleanup(void)
+{
+	int i;
+
+	if (lws.clients || !lws.ctx)
+		return;
+	lws.in_service = true;
+	lws_context_destroy(lws.ctx);
+	lws.in_service = false;
+	lws.ctx = NULL;
+	loop_timer_free(lws.tick);
+	lws.tick = NULL;
+	for (i = 0; i < lws.n_fds; i++)
+		loop_fd_del(lws.fds[i]);
+	free(lws.fds);
+	lws.fds = NULL;
+	lws.n_fds = 0;
+}
+
+static void connect_now(struct loop_timer *t, void *arg)
+{
+	struct hub_client *hc = arg;
+	struct lws_client_connect_info i;
+
+	(void)t;
+	memset(&i, 0, sizeof(i));
+	i.context = lws.ctx;
+	i.address = hc->host;
+	i.port = hc->port;
+	i.path = hc->path;
+	i.host = hc->host;
+	i.userdata = hc;
+	i.pwsi = &hc->wsi;
+	i.protocol = NULL;	/* no Sec-WebSocket-Protocol */
+	i.local_protocol_name = protocols[0].name;
+	if (hc->tls) {
+		i.ssl_connection = LCCSCF_USE_SSL;
+		if (hc->insecure)
+			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					    LCCSCF_ALLOW_EXPIRED |
+					    LCCSCF_ALLOW_INSECURE;
+	}
+	log_debug("%s: connecting to %s", hc->name, hc->url);
+	if (!lws_client_connect_via_info(&i)) {
+		hc->wsi = NULL;
+		if (!loop_timer_armed(hc->retry)) {
+			log_warn("%s: cannot connect to %s; retrying",
+				 hc->name, hc->url);
+			schedule_retry(hc);
+		}
+	}
+	service();
+}
+
+/* ws[s]://host[:port][/prefix] -> host, port, "<prefix>/ws" */
+static int parse_url(struct hub_client *hc)
+{
+	const char *s = hc->url, *h, *e, *slash;
+	int def_port;
+	size_t hl;
+
+	if (!strncmp(s, "ws://", 5) || !strncmp(s, "http://", 7)) {
+		hc->tls = false;
+		def_port = 80;
+	} else if (!strncmp(s, "wss://", 6) || !strncmp(s, "https://", 8)) {
+		hc->tls = true;
+		def_port = 443;
+	} else {
+		return -EINVAL;
+	}
+	h = strstr(s, "://") + 3;
+	slash = strchr(h, '/');
+	e = slash ? slash : h + strlen(h);
+	hc->port = def_port;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(e - h));
+
+		if (!rb)
+			return -EINVAL;
+		hl = (size_t)(rb - h - 1);
+		h++;
+		if (rb[1] == ':')
+			hc->port = atoi(rb + 2);
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(e - h));
+
+		hl = (size_t)((colon ? colon : e) - h);
+		if (colon)
+			hc->port = atoi(colon + 1);
+	}
+	if (!hl || hc->port <= 0 || hc->port > 65535)
+		return -EINVAL;
+	hc->host = strndup(h, hl);
+	if (!slash)
+		slash = "";
+	/* drop a query string; keep a path prefix */
+	hl = strcspn(slash, "?#");
+	while (hl && slash[hl - 1] == '/')
+		hl--;
+	if (asprintf(&hc->path, "%.*s/ws", (int)hl, slash) < 0)
+		hc->path = NULL;
+	return hc->host && hc->path ? 0 : -ENOMEM;
+}
+
+int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
+		   struct hub_client **out)
+{
+	struct hub_client *hc = calloc(1, sizeof(*hc));
+	int err;
+
+	if (!hc)
+		return -ENOMEM;
+	hc->loop = loop;
+	hc->url = strdup(conf->url);
+	hc->token = conf->token ? strdup(conf->token) : NULL;
+	hc->name = strdup(conf->name ? conf->name : "hub");
+	hc->insecure = conf->insecure;
+	hc->methods = conf->methods;
+	hc->ops = conf->ops;
+	hc->arg = conf->arg;
+	hc->txq_tail = &hc->txq;
+	if (!hc->url || !hc->name || (conf->token && !hc->token)) {
+		hub_client_free(hc);
+		return -ENOMEM;
+	}
+	err = parse_url(hc);
+	if (!err)
+		err = context_get(loop, conf);
+	hc->retry = loop_timer_new(loop, connect_now, hc);
+	if (!err && !hc->retry)
+		err = -ENOMEM;
+	if (err) {
+		hub_client_free(hc);
+		return err;
+	}
+	hc->next = lws.clients;
+	lws.clients = hc;
+	loop_timer_set(hc->retry, 0);
+	*out = hc;
+	return 0;
+}
+
+void hub_client_free(struct hub_client *hc)
+{
+	struct hub_client **pp;
+
+	if (!hc)
+		return;
+	for (pp = &lws.clients; *pp; pp = &(*pp)->next)
+		if (*pp == hc) {
+			*pp = hc->next;
+			break;
+		}
+	if (hc->wsi) {
+		lws_set_wsi_user(hc->wsi, NULL);
+		lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK,
+				LWS_TO_KILL_ASYNC);
+		hc->wsi = NULL;
+	}
+	if (hc->chan) {
+		rpc_chan_close(hc->chan);
+		rpc_chan_free(hc->chan);
+	}
+	drop_queue(hc);
+	loop_timer_free(hc->retry);
+	free(hc->url);
+	free(hc->token);
+	free(hc->name);
+	free(hc->host);
+	free(hc->path);
+	free(hc);
+}
+
+void *hub_client_arg(const struct hub_client *hc)
+{
+	return hc->arg;
+}
+
+struct rpc_chan *hub_client_chan(const struct hub_client *hc)
+{
+	return hc->chan;
+}
+
+void hub_client_reconnect(struct hub_client *hc)
+{
+	if (!hc->wsi)
+		return;
+	lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	service();
+}

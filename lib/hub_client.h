@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hub_client.h - a WebSocket client connection to the hub (libwebsockets
+ * on lib/loop) carrying a lib/jsonrpc channel, reconnecting with backoff.
+ *
+ * Wire form of not-my-board 0.13 (§2): GET <path>/ws, no subprotocol, no
+ * extension, one JSON-RPC message per binary frame (text frames are
+ * accepted), TCP keepalive idle 30 s, interval 10 s, 3 probes; the hub's
+ * pings are answered by libwebsockets.
+ *
+ *	static const struct hub_client_ops ops = { .up = on_up,
+ *						    .down = on_down };
+ *	struct hub_client_conf hc = { .url = "ws://hub:2092",
+ *		.name = "place rpi-3", .methods = methods, .ops = &ops,
+ *		.arg = place };
+ *	hub_client_new(loop, &hc, &client);
+ *	...on_up(client, chan, arg): rpc_call(chan, "register_place", ...)
+ *	...on_down(client, arg): the channel is gone; a new attempt follows
+ *	   after 1, 2, 4 ... 30 s (reset once a connection lasted 30 s).
+ *
+ * Handlers in methods get the struct hub_client * as their ctx;
+ * hub_client_arg() gives back conf->arg.
+ */
+#ifndef NMB_HUB_CLIENT_H
+#define NMB_HUB_CLIENT_H
+
+#include <stdbool.h>
+
+#include "jsonrpc.h"
+
+struct loop;
+struct hub_client;
+
+struct hub_client_ops {
+	/* Connected: chan is usable until down() runs. */
+	void (*up)(struct hub_client *hc, struct rpc_chan *chan, void *arg);
+	/* Disconnected (or the attempt failed); why is for the log. */
+	void (*down)(struct hub_client *hc, const char *why, void *arg);
+};
+
+struct hub_client_conf {
+	const char *url;		/* ws://, wss://, http://, https:// */
+	const char *token;		/* NULL: no Authorization header */
+	const char *ca_file;		/* NULL: system store */
+	bool insecure;			/* skip certificate checks */
+	const char *name;		/* "place rpi-3", for log lines */
+	const struct rpc_method *methods;
+	const struct hub_client_ops *ops;
+	void *arg;
+};
+
+/* Checks the URL and starts connecting. Strings are copied. */
+int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
+		   struct hub_client **out);
+void hub_client_free(struct hub_client *hc);
+void *hub_client_arg(const struct hub_client *hc);
+/* The channel while connected, else NULL. */
+struct rpc_chan *hub_client_chan(const struct hub_client *hc);
+/* Closes the connection now; a new attempt follows after the backoff. */
+void hub_client_reconnect(struct hub_client *hc);
+/* Drops every shared libwebsockets state once all clients are freed. */
+void hub_client_cleanup(void);
+
+#endif /* NMB_HUB_CLIENT_H */
