@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - nmb-exporter's YAML configuration: places, parts and
+ * interfaces, checked completely before anything starts.
+ *
+ * /etc/nmb/exporter.yaml (or -c FILE). Every key:
+ *
+ *   server: ws://hub.example:2092   # hub URL: ws, wss, http or https;
+ *                                   # "/ws" is appended to the path.
+ *                                   # Required unless --server is given.
+ *   token: SECRET                   # optional; sent to the hub as
+ *                                   # "Authorization: Bearer SECRET"
+ *   tls:                            # optional, for wss/https
+ *     ca-file: /etc/nmb/ca.pem      # CA bundle (default: system store)
+ *     verify: true                  # false: accept any certificate
+ *   log-level: info                 # optional: err, warning, notice,
+ *                                   # info (default), debug
+ *   places:                         # required, one or more
+ *     - name: rpi-3                 # required, unique string
+ *       port: 2192                  # required, 1..65535, unique: the
+ *                                   # CONNECT proxy listens there
+ *       parts:                      # required list, may be empty
+ *         - compatible: [raspberry-pi]   # required list of strings
+ *           usb:                    # optional: interface -> busid
+ *             serial: {usbid: "1-4.2"}   # a port busid, each busid
+ *                                        # in one place only
+ *           tcp:                    # optional: interface -> endpoint
+ *             scpi: {host: 192.168.7.20, port: 5025}
+ *
+ * Unknown keys are errors. Each error is logged as FILE:LINE: key 'PATH':
+ * what is wrong; if there is any, nothing starts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "exporter.h"
+#include "log.h"
+
+static const char **str_list(struct conf_node *seq, size_t *n)
+{
+	const char **v = calloc(conf_len(seq) + 1, sizeof(*v));
+	struct conf_node *it;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	conf_foreach(it, seq) {
+		const char *s;
+
+		if (conf_node_str(it, &s) == 0)
+			v[(*n)++] = s;
+	}
+	return v;
+}
+
+static void load_usb(struct conf_node *map, struct part *pt)
+{
+	struct conf_node *it;
+
+	pt->usb = calloc(conf_len(map) + 1, sizeof(*pt->usb));
+	if (!pt->usb)
+		return;
+	conf_foreach(it, map) {
+		struct usb_if *u = &pt->usb[pt->n_usb];
+		struct conf_node *v;
+
+		if (it->type != CONF_MAP) {
+			conf_error(it, "expected a map with 'usbid'");
+			continue;
+		}
+		u->name = it->key;
+		if (conf_str(it, "usbid", &u->busid, true))
+			continue;
+		v = conf_get(it, "usbid", CONF_ANY, false);
+		if (!usbip_busid_valid(u->busid)) {
+			conf_error(v, "'%s' is not a USB port busid like 1-4.2",
+				   u->busid);
+			continue;
+		}
+		conf_check_unknown(it);
+		pt->n_usb++;
+	}
+}
+
+static void load_tcp(struct conf_node *map, struct part *pt)
+{
+	struct conf_node *it;
+
+	pt->tcp = calloc(conf_len(map) + 1, sizeof(*pt->tcp));
+	if (!pt->tcp)
+		return;
+	conf_foreach(it, map) {
+		struct tcp_if *t = &pt->tcp[pt->n_tcp];
+		long long port;
+
+		if (it->type != CONF_MAP) {
+			conf_error(it, "expected a map with 'host' and 'port'");
+			continue;
+		}
+		t->name = it->key;
+		if (conf_str(it, "host", &t->host, true) ||
+		    conf_int(it, "port", &port, 1, 65535, true))
+			continue;
+		if (!t->host[0] || strpbrk(t->host, " \t\r\n")) {
+			conf_error(conf_get(it, "host", CONF_ANY, false),
+				   "expected a host name or IP address");
+			continue;
+		}
+		conf_check_unknown(it);
+		t->port = (unsigned int)port;
+		if (asprintf(&t->target, "%s:%u", t->host, t->port) < 0)
+			t->target = NULL;
+		pt->n_tcp++;
+	}
+}
+
+static void load_place(struct conf_node *n, struct place *p)
+{
+	struct conf_node *parts, *it;
+	long long port;
+
+	if (n->type != CONF_MAP) {
+		conf_error(n, "expected a map");
+		return;
+	}
+	conf_str(n, "name", &p->name, true);
+	if (conf_int(n, "port", &port, 1, 65535, true) == 0)
+		p->port = (unsigned int)port;
+	parts = conf_get(n, "parts", CONF_SEQ, true);
+	p->parts = calloc(conf_len(parts) + 1, sizeof(*p->parts));
+	if (!p->parts)
+		return;
+	conf_foreach(it, parts) {
+		struct part *pt = &p->parts[p->n_parts++];
+		struct conf_node *c;
+
+		if (it->type != CONF_MAP) {
+			conf_error(it, "expected a map");
+			continue;
+		}
+		c = conf_get(it, "compatible", CONF_SEQ, true);
+		pt->compatible = str_list(c, &pt->n_compatible);
+		load_usb(conf_get(it, "usb", CONF_MAP, false), pt);
+		load_tcp(conf_get(it, "tcp", CONF_MAP, false), pt);
+		conf_check_unknown(it);
+	}
+	conf_check_unknown(n);
+}
+
+/* Names, ports and busids must be unique across places. */
+static void check_unique(struct exporter_conf *cfg, struct conf_node *seq)
+{
+	struct conf_node *ni = seq ? seq->child : NULL, *nj;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_places; i++, ni = ni->next) {
+		struct place *p = &cfg->places[i];
+
+		for (j = 0, nj = seq->child; j < i; j++, nj = nj->next) {
+			struct place *q = &cfg->places[j];
+
+			if (p->name && q->name && !strcmp(p->name, q->name))
+				conf_error(ni, "place name '%s' is already used at line %d",
+					   p->name, nj->line);
+			if (p->port && p->port == q->port)
+				conf_error(ni, "port %u is already used by place '%s'",
+					   p->port, q->name ? q->name : "?");
+		}
+	}
+}
+
+/* A busid may be exported once; the first holder is named. */
+static void check_busids(struct exporter_conf *cfg, struct conf_node *seq)
+{
+	struct conf_node *ni = seq ? seq->child : NULL;
+	const struct usb_if **seen;
+	const char **owner;
+	size_t n = 0, i, j, k, m;
+
+	for (i = 0; i < cfg->n_places; i++)
+		for (j = 0; j < cfg->places[i].n_parts; j++)
+			n += cfg->places[i].parts[j].n_usb;
+	seen = calloc(n + 1, sizeof(*seen));
+	owner = calloc(n + 1, sizeof(*owner));
+	if (!seen || !owner)
+		goto out;
+	n = 0;
+	for (i = 0; i < cfg->n_places; i++, ni = ni->next) {
+		const struct place *p = &cfg->places[i];
+
+		for (j = 0; j < p->n_parts; j++)
+			for (k = 0; k < p->parts[j].n_usb; k++) {
+				const struct usb_if *u = &p->parts[j].usb[k];
+
+				for (m = 0; m < n; m++)
+					if (!strcmp(seen[m]->busid, u->busid))
+						break;
+				if (m < n) {
+					conf_error(ni, "busid %s is exported twice (also by place '%s')",
+						   u->busid, owner[m]);
+					continue;
+				}
+				seen[n] = u;
+				owner[n++] = p->name ? p->name : "?";
+			}
+	}
+out:
+	free(seen);
+	free(owner);
+}
+
+static int parse_log_level(struct conf_node *root)
+{
+	static const struct {
+		const char *name;
+		int prio;
+	} levels[] = {
+		{ "err", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+	const char *s;
+	size_t i;
+
+	if (conf_str(root, "log-level", &s, false))
+		return 0;
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(s, levels[i].name)) {
+			nmb_log_set_priority(levels[i].prio);
+			return 0;
+		}
+	return conf_error(conf_get(root, "log-level", CONF_ANY, false),
+			  "expected err, warning, notice, info or debug");
+}
+
+int config_load(const char *file, struct exporter_conf *cfg)
+{
+	struct conf_node *root, *places, *tls, *it;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->tls_verify = true;
+	cfg->conf = conf_load(file);
+	if (!cfg->conf) {
+		int err = errno;
+
+		if (err == ENOENT)
+			log_err("%s: no such file; create it or pass -c FILE",
+				file);
+		return -err;
+	}
+	root = conf_root(cfg->conf);
+	conf_str(root, "server", &cfg->server, false);
+	conf_str(root, "token", &cfg->token, false);
+	tls = conf_get(root, "tls", CONF_MAP, false);
+	conf_str(tls, "ca-file", &cfg->ca_file, false);
+	conf_bool(tls, "verify", &cfg->tls_verify, false);
+	if (tls)
+		conf_check_unknown(tls);
+	parse_log_level(root);
+	places = conf_get(root, "places", CONF_SEQ, true);
+	if (places && !conf_len(places))
+		conf_error(places, "expected at least one place");
+	cfg->places = calloc(conf_len(places) + 1, sizeof(*cfg->places));
+	if (!cfg->places) {
+		config_free(cfg);
+		return -ENOMEM;
+	}
+	conf_foreach(it, places)
+		load_place(it, &cfg->places[cfg->n_places++]);
+	check_unique(cfg, places);
+	check_busids(cfg, places);
+	conf_check_unknown(root);
+	if (conf_errors(cfg->conf)) {
+		log_err("%s: %u error(s) in the configuration; nothing started",
+			file, conf_errors(cfg->conf));
+		config_free(cfg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void config_free(struct exporter_conf *cfg)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < cfg->n_places; i++) {
+		struct place *p = &cfg->places[i];
+
+		for (j = 0; j < p->n_parts; j++) {
+			for (k = 0; k < p->parts[j].n_tcp; k++)
+				free(p->parts[j].tcp[k].target);
+			free(p->parts[j].compatible);
+			free(p->parts[j].usb);
+			free(p->parts[j].tcp);
+		}
+		free(p->parts);
+	}
+	free(cfg->places);
+	conf_free(cfg->conf);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+json_object *config_place_desc(const struct place *p)
+{
+	json_object *d = json_object_new_object(), *parts = json_object_new_array();
+	size_t i, j;
+
+	json_object_object_add(d, "name", json_object_new_string(p->name));
+	json_object_object_add(d, "port", json_object_new_int((int)p->port));
+	for (i = 0; i < p->n_parts; i++) {
+		const struct part *pt = &p->parts[i];
+		json_object *o = json_object_new_object();
+		json_object *c = json_object_new_array();
+		json_object *usb = json_object_new_object();
+		json_object *tcp = json_object_new_object();
+
+		for (j = 0; j < pt->n_compatible; j++)
+			json_object_array_add(c, json_object_new_string(pt->compatible[j]));
+		for (j = 0; j < pt->n_usb; j++) {
+			json_object *u = json_object_new_object();
+
+			json_object_object_add(u, "usbid",
+					       json_object_new_string(pt->usb[j].busid));
+			json_object_object_add(usb, pt->usb[j].name, u);
+		}
+		for (j = 0; j < pt->n_tcp; j++) {
+			json_object *t = json_object_new_object();
+
+			json_object_object_add(t, "host",
+					       json_object_new_string(pt->tcp[j].host));
+			json_object_object_add(t, "port",
+					       json_object_new_int((int)pt->tcp[j].port));
+			json_object_object_add(tcp, pt->tcp[j].name, t);
+		}
+		json_object_object_add(o, "compatible", c);
+		json_object_object_add(o, "usb", usb);
+		json_object_object_add(o, "tcp", tcp);
+		json_object_array_add(parts, o);
+	}
+	json_object_object_add(d, "parts", parts);
+	return d;
+}

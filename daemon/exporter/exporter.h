@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * exporter.h - nmb-exporter's internal boundary: the places of the
+ * configuration, the CONNECT proxy, USB devices handed to usbip-host and
+ * the hub connection, each in its own file.
+ */
+#ifndef NMB_EXPORTER_H
+#define NMB_EXPORTER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "usbip.h"
+
+struct loop;
+struct loop_fd;
+struct loop_timer;
+struct relay;
+struct watch;
+struct hub_client;
+struct conf;
+
+/* --- intrusive doubly-linked list ------------------------------------ */
+
+struct list {
+	struct list *prev, *next;
+};
+
+static inline void list_init(struct list *l)
+{
+	l->prev = l->next = l;
+}
+
+static inline bool list_empty(const struct list *l)
+{
+	return l->next == l;
+}
+
+static inline void list_add_tail(struct list *l, struct list *n)
+{
+	n->prev = l->prev;
+	n->next = l;
+	l->prev->next = n;
+	l->prev = n;
+}
+
+static inline void list_del(struct list *n)
+{
+	if (!n->next)
+		return;
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = NULL;
+}
+
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
+
+/* --- configuration (config.c) ---------------------------------------- */
+
+struct usb_if {
+	const char *name;
+	const char *busid;
+	struct usbdev *dev;
+};
+
+struct tcp_if {
+	const char *name;
+	const char *host;
+	unsigned int port;
+	char *target;		/* "host:port", compared byte for byte */
+};
+
+struct part {
+	const char **compatible;
+	size_t n_compatible;
+	struct usb_if *usb;
+	size_t n_usb;
+	struct tcp_if *tcp;
+	size_t n_tcp;
+};
+
+struct place {
+	const char *name;
+	unsigned int port;
+	struct part *parts;
+	size_t n_parts;
+
+	/* run time */
+	struct exporter *exp;
+	int lfd_fd[2];			/* v4 and v6 listeners */
+	struct loop_fd *lfd[2];
+	char **allowed;			/* allow-list, normalised IP strings */
+	size_t n_allowed;
+	struct list conns;		/* struct conn.node */
+	struct hub_client *hub;
+	int place_id;			/* from register_place, 0 before */
+};
+
+struct exporter_conf {
+	struct conf *conf;		/* owns the strings below */
+	const char *server;
+	const char *token;
+	const char *ca_file;
+	bool tls_verify;
+	struct place *places;
+	size_t n_places;
+};
+
+/* Loads and checks file; every error logged as FILE:LINE: key. */
+int config_load(const char *file, struct exporter_conf *cfg);
+void config_free(struct exporter_conf *cfg);
+/* The register_place description of §5. */
+json_object *config_place_desc(const struct place *p);
+
+/* --- the daemon ------------------------------------------------------ */
+
+struct usbdev {
+	char busid[USBIP_BUSID_SIZE];
+	struct place *place;
+	struct exporter *exp;
+	struct list waiters;		/* struct conn.wnode, FIFO */
+	struct conn *owner;		/* export in progress: the lock */
+	struct loop_timer *timer;	/* status re-check while busy */
+	uint64_t ready_ns;		/* when it last became ready */
+};
+
+struct exporter {
+	struct loop *loop;
+	struct exporter_conf cfg;
+	struct watch *watch;
+	struct loop_fd *watch_lfd;
+	struct usbdev *devs;
+	size_t n_devs;
+	bool stopping;
+	bool test_no_watch;		/* tests only: USB never gets ready */
+};
+
+enum conn_state {
+	CONN_HEAD,		/* reading the CONNECT request */
+	CONN_USB_REQ,		/* reading OP_REQ_IMPORT */
+	CONN_USB_WAIT,		/* queued on the device's FIFO lock */
+	CONN_USB_EXPORTED,	/* the kernel owns the socket */
+	CONN_TCP_RESOLVE,
+	CONN_TCP_CONNECT,
+	CONN_TCP_RELAY,
+};
+
+struct resolve_job;
+
+struct conn {
+	struct list node;		/* place->conns */
+	struct place *place;
+	char peer[INET6_ADDRSTRLEN];
+	uint16_t peer_port;
+	enum conn_state state;
+	int fd;
+	struct loop_fd *lfd;
+	char *buf;			/* request head, HTTP_HEAD_MAX + 1 */
+	size_t len;
+	/* USB */
+	uint8_t req[USBIP_REQ_IMPORT_SIZE];
+	size_t req_len;
+	struct usbdev *dev;
+	struct list wnode;		/* dev->waiters */
+	bool killed;
+	/* TCP */
+	const struct tcp_if *tcp;
+	struct resolve_job *job;
+	struct loop_fd *job_lfd;
+	struct addrinfo *ai, *ai_next;
+	int tfd;
+	struct loop_fd *tlfd;
+	struct relay *relay;
+	char *early;
+	size_t early_len;
+};
+
+/* proxy.c */
+int proxy_start(struct place *p);
+void proxy_stop(struct place *p);
+void conn_free(struct conn *c);
+/* Normalises an IP literal (IPv4-mapped -> dotted). -EINVAL if not one. */
+int ip_normalise(const char *in, char *out, size_t size);
+/* Replaces the allow-list; cuts every connection from a removed IP. */
+void proxy_set_allowed(struct place *p, char **ips, size_t n);
+
+/* usb.c */
+int usb_start(struct exporter *e);
+void usb_stop(struct exporter *e);
+struct usbdev *usb_find(struct exporter *e, const char *busid);
+/* c has sent a valid OP_REQ_IMPORT for dev: queue it and re-check. */
+void usb_enqueue(struct usbdev *dev, struct conn *c);
+/* Detaches c from its device (queue or export); with stop, ends it. */
+void usb_conn_gone(struct conn *c, bool stop_export);
+
+/* tcp.c */
+void tcp_start(struct conn *c, const struct tcp_if *t);
+void tcp_conn_gone(struct conn *c);
+
+/* hub.c */
+int hub_start(struct place *p);
+void hub_stop(struct place *p);
+
+#endif /* NMB_EXPORTER_H */

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - nmb-exporter: parse options, load the places, set up USB
+ * watching, the CONNECT proxies and the hub connections, run the loop,
+ * tear down in reverse order on SIGTERM/SIGINT.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "exporter.h"
+#include "hub_client.h"
+#include "log.h"
+#include "loop.h"
+
+#define DEFAULT_CONFIG	"/etc/nmb/exporter.yaml"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nmb-exporter [-c FILE] [--server URL] [-v]\n"
+		"Exports the places of FILE (default " DEFAULT_CONFIG ") to an\n"
+		"nmb or not-my-board hub.\n"
+		"  -c, --config FILE   configuration file\n"
+		"  -s, --server URL    hub URL, overrides 'server' in FILE\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -h, --help          this text\n");
+}
+
+static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct exporter *e = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_notice("SIGHUP: reloading is not supported yet; restart the exporter to apply a new configuration");
+			continue;
+		}
+		log_notice("%s: stopping", strsignal((int)si.ssi_signo));
+		loop_stop(e->loop);
+	}
+}
+
+static size_t count_usb(const struct exporter_conf *cfg)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < cfg->n_places; i++)
+		for (j = 0; j < cfg->places[i].n_parts; j++)
+			n += cfg->places[i].parts[j].n_usb;
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "server", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		/* tests only: USB imports are parsed, never served */
+		{ "test-without-nmb-watch", no_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = DEFAULT_CONFIG, *server = NULL;
+	struct exporter e = { 0 };
+	struct loop_fd *sig_lfd = NULL;
+	bool verbose = false;
+	size_t i, started = 0;
+	int opt, sfd = -1, ret = 1;
+	sigset_t mask;
+
+	nmb_log_init("nmb-exporter", LOG_INFO);
+	while ((opt = getopt_long(argc, argv, "c:s:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			file = optarg;
+			break;
+		case 's':
+			server = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'T':
+			e.test_no_watch = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(file, &e.cfg))
+		return 1;
+	if (verbose)
+		nmb_log_set_priority(LOG_DEBUG);
+	if (server)
+		e.cfg.server = server;
+	if (!e.cfg.server) {
+		log_err("%s: no hub URL: set 'server' or pass --server URL",
+			file);
+		goto out_cfg;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	e.loop = loop_new();
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (!e.loop || sfd < 0) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		goto out_loop;
+	}
+	sig_lfd = loop_fd_add(e.loop, sfd, EPOLLIN, on_signal, &e);
+	if (!sig_lfd)
+		goto out_loop;
+
+	for (i = 0; i < e.cfg.n_places; i++)
+		e.cfg.places[i].exp = &e;
+	/* nmb_watch is needed only when there is a USB interface to watch. */
+	if (count_usb(&e.cfg) && usb_start(&e))
+		goto out_usb;
+	for (started = 0; started < e.cfg.n_places; started++)
+		if (proxy_start(&e.cfg.places[started]))
+			goto out_proxy;
+	for (i = 0; i < e.cfg.n_places; i++)
+		if (hub_start(&e.cfg.places[i]))
+			goto out_hub;
+
+	log_notice("exporting %zu place(s) to %s", e.cfg.n_places,
+		   e.cfg.server);
+	sd_notify(0, "READY=1");
+	ret = loop_run(e.loop) ? 1 : 0;
+	sd_notify(0, "STOPPING=1");
+
+out_hub:
+	for (i = 0; i < e.cfg.n_places; i++)
+		hub_stop(&e.cfg.places[i]);
+	hub_client_cleanup();
+out_proxy:
+	/* USB first: exports are stopped before their records go. */
+	usb_stop(&e);
+	while (started--)
+		proxy_stop(&e.cfg.places[started]);
+	for (i = 0; i < e.cfg.n_places; i++)
+		proxy_set_allowed(&e.cfg.places[i], NULL, 0);
+	goto out_loop;
+out_usb:
+	usb_stop(&e);
+out_loop:
+	loop_fd_del(sig_lfd);
+	if (sfd >= 0)
+		close(sfd);
+	loop_free(e.loop);
+out_cfg:
+	config_free(&e.cfg);
+	return ret;
+}

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * proxy.c - the HTTP CONNECT proxy of a place (wire note §6): v4 and v6
+ * listeners, the allow-list checked before reading, the request head,
+ * and the hand-over to a USB (usb.c) or TCP (tcp.c) tunnel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "exporter.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+
+#define USB_TARGET	"usb.not-my-board.localhost:3240"
+
+int ip_normalise(const char *in, char *out, size_t size)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, in, &a4) == 1)
+		return inet_ntop(AF_INET, &a4, out, (socklen_t)size) ? 0 : -EINVAL;
+	if (inet_pton(AF_INET6, in, &a6) != 1)
+		return -EINVAL;
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memcpy(&a4, &a6.s6_addr[12], 4);
+		return inet_ntop(AF_INET, &a4, out, (socklen_t)size) ? 0 : -EINVAL;
+	}
+	return inet_ntop(AF_INET6, &a6, out, (socklen_t)size) ? 0 : -EINVAL;
+}
+
+static bool allowed(const struct place *p, const char *ip)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_allowed; i++)
+		if (!strcmp(p->allowed[i], ip))
+			return true;
+	return false;
+}
+
+/* Best effort: a fresh socket takes a few hundred bytes. */
+static void respond(struct conn *c, int status, const char *body)
+{
+	char buf[512];
+	int n = http_response(buf, sizeof(buf), status, body);
+
+	if (n > 0 && send(c->fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+		log_debug("place %s: peer %s: short write of the %d answer",
+			  c->place->name, c->peer, status);
+}
+
+void conn_free(struct conn *c)
+{
+	if (c->dev)
+		usb_conn_gone(c, false);
+	tcp_conn_gone(c);
+	list_del(&c->node);
+	loop_fd_del(c->lfd);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+}
+
+static void reject(struct conn *c, int status, const char *body,
+		   const char *why)
+{
+	log_warn("place %s: peer %s: %s; answered %d", c->place->name,
+		 c->peer, why, status);
+	respond(c, status, body);
+	conn_free(c);
+}
+
+static const struct tcp_if *find_tcp(const struct place *p,
+				     const char *target)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_parts; i++)
+		for (j = 0; j < p->parts[i].n_tcp; j++)
+			if (p->parts[i].tcp[j].target &&
+			    !strcmp(p->parts[i].tcp[j].target, target))
+				return &p->parts[i].tcp[j];
+	return NULL;
+}
+
+static void usb_keepalive(int fd)
+{
+	int one = 1, idle = 5, intvl = 5, cnt = 3;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+static void on_usb_req(struct conn *c)
+{
+	char busid[USBIP_BUSID_SIZE];
+	struct usbdev *dev;
+	ssize_t n;
+	int err;
+
+	n = recv(c->fd, c->req + c->req_len, sizeof(c->req) - c->req_len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_info("place %s: peer %s: USB tunnel closed before its request",
+			 c->place->name, c->peer);
+		conn_free(c);
+		return;
+	}
+	c->req_len += (size_t)n;
+	if (c->req_len < sizeof(c->req))
+		return;
+	err = usbip_parse_req_import(c->req, busid);
+	if (err) {
+		log_warn("place %s: peer %s: not an OP_REQ_IMPORT (version %02x%02x code %02x%02x); closed",
+			 c->place->name, c->peer, c->req[0], c->req[1],
+			 c->req[2], c->req[3]);
+		conn_free(c);
+		return;
+	}
+	dev = usb_find(c->place->exp, busid);
+	if (!dev || dev->place != c->place) {
+		log_warn("place %s: peer %s: import of busid '%s', which this place does not export; closed",
+			 c->place->name, c->peer, busid);
+		conn_free(c);
+		return;
+	}
+	usb_enqueue(dev, c);
+}
+
+/* Bytes or EOF from a client waiting for its device end the wait. */
+static void on_usb_wait(struct conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, 0);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	log_info("place %s: peer %s: %s while waiting for %s; closed",
+		 c->place->name, c->peer, n > 0 ? "data" : "hang-up",
+		 c->dev->busid);
+	conn_free(c);
+}
+
+static void dispatch(struct conn *c, struct http_request *req)
+{
+	const struct tcp_if *t;
+	size_t early = c->len - req->head_len;
+
+	if (!req->is_connect) {
+		reject(c, 405, "Only CONNECT is supported",
+		       "method is not CONNECT");
+		return;
+	}
+	if (!req->target_long && !strcmp(req->target, USB_TARGET)) {
+		if (early) {
+			log_warn("place %s: peer %s: %zu byte(s) sent before the 200 on a USB tunnel; closed",
+				 c->place->name, c->peer, early);
+			conn_free(c);
+			return;
+		}
+		usb_keepalive(c->fd);
+		respond(c, 200, NULL);
+		c->state = CONN_USB_REQ;
+		free(c->buf);
+		c->buf = NULL;
+		log_info("place %s: peer %s: USB tunnel open", c->place->name,
+			 c->peer);
+		return;
+	}
+	t = req->target_long ? NULL : find_tcp(c->place, req->target);
+	if (!t) {
+		reject(c, 403, "Target not allowed", "CONNECT to a target this place does not export");
+		return;
+	}
+	respond(c, 200, NULL);
+	if (early) {
+		c->early = malloc(early);
+		if (!c->early) {
+			conn_free(c);
+			return;
+		}
+		memcpy(c->early, c->buf + req->head_len, early);
+		c->early_len = early;
+	}
+	free(c->buf);
+	c->buf = NULL;
+	tcp_start(c, t);
+}
+
+static void on_head(struct conn *c)
+{
+	struct http_request req;
+	ssize_t n;
+	int err;
+
+	n = recv(c->fd, c->buf + c->len, HTTP_HEAD_MAX + 1 - c->len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_info("place %s: peer %s: closed before a complete request",
+			 c->place->name, c->peer);
+		conn_free(c);
+		return;
+	}
+	c->len += (size_t)n;
+	err = http_parse_head(c->buf, c->len, &req);
+	if (err == -EAGAIN) {
+		if (c->len > HTTP_HEAD_MAX)
+			reject(c, 431, "Request header too large",
+			       "request head over 16 KiB");
+		return;
+	}
+	if (err) {
+		reject(c, 400, req.error, req.error);
+		return;
+	}
+	if (req.head_len > HTTP_HEAD_MAX) {
+		reject(c, 431, "Request header too large",
+		       "request head over 16 KiB");
+		return;
+	}
+	dispatch(c, &req);
+}
+
+static void on_conn(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)lfd;
+	(void)events;
+	switch (c->state) {
+	case CONN_HEAD:
+		on_head(c);
+		break;
+	case CONN_USB_REQ:
+		on_usb_req(c);
+		break;
+	case CONN_USB_WAIT:
+		on_usb_wait(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *ip,
+		      size_t size, uint16_t *port)
+{
+	char raw[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, raw, sizeof(raw));
+		*port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, raw, sizeof(raw));
+		*port = ntohs(s6->sin6_port);
+	}
+	if (ip_normalise(raw, ip, size))
+		snprintf(ip, size, "%s", raw);
+}
+
+static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct place *p = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct conn *c;
+	int fd;
+
+	(void)events;
+	fd = accept4(loop_fd_fd(lfd), (struct sockaddr *)&ss, &sl,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("place %s: accept on port %u: %s",
+				 p->name, p->port, strerror(errno));
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->place = p;
+	c->fd = fd;
+	c->tfd = -1;
+	peer_name(&ss, c->peer, sizeof(c->peer), &c->peer_port);
+	list_add_tail(&p->conns, &c->node);
+	if (!allowed(p, c->peer)) {
+		reject(c, 403, "IP not allowed", "peer IP not in the allow-list");
+		return;
+	}
+	c->buf = malloc(HTTP_HEAD_MAX + 1);
+	c->lfd = loop_fd_add(p->exp->loop, fd, EPOLLIN, on_conn, c);
+	if (!c->buf || !c->lfd) {
+		log_err("place %s: peer %s: out of memory", p->name, c->peer);
+		conn_free(c);
+		return;
+	}
+	log_debug("place %s: peer %s: connection from port %u", p->name,
+		  c->peer, c->peer_port);
+}
+
+static int listen_on(struct place *p, int family)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+	int one = 1, fd;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p->port);
+		s6->sin6_addr = in6addr_any;
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p->port);
+		s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		sl = sizeof(*s4);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int proxy_start(struct place *p)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	int i, fd;
+
+	list_init(&p->conns);
+	p->lfd_fd[0] = p->lfd_fd[1] = -1;
+	for (i = 0; i < 2; i++) {
+		fd = listen_on(p, families[i]);
+		if (fd == -EAFNOSUPPORT && families[i] == AF_INET6) {
+			log_notice("place %s: no IPv6 here; port %u on IPv4 only",
+				   p->name, p->port);
+			continue;
+		}
+		if (fd < 0) {
+			log_err("place %s: cannot listen on port %u (%s): %s%s",
+				p->name, p->port, i ? "IPv6" : "IPv4",
+				strerror(-fd), fd == -EADDRINUSE ?
+				"; is another exporter running?" : "");
+			proxy_stop(p);
+			return fd;
+		}
+		p->lfd_fd[i] = fd;
+		p->lfd[i] = loop_fd_add(p->exp->loop, fd, EPOLLIN, on_accept, p);
+		if (!p->lfd[i]) {
+			proxy_stop(p);
+			return -ENOMEM;
+		}
+	}
+	log_info("place %s: CONNECT proxy on port %u", p->name, p->port);
+	return 0;
+}
+
+void proxy_stop(struct place *p)
+{
+	int i;
+
+	while (p->conns.next && !list_empty(&p->conns))
+		conn_free(container_of(p->conns.next, struct conn, node));
+	for (i = 0; i < 2; i++) {
+		loop_fd_del(p->lfd[i]);
+		p->lfd[i] = NULL;
+		if (p->lfd_fd[i] >= 0)
+			close(p->lfd_fd[i]);
+		p->lfd_fd[i] = -1;
+	}
+}
+
+void proxy_set_allowed(struct place *p, char **ips, size_t n)
+{
+	struct list *it, *next;
+	size_t i;
+
+	for (i = 0; i < p->n_allowed; i++)
+		free(p->allowed[i]);
+	free(p->allowed);
+	p->allowed = ips;
+	p->n_allowed = n;
+	if (!p->conns.next)
+		return;		/* the proxy never started */
+	for (it = p->conns.next; it != &p->conns; it = next) {
+		struct conn *c = container_of(it, struct conn, node);
+
+		next = it->next;
+		if (allowed(p, c->peer) || c->killed)
+			continue;
+		log_notice("place %s: peer %s: no longer allowed; tunnel cut",
+			   p->name, c->peer);
+		if (c->state == CONN_USB_EXPORTED)
+			usb_conn_gone(c, true);
+		else
+			conn_free(c);
+	}
+}

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * usb.c - USB devices of the places, kept on usbip-host by nmb_watch
+ * (claim mode) and handed to the kernel on the agent's socket (wire note
+ * §7, exporter steps 3 to 6).
+ *
+ * Each busid has a FIFO of waiting imports and at most one owner (the
+ * export in progress). nmb_watch events about the busid, and each new
+ * import, re-check the device: bind it to usbip-host if it has no
+ * driver, and serve the head of the FIFO once usbip_status is 1.
+ * While an export runs, usbip_status has no event of its own: a
+ * 200 ms timer re-reads it until it is 1 again (then the lock is free).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exporter.h"
+#include "log.h"
+#include "loop.h"
+#include "watch.h"
+
+#define BUSY_RECHECK_MS	200
+
+struct usbdev *usb_find(struct exporter *e, const char *busid)
+{
+	size_t i;
+
+	for (i = 0; i < e->n_devs; i++)
+		if (!strcmp(e->devs[i].busid, busid))
+			return &e->devs[i];
+	return NULL;
+}
+
+static void release_owner(struct usbdev *d, const char *why)
+{
+	struct conn *c = d->owner;
+
+	log_info("place %s: busid %s: export to %s ended (%s)",
+		 d->place->name, d->busid, c->peer, why);
+	d->owner = NULL;
+	c->dev = NULL;
+	conn_free(c);
+}
+
+static void serve(struct usbdev *d)
+{
+	struct conn *c = container_of(d->waiters.next, struct conn, wnode);
+	uint8_t pdu[USBIP_REP_IMPORT_SIZE];
+	struct usbip_device info;
+	ssize_t n;
+	int err;
+
+	list_del(&c->wnode);
+	err = usbip_read_device(d->busid, &info);
+	if (err) {
+		log_warn("place %s: busid %s: cannot read the device for %s: %s; closed",
+			 d->place->name, d->busid, c->peer, strerror(-err));
+		c->dev = NULL;
+		conn_free(c);
+		return;
+	}
+	loop_fd_del(c->lfd);
+	c->lfd = NULL;
+	err = usbip_set_sockfd(d->busid, c->fd);
+	if (err) {
+		log_warn("place %s: busid %s: usbip-host refused the socket of %s: %s; closed",
+			 d->place->name, d->busid, c->peer, strerror(-err));
+		c->dev = NULL;
+		conn_free(c);
+		return;
+	}
+	usbip_build_rep_import(pdu, &info);
+	n = send(c->fd, pdu, sizeof(pdu), MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof(pdu))
+		log_warn("place %s: busid %s: reply to %s not sent whole (%zd)",
+			 d->place->name, d->busid, c->peer, n);
+	close(c->fd);
+	c->fd = -1;
+	c->state = CONN_USB_EXPORTED;
+	d->owner = c;
+	log_notice("place %s: busid %s: exported to %s (%.1f ms after ready)",
+		   d->place->name, d->busid, c->peer,
+		   (double)(loop_now_ns() - d->ready_ns) / 1e6);
+}
+
+/* Re-checks the device: see the file comment. */
+static void kick(struct usbdev *d)
+{
+	char drv[64];
+	int err, st;
+
+	if (d->exp->stopping)
+		return;
+	loop_timer_cancel(d->timer);
+	err = usbip_device_driver(d->busid, drv, sizeof(drv));
+	if (d->owner) {
+		st = err ? err : usbip_status(d->busid);
+		if (st == -ENOENT)
+			release_owner(d, "device gone");
+		else if (st == USBIP_ST_AVAILABLE)
+			release_owner(d, "usbip_status is 1 again");
+		else if (strcmp(drv, "usbip-host"))
+			release_owner(d, "usbip-host let go of the device");
+		else {
+			loop_timer_set(d->timer, BUSY_RECHECK_MS);
+			return;
+		}
+	}
+	if (err == -ENOENT)
+		return;		/* absent: an add event will come */
+	if (err) {
+		log_warn("place %s: busid %s: cannot read its driver: %s",
+			 d->place->name, d->busid, strerror(-err));
+		return;
+	}
+	if (strcmp(drv, "usbip-host")) {
+		if (drv[0]) {
+			log_notice("place %s: busid %s: bound to %s; moving it to usbip-host",
+				   d->place->name, d->busid, drv);
+			err = usbip_unbind(d->busid);
+			if (err && err != -ENOENT)
+				log_warn("place %s: busid %s: cannot unbind %s: %s",
+					 d->place->name, d->busid, drv,
+					 strerror(-err));
+		}
+		err = usbip_host_bind(d->busid);
+		if (err)
+			log_warn("place %s: busid %s: cannot bind usbip-host: %s",
+				 d->place->name, d->busid, strerror(-err));
+		return;		/* the bind event re-checks */
+	}
+	st = usbip_status(d->busid);
+	if (st != USBIP_ST_AVAILABLE) {
+		if (!list_empty(&d->waiters))
+			loop_timer_set(d->timer, BUSY_RECHECK_MS);
+		return;
+	}
+	if (!d->ready_ns)
+		d->ready_ns = loop_now_ns();
+	if (!list_empty(&d->waiters)) {
+		serve(d);
+		d->ready_ns = 0;
+		if (!d->owner && !list_empty(&d->waiters))
+			kick(d);
+		else if (d->owner)
+			loop_timer_set(d->timer, BUSY_RECHECK_MS);
+	}
+}
+
+static void on_timer(struct loop_timer *t, void *arg)
+{
+	(void)t;
+	kick(arg);
+}
+
+void usb_enqueue(struct usbdev *d, struct conn *c)
+{
+	c->dev = d;
+	c->state = CONN_USB_WAIT;
+	list_add_tail(&d->waiters, &c->wnode);
+	log_info("place %s: peer %s: import of %s queued", d->place->name,
+		 c->peer, d->busid);
+	kick(d);
+}
+
+void usb_conn_gone(struct conn *c, bool stop_export)
+{
+	struct usbdev *d = c->dev;
+	int err;
+
+	if (!d)
+		return;
+	if (d->owner != c) {
+		list_del(&c->wnode);
+		c->dev = NULL;
+		return;
+	}
+	if (!stop_export) {
+		d->owner = NULL;
+		c->dev = NULL;
+		if (!d->exp->stopping)
+			loop_timer_set(d->timer, 0);
+		return;
+	}
+	c->killed = true;
+	err = usbip_set_sockfd(d->busid, -1);
+	if (err && err != -EINVAL)
+		log_warn("place %s: busid %s: cannot stop the export to %s: %s",
+			 d->place->name, d->busid, c->peer, strerror(-err));
+	else
+		log_notice("place %s: busid %s: export to %s stopped",
+			   d->place->name, d->busid, c->peer);
+}
+
+static void on_event(const struct watch_event *ev, void *arg)
+{
+	struct exporter *e = arg;
+	struct usbdev *d;
+
+	if (ev->source != NMB_WATCH_SOURCE_PORT)
+		return;
+	d = usb_find(e, ev->dev.busid);
+	if (!d)
+		return;
+	log_debug("busid %s: %s%s%s%s%s", d->busid,
+		  watch_event_type_name(ev->type), ev->interface[0] ? " " : "",
+		  ev->interface, ev->driver[0] ? " driver=" : "", ev->driver);
+	kick(d);
+}
+
+static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct exporter *e = arg;
+	size_t i;
+	int err;
+
+	(void)lfd;
+	(void)events;
+	err = watch_process(e->watch, on_event, e);
+	if (err == -ENOBUFS) {
+		log_warn("nmb_watch events were lost; re-checking every device");
+		for (i = 0; i < e->n_devs; i++)
+			kick(&e->devs[i]);
+	} else if (err) {
+		log_err("reading nmb_watch events: %s", strerror(-err));
+	}
+}
+
+static int modprobe_usbip_host(void)
+{
+	pid_t pid;
+	int status;
+
+	if (usbip_host_loaded())
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("modprobe", "modprobe", "usbip-host", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (!usbip_host_loaded()) {
+		log_err("usbip-host is not loaded and 'modprobe usbip-host' failed (status %d); install the kernel's usbip modules",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int count_devs(struct exporter *e)
+{
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < e->cfg.n_places; i++)
+		for (j = 0; j < e->cfg.places[i].n_parts; j++)
+			n += e->cfg.places[i].parts[j].n_usb;
+	e->devs = calloc(n + 1, sizeof(*e->devs));
+	if (!e->devs)
+		return -ENOMEM;
+	for (i = 0; i < e->cfg.n_places; i++) {
+		struct place *p = &e->cfg.places[i];
+
+		for (j = 0; j < p->n_parts; j++)
+			for (k = 0; k < p->parts[j].n_usb; k++) {
+				struct usbdev *d = &e->devs[e->n_devs++];
+
+				snprintf(d->busid, sizeof(d->busid), "%s",
+					 p->parts[j].usb[k].busid);
+				d->place = p;
+				d->exp = e;
+				list_init(&d->waiters);
+				d->timer = loop_timer_new(e->loop, on_timer, d);
+				if (!d->timer)
+					return -ENOMEM;
+				p->parts[j].usb[k].dev = d;
+			}
+	}
+	return 0;
+}
+
+int usb_start(struct exporter *e)
+{
+	char msg[WATCH_ERRMSG_SIZE];
+	size_t i;
+	int err;
+
+	err = count_devs(e);
+	if (err || e->test_no_watch)
+		return err;
+	err = watch_open(&e->watch);
+	if (err == -ENOENT) {
+		log_err("nmb_watch is not loaded: run 'modprobe nmb_watch'");
+		return err;
+	}
+	if (err) {
+		log_err("cannot open the nmb_watch netlink family: %s",
+			strerror(-err));
+		return err;
+	}
+	err = watch_subscribe(e->watch);
+	if (err) {
+		log_err("cannot join the nmb_watch events group: %s",
+			strerror(-err));
+		return err;
+	}
+	e->watch_lfd = loop_fd_add(e->loop, watch_events_fd(e->watch),
+				   EPOLLIN, on_watch, e);
+	if (!e->watch_lfd)
+		return -errno;
+	if (e->n_devs) {
+		err = modprobe_usbip_host();
+		if (err)
+			return err;
+	}
+	for (i = 0; i < e->n_devs; i++) {
+		struct usbdev *d = &e->devs[i];
+
+		err = usbip_match_busid(d->busid, true);
+		if (err) {
+			log_err("place %s: busid %s: cannot add it to usbip-host's match_busid: %s",
+				d->place->name, d->busid, strerror(-err));
+			return err;
+		}
+		err = watch_port(e->watch, d->busid, false, msg);
+		if (err) {
+			log_err("place %s: busid %s: cannot watch the port: %s%s%s%s",
+				d->place->name, d->busid, strerror(-err),
+				msg[0] ? " (" : "", msg, msg[0] ? ")" : "");
+			if (err == -EBUSY)
+				log_err("another process watches it; is another exporter running?");
+			if (err == -EPERM)
+				log_err("watching needs CAP_NET_ADMIN; run as root");
+			return err;
+		}
+		/* An export left by an earlier exporter has no agent here. */
+		if (usbip_status(d->busid) == USBIP_ST_USED) {
+			log_notice("place %s: busid %s: stopping an export left by an earlier run",
+				   d->place->name, d->busid);
+			usbip_set_sockfd(d->busid, -1);
+		}
+		kick(d);
+	}
+	return 0;
+}
+
+void usb_stop(struct exporter *e)
+{
+	size_t i;
+
+	e->stopping = true;
+	for (i = 0; i < e->n_devs; i++) {
+		struct usbdev *d = &e->devs[i];
+
+		if (d->owner && !d->owner->killed) {
+			usbip_set_sockfd(d->busid, -1);
+			log_notice("place %s: busid %s: export to %s stopped",
+				   d->place->name, d->busid, d->owner->peer);
+		}
+		if (d->owner)
+			release_owner(d, "exporter stopping");
+		while (!list_empty(&d->waiters)) {
+			struct conn *c = container_of(d->waiters.next,
+						      struct conn, wnode);
+			conn_free(c);
+		}
+	}
+	loop_fd_del(e->watch_lfd);
+	e->watch_lfd = NULL;
+	/* Closing the socket ends the watches: default drivers come back. */
+	watch_close(e->watch);
+	e->watch = NULL;
+	for (i = 0; i < e->n_devs; i++) {
+		if (!e->test_no_watch)
+			usbip_match_busid(e->devs[i].busid, false);
+		loop_timer_free(e->devs[i].timer);
+	}
+	free(e->devs);
+	e->devs = NULL;
+	e->n_devs = 0;
+}

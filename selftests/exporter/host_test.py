@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# host_test.py - host-side TAP tests of nmb-exporter (no kernel module):
+# the CONNECT proxy of wire note §6 against a fake hub, TCP relays, the
+# allow-list, USB requests up to the point where nmb_watch would be
+# needed (--test-without-nmb-watch), configuration errors.
+#
+# Usage: host_test.py EXPORTER_BINARY
+
+import hashlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_hub import FakeHub  # noqa: E402
+
+EXPORTER = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="nmb-exporter-test-")
+n_test = 0
+n_fail = 0
+
+
+def ok(cond, name):
+    global n_test, n_fail
+    n_test += 1
+    if not cond:
+        n_fail += 1
+    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
+          flush=True)
+    return cond
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print("# " + line, flush=True)
+
+
+def free_port():
+    while True:
+        p = random.randint(20000, 60000)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+
+HUB_PORT = free_port()
+PLACE_PORT = free_port()
+SINK_PORT = free_port()
+SOURCE_PORT = free_port()
+USB_TARGET = b"usb.not-my-board.localhost:3240"
+
+
+def write_conf(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+CONF = write_conf("exporter.yaml", f"""\
+server: ws://127.0.0.1:{HUB_PORT}
+places:
+  - name: rpi-3
+    port: {PLACE_PORT}
+    parts:
+      - compatible: [raspberry-pi]
+        usb:
+          serial: {{usbid: "1-1"}}
+        tcp:
+          sink: {{host: 127.0.0.1, port: {SINK_PORT}}}
+      - compatible: [bench-psu]
+        tcp:
+          source: {{host: localhost, port: {SOURCE_PORT}}}
+""")
+
+
+# --- TCP targets ----------------------------------------------------------
+
+def sink_server():
+    """Reads to EOF, answers the SHA-256 of what it got, closes."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", SINK_PORT))
+    srv.listen(16)
+
+    def serve(c):
+        h = hashlib.sha256()
+        while True:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            h.update(b)
+        c.sendall(h.hexdigest().encode())
+        c.close()
+
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def source_server():
+    """Streams 1 MiB blocks until the peer goes away."""
+    srv = socket.socket(socket.AF_INET6 if socket.has_ipv6 else
+                        socket.AF_INET)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("::" if srv.family == socket.AF_INET6 else "", SOURCE_PORT))
+    srv.listen(16)
+    block = os.urandom(1 << 20)
+
+    def serve(c):
+        try:
+            while True:
+                c.sendall(block)
+        except OSError:
+            pass
+        c.close()
+
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+for fn in (sink_server, source_server):
+    threading.Thread(target=fn, daemon=True).start()
+
+
+# --- helpers --------------------------------------------------------------
+
+def connect(src="127.0.0.1", dst="127.0.0.1", port=None):
+    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.bind((src, 0))
+    s.connect((dst, port or PLACE_PORT))
+    return s
+
+
+def read_head(s):
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+    except (ConnectionResetError, socket.timeout):
+        pass
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+def status_of(head):
+    parts = head.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def request(data, src="127.0.0.1", dst="127.0.0.1"):
+    s = connect(src, dst)
+    s.sendall(data)
+    head, _ = read_head(s)
+    s.close()
+    return head
+
+
+def connect_req(target):
+    return b"CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: python-h11/0.14.0\r\n\r\n" % (target, target)
+
+
+def closed_without_reply(s, timeout=3):
+    s.settimeout(timeout)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+# --- configuration errors ---------------------------------------------------
+
+def run_conf(text, name):
+    path = write_conf(name, text)
+    p = subprocess.run([EXPORTER, "-c", path], capture_output=True,
+                       text=True, timeout=30)
+    return path, p
+
+
+def test_config():
+    cases = [
+        ("missing port", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a
+    parts: []
+""", ":3: key 'places[0]", "port"),
+        ("bad usbid", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a
+    port: 3000
+    parts:
+      - compatible: [x]
+        usb:
+          serial: {usbid: "1-0"}
+""", ":8:", "places[0].parts[0].usb.serial.usbid"),
+        ("unknown key", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a
+    port: 3000
+    prot: 4
+    parts: []
+""", ":5:", "prot"),
+        ("port out of range", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a
+    port: 70000
+    parts: []
+""", ":4:", "port"),
+        ("duplicate busid", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a
+    port: 3000
+    parts:
+      - compatible: [x]
+        usb: {s: {usbid: "1-1"}}
+  - name: b
+    port: 3001
+    parts:
+      - compatible: [x]
+        usb: {s: {usbid: "1-1"}}
+""", ":8:", "exported twice"),
+        ("tcp port not an integer", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a
+    port: 3000
+    parts:
+      - compatible: [x]
+        tcp: {t: {host: h, port: abc}}
+""", ":7:", "places[0].parts[0].tcp.t.port"),
+    ]
+    for i, (what, text, line, key) in enumerate(cases):
+        path, p = run_conf(text, "bad%d.yaml" % i)
+        good = (p.returncode != 0 and (path + line) in p.stderr and
+                key in p.stderr and "CONNECT proxy" not in p.stderr)
+        if not ok(good, "config error reported with file:line:key: " + what):
+            diag(p.stderr)
+    p = subprocess.run([EXPORTER, "-c", os.path.join(TMP, "none.yaml")],
+                       capture_output=True, text=True, timeout=30)
+    ok(p.returncode != 0 and "none.yaml" in p.stderr,
+       "missing configuration file reported")
+    p = subprocess.run([EXPORTER, "-c", CONF], capture_output=True,
+                       text=True, timeout=30)
+    if not ok(p.returncode != 0 and
+              "nmb_watch is not loaded: run 'modprobe nmb_watch'" in p.stderr
+              and "CONNECT proxy" not in p.stderr,
+              "USB place without nmb_watch: refuses to start, says what to do"):
+        diag(p.stderr)
+
+
+# --- the running exporter ---------------------------------------------------
+
+def main():
+    print("TAP version 13", flush=True)
+    test_config()
+
+    hub = FakeHub(HUB_PORT)
+    log = open(os.path.join(TMP, "exporter.log"), "w+")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+    proc = subprocess.Popen([EXPORTER, "-c", CONF, "-v",
+                             "--test-without-nmb-watch"],
+                            stderr=log, stdout=log, env=env)
+    try:
+        run(hub, proc)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = None
+            ok(rc == 0, "SIGTERM: clean exit, no ASan/LSan report (rc=%s)"
+               % rc)
+        log.seek(0)
+        text = log.read()
+        ok("ERROR: AddressSanitizer" not in text and
+           "runtime error" not in text, "no sanitizer report in the log")
+        if n_fail:
+            diag("exporter log:\n" + text[-6000:])
+        hub.stop()
+    print("1..%d" % n_test)
+    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
+    sys.exit(1 if n_fail else 0)
+
+
+def run(hub, proc):
+    place = hub.wait_place("rpi-3")
+    if not ok(place is not None, "place registered at the hub"):
+        return
+    ws, desc, pid = place
+    expect = {"name": "rpi-3", "port": PLACE_PORT, "parts": [
+        {"compatible": ["raspberry-pi"], "usb": {"serial": {"usbid": "1-1"}},
+         "tcp": {"sink": {"host": "127.0.0.1", "port": SINK_PORT}}},
+        {"compatible": ["bench-psu"], "usb": {},
+         "tcp": {"source": {"host": "localhost", "port": SOURCE_PORT}}}]}
+    if not ok(desc == expect, "register_place sends the §5 wire form"):
+        diag(json.dumps(desc))
+    h = hub.headers[-1]
+    ok("sec-websocket-protocol" not in h and
+       "sec-websocket-extensions" not in h and "upgrade" in h,
+       "no WebSocket subprotocol or extension offered")
+
+    # nobody allowed yet
+    ok(status_of(request(connect_req(b"127.0.0.1:%d" % SINK_PORT))) == 403,
+       "empty allow-list: 403")
+    r = hub.set_allowed_ips("rpi-3", ["127.0.0.1", "::ffff:127.0.0.3"])
+    ok(r.get("result", "x") is None, "set_allowed_ips answers null")
+    r = hub.set_allowed_ips("rpi-3", ["127.0.0.1", "not-an-ip"])
+    ok("error" in r and "not-an-ip" in r["error"]["message"],
+       "set_allowed_ips with an invalid IP: error")
+    r = hub.set_allowed_ips("rpi-3", ["127.0.0.1", "::ffff:127.0.0.3"])
+
+    s = connect("127.0.0.2")
+    head, _ = read_head(s)
+    s.close()
+    ok(status_of(head) == 403, "403 for a non-allowed IP before any byte")
+    ok(status_of(request(connect_req(b"127.0.0.1:%d" % SINK_PORT),
+                         src="127.0.0.3")) == 200,
+       "IPv4-mapped entry of the allow-list matches the plain IPv4 peer")
+
+    head = request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    ok(status_of(head) == 405 and b"\r\nAllow: CONNECT\r\n" in head,
+       "GET: 405 with Allow: CONNECT")
+    ok(status_of(request(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n"
+                         % SINK_PORT)) == 400,
+       "HTTP/1.1 without Host: 400")
+    ok(status_of(request(b"CONNECT\r\n\r\n")) == 400,
+       "malformed request line: 400")
+    s = connect()
+    try:
+        s.sendall(b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\nX: " + b"y" * 17000)
+    except OSError:
+        pass
+    head, _ = read_head(s)
+    s.close()
+    ok(status_of(head) == 431, "head over 16 KiB: 431")
+    ok(status_of(request(connect_req(b"127.0.0.1:22"))) == 403,
+       "target not exported: 403")
+    ok(status_of(request(connect_req(b"127.0.0.1:%d " % SINK_PORT))) in
+       (400, 403), "target compared byte for byte")
+    head = request(connect_req(b"127.0.0.1:%d" % SINK_PORT))
+    ok(head.startswith(b"HTTP/1.1 200 \r\n") and
+       b"Connection: close" in head and b"Date: " in head,
+       "200 with an empty reason phrase, Date and Connection: close")
+
+    # TCP relay, 100 MB with early bytes
+    s = connect()
+    data = os.urandom(1 << 20)
+    total = 100 * (1 << 20)
+    h = hashlib.sha256()
+    t0 = time.time()
+    s.sendall(connect_req(b"127.0.0.1:%d" % SINK_PORT) + data[:1000])
+    h.update(data[:1000])
+    sent = 1000
+    head, rest = read_head(s)
+    ok(status_of(head) == 200 and rest == b"", "TCP tunnel: 200")
+    while sent < total:
+        n = min(len(data), total - sent)
+        s.sendall(data[:n])
+        h.update(data[:n])
+        sent += n
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(60)
+    got = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    s.close()
+    ok(got.decode() == h.hexdigest(),
+       "TCP relay: 100 MB plus early bytes, SHA-256 matches, half-close "
+       "passed on (%.1f s)" % (time.time() - t0))
+
+    # downstream through a name resolved at connect time, over IPv6
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1", "::1", "127.0.0.2"])
+    s = connect("::1", "::1")
+    s.sendall(connect_req(b"localhost:%d" % SOURCE_PORT))
+    head, rest = read_head(s)
+    n = len(rest)
+    while n < 20 * (1 << 20):
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    ok(status_of(head) == 200 and n >= 20 * (1 << 20),
+       "IPv6 peer, target by name: 20 MiB relayed downstream")
+
+    # allow-list cut during a transfer
+    keep = connect("127.0.0.2")
+    keep.sendall(connect_req(b"localhost:%d" % SOURCE_PORT))
+    khead, _ = read_head(keep)
+    keep.recv(1 << 16)
+    t0 = time.time()
+    hub.set_allowed_ips("rpi-3", ["127.0.0.2"])
+    s.settimeout(5)
+    cut = False
+    try:
+        while time.time() - t0 < 5:
+            if not s.recv(1 << 20):
+                cut = True
+                break
+    except (ConnectionResetError, socket.timeout):
+        cut = True
+    s.close()
+    ok(cut and time.time() - t0 < 3,
+       "allow-list cut: the running tunnel of the removed IP ends at once")
+    got = 0
+    keep.settimeout(5)
+    try:
+        while got < 4 * (1 << 20):
+            b = keep.recv(1 << 20)
+            if not b:
+                break
+            got += len(b)
+    except OSError:
+        pass
+    keep.close()
+    ok(status_of(khead) == 200 and got >= 4 * (1 << 20),
+       "a tunnel from an IP still allowed keeps running")
+    ok(status_of(request(connect_req(b"127.0.0.1:%d" % SINK_PORT))) == 403,
+       "removed IP gets 403 afterwards")
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1", "127.0.0.2"])
+
+    # connect failure after the 200
+    s = connect()
+    s.sendall(connect_req(b"127.0.0.1:%d" % SINK_PORT))
+    head, _ = read_head(s)
+    s.close()
+
+    # USB tunnels (no device can get ready without nmb_watch)
+    s = connect()
+    s.sendall(connect_req(USB_TARGET))
+    head, _ = read_head(s)
+    ok(status_of(head) == 200, "USB tunnel: 200")
+    s.sendall(b"\x01\x11\x80\x05" + b"\0" * 36)
+    ok(closed_without_reply(s), "malformed OP_REQ_IMPORT (DEVLIST code): "
+       "closed without a reply")
+    s.close()
+    s = connect()
+    s.sendall(connect_req(USB_TARGET))
+    read_head(s)
+    s.sendall(b"\x01\x11\x80\x03\0\0\0\0" + b"x" * 32)
+    ok(closed_without_reply(s), "busid without NUL: closed without a reply")
+    s.close()
+    s = connect()
+    s.sendall(connect_req(USB_TARGET))
+    read_head(s)
+    s.sendall(b"\x01\x11\x80\x03\0\0\0\0" + b"2-7".ljust(32, b"\0"))
+    ok(closed_without_reply(s), "busid not exported: closed without a reply")
+    s.close()
+    s = connect()
+    s.sendall(connect_req(USB_TARGET) + b"\x01")
+    head, _ = read_head(s)
+    ok(status_of(head) is None, "early byte on a USB tunnel: closed, no 200")
+    s.close()
+    s = connect()
+    s.sendall(connect_req(USB_TARGET))
+    read_head(s)
+    s.sendall(b"\x01\x11\x80\x03\0\0\0\0" + b"1-1".ljust(32, b"\0"))
+    ok(not closed_without_reply(s, 1),
+       "valid import of an absent device blocks")
+    s.sendall(b"\x00")
+    ok(closed_without_reply(s), "a byte while waiting closes the tunnel")
+    s.close()
+    s = connect()
+    s.sendall(connect_req(USB_TARGET))
+    read_head(s)
+    s.sendall(b"\x01\x11\x80\x03\0\0\0\0" + b"1-1".ljust(32, b"\0"))
+    time.sleep(0.3)
+    hub.set_allowed_ips("rpi-3", ["127.0.0.2"])
+    ok(closed_without_reply(s), "allow-list cut ends a waiting USB import")
+    s.close()
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1"])
+
+    # garbage and abrupt closes do not disturb the proxy
+    for junk in (b"\0" * 100, b"\r\n" * 10 + b"CONNECT", os.urandom(5000)):
+        s = connect()
+        s.sendall(junk)
+        s.close()
+    ok(status_of(request(connect_req(b"127.0.0.1:%d" % SINK_PORT))) == 200,
+       "still serving after junk and abrupt closes")
+
+    # hub goes away: reconnect, re-register, allow-list kept
+    old = hub.drop("rpi-3")
+    ok(status_of(request(connect_req(b"127.0.0.1:%d" % SINK_PORT))) == 200,
+       "hub gone: allow-list kept")
+    place = hub.wait_place("rpi-3", timeout=15, not_ws=old)
+    ok(place is not None and place[1] == expect,
+       "reconnected and registered again")
+    ok(proc.poll() is None, "exporter still running")
+
+
+if __name__ == "__main__":
+    main()
