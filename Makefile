@@ -49,8 +49,9 @@ module-debug:
 	$(KMAKE) CONFIG_NMB_WATCH_DEBUG=y modules
 
 module-install: module
-	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
-	depmod -a $(KVER)
+	$(KMAKE) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 
 # checkpatch.pl comes from the linux-source tarball. It is given a tree
 # root with the kernel's include/ so that it knows the kernel's own
@@ -95,6 +96,58 @@ userspace:
 userspace-asan:
 	$(MAKE) -f userspace.mk O=$(ASAN_OUT) SANITIZE=1
 
+# --- installation -----------------------------------------------------------
+
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+PKGLIBDIR ?= $(PREFIX)/lib
+SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+UDEVDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DKMSDIR ?= $(PREFIX)/src/nmb_watch-0.1
+WITH_MODULE ?= yes
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(OUT)/nmb-server $(OUT)/nmb-exporter \
+		$(OUT)/nmb-agent $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(OUT)/nmbctl $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(UDEVDIR)/rules.d \
+		$(DESTDIR)$(PKGLIBDIR)/modules-load.d \
+		$(DESTDIR)$(PKGLIBDIR)/sysusers.d
+	install -m 0644 systemd/*.service systemd/*.socket \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 systemd/nmb.conf $(DESTDIR)$(PKGLIBDIR)/modules-load.d/
+	install -m 0644 systemd/sysusers-nmb.conf \
+		$(DESTDIR)$(PKGLIBDIR)/sysusers.d/nmb.conf
+	$(if $(wildcard udev/*.rules),install -m 0644 udev/*.rules \
+		$(DESTDIR)$(UDEVDIR)/rules.d/)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/nmb
+	for f in $(wildcard Documentation/examples/*.yaml); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/nmb/$$(basename $$f); \
+		[ -e $$t ] || install -m 0640 $$f $$t; \
+	done
+	for s in 1 5 8; do \
+		for m in Documentation/man/*.$$s; do \
+			[ -e $$m ] || continue; \
+			install -d $(DESTDIR)$(MANDIR)/man$$s; \
+			install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+		done; \
+	done
+	$(if $(wildcard cli/completion/nmbctl.bash),install -d \
+		$(DESTDIR)$(BASHCOMPDIR) && install -m 0644 \
+		cli/completion/nmbctl.bash $(DESTDIR)$(BASHCOMPDIR)/nmbctl)
+	install -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/include/uapi/linux
+	install -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMSDIR)/
+	install -m 0644 kmod/Kbuild kmod/*.c kmod/*.h $(DESTDIR)$(DKMSDIR)/kmod/
+	install -m 0644 include/uapi/linux/nmb_watch.h \
+		$(DESTDIR)$(DKMSDIR)/include/uapi/linux/
+	printf 'KDIR ?= /lib/modules/$$(shell uname -r)/build\nmodule:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) modules\nclean:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) clean\n' \
+		> $(DESTDIR)$(DKMSDIR)/Makefile
+	$(if $(filter yes,$(WITH_MODULE)),$(MAKE) module-install)
+
 # --- tests ----------------------------------------------------------------
 
 selftests: deps
@@ -124,5 +177,6 @@ clean:
 	-$(KMAKE) clean
 	rm -rf $(OUT)
 
-.PHONY: all deps module module-debug module-install style module-check \
+# install: see above
+.PHONY: install all deps module module-debug module-install style module-check \
 	userspace userspace-asan selftests check bench demo demo-shell clean

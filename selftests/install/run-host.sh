@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Installation, as TAP: `make install DESTDIR=...` puts every file where
+# it belongs, and systemd-analyze verify accepts the units with the
+# installed binaries and man pages.
+set -u
+cd "$(dirname "$0")/../.."
+
+n=0
+failed=0
+tap() {	# tap STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
+	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+
+echo "TAP version 13"
+echo "1..4"
+
+out=$(make -s install DESTDIR="$dest" 2>&1)
+rc=$?
+[ $rc = 0 ] || echo "$out" | tail -20 | sed 's/^/# /'
+tap $rc "make install DESTDIR=... succeeds"
+
+missing=
+for f in usr/sbin/nmb-server usr/sbin/nmb-exporter usr/sbin/nmb-agent \
+	usr/bin/nmbctl lib/systemd/system/nmb-server.service \
+	lib/systemd/system/nmb-exporter.service \
+	lib/systemd/system/nmb-agent.service \
+	lib/systemd/system/nmb-agent.socket \
+	usr/lib/modules-load.d/nmb.conf usr/lib/sysusers.d/nmb.conf \
+	usr/src/nmb_watch-0.1/dkms.conf usr/src/nmb_watch-0.1/kmod/main.c \
+	"lib/modules/$kver/updates/kmod/nmb_watch.ko" \
+	etc/nmb/server.yaml etc/nmb/exporter.yaml etc/nmb/agent.yaml \
+	usr/share/man/man1/nmbctl.1 usr/share/man/man8/nmb-server.8 \
+	usr/share/man/man8/nmb-exporter.8 usr/share/man/man8/nmb-agent.8 \
+	usr/share/man/man5/nmb.yaml.5 \
+	usr/share/bash-completion/completions/nmbctl; do
+	[ -e "$dest/$f" ] || missing="$missing $f"
+done
+[ -z "$missing" ] || echo "# missing:$missing"
+[ -z "$missing" ]
+tap $? "every binary, unit, module, config example, man page is installed"
+
+grep -q nmb_watch "$dest/lib/modules/$kver/modules.dep" 2>/dev/null
+tap $? "depmod ran on the installed module"
+
+# Verify the units as installed, with ExecStart pointing into DESTDIR
+# and man pages looked up there.
+units=$(mktemp -d)
+for u in "$dest"/lib/systemd/system/nmb-*; do
+	sed "s|/usr/sbin/|$dest/usr/sbin/|" "$u" > "$units/$(basename "$u")"
+done
+out=$(cd "$units" && MANPATH="$dest/usr/share/man" SYSTEMD_LOG_LEVEL=notice \
+	systemd-analyze verify --man=yes ./nmb-*.service ./nmb-*.socket 2>&1)
+rc=$?
+[ -z "$out" ] || { echo "$out" | sed 's/^/# /'; rc=1; }
+rm -rf "$units"
+tap $rc "systemd-analyze verify accepts the units"
+exit $failed
