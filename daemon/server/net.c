@@ -161,6 +161,20 @@ static void peer_ip(struct lws *wsi, char *ip, size_t len)
 	}
 }
 
+/* Refuses an upgrade with an empty HTTP/1.1 answer. */
+static int refuse(struct lws *wsi, unsigned int status, const char *text)
+{
+	char buf[LWS_PRE + 160];
+	int n;
+
+	n = snprintf(buf + LWS_PRE, sizeof(buf) - LWS_PRE,
+		     "HTTP/1.1 %u %s\r\ncontent-length: 0\r\n"
+		     "connection: close\r\n\r\n", status, text);
+	lws_write(wsi, (unsigned char *)buf + LWS_PRE, (size_t)n,
+		  LWS_WRITE_HTTP_HEADERS);
+	return -1;
+}
+
 static int ws_filter(struct lws *wsi)
 {
 	const struct srv_token *t = &no_auth;
@@ -168,12 +182,10 @@ static int ws_filter(struct lws *wsi)
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, "/ws")) {
-		lws_return_http_status(wsi, 403, NULL);
-		return -1;
+		return refuse(wsi, 403, "Forbidden");
 	}
 	if (srv.stopping) {
-		lws_return_http_status(wsi, 503, NULL);
-		return -1;
+		return refuse(wsi, 503, "Service Unavailable");
 	}
 	if (srv.cfg->ntokens && !(t = check_token(wsi))) {
 		char ip[INET6_ADDRSTRLEN];
@@ -181,8 +193,7 @@ static int ws_filter(struct lws *wsi)
 		peer_ip(wsi, ip, sizeof(ip));
 		log_warn("WebSocket from peer=%s refused: no valid bearer token",
 			 ip);
-		lws_return_http_status(wsi, 401, NULL);
-		return -1;
+		return refuse(wsi, 401, "Unauthorized");
 	}
 	lws_set_opaque_user_data(wsi, (void *)t);
 	return 0;
@@ -464,6 +475,7 @@ int srv_net_init(void)
 		if (!l->plain) {
 			info.ssl_cert_filepath = srv.cfg->tls_cert;
 			info.ssl_private_key_filepath = srv.cfg->tls_key;
+			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		}
 		vhosts[i] = lws_create_vhost(srv.ctx, &info);
 		if (!vhosts[i]) {

@@ -37,7 +37,7 @@ class Server:
             with open(path, "w") as f:
                 f.write(config.replace("@PORT@", str(self.port)))
             cmd += ["-c", path]
-        for l in (listen or ["[::]:%d" % self.port]):
+        for l in (listen if listen is not None else ["[::]:%d" % self.port]):
             cmd += ["--listen", l.replace("@PORT@", str(self.port))]
         cmd += list(args)
         self.log = open(self.log_path, "w")
@@ -90,6 +90,8 @@ class RpcError(Exception):
 class Peer:
     """A JSON-RPC peer: calls, answers the hub's calls, records all."""
 
+    every = []  # each peer made, so that a test can close what it left
+
     def __init__(self, ws, ip_answer=None):
         self.ws = ws
         self.next_id = 1
@@ -102,6 +104,7 @@ class Peer:
         self.allow_error = None
         self.closed = asyncio.get_event_loop().create_future()
         self.reader = asyncio.ensure_future(self._read())
+        Peer.every.append(self)
 
     @classmethod
     async def connect(cls, url, headers=None, ssl=None):
@@ -137,7 +140,8 @@ class Peer:
         finally:
             for fut in self.pending.values():
                 if not fut.done():
-                    fut.set_exception(ConnectionError("Connection closed"))
+                    fut.set_result({"error": {"code": 0, "message":
+                                              "Connection closed"}})
             if not self.closed.done():
                 self.closed.set_result(self.ws.close_code)
 
@@ -157,7 +161,10 @@ class Peer:
         except RpcError as e:
             out = {"jsonrpc": "2.0", "id": msg["id"],
                    "error": {"code": e.code, "message": e.message}}
-        await self.send(out)
+        try:
+            await self.send(out)
+        except websockets.ConnectionClosed:
+            pass
 
     async def send(self, obj, text=False):
         data = obj if isinstance(obj, (str, bytes)) else json.dumps(obj)
@@ -215,3 +222,14 @@ def place_desc(name, port=2192, **extra):
                     "tcp": {"ssh": {"host": "192.168.7.20", "port": 22}}}]}
     d.update(extra)
     return d
+
+
+async def close_all():
+    """Closes every peer still open (after a test, pass or fail)."""
+    for p in Peer.every:
+        if not p.closed.done():
+            try:
+                await asyncio.wait_for(p.close(), 3)
+            except Exception:
+                pass
+    Peer.every.clear()

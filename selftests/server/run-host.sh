@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc and
+# lib/conf, then loopback protocol tests against the ASan/UBSan build of
+# nmb-server with real WebSocket clients. One TAP stream on stdout.
+#
+# Usage: selftests/server/run-host.sh [BUILD_DIR]   (default build/asan)
+set -u
+cd "$(dirname "$0")/../.."
+B=${1:-${O:-build}/asan}
+[[ $B == */asan ]] || B=$B/asan
+PY=/usr/bin/python3
+
+if ! $PY -c 'import websockets' 2>/dev/null; then
+	echo "# installing python3-websockets" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		python3-websockets >/dev/null 2>&1
+fi
+
+WORK=$(mktemp -d /tmp/nmb-server-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+n=0
+failed=0
+out=()
+
+# Runs one TAP producer and renumbers its lines into the common stream.
+suite() {
+	local name=$1 line rc; shift
+	local log=$WORK/$name.tap
+	"$@" >"$log" 2>"$WORK/$name.err"
+	rc=$?
+	local seen=0
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
+			n=$((n + 1)); seen=1
+			[[ -n ${BASH_REMATCH[1]} ]] && failed=$((failed + 1))
+			out+=("${BASH_REMATCH[1]}ok $n - $name: ${BASH_REMATCH[2]}")
+		elif [[ $line == \#* ]]; then
+			out+=("$line")
+		fi
+	done <"$log"
+	if ((rc != 0 || !seen)); then
+		n=$((n + 1)); failed=$((failed + 1))
+		out+=("not ok $n - $name: exited $rc")
+		while IFS= read -r line; do out+=("# $line"); done \
+			< <(tail -n 20 "$WORK/$name.err")
+	fi
+}
+
+for t in jsonrpc_test conf_test; do
+	if [[ -x $B/selftests/server/$t ]]; then
+		suite "$t" "$B/selftests/server/$t"
+	else
+		n=$((n + 1)); failed=$((failed + 1))
+		out+=("not ok $n - $t: $B/selftests/server/$t not built (make userspace-asan)")
+	fi
+done
+if [[ -x $B/nmb-server ]]; then
+	suite server $PY selftests/server/server_test.py "$B/nmb-server" "$WORK"
+else
+	n=$((n + 1)); failed=$((failed + 1))
+	out+=("not ok $n - server: $B/nmb-server not built (make userspace-asan)")
+fi
+
+echo "TAP version 13"
+echo "1..$n"
+printf '%s\n' "${out[@]}"
+echo "# $((n - failed)) passed, $failed failed"
+((failed == 0))

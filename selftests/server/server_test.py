@@ -1,0 +1,956 @@
+# SPDX-License-Identifier: GPL-2.0
+# server_test.py - loopback tests of nmb-server (wire protocol §1-§5 and
+# the extensions of Documentation/protocol.rst) with real WebSocket
+# clients. Prints TAP. Usage: server_test.py NMB_SERVER_BINARY WORKDIR
+import asyncio
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import traceback
+
+import websockets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nmbpeer import Peer, RpcError, Server, call_error, close_all, place_desc  # noqa
+
+BIN, WORK = sys.argv[1], sys.argv[2]
+TESTS = []
+servers = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def new_server(**kw):
+    s = Server(BIN, WORK, **kw)
+    servers.append(s)
+    return s
+
+
+def http_get(srv, path, method="GET", scheme="http", ctx=None):
+    if scheme == "https":
+        c = http.client.HTTPSConnection("127.0.0.1", srv.port, timeout=5,
+                                        context=ctx)
+    else:
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+    c.request(method, path)
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, r.getheader("content-type"), body
+
+
+def metric(srv, name):
+    _, _, body = http_get(srv, "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+async def settle(pred, timeout=3):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        await asyncio.sleep(0.02)
+    return pred()
+
+
+async def no_message(peer, timeout=0.3):
+    try:
+        msg = await peer.expect_raw(timeout)
+        return msg is None
+    except asyncio.TimeoutError:
+        return True
+
+
+S = None  # the shared server, no configuration file
+
+
+async def exporter(srv, name, **kw):
+    e = await Peer.connect(srv.url())
+    pid = await e.call("register_place", place_desc(name, **kw))
+    return e, pid
+
+
+# --- §1 HTTP ------------------------------------------------------------------
+
+@test
+async def http_routes():
+    st, ct, body = http_get(S, "/api/v1/places")
+    check(st == 200 and ct == "application/json", (st, ct))
+    check(json.loads(body) == {"places": []}, body)
+    st, ct, body = http_get(S, "/api/v1/auth-info")
+    check(st == 200 and json.loads(body) == {}, body)
+    st, ct, body = http_get(S, "/metrics")
+    check(st == 200 and ct.startswith("text/plain; version=0.0.4"), ct)
+    for name in ("nmb_places_registered 0.0", "nmb_places_reserved 0.0",
+                 "nmb_reservation_queue_length 0.0"):
+        check(name in body.decode(), name)
+    st, ct, body = http_get(S, "/nope")
+    check(st == 404 and body == b"Page not found", (st, body))
+    st, _, _ = http_get(S, "/ws")
+    check(st == 404, "plain GET /ws is 404")
+    st, _, body = http_get(S, "/api/v1/places", method="POST")
+    check(st == 200, "method is not checked")
+    st, _, _ = http_get(S, "/oidc-callback?state=x")
+    check(st == 500, "unknown oidc state is 500")
+    return "places, auth-info, metrics, 404, POST, /oidc-callback"
+
+
+@test
+async def upgrade_other_path_403():
+    try:
+        await websockets.connect(S.url("/other"))
+    except websockets.InvalidStatusCode as e:
+        check(e.status_code == 403, e.status_code)
+        return "WebSocket upgrade on /other is 403"
+    raise AssertionError("upgrade accepted")
+
+
+@test
+async def handshake_no_subprotocol_no_extension():
+    ws = await websockets.connect(S.url(), compression="deflate")
+    check(ws.subprotocol is None, ws.subprotocol)
+    check(not ws.extensions, ws.extensions)
+    await ws.close()
+    return "no subprotocol, no permessage-deflate even when offered"
+
+
+# --- §2 connection counter, §4 register_place ----------------------------------
+
+@test
+async def one_counter_for_all_connections():
+    a = await Peer.connect(S.url())
+    b = await Peer.connect(S.url())
+    e, pid = await exporter(S, "counter")
+    st, _, body = http_get(S, "/api/v1/places")
+    ids = [p["id"] for p in json.loads(body)["places"]]
+    r = await a.call("get_reservations")
+    await a.close()
+    await b.close()
+    await e.close()
+    check(pid in ids, ids)
+    check(r == {"reservations": []}, r)
+    hello = await Peer.connect(S.url())
+    res = await hello.call("hello")
+    await hello.close()
+    check(res["connection"] > pid and pid >= 3, (pid, res))
+    return "place id is the exporter's connection number (%d)" % pid
+
+
+@test
+async def register_and_list():
+    e = await Peer.connect(S.url())
+    desc = place_desc("rpi-lab-3", port=2192)
+    desc["extra"] = "dropped"
+    desc["parts"].append({"compatible": ["bench-psu"], "junk": 1})
+    pid = await e.call("register_place", desc)
+    st, _, body = http_get(S, "/api/v1/places")
+    places = json.loads(body)["places"]
+    await e.close()
+    want = {"name": "rpi-lab-3", "port": 2192, "parts": [
+        {"compatible": ["raspberry-pi"],
+         "usb": {"serial": {"usbid": "1-4.2"}},
+         "tcp": {"ssh": {"host": "192.168.7.20", "port": 22}}},
+        {"compatible": ["bench-psu"], "usb": {}, "tcp": {}}],
+        "id": pid, "host": "127.0.0.1"}
+    check(places == [want], places)
+    check(list(places[0].keys()) == list(want.keys()), places[0].keys())
+    return "normalised description, id and unmapped IPv4 host"
+
+
+@test
+async def register_twice_and_duplicate_name():
+    e, pid = await exporter(S, "dup")
+    err = await call_error(e.call("register_place", place_desc("other")))
+    check(err and err.code == -32603 and
+          err.message == "Place already registered", err)
+    e2 = await Peer.connect(S.url())
+    err = await call_error(e2.call("register_place", place_desc("dup")))
+    check(err and err.message == 'Place with name "dup" already registered',
+          err)
+    await e.close()
+    # A name becomes free again when its exporter disconnects.
+    await settle(lambda: metric(S, "nmb_places_registered") == 0)
+    pid2 = await e2.call("register_place", place_desc("dup"))
+    await e2.close()
+    check(pid2 != pid, "new id")
+    return "second registration and duplicate name rejected; name reusable"
+
+
+@test
+async def register_validation():
+    e = await Peer.connect(S.url())
+    bad = [
+        dict(place_desc("v1"), id=3),
+        dict(place_desc("v2"), host="x"),
+        dict(place_desc("v3"), port=0),
+        dict(place_desc("v4"), port="22"),
+        {"name": 5, "port": 1, "parts": []},
+        {"port": 1, "parts": []},
+        {"name": "v7", "port": 1, "parts": {}},
+        {"name": "v8", "port": 1, "parts": [{"compatible": "x"}]},
+        {"name": "v9", "port": 1, "parts": [{}]},
+        {"name": "v10", "port": 1, "parts": [
+            {"compatible": [], "usb": {"a": {"usbid": "0-1"}}}]},
+        {"name": "v11", "port": 1, "parts": [
+            {"compatible": [], "usb": {"a": {"usbid": "1-1."}}}]},
+        {"name": "v12", "port": 1, "parts": [
+            {"compatible": [], "tcp": {"a": {"host": "h", "port": -1}}}]},
+        {"name": "v13", "port": 1, "parts": [
+            {"compatible": [], "tcp": {"a": {"port": 1}}}]},
+        "string",
+    ]
+    for d in bad:
+        err = await call_error(e.call("register_place", d))
+        check(err and err.code == -32603, (d, err))
+    err = await call_error(e.call("register_place"))
+    check(err and err.code == -32603 and "missing" in err.message, err)
+    ok = await e.call("register_place", {"name": "", "port": True,
+                                         "parts": [{"compatible": [],
+                                                    "usb": {"a": {"usbid": "3-1.2.10"}}}]})
+    await e.close()
+    check(isinstance(ok, int), ok)
+    return "%d invalid descriptions rejected with -32603; edge cases pass" \
+        % len(bad)
+
+
+# --- §4 reserve / return ---------------------------------------------------------
+
+@test
+async def reserve_waits_for_allowed_ips():
+    e, pid = await exporter(S, "ack")
+    e.allow_delay = 0.4
+    a = await Peer.connect(S.url())
+    t0 = time.time()
+    got = await a.call("reserve", [pid, 999999])
+    dt = time.time() - t0
+    check(got == pid, got)
+    check(e.allowed == [["127.0.0.1"]], e.allowed)
+    check(dt >= 0.4, "reserve answered after %.2fs, before the ack" % dt)
+    e.allow_delay = 0.4
+    t0 = time.time()
+    r = await a.call("return_reservation", pid)
+    dt = time.time() - t0
+    check(r is None and e.allowed[-1] == [], e.allowed)
+    check(dt >= 0.4, "return answered before set_allowed_ips([]) ack")
+    await a.close()
+    await e.close()
+    return "reserve after set_allowed_ips([ip]) ack, return after [] ack"
+
+
+@test
+async def reserve_errors():
+    a = await Peer.connect(S.url())
+    err = await call_error(a.call("reserve", [987654]))
+    check(err and err.code == -32603 and
+          err.message == "None of the candidates exist anymore", err)
+    err = await call_error(a.call("reserve", []))
+    check(err and err.message == "None of the candidates exist anymore",
+          err)
+    err = await call_error(a.call("reserve", "x"))
+    check(err and err.code == -32603, err)
+    err = await call_error(a.call("reserve", [1.5]))
+    check(err and err.code == -32603, err)
+    err = await call_error(a.call("reserve", [1], 2, 3, 4))
+    check(err and err.code == -32603, err)
+    err = await call_error(a.call("reserve", bogus=[1]))
+    check(err and err.code == -32603, err)
+    err = await call_error(a.call("return_reservation", 424242))
+    check(err and err.code == -32603 and err.message == "424242", err)
+    err = await call_error(a.call("get_place_stats", 12))
+    check(err and err.code == -32603 and err.message == "12", err)
+    await a.close()
+    return "no candidates, wrong types, not held, unknown stats id"
+
+
+@test
+async def exporter_error_passed_on():
+    e, pid = await exporter(S, "refuse")
+    e.allow_error = "invalid IP"
+    a = await Peer.connect(S.url())
+    err = await call_error(a.call("reserve", [pid]))
+    check(err and err.code == -32603 and err.message == "invalid IP", err)
+    r = await a.call("get_reservations")
+    check(r == {"reservations": []}, r)
+    e.allow_error = None
+    got = await a.call("reserve", [pid])
+    check(got == pid, "place was returned after the failure")
+    await a.close()
+    await e.close()
+    return "set_allowed_ips error reaches the agent; place returned"
+
+
+@test
+async def return_not_held():
+    e, pid = await exporter(S, "nothold")
+    a = await Peer.connect(S.url())
+    b = await Peer.connect(S.url())
+    await a.call("reserve", [pid])
+    err = await call_error(b.call("return_reservation", pid))
+    check(err and err.code == -32603 and err.message == str(pid), err)
+    r = await b.call("get_reservations")
+    check(len(r["reservations"]) == 1 and
+          r["reservations"][0]["place_id"] == pid and
+          r["reservations"][0]["user"].startswith("<"), r)
+    await a.close()
+    await b.close()
+    await e.close()
+    return "returning another connection's place: -32603 '%d'" % pid
+
+
+@test
+async def uniqueness_ema():
+    s = new_server()
+    e1, p1 = await exporter(s, "u1")
+    e2, p2 = await exporter(s, "u2")
+    a = await Peer.connect(s.url())
+    await a.call("reserve", [p1])
+    st = await a.call("get_place_stats", p1)
+    check(st == {"uniqueness": 0.5}, st)
+    await a.call("return_reservation", p1)
+    got = await a.call("reserve", [p1, p2])
+    s1 = await a.call("get_place_stats", p1)
+    s2 = await a.call("get_place_stats", p2)
+    check(s1["uniqueness"] == 0.375 and s2["uniqueness"] == 0.0, (s1, s2))
+    check(got == p2, "lowest EMA chosen")
+    _, _, body = http_get(s, "/metrics")
+    check(b"nmb_places_reserved 1.0" in body, body)
+    for p in (a, e1, e2):
+        await p.close()
+    return "EMA alpha 0.25, first sample sets it, lowest EMA chosen"
+
+
+@test
+async def fifo_queue_and_direct_handover():
+    e, pid = await exporter(S, "fifo")
+    a, b, c = [await Peer.connect(S.url()) for _ in range(3)]
+    await a.call("reserve", [pid])
+    rb, fb = b.start("reserve", [pid])
+    await asyncio.sleep(0.1)
+    rc, fc = c.start("reserve", [pid])
+    await settle(lambda: metric(S, "nmb_reservation_queue_length") == 2)
+    check(metric(S, "nmb_reservation_queue_length") == 2, "2 waiting")
+    await a.call("return_reservation", pid)
+    check(Peer.result(await asyncio.wait_for(fb, 3)) == pid, "b first")
+    check(not fc.done(), "c still waits")
+    check(e.allowed == [["127.0.0.1"]] * 2, e.allowed)
+    await b.call("return_reservation", pid)
+    check(Peer.result(await asyncio.wait_for(fc, 3)) == pid, "c next")
+    check([] not in e.allowed, "no [] between holders: %s" % e.allowed)
+    for p in (a, b, c, e):
+        await p.close()
+    return "FIFO; the place passes straight on, no [] in between"
+
+
+@test
+async def queue_first_entry_that_wants_the_place():
+    e1, p1 = await exporter(S, "w1")
+    e2, p2 = await exporter(S, "w2")
+    h, b, c = [await Peer.connect(S.url()) for _ in range(3)]
+    await h.call("reserve", [p1])
+    await h.call("reserve", [p2])
+    _, fb = b.start("reserve", [p2])
+    await asyncio.sleep(0.05)
+    _, fc = c.start("reserve", [p1])
+    await asyncio.sleep(0.1)
+    await h.call("return_reservation", p1)
+    check(Peer.result(await asyncio.wait_for(fc, 3)) == p1, "c gets p1")
+    check(not fb.done(), "b still waits for p2")
+    # A place registered later never satisfies a waiting entry.
+    e3, p3 = await exporter(S, "w3")
+    await asyncio.sleep(0.1)
+    check(not fb.done(), "b ignores later places")
+    await h.call("return_reservation", p2)
+    check(Peer.result(await asyncio.wait_for(fb, 3)) == p2, "b gets p2")
+    for p in (h, b, c, e1, e2, e3):
+        await p.close()
+    return "served by the first entry wanting the returned place"
+
+
+@test
+async def priorities():
+    e, pid = await exporter(S, "prio")
+    h, lo1, hi, lo2 = [await Peer.connect(S.url()) for _ in range(4)]
+    await h.call("reserve", [pid])
+    _, f1 = lo1.start("reserve", [pid])
+    await asyncio.sleep(0.05)
+    _, f2 = hi.start("reserve", candidate_ids=[pid], priority=5)
+    await asyncio.sleep(0.05)
+    _, f3 = lo2.start("reserve", [pid], 0)
+    await asyncio.sleep(0.1)
+    order = []
+    holder = h
+    futs = {f1: ("lo1", lo1), f2: ("hi", hi), f3: ("lo2", lo2)}
+    for _ in range(3):
+        await holder.call("return_reservation", pid)
+        await settle(lambda: len([f for f in futs if f.done()]) ==
+                     len(order) + 1)
+        fut = [f for f in futs if f.done() and f not in order][0]
+        order.append(fut)
+        holder = futs[fut][1]
+    names = [futs[f][0] for f in order]
+    check(names == ["hi", "lo1", "lo2"], names)
+    for p in (h, lo1, hi, lo2, e):
+        await p.close()
+    return "priority 5 served first, FIFO within priority 0"
+
+
+@test
+async def cancel_waiting_reserve():
+    e, pid = await exporter(S, "cancel")
+    h, a = [await Peer.connect(S.url()) for _ in range(2)]
+    await h.call("reserve", [pid])
+    rid, fut = a.start("reserve", [pid])
+    await settle(lambda: metric(S, "nmb_reservation_queue_length") == 1)
+    r = await a.cancel(rid)
+    check(r is None, r)
+    check(metric(S, "nmb_reservation_queue_length") == 0, "left the queue")
+    await h.call("return_reservation", pid)
+    check(await no_message(a, 0.3), "the cancelled reserve got no reply")
+    check(e.allowed[-1] == [], "place became free: %s" % e.allowed)
+    r = await a.call("rpc.cancel", 12345)
+    check(r is None, "cancel of an unknown id answers null")
+    for p in (h, a, e):
+        await p.close()
+    return "rpc.cancel: answered null, no reply, queue left"
+
+
+@test
+async def cancel_during_set_allowed_ips():
+    e, pid = await exporter(S, "cancel2")
+    e.allow_delay = 2
+    a = await Peer.connect(S.url())
+    rid, fut = a.start("reserve", [pid])
+    await settle(lambda: len(e.allowed) == 1)
+    await a.cancel(rid)
+    ok = await settle(lambda: any(m["method"] == "rpc.cancel"
+                                  for m in e.incoming))
+    check(ok, "exporter got rpc.cancel: %s" % e.incoming)
+    sa = [m for m in e.incoming if m["method"] == "set_allowed_ips"][0]
+    rc = [m for m in e.incoming if m["method"] == "rpc.cancel"][0]
+    check(rc["params"] == [sa["id"]], (sa, rc))
+    check(await no_message(a, 0.3), "no reply to the cancelled reserve")
+    e.allow_delay = 0
+    got = await a.call("reserve", [pid])
+    check(got == pid, "place free again")
+    for p in (a, e):
+        await p.close()
+    return "cancelling reserve cancels the exporter's set_allowed_ips"
+
+
+@test
+async def exporter_disconnect():
+    e1, p1 = await exporter(S, "gone1")
+    e2, p2 = await exporter(S, "gone2")
+    h, w1, w2 = [await Peer.connect(S.url()) for _ in range(3)]
+    await h.call("reserve", [p1])
+    await h.call("reserve", [p2])
+    _, f1 = w1.start("reserve", [p1])
+    _, f2 = w2.start("reserve", [p1, p2])
+    await settle(lambda: metric(S, "nmb_reservation_queue_length") == 2)
+    await e1.close()
+    res = await asyncio.wait_for(f1, 3)
+    check(res["error"]["message"] == "All candidate places are gone", res)
+    check(not f2.done(), "entry with p2 left still waits")
+    r = await h.call("get_reservations")
+    ids = sorted(x["place_id"] for x in r["reservations"])
+    check(ids == sorted([p1, p2]), "holder keeps the vanished place: %s" % r)
+    places = json.loads(http_get(S, "/api/v1/places")[2])["places"]
+    check(p1 not in [p["id"] for p in places], places)
+    check(await h.call("return_reservation", p1) is None, "vanished ok")
+    await h.call("return_reservation", p2)
+    check(Peer.result(await asyncio.wait_for(f2, 3)) == p2, "w2 got p2")
+    check(not [m for m in h.incoming], "legacy holder told nothing")
+    for p in (h, w1, w2, e2):
+        await p.close()
+    return "waiters fail, holders keep, returning a vanished place is ok"
+
+
+@test
+async def agent_disconnect():
+    e, pid = await exporter(S, "agentgone")
+    h, w = [await Peer.connect(S.url()) for _ in range(2)]
+    await h.call("reserve", [pid])
+    _, fw = w.start("reserve", [pid])
+    await settle(lambda: metric(S, "nmb_reservation_queue_length") == 1)
+    await h.close()
+    check(Peer.result(await asyncio.wait_for(fw, 3)) == pid,
+          "waiter got the place of the disconnected holder")
+    w2 = await Peer.connect(S.url())
+    w2.start("reserve", [pid])
+    await settle(lambda: metric(S, "nmb_reservation_queue_length") == 1)
+    await w2.close()
+    await settle(lambda: metric(S, "nmb_reservation_queue_length") == 0)
+    check(metric(S, "nmb_reservation_queue_length") == 0, "queue left")
+    await w.close()
+    ok = await settle(lambda: e.allowed and e.allowed[-1] == [])
+    check(ok, "place free, [] sent: %s" % e.allowed)
+    r = await e.call("get_reservations")
+    check(r == {"reservations": []}, r)
+    await e.close()
+    return "holder's places returned, waiting reserve leaves the queue"
+
+
+@test
+async def one_connection_exports_and_reserves():
+    e, pid = await exporter(S, "both")
+    got = await e.call("reserve", [pid])
+    check(got == pid and e.allowed == [["127.0.0.1"]], e.allowed)
+    await e.close()
+    return "one connection may export and reserve"
+
+
+# --- §3 JSON-RPC error rows -------------------------------------------------------
+
+@test
+async def jsonrpc_error_rows():
+    a = await Peer.connect(S.url())
+
+    async def raw(obj, text=False):
+        await a.send(obj, text=text)
+        return await a.expect_raw(3)
+
+    for name in ("nope", "_private", "get_places", "communicate",
+                 "oidc_callback", "auth_info", "startup", "shutdown"):
+        r = await raw({"jsonrpc": "2.0", "id": 900, "method": name,
+                       "params": {}})
+        check(r == {"jsonrpc": "2.0", "id": 900, "error":
+                    {"code": -32601, "message": "Method not found"}},
+              (name, r))
+    r = await raw({"jsonrpc": "2.0", "id": 901, "method": 5})
+    check(r["error"]["code"] == -32600 and r["id"] == 901, r)
+    r = await raw({"jsonrpc": "2.0", "id": "s", "method": "get_reservations",
+                   "params": "x"})
+    check(r["error"] == {"code": -32600, "message": "Invalid Request"} and
+          r["id"] == "s", r)
+    for junk in ("{not json", '[{"jsonrpc": "2.0", "id": 1, "method": '
+                 '"get_reservations"}]', '{"id": 1.5, "method": '
+                 '"get_reservations"}', '{"result": 5}',
+                 '{"id": 77777, "result": 5}', '"just a string"',
+                 '{"method": "get_reservations"}', b"\xff\xfe"):
+        await a.send(junk)
+    check(await no_message(a, 0.3), "no reply to invalid input")
+    r = await raw('{"id": 902, "method": "get_reservations"}', text=True)
+    check(r["result"] == {"reservations": []},
+          "text frame, missing params and connection still open: %s" % r)
+    r = await raw({"id": 903, "method": "get_reservations", "params": []})
+    check("result" in r and r["jsonrpc"] == "2.0", r)
+    r = await raw({"id": 904, "method": "get_reservations", "params": [1]})
+    check(r["error"]["code"] == -32603, r)
+    await a.close()
+    return "-32601 (incl. hub-internal names), -32600, silence for junk"
+
+
+@test
+async def frames_are_binary_and_fragmented_accepted():
+    a = await Peer.connect(S.url())
+    msg = json.dumps({"jsonrpc": "2.0", "id": 1,
+                      "method": "get_reservations", "params": {}}).encode()
+    await a.ws.send([msg[:10], msg[10:30], msg[30:]])
+    await a.ws.send(b"")
+    r = await a.expect_raw(3)
+    check(r["id"] == 1 and "result" in r, r)
+    await a.close()
+    # The hub's own frames are binary (opcode 2): websockets gives bytes.
+    ws = await websockets.connect(S.url())
+    await ws.send(msg)
+    data = await asyncio.wait_for(ws.recv(), 3)
+    await ws.close()
+    check(isinstance(data, bytes), "hub sends binary frames")
+    return "fragmented message reassembled; replies are binary frames"
+
+
+@test
+async def huge_frame_closes_connection():
+    a = await Peer.connect(S.url())
+    big = b'{"id": 1, "method": "x", "params": ["' + b"a" * (1 << 20) + \
+        b'"]}'
+    await a.ws.send(big)
+    code = await asyncio.wait_for(a.closed, 5)
+    check(code == 1009, "close code %s" % code)
+    b = await Peer.connect(S.url())
+    check((await b.call("get_reservations")) == {"reservations": []},
+          "server still serves")
+    await b.close()
+    return "message over 1 MiB: closed with 1009"
+
+
+@test
+async def flood():
+    a = await Peer.connect(S.url())
+    for i in range(3000):
+        await a.send('{"junk": %d' % i)
+        await a.send({"method": "get_reservations", "params": {}})
+    r = await a.call("get_reservations", timeout=10)
+    check(r == {"reservations": []}, r)
+    await a.close()
+    s = new_server(config="max_running: 20\n")
+    e, pid = await exporter(s, "flood")
+    h = await Peer.connect(s.url())
+    await h.call("reserve", [pid])
+    f = await Peer.connect(s.url())
+    for i in range(30):
+        f.start("reserve", [pid])
+    code = await asyncio.wait_for(f.closed, 5)
+    check(code == 1008, "close code %s" % code)
+    check(metric(s, "nmb_reservation_queue_length") == 0, "queue cleaned")
+    for p in (e, h):
+        await p.close()
+    return "6000 junk/notification messages survived; >20 waiting: 1008"
+
+
+# --- the not-my-board sequence on the wire --------------------------------------
+
+@test
+async def not_my_board_sequence():
+    s = new_server()
+    ex = await websockets.connect(s.url())
+    ag = await websockets.connect(s.url())
+    desc = {"name": "rpi-lab-3", "port": 2192, "parts": [
+        {"compatible": ["raspberry-pi"],
+         "usb": {"serial": {"usbid": "1-4.2"}}, "tcp": {}}]}
+    await ex.send(json.dumps({"jsonrpc": "2.0", "id": 1,
+                              "method": "register_place",
+                              "params": [desc]}).encode())
+    r = json.loads(await ex.recv())
+    check(r == {"jsonrpc": "2.0", "id": 1, "result": 1}, r)
+    st, _, body = http_get(s, "/api/v1/places")
+    places = json.loads(body)["places"]
+    check(places[0]["id"] == 1 and places[0]["host"] == "127.0.0.1", places)
+    await ag.send(json.dumps({"jsonrpc": "2.0", "id": 1,
+                              "method": "get_reservations",
+                              "params": {}}).encode())
+    check(json.loads(await ag.recv()) == {"jsonrpc": "2.0", "id": 1,
+                                          "result": {"reservations": []}},
+          "get_reservations")
+    await ag.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "reserve",
+                              "params": [[1, 11]]}).encode())
+    raw = await ex.recv()
+    check(isinstance(raw, bytes), "binary frame")
+    req = json.loads(raw)
+    check(req == {"jsonrpc": "2.0", "id": 1, "method": "set_allowed_ips",
+                  "params": [["127.0.0.1"]]}, req)
+    await ex.send(json.dumps({"jsonrpc": "2.0", "id": 1,
+                              "result": None}).encode())
+    r = json.loads(await ag.recv())
+    check(r == {"jsonrpc": "2.0", "id": 2, "result": 1}, r)
+    await ag.send(json.dumps({"jsonrpc": "2.0", "id": 3,
+                              "method": "get_place_stats",
+                              "params": [1]}).encode())
+    r = json.loads(await ag.recv())
+    check(r == {"jsonrpc": "2.0", "id": 3, "result": {"uniqueness": 0.0}},
+          r)
+    await ag.send(json.dumps({"jsonrpc": "2.0", "id": 4,
+                              "method": "return_reservation",
+                              "params": [1]}).encode())
+    req = json.loads(await ex.recv())
+    check(req == {"jsonrpc": "2.0", "id": 2, "method": "set_allowed_ips",
+                  "params": [[]]}, req)
+    await ex.send(json.dumps({"jsonrpc": "2.0", "id": 2,
+                              "result": None}).encode())
+    r = json.loads(await ag.recv())
+    check(r == {"jsonrpc": "2.0", "id": 4, "result": None}, r)
+    await ag.close()
+    await ex.close()
+    return "register, places, reserve, set_allowed_ips, return: byte-exact"
+
+
+# --- extensions -------------------------------------------------------------------
+
+GRACE = "grace: 2\nlease_max: 60\n"
+
+
+@test
+async def grace_exporter_resume():
+    s = new_server(config=GRACE)
+    e = await Peer.connect(s.url())
+    hello = await e.call("hello", features=["notify"])
+    check(hello["resumed"] is False and len(hello["session"]) == 32, hello)
+    pid = await e.call("register_place", place_desc("graceful"))
+    a = await Peer.connect(s.url())
+    await a.call("reserve", [pid])
+    await e.close()
+    await asyncio.sleep(0.2)
+    places = json.loads(http_get(s, "/api/v1/places")[2])["places"]
+    check([p["id"] for p in places] == [pid], "place offline, not gone")
+    r = await a.call("get_reservations")
+    check(r["reservations"][0]["place_id"] == pid, r)
+    e2 = await Peer.connect(s.url())
+    h2 = await e2.call("hello", session=hello["session"])
+    check(h2["resumed"] is True and h2["session"] == hello["session"], h2)
+    ok = await settle(lambda: e2.allowed == [["127.0.0.1"]])
+    check(ok, "resync of the allow-list: %s" % e2.allowed)
+    check(await a.call("return_reservation", pid) is None, "return works")
+    check(await settle(lambda: e2.allowed[-1:] == [[]]), e2.allowed)
+    for p in (a, e2):
+        await p.close()
+    return "exporter resumes its place within the grace window"
+
+
+@test
+async def grace_expiry_tells_holder():
+    s = new_server(config="grace: 1\n")
+    e = await Peer.connect(s.url())
+    await e.call("hello")
+    pid = await e.call("register_place", place_desc("expiring"))
+    a = await Peer.connect(s.url())
+    await a.call("hello", features=["notify"])
+    await a.call("reserve", [pid])
+    await e.close()
+    msg = await a.expect_raw(4)
+    check(msg == {"jsonrpc": "2.0", "method": "reservation_lost",
+                  "params": {"place_id": pid, "reason": "gone"}}, msg)
+    places = json.loads(http_get(s, "/api/v1/places")[2])["places"]
+    check(places == [], places)
+    check(await a.call("return_reservation", pid) is None, "vanished ok")
+    await a.close()
+    return "after the window the place goes; hello'd holder notified"
+
+
+@test
+async def grace_agent_resume():
+    s = new_server(config=GRACE)
+    e, pid = await exporter(s, "agentgrace")
+    a = await Peer.connect(s.url())
+    tok = (await a.call("hello"))["session"]
+    await a.call("reserve", [pid])
+    await a.close()
+    await asyncio.sleep(0.2)
+    r = await e.call("get_reservations")
+    check(len(r["reservations"]) == 1, "kept during grace: %s" % r)
+    a2 = await Peer.connect(s.url())
+    check((await a2.call("hello", session=tok))["resumed"], "resumed")
+    check(await a2.call("return_reservation", pid) is None, "returns it")
+    err = await call_error(a2.call("hello", session="0" * 32))
+    check(err is None, "unknown token: fresh session")
+    for p in (a2, e):
+        await p.close()
+    return "agent resumes its reservation within the grace window"
+
+
+@test
+async def lease_expiry():
+    s = new_server(config=GRACE)
+    e, pid = await exporter(s, "lease")
+    a = await Peer.connect(s.url())
+    await a.call("hello")
+    await a.call("reserve", candidate_ids=[pid], lease=1)
+    t0 = time.time()
+    msg = await a.expect_raw(4)
+    check(msg["method"] == "reservation_lost" and
+          msg["params"] == {"place_id": pid, "reason": "lease"}, msg)
+    check(time.time() - t0 > 0.7, "not before the lease")
+    check(await settle(lambda: e.allowed[-1:] == [[]]), e.allowed)
+    r = await a.call("get_reservations")
+    check(r == {"reservations": []}, r)
+    await a.call("reserve", candidate_ids=[pid], lease=1)
+    check(await a.call("renew_lease", pid, 30) == 30, "renewed")
+    await asyncio.sleep(1.3)
+    r = await a.call("get_reservations")
+    check(len(r["reservations"]) == 1, "renewed lease holds: %s" % r)
+    for p in (a, e):
+        await p.close()
+    return "lease expiry notifies then returns; renew_lease extends"
+
+
+@test
+async def sigterm_returns_everything():
+    s = new_server()
+    e, pid = await exporter(s, "term")
+    a = await Peer.connect(s.url())
+    await a.call("reserve", [pid])
+    w = await Peer.connect(s.url())
+    _, fw = w.start("reserve", [pid])
+    await asyncio.sleep(0.1)
+    s.proc.send_signal(signal.SIGTERM)
+    res = await asyncio.wait_for(fw, 3)
+    check(res["error"]["message"] == "Server is shutting down", res)
+    check(await settle(lambda: e.allowed[-1:] == [[]]), e.allowed)
+    code, bad = s.stop()
+    check(code == 0 and not bad, (code, bad))
+    return "SIGTERM: waiters told, exporter told [] before exit 0"
+
+
+# --- TLS, tokens, configuration -------------------------------------------------
+
+def make_cert():
+    key = os.path.join(WORK, "key.pem")
+    crt = os.path.join(WORK, "cert.pem")
+    if not os.path.exists(crt):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", crt, "-days", "1",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True)
+    return crt, key
+
+
+@test
+async def tls():
+    crt, key = make_cert()
+    plain_port = __import__("nmbpeer").free_port()
+    s = new_server(config="tls:\n  cert: %s\n  key: %s\nlisten:\n"
+                   "  - \"[::]:@PORT@\"\n  - address: 127.0.0.1:%d\n"
+                   "    plain: true\n" % (crt, key, plain_port),
+                   listen=[])
+    ctx = ssl.create_default_context(cafile=crt)
+    st, _, body = http_get(s, "/api/v1/places", scheme="https", ctx=ctx)
+    check(st == 200, st)
+    a = await Peer.connect(s.url(scheme="wss"), ssl=ctx)
+    check((await a.call("get_reservations")) == {"reservations": []}, "wss")
+    await a.close()
+    try:
+        http_get(s, "/api/v1/places")
+        raise AssertionError("plain HTTP answered on the TLS port")
+    except (http.client.HTTPException, ConnectionError, OSError):
+        pass
+    c = http.client.HTTPConnection("127.0.0.1", plain_port, timeout=5)
+    c.request("GET", "/api/v1/auth-info")
+    check(c.getresponse().status == 200, "plain listener")
+    return "https/wss with a throwaway cert; plain only where configured"
+
+
+TOKENS = """tokens:
+  - name: exp
+    token: exporter-secret-0123456789
+    roles: [exporter]
+  - name: alice
+    token: importer-secret-0123456789
+    roles: [importer]
+  - name: bob
+    token: importer2-secret-0123456789
+    roles: [importer]
+  - name: root
+    token: admin-secret-0123456789ab
+    roles: [admin]
+"""
+
+
+def bearer(t):
+    return {"Authorization": "Bearer " + t}
+
+
+@test
+async def tokens_and_roles():
+    s = new_server(config=TOKENS)
+    for hdr in ({}, bearer("wrong-secret-0123456789")):
+        try:
+            await websockets.connect(s.url(), extra_headers=hdr)
+            raise AssertionError("upgrade without a valid token accepted")
+        except websockets.InvalidStatusCode as e:
+            check(e.status_code == 401, e.status_code)
+    check(http_get(s, "/api/v1/places")[0] == 200, "public GET")
+    e = await Peer.connect(s.url(), headers=bearer("exporter-secret-0123456789"))
+    pid = await e.call("register_place", place_desc("secure"))
+    err = await call_error(e.call("reserve", [pid]))
+    check(err and "Permission denied" in err.message, err)
+    a = await Peer.connect(s.url(), headers=bearer("importer-secret-0123456789"))
+    err = await call_error(a.call("register_place", place_desc("x")))
+    check(err and "Permission denied" in err.message, err)
+    check(await a.call("reserve", [pid]) == pid, "importer reserves")
+    b = await Peer.connect(s.url(), headers=bearer("importer2-secret-0123456789"))
+    r = await b.call("get_reservations")
+    check(r == {"reservations": []}, "bob sees only his own: %s" % r)
+    err = await call_error(b.call("return_reservation", place_id=pid, force=True))
+    check(err and "Permission denied" in err.message, err)
+    root = await Peer.connect(s.url(), headers=bearer("admin-secret-0123456789ab"))
+    r = await root.call("get_reservations")
+    check(r == {"reservations": [{"place_id": pid, "user": "alice"}]}, r)
+    check(await root.call("return_reservation", place_id=pid, force=True) is None,
+          "admin force-returns")
+    r = await a.call("get_reservations")
+    check(r == {"reservations": []}, r)
+    for p in (e, a, b, root):
+        await p.close()
+    return "401 without token; exporter/importer/admin roles enforced"
+
+
+@test
+async def config_errors_are_reported():
+    path = os.path.join(WORK, "bad.yaml")
+    with open(path, "w") as f:
+        f.write("grace: 10\nlisten:\n  - nonsense\nbogus: 1\n")
+    p = subprocess.run([BIN, "-c", path], capture_output=True, text=True,
+                       timeout=10)
+    check(p.returncode == 1, p.returncode)
+    check("bad.yaml:3: key 'listen[0]': expected ADDR:PORT" in p.stderr and
+          "bad.yaml:4: key 'bogus': unknown key" in p.stderr, p.stderr)
+    p = subprocess.run([BIN, "-c", os.path.join(WORK, "missing.yaml")],
+                       capture_output=True, text=True, timeout=10)
+    check(p.returncode == 1 and "no such file" in p.stderr, p.stderr)
+    return "FILE:LINE: key '...' errors, exit 1"
+
+
+@test
+async def metrics_after_activity():
+    s = new_server()
+    e, pid = await exporter(s, "m")
+    a = await Peer.connect(s.url())
+    await a.call("reserve", [pid])
+    await a.call("return_reservation", pid)
+    await call_error(a.call("reserve", [4242]))
+    _, _, body = http_get(s, "/metrics")
+    text = body.decode()
+    for want in ('nmb_connections{role="exporter"} 1.0',
+                 'nmb_connections{role="agent"} 1.0',
+                 'nmb_reservations_total{outcome="granted"} 1',
+                 'nmb_reservations_total{outcome="no_candidates"} 1',
+                 'nmb_reserve_wait_seconds_count 1',
+                 'nmb_reserve_wait_seconds_bucket{le="+Inf"} 1'):
+        check(want in text, want)
+    for p in (a, e):
+        await p.close()
+    return "connections by role, outcomes, wait histogram"
+
+
+async def main():
+    global S
+    print("TAP version 13")
+    print("1..%d" % (len(TESTS) + 1))
+    S = new_server()
+    n = 0
+    for fn in TESTS:
+        n += 1
+        try:
+            note = await asyncio.wait_for(fn(), 30)
+            print("ok %d - %s: %s" % (n, fn.__name__, note))
+        except Exception as e:
+            print("not ok %d - %s: %r" % (n, fn.__name__, e))
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+        await close_all()
+        await settle(lambda: metric(S, "nmb_places_registered") == 0 and
+                     metric(S, "nmb_places_reserved") == 0)
+        sys.stdout.flush()
+    bad = []
+    for s in servers:
+        code, report = s.stop()
+        if code != 0 or report:
+            bad.append("%s: exit %s %s" % (s.log_path, code, report or ""))
+    n += 1
+    if bad:
+        print("not ok %d - every server exited 0 without sanitizer reports"
+              % n)
+        for b in bad:
+            print("# " + b)
+    else:
+        print("ok %d - %d server processes exited 0 without sanitizer "
+              "reports" % (n, len(servers)))
+
+
+asyncio.run(main())
