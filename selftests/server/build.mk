@@ -3,3 +3,4 @@
 # tool of `make bench` (built here, run only by selftests/bench).
 $(eval $(call program,selftests/server/jsonrpc_test,selftests/server/jsonrpc_test.c))
 $(eval $(call program,selftests/server/conf_test,selftests/server/conf_test.c))
+$(eval $(call program,selftests/bench/load,selftests/bench/load.c))
