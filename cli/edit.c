@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edit.c - nmbctl edit NAME: the agent's copy of a reservation's import
+ * description in $VISUAL/$EDITOR/vi on a temporary file, sent back when it
+ * changed. The file it was read from is left alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "descr.h"
+#include "ipc.h"
+#include "subcommands.h"
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Runs the editor on path, through sh so that "$EDITOR" may hold options. */
+static int run_editor(const char *path)
+{
+	const char *editor = getenv("VISUAL");
+	char script[4096];
+	int status;
+	pid_t pid;
+
+	if (!editor || !*editor)
+		editor = getenv("EDITOR");
+	if (!editor || !*editor)
+		editor = "vi";
+	snprintf(script, sizeof(script), "%s \"$@\"", editor);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", script, editor, path, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return -ECHILD;
+	return 0;
+}
+
+static int get_text(const char *name, char **text)
+{
+	json_object *params = json_object_new_object(), *result;
+	int ret;
+
+	*text = NULL;
+	json_object_object_add(params, "name", json_object_new_string(name));
+	ret = ctl_call1("get_import_description", params, &result, "edit",
+			name);
+	if (ret)
+		return ret;
+	if (!json_object_is_type(result, json_type_string)) {
+		json_object_put(result);
+		return ctl_fail(CTL_FAILED, "edit", name,
+				"the agent's answer is not a text");
+	}
+	*text = strdup(json_object_get_string(result));
+	json_object_put(result);
+	return *text ? CTL_OK : ctl_fail(CTL_FAILED, "edit", name,
+					 "out of memory");
+}
+
+static int edit(const struct descr_ref *ref, const char *old, char *path)
+{
+	json_object *params, *result;
+	char *text = NULL;
+	int fd, err, ret;
+
+	fd = mkstemps(path, strlen(".yaml"));
+	if (fd < 0)
+		return ctl_fail(CTL_FAILED, "edit", ref->name,
+				"cannot create %s: %s", path, strerror(errno));
+	err = write_all(fd, old, strlen(old));
+	close(fd);
+	if (err) {
+		ret = ctl_fail(CTL_FAILED, "edit", ref->name,
+			       "cannot write %s: %s", path, strerror(-err));
+		goto out_unlink;
+	}
+	err = run_editor(path);
+	if (err) {
+		ret = ctl_fail(CTL_FAILED, "edit", ref->name,
+			       "the editor failed; nothing changed");
+		goto out_unlink;
+	}
+	err = descr_read(path, &text);
+	if (err) {
+		ret = ctl_fail(CTL_FAILED, "edit", ref->name,
+			       "cannot read back %s: %s", path, strerror(-err));
+		goto out_unlink;
+	}
+	if (!strcmp(text, old)) {
+		fprintf(stderr, "nmbctl: edit %s: unchanged\n", ref->name);
+		ret = CTL_OK;
+		goto out_unlink;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "name",
+			       json_object_new_string(ref->name));
+	json_object_object_add(params, "text", json_object_new_string(text));
+	ret = ctl_call1("update_import_description", params, &result, "edit",
+			ref->name);
+	json_object_put(result);
+	if (ret) {
+		/* keep the user's work */
+		fprintf(stderr, "nmbctl: edit %s: your text is kept in %s\n",
+			ref->name, path);
+		goto out;
+	}
+out_unlink:
+	unlink(path);
+out:
+	free(text);
+	return ret;
+}
+
+int edit_main(int argc, char **argv)
+{
+	char path[PATH_MAX];
+	struct descr_ref ref;
+	const char *tmp;
+	char *old;
+	int i, ret;
+
+	i = ctl_parse(argc, argv, NULL);
+	if (i <= 0)
+		return i ? CTL_USAGE : CTL_OK;
+	if (argc - i != 1)
+		return ctl_usage_error(argv[0], "expected one NAME");
+	ret = parse_ref(argv[0], argv[i], &ref);
+	if (ret)
+		return ret;
+	ret = get_text(ref.name, &old);
+	if (ret)
+		return ret;
+	tmp = getenv("TMPDIR");
+	snprintf(path, sizeof(path), "%s/nmb-%s-XXXXXX.yaml",
+		 tmp && *tmp ? tmp : "/tmp", ref.name);
+	ret = edit(&ref, old, path);
+	free(old);
+	return ret;
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * list.c - nmbctl list: this agent's reservations, their places and
+ * whether they are attached.
+ */
+#include "ctl.h"
+#include "subcommands.h"
+
+int list_main(int argc, char **argv)
+{
+	char name[256], place[256], attached[8];
+	json_object *result;
+	struct ctl_table t;
+	int i, ret;
+
+	i = ctl_parse(argc, argv, NULL);
+	if (i <= 0)
+		return i ? CTL_USAGE : CTL_OK;
+	if (i != argc)
+		return ctl_usage_error(argv[0], "takes no arguments");
+	ret = ctl_call1("list", NULL, &result, "list", NULL);
+	if (ret)
+		return ret;
+	if (ctl.json) {
+		ctl_print_json(result);
+		goto out;
+	}
+	if (!json_object_is_type(result, json_type_array)) {
+		ret = ctl_fail(CTL_FAILED, "list", NULL,
+			       "the agent's answer is not a list");
+		goto out;
+	}
+	ctl_table_init(&t, 3);
+	if (json_object_array_length(result))
+		ret = ctl_table_add(&t, (const char *[]){ "NAME", "PLACE",
+							  "STATE" });
+	for (size_t r = 0; r < json_object_array_length(result) && !ret; r++) {
+		json_object *e = json_object_array_get_idx(result, r);
+
+		ctl_field(e, "attached", attached, sizeof(attached));
+		ret = ctl_table_add(&t, (const char *[]){
+			ctl_field(e, "place", name, sizeof(name)),
+			ctl_field(e, "place_name", place, sizeof(place)),
+			attached[0] == 'y' ? "attached" : "reserved" });
+	}
+	if (ret)
+		ret = ctl_fail(CTL_FAILED, "list", NULL, "out of memory");
+	ctl_table_print(&t);
+	ctl_table_free(&t);
+out:
+	json_object_put(result);
+	return ret;
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * status.c - nmbctl status: every reserved interface with its place, part,
+ * type, local port, whether it is attached and up, its local busid and
+ * device nodes. Also the lines attach prints.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "subcommands.h"
+
+#define FIELD_MAX	1024
+
+static const char *const status_keys[] = {
+	"place", "part", "interface", "type", "attached", "port", "up",
+	"busid", "nodes",
+};
+#define NCOLS	(sizeof(status_keys) / sizeof(status_keys[0]))
+
+static int not_a_list(const char *verb)
+{
+	return ctl_fail(CTL_FAILED, verb, NULL,
+			"the agent's answer is not a list of interfaces");
+}
+
+int print_attached(json_object *ifaces)
+{
+	char name[2 * FIELD_MAX], port[FIELD_MAX + 8], f[3][FIELD_MAX];
+	char where[FIELD_MAX + 16];
+	struct ctl_table t;
+	int ret = CTL_OK;
+
+	if (!json_object_is_type(ifaces, json_type_array))
+		return ifaces ? not_a_list("attach") : CTL_OK;
+	ctl_table_init(&t, 5);
+	for (size_t i = 0; i < json_object_array_length(ifaces); i++) {
+		json_object *e = json_object_array_get_idx(ifaces, i);
+		bool tcp;
+
+		snprintf(name, sizeof(name), "%s.%s",
+			 ctl_field(e, "part", f[0], FIELD_MAX),
+			 ctl_field(e, "interface", f[1], FIELD_MAX));
+		tcp = !strcmp(ctl_field(e, "type", f[2], FIELD_MAX), "TCP");
+		snprintf(port, sizeof(port), "port %s",
+			 ctl_field(e, "port", f[0], FIELD_MAX));
+		if (tcp)
+			snprintf(where, sizeof(where), "localhost:%s", f[0]);
+		else
+			ctl_field(e, "nodes", where, sizeof(where));
+		ctl_field(e, "busid", f[1], FIELD_MAX);
+		if (ctl_table_add(&t, (const char *[]){ name, f[2], port, f[1],
+							where })) {
+			ret = ctl_fail(CTL_FAILED, "attach", NULL, "out of memory");
+			break;
+		}
+	}
+	ctl_table_print(&t);
+	ctl_table_free(&t);
+	return ret;
+}
+
+int status_main(int argc, char **argv)
+{
+	static const char *const header[NCOLS] = {
+		"PLACE", "PART", "INTERFACE", "TYPE", "ATTACHED", "PORT",
+		"UP", "BUSID", "NODES",
+	};
+	char cells[NCOLS][FIELD_MAX];
+	const char *row[NCOLS];
+	json_object *result;
+	struct ctl_table t;
+	int i, ret;
+
+	i = ctl_parse(argc, argv, NULL);
+	if (i <= 0)
+		return i ? CTL_USAGE : CTL_OK;
+	if (i != argc)
+		return ctl_usage_error(argv[0], "takes no arguments");
+	ret = ctl_call1("status", NULL, &result, "status", NULL);
+	if (ret)
+		return ret;
+	if (ctl.json) {
+		ctl_print_json(result);
+		goto out;
+	}
+	if (!json_object_is_type(result, json_type_array)) {
+		ret = not_a_list("status");
+		goto out;
+	}
+	ctl_table_init(&t, NCOLS);
+	if (json_object_array_length(result))
+		ret = ctl_table_add(&t, header);
+	for (size_t r = 0; r < json_object_array_length(result) && !ret; r++) {
+		json_object *e = json_object_array_get_idx(result, r);
+
+		for (size_t c = 0; c < NCOLS; c++)
+			row[c] = ctl_field(e, status_keys[c], cells[c],
+					   FIELD_MAX);
+		ret = ctl_table_add(&t, row);
+	}
+	if (ret)
+		ret = ctl_fail(CTL_FAILED, "status", NULL, "out of memory");
+	ctl_table_print(&t);
+	ctl_table_free(&t);
+out:
+	json_object_put(result);
+	return ret;
+}
