@@ -19,9 +19,58 @@ struct srv_hub srv = { .next_conn_id = 1 };
 static void handoff(struct srv_place *p, struct rpc_req *ret_req);
 static void lease_expired(lws_sorted_usec_list_t *sul);
 
+/* Places by id: chained hash, grown to keep chains short. */
+static struct srv_place **idtab;
+static size_t idtab_size;
+
+static size_t id_slot(unsigned int id, size_t size)
+{
+	return (id * 2654435761u) & (size - 1);
+}
+
+static int index_add(struct srv_place *p)
+{
+	if (srv.nplaces * 2 >= idtab_size) {
+		size_t size = idtab_size ? idtab_size * 2 : 64;
+		struct srv_place **tab = calloc(size, sizeof(*tab));
+
+		if (!tab)
+			return -ENOMEM;
+		for (size_t i = 0; i < idtab_size; i++) {
+			while (idtab[i]) {
+				struct srv_place *q = idtab[i];
+
+				idtab[i] = q->idnext;
+				q->idnext = tab[id_slot(q->id, size)];
+				tab[id_slot(q->id, size)] = q;
+			}
+		}
+		free(idtab);
+		idtab = tab;
+		idtab_size = size;
+	}
+	p->idnext = idtab[id_slot(p->id, idtab_size)];
+	idtab[id_slot(p->id, idtab_size)] = p;
+	return 0;
+}
+
+static void index_del(struct srv_place *p)
+{
+	struct srv_place **pp = &idtab[id_slot(p->id, idtab_size)];
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->idnext;
+	if (*pp)
+		*pp = p->idnext;
+}
+
 struct srv_place *srv_place_find(unsigned int id)
 {
-	for (struct srv_place *p = srv.places; p; p = p->next)
+	struct srv_place *p;
+
+	if (!idtab_size)
+		return NULL;
+	for (p = idtab[id_slot(id, idtab_size)]; p; p = p->idnext)
 		if (p->id == id)
 			return p;
 	return NULL;
@@ -475,8 +524,10 @@ static void lease_expired(lws_sorted_usec_list_t *sul)
 
 /* --- places ------------------------------------------------------------- */
 
-void srv_register(struct srv_session *s, struct srv_place *p)
+int srv_register(struct srv_session *s, struct srv_place *p)
 {
+	if (index_add(p))
+		return -ENOMEM;
 	p->exporter = s;
 	p->prev = srv.places_tail;
 	if (srv.places_tail)
@@ -488,6 +539,7 @@ void srv_register(struct srv_session *s, struct srv_place *p)
 	s->place = p;
 	log_info("place registered place=%s id=%u peer=%s", p->name, p->id,
 		 p->host);
+	return 0;
 }
 
 /* The exporter is gone for good: drop the place everywhere. */
@@ -504,6 +556,7 @@ static void place_remove(struct srv_place *p)
 	else
 		srv.places_tail = p->prev;
 	srv.nplaces--;
+	index_del(p);
 	p->exporter->place = NULL;
 	if (p->res) {
 		/* Holders keep their listed reservation; only we tell them. */
@@ -714,4 +767,7 @@ void srv_hub_free(void)
 			s->conn->sess = NULL;
 		session_free(s);
 	}
+	free(idtab);
+	idtab = NULL;
+	idtab_size = 0;
 }

@@ -95,7 +95,10 @@ static void m_register_place(struct rpc_req *req, json_object *params,
 	}
 	p->id = c->id;
 	strcpy(p->host, c->ip);
-	srv_register(c->sess, p);
+	if (srv_register(c->sess, p)) {
+		srv_place_free(p);
+		return rpc_error(req, RPC_INTERNAL_ERROR, "Out of memory");
+	}
 	rpc_reply(req, json_object_new_int((int32_t)p->id));
 }
 

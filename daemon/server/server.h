@@ -116,6 +116,7 @@ struct srv_place {
 	double ema;
 	bool has_ema, offline;
 	struct srv_place *prev, *next;
+	struct srv_place *idnext;	/* hash chain by id */
 };
 
 struct srv_res {
@@ -177,7 +178,7 @@ void srv_hub_shutdown(void);
 void srv_hub_free(void);
 struct srv_place *srv_place_find(unsigned int id);
 struct srv_place *srv_place_by_name(const char *name);
-void srv_register(struct srv_session *s, struct srv_place *p);
+int srv_register(struct srv_session *s, struct srv_place *p);
 void srv_reserve(struct rpc_req *req, struct srv_session *s,
 		 json_object *cands, int priority, unsigned int lease_s);
 void srv_return(struct rpc_req *req, struct srv_res *res, bool forced);

@@ -614,6 +614,63 @@ async def flood():
     return "6000 junk/notification messages survived; >20 waiting: 1008"
 
 
+@test
+async def ipv6_host_and_many_places():
+    e = await Peer.connect(S.url(host="[::1]"))
+    pid = await e.call("register_place", place_desc("v6"))
+    big = []
+    for i in range(300):
+        x = await Peer.connect(S.url())
+        d = place_desc("bulk-%d" % i)
+        d["parts"][0]["compatible"] = ["tag-%d-%s" % (k, "x" * 40)
+                                       for k in range(20)]
+        await x.call("register_place", d)
+        big.append(x)
+    st, _, body = http_get(S, "/api/v1/places")
+    places = json.loads(body)["places"]
+    check(st == 200 and len(places) == 301 and len(body) > 300000,
+          (st, len(places), len(body)))
+    v6 = [p for p in places if p["id"] == pid][0]
+    check(v6["host"] == "::1", v6)
+    a = await Peer.connect(S.url())
+    got = await a.call("reserve", [p["id"] for p in places])
+    check(got in [p["id"] for p in places], got)
+    return "IPv6 host '::1'; %d KiB place list; reserve among 301" % \
+        (len(body) // 1024)
+
+
+@test
+async def hub_pings_and_drops_silent_peers():
+    import socket as so
+    s = new_server(config="ping_interval: 1\n")
+    c = so.create_connection(("127.0.0.1", s.port))
+    c.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\nSec-WebSocket-Key: "
+              b"dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13"
+              b"\r\n\r\n")
+    c.settimeout(6)
+    data = b""
+    t0 = time.time()
+    ping_at = None
+    while True:
+        chunk = await asyncio.get_event_loop().run_in_executor(
+            None, c.recv, 4096)
+        if not chunk:
+            break
+        data += chunk
+        head = data.split(b"\r\n\r\n", 1)
+        if len(head) == 2 and ping_at is None and b"\x89" in head[1][:1]:
+            ping_at = time.time() - t0
+    dt = time.time() - t0
+    c.close()
+    check(data.startswith(b"HTTP/1.1 101"), data[:40])
+    check(ping_at is not None and ping_at < 2.5, "ping after %s s" % ping_at)
+    check(dt < 5, "silent peer dropped after %.1f s" % dt)
+    ok = await Peer.connect(s.url())
+    check(await ok.call("get_reservations") == {"reservations": []}, "")
+    return "ping after %.1f s; no pong: dropped after %.1f s" % (ping_at, dt)
+
+
 # --- the not-my-board sequence on the wire --------------------------------------
 
 @test
