@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * agent.h - nmb-agent internals: configuration, the hub connection,
+ * reservations, USB imports, TCP forwards and local device discovery.
+ *
+ * Everything runs on the one lib/loop. A reservation (reservation.c) is
+ * what nmbctl names; while attached it owns one usb_import per USB
+ * interface (usb_import.c) and one tcp_forward per TCP interface
+ * (tcp_forward.c). Both open their CONNECT tunnels with tunnel.c.
+ */
+#ifndef NMB_AGENT_H
+#define NMB_AGENT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonrpc.h"
+#include "match.h"
+
+struct loop;
+struct loop_fd;
+struct loop_timer;
+struct hub_client;
+struct watch;
+struct relay;
+
+#define AGENT_SOCKET		"/run/nmb/agent.sock"
+#define AGENT_CONFIG		"/etc/nmb/agent.yaml"
+#define AGENT_GROUP		"nmb"
+#define AGENT_ATTACH_TIMEOUT_S	20
+
+/* --- configuration (config.c) ------------------------------------------ */
+
+struct agent_conf {
+	char *server;		/* ws(s)://, http(s):// URL of nmb-server */
+	char *token;		/* bearer token, or NULL */
+	char *ca_file;
+	bool insecure;
+	char *socket;		/* control socket path */
+	char *group;		/* its group */
+};
+
+int config_load(struct agent_conf *cfg, const char *file, bool explicit);
+void config_free(struct agent_conf *cfg);
+
+/* --- the URL of the server (url.c) ------------------------------------- */
+
+struct agent_url {
+	bool tls;
+	char host[256];
+	unsigned int port;
+	char path[256];		/* prefix without trailing '/', may be "" */
+};
+
+int url_parse(const char *url, struct agent_url *u);
+/* True if ip (a literal) is a loopback address. */
+bool url_is_loopback(const char *ip);
+
+/* --- the agent --------------------------------------------------------- */
+
+struct agent {
+	struct loop *loop;
+	struct agent_conf cfg;
+	struct agent_url url;
+	struct hub_client *hub;
+	struct rpc_chan *chan;		/* hub channel once hello is done */
+	char session[80];		/* server's grace token, "" if none */
+	bool feat_lease, feat_priority;
+	struct reservation *res;
+	struct watch *watch;
+	struct loop_fd *watch_lfd;
+	struct loop_timer *poll;	/* sysfs poll while imports wait */
+	bool stopping;
+};
+
+extern struct agent agent;
+
+/* --- hub connection (hub.c) -------------------------------------------- */
+
+int hub_start(void);
+void hub_stop(void);
+/* The hub channel, or NULL while disconnected. */
+struct rpc_chan *hub_chan(void);
+
+/* --- place list over HTTP (places.c) ----------------------------------- */
+
+/* places: the "places" array (borrowed), or NULL with a message in err */
+typedef void (*places_cb)(void *arg, json_object *places, const char *err);
+struct places_req;
+/* GET <server>/api/v1/places. Returns NULL if it could not start. */
+struct places_req *places_fetch(places_cb cb, void *arg);
+void places_cancel(struct places_req *r);
+/* The place's data-plane host: its "host", or the server's for loopback. */
+const char *places_host(json_object *place);
+
+/* --- tunnels (tunnel.c) ------------------------------------------------ */
+
+/*
+ * fd: the connected socket after "200" (the callee's to keep), early:
+ * bytes received after the response head. err < 0: fd is -1; msg says
+ * what failed.
+ */
+typedef void (*tunnel_cb)(void *arg, int err, const char *msg, int fd,
+			  const char *early, size_t early_len);
+struct tunnel;
+struct tunnel *tunnel_open(const char *host, unsigned int port,
+			   const char *target, tunnel_cb cb, void *arg);
+void tunnel_cancel(struct tunnel *t);
+
+/* --- reservations (reservation.c) -------------------------------------- */
+
+struct usb_import;
+struct tcp_forward;
+
+struct reservation {
+	char *name;
+	char *text;			/* the YAML, as given */
+	struct match_import *imp;
+	char *pin;			/* place_name pinned, or NULL */
+	int priority;
+	int place_id;			/* 0 while queued */
+	char *place_name;
+	json_object *place;		/* the place at reserve time */
+	int *assign;			/* imported part -> exported part */
+	bool attached, lost;
+	struct rpc_call *call;		/* reserve in flight at the hub */
+	struct rpc_req *req;		/* the nmbctl reserve waiting */
+	struct usb_import **usb;
+	size_t nusb;
+	struct tcp_forward **tcp;
+	size_t ntcp;
+	struct loop_timer *auto_return;
+	struct attach_wait *waiters;
+	struct reservation *next;
+};
+
+struct reservation *res_find(const char *name);
+/* Checks the ports of imp against every reservation except self. */
+int res_check_ports(const struct match_import *imp, const char *name,
+		    char *err, size_t errlen);
+struct reservation *res_new(const char *name, const char *text,
+			    struct match_import *imp);
+/* Detaches, forgets locally (the hub is told by the caller). */
+void res_free(struct reservation *r);
+/* Starts the USB imports and TCP listeners. */
+int res_attach(struct reservation *r, char *err, size_t errlen);
+void res_detach(struct reservation *r);
+/* Place accepted: remember it, start auto_return. */
+void res_placed(struct reservation *r, int place_id, json_object *place);
+/* Returns the reservation at the hub (fire and forget) and frees it. */
+void res_return(struct reservation *r, const char *why);
+/* Interface status objects of r (agent-api.rst) appended to list. */
+void res_status(struct reservation *r, json_object *list);
+/* A USB import changed: re-check the attach waiters of r. */
+void res_update(struct reservation *r);
+/* The hub lost our reservations of place_id / all of them. */
+void res_lost(int place_id, const char *why);
+
+struct attach_wait;
+/* Waits until every USB interface of r is up, then answers req. */
+void res_wait_attach(struct reservation *r, struct rpc_req *req,
+		     unsigned int timeout_s);
+
+/* --- USB import (usb_import.c) ----------------------------------------- */
+
+struct usb_import *usb_import_new(struct reservation *r, const char *part,
+				  const char *iface, unsigned int port_num,
+				  const char *host, unsigned int port,
+				  const char *busid);
+void usb_import_free(struct usb_import *u);
+bool usb_import_up(struct usb_import *u);
+/* {"type": "USB", "port", "up", "busid", "nodes", ...} fields added to o */
+void usb_import_status(struct usb_import *u, json_object *o);
+const char *usb_import_iface(const struct usb_import *u);
+const char *usb_import_part(const struct usb_import *u);
+/* Last error for the timeout message, "" if none. */
+const char *usb_import_error(const struct usb_import *u);
+
+/* --- TCP forward (tcp_forward.c) --------------------------------------- */
+
+int tcp_forward_new(struct reservation *r, const char *part,
+		    const char *iface, unsigned int local_port,
+		    const char *host, unsigned int port, const char *target,
+		    struct tcp_forward **out, char *err, size_t errlen);
+void tcp_forward_free(struct tcp_forward *f);
+void tcp_forward_status(struct tcp_forward *f, json_object *o);
+
+/* --- local devices (devices.c) ----------------------------------------- */
+
+int devices_start(void);
+void devices_stop(void);
+/* Loads vhci-hcd if needed. */
+int devices_vhci_load(void);
+/*
+ * Local busid of the device on vhci port (global numbering), from the
+ * controller's root hubs in sysfs. Returns 0 or -errno.
+ */
+int devices_vhci_busid(int port, char *busid, size_t size);
+/*
+ * The device at busid: configured and every interface settled (bound,
+ * disks scanned). nodes gets /dev paths (array of strings).
+ */
+bool devices_scan(const char *busid, json_object *nodes);
+/* Calls res_update() on every reservation waiting for a device. */
+void devices_changed(void);
+/* Keep polling sysfs while something waits (without nmb_watch: always). */
+void devices_poll(bool on);
+
+/* --- control socket (control.c) ---------------------------------------- */
+
+int control_start(void);
+void control_stop(void);
+
+#endif /* NMB_AGENT_H */

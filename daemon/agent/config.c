@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - nmb-agent's YAML configuration, /etc/nmb/agent.yaml or -c.
+ *
+ *   server: ws://hub.example:2092   # nmb-server URL (ws, wss, http, https)
+ *   token: SECRET                   # optional bearer token
+ *   tls:                            # optional, for wss/https
+ *     ca-file: /etc/nmb/ca.pem      # CA bundle (default: system store)
+ *     verify: true                  # false: accept any certificate
+ *   socket: /run/nmb/agent.sock     # control socket (default)
+ *   group: nmb                      # its group, when it exists (default)
+ *   log-level: info                 # err, warning, notice, info, debug
+ *
+ * Unknown keys are errors (FILE:LINE: key 'PATH': ...). The default file
+ * may be absent; a file given with -c must exist.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "conf.h"
+#include "log.h"
+
+static char *dup_or(const char *s, const char *def)
+{
+	return s ? strdup(s) : def ? strdup(def) : NULL;
+}
+
+static int log_level(const char *s)
+{
+	static const struct { const char *name; int prio; } levels[] = {
+		{ "err", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(s, levels[i].name))
+			return levels[i].prio;
+	return -1;
+}
+
+int config_load(struct agent_conf *cfg, const char *file, bool explicit)
+{
+	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
+	const char *group = NULL, *level = NULL;
+	struct conf_node *root, *tls;
+	bool verify = true;
+	struct conf *c;
+	int ret = 0;
+
+	c = conf_load(file);
+	if (!c) {
+		if (errno == ENOENT && !explicit)
+			goto defaults;
+		return -EINVAL;
+	}
+	root = conf_root(c);
+	conf_str(root, "server", &server, false);
+	conf_str(root, "token", &token, false);
+	tls = conf_get(root, "tls", CONF_MAP, false);
+	conf_str(tls, "ca-file", &ca, false);
+	conf_bool(tls, "verify", &verify, false);
+	conf_check_unknown(tls);
+	conf_str(root, "socket", &sock, false);
+	conf_str(root, "group", &group, false);
+	if (!conf_str(root, "log-level", &level, false)) {
+		if (log_level(level) < 0)
+			conf_error(conf_get(root, "log-level", CONF_ANY, false),
+				   "expected err, warning, notice, info or debug");
+		else
+			nmb_log_set_priority(log_level(level));
+	}
+	conf_check_unknown(root);
+	if (conf_errors(c))
+		ret = -EINVAL;
+defaults:
+	cfg->server = dup_or(server, NULL);
+	cfg->token = dup_or(token, NULL);
+	cfg->ca_file = dup_or(ca, NULL);
+	cfg->insecure = !verify;
+	cfg->socket = dup_or(sock, AGENT_SOCKET);
+	cfg->group = dup_or(group, AGENT_GROUP);
+	conf_free(c);
+	return ret;
+}
+
+void config_free(struct agent_conf *cfg)
+{
+	free(cfg->server);
+	free(cfg->token);
+	free(cfg->ca_file);
+	free(cfg->socket);
+	free(cfg->group);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devices.c - imported devices as the local kernel sees them: their
+ * local busid on the vhci bus, whether they are up, and their nodes.
+ *
+ * A device is up when it is configured and each interface is settled:
+ * bound to a driver (a usb-storage/uas interface once its disk exists,
+ * which comes after the asynchronous SCSI scan), or left without a
+ * driver for 1 s. Nodes are the DEVNAMEs found in sysfs below the device
+ * (/dev/ttyACM0, /dev/sda, ...) plus the /dev/serial/by-path and
+ * /dev/disk/by-path links pointing at them where udev made some.
+ *
+ * When the nmb_watch module is loaded, its vhci events (add, bind,
+ * unbind, remove on any vhci_hcd bus) make the agent re-check at once;
+ * a 250 ms poll of sysfs covers the disks, which come without an event.
+ * Without the module, the agent polls sysfs every 50 ms while an attach
+ * waits; status reads sysfs on each call, so nothing else needs events.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "loop.h"
+#include "usbip.h"
+#include "watch.h"
+
+#define USB_DEVICES	"/sys/bus/usb/devices"
+#define VHCI_DIR	"/sys/devices/platform"
+#define SETTLE_MS	1000
+#define POLL_WATCH_MS	250
+#define POLL_SYSFS_MS	50
+#define MAX_SEEN	32
+
+/* snprintf into an array; true if it did not fit. */
+#define PATHF(buf, ...) \
+	(snprintf(buf, sizeof(buf), __VA_ARGS__) >= (int)sizeof(buf))
+
+/* When each device was first seen configured, for SETTLE_MS. */
+static struct {
+	char busid[32];
+	uint64_t since_ms;
+} seen[MAX_SEEN];
+
+static uint64_t configured_since(const char *busid, bool configured)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < MAX_SEEN; i++) {
+		if (!strcmp(seen[i].busid, busid)) {
+			if (!configured)
+				seen[i].busid[0] = '\0';
+			return seen[i].since_ms;
+		}
+		if (!seen[i].busid[0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (!configured || free_slot < 0)
+		return loop_now_ms();
+	snprintf(seen[free_slot].busid, sizeof(seen[0].busid), "%s", busid);
+	seen[free_slot].since_ms = loop_now_ms();
+	return seen[free_slot].since_ms;
+}
+
+static int read_all(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int read_str(const char *path, char *buf, size_t size)
+{
+	int ret = read_all(path, buf, size);
+
+	if (!ret)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ret;
+}
+
+static bool has_node(json_object *nodes, const char *s)
+{
+	for (size_t i = 0; i < json_object_array_length(nodes); i++)
+		if (!strcmp(json_object_get_string(
+				json_object_array_get_idx(nodes, i)), s))
+			return true;
+	return false;
+}
+
+/* Walks dir for uevent DEVNAMEs; returns true if a disk was found. */
+static bool walk(const char *dir, int depth, json_object *nodes)
+{
+	char path[PATH_MAX], buf[1024], *p;
+	struct dirent *de;
+	bool disk = false;
+	DIR *d;
+
+	if (PATHF(path, "%s/uevent", dir))
+		return false;
+	if (!read_all(path, buf, sizeof(buf))) {
+		if (strstr(buf, "DEVTYPE=disk\n"))
+			disk = true;
+		p = strstr(buf, "DEVNAME=");
+		if (p && nodes) {
+			p += 8;
+			p[strcspn(p, "\n")] = '\0';
+			if (strncmp(p, "bus/", 4) != 0 &&
+			    strncmp(p, "bsg/", 4) != 0) {
+				if (!PATHF(path, "/dev/%s", p) &&
+				    !has_node(nodes, path))
+					json_object_array_add(nodes,
+						json_object_new_string(path));
+			}
+		}
+	}
+	if (depth <= 0)
+		return disk;
+	d = opendir(dir);
+	if (!d)
+		return disk;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    !strcmp(de->d_name, "power"))
+			continue;
+		if (PATHF(path, "%s/%s", dir, de->d_name))
+			continue;
+		if (walk(path, depth - 1, nodes))
+			disk = true;
+	}
+	closedir(d);
+	return disk;
+}
+
+static void add_links(const char *dir, json_object *nodes)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	size_t n = json_object_array_length(nodes);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (PATHF(path, "%s/%s", dir, de->d_name) ||
+		    !realpath(path, real))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(real, json_object_get_string(
+					json_object_array_get_idx(nodes, i))))
+				json_object_array_add(nodes,
+					json_object_new_string(path));
+	}
+	closedir(d);
+}
+
+bool devices_scan(const char *busid, json_object *nodes)
+{
+	char dev[PATH_MAX], path[PATH_MAX], buf[64];
+	bool settled = true, configured;
+	uint64_t since;
+	struct dirent *de;
+	size_t blen = strlen(busid);
+	DIR *d;
+
+	if (PATHF(dev, USB_DEVICES "/%s", busid) ||
+	    PATHF(path, "%s/bConfigurationValue", dev))
+		return false;
+	configured = !read_str(path, buf, sizeof(buf)) && buf[0] &&
+		     strcmp(buf, "0") != 0;
+	since = configured_since(busid, configured);
+	if (!configured)
+		return false;
+	d = opendir(dev);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		char drv[PATH_MAX];
+		ssize_t n;
+
+		if (strncmp(de->d_name, busid, blen) != 0 ||
+		    de->d_name[blen] != ':')
+			continue;
+		if (PATHF(path, "%s/%s/driver", dev, de->d_name))
+			continue;
+		n = readlink(path, drv, sizeof(drv) - 1);
+		if (n < 0) {
+			if (loop_now_ms() - since < SETTLE_MS)
+				settled = false;
+			continue;
+		}
+		drv[n] = '\0';
+		if (strstr(drv, "/usb-storage") || strstr(drv, "/uas")) {
+			if (!PATHF(path, "%s/%s", dev, de->d_name) &&
+			    !walk(path, 8, NULL))
+				settled = false;
+		}
+	}
+	closedir(d);
+	if (nodes) {
+		walk(dev, 10, nodes);
+		add_links("/dev/serial/by-path", nodes);
+		add_links("/dev/disk/by-path", nodes);
+	}
+	return settled;
+}
+
+int devices_vhci_busid(int port, char *busid, size_t size)
+{
+	unsigned int nports, nhcs, per, half, k, rh;
+	char dir[PATH_MAX], path[PATH_MAX], buf[32];
+	struct dirent *de;
+	bool ss;
+	DIR *d;
+	int ret = usbip_vhci_geometry(&nports, &nhcs);
+
+	if (ret)
+		return ret;
+	per = nports / nhcs;
+	half = per / 2;
+	if (!half || port < 0)
+		return -EINVAL;
+	k = (unsigned int)port % per;
+	ss = k >= half;
+	rh = ss ? k - half : k;
+	snprintf(dir, sizeof(dir), VHCI_DIR "/vhci_hcd.%u",
+		 (unsigned int)port / per);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	ret = -ENOENT;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "usb", 3) != 0 || de->d_name[3] < '1' ||
+		    de->d_name[3] > '9')
+			continue;
+		if (PATHF(path, "%s/%s/speed", dir, de->d_name) ||
+		    read_str(path, buf, sizeof(buf)))
+			continue;
+		if ((strtoul(buf, NULL, 10) >= 5000) != ss)
+			continue;
+		snprintf(busid, size, "%s-%u", de->d_name + 3, rh + 1);
+		ret = 0;
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+int devices_vhci_load(void)
+{
+	struct stat st;
+	pid_t pid;
+	int status;
+
+	if (!stat(VHCI_DIR "/vhci_hcd.0", &st))
+		return 0;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execlp("modprobe", "modprobe", "vhci-hcd", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (stat(VHCI_DIR "/vhci_hcd.0", &st)) {
+		log_err("vhci-hcd is not loaded and 'modprobe vhci-hcd' failed (status %d); install the usbip kernel modules",
+			status);
+		return -ENODEV;
+	}
+	log_info("loaded vhci-hcd");
+	return 0;
+}
+
+static bool anyone_waits(void)
+{
+	for (struct reservation *r = agent.res; r; r = r->next)
+		if (r->waiters)
+			return true;
+	return false;
+}
+
+void devices_changed(void)
+{
+	struct reservation *r, *next;
+
+	for (r = agent.res; r; r = next) {
+		next = r->next;
+		res_update(r);
+	}
+}
+
+static void on_poll(struct loop_timer *t, void *arg)
+{
+	(void)arg;
+	devices_changed();
+	if (anyone_waits())
+		loop_timer_set(t, agent.watch ? POLL_WATCH_MS : POLL_SYSFS_MS);
+}
+
+void devices_poll(bool on)
+{
+	if (!agent.poll)
+		return;
+	if (on && !loop_timer_armed(agent.poll))
+		loop_timer_set(agent.poll, 0);
+	else if (!on)
+		loop_timer_cancel(agent.poll);
+}
+
+static void on_event(const struct watch_event *ev, void *arg)
+{
+	(void)arg;
+	if (ev->source != NMB_WATCH_SOURCE_VHCI)
+		return;
+	log_debug("vhci event %s %s%s%s", watch_event_type_name(ev->type),
+		  ev->dev.busid, ev->interface[0] ? " " : "", ev->interface);
+}
+
+static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	int ret;
+
+	(void)lfd;
+	(void)events;
+	(void)arg;
+	ret = watch_process(agent.watch, on_event, NULL);
+	if (ret && ret != -ENOBUFS && ret != -EAGAIN)
+		log_warn("nmb_watch events: %s", strerror(-ret));
+	devices_changed();
+}
+
+int devices_start(void)
+{
+	int ret;
+
+	agent.poll = loop_timer_new(agent.loop, on_poll, NULL);
+	if (!agent.poll)
+		return -ENOMEM;
+	ret = watch_open(&agent.watch);
+	if (ret) {
+		agent.watch = NULL;
+		log_info("nmb_watch is not loaded (%s): following imported devices by polling sysfs every %d ms while an attach waits",
+			 strerror(-ret), POLL_SYSFS_MS);
+		return 0;
+	}
+	ret = watch_subscribe(agent.watch);
+	if (!ret) {
+		agent.watch_lfd = loop_fd_add(agent.loop,
+					      watch_events_fd(agent.watch),
+					      EPOLLIN, on_watch, NULL);
+		if (!agent.watch_lfd)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		log_warn("nmb_watch events unavailable (%s): polling sysfs instead",
+			 strerror(-ret));
+		watch_close(agent.watch);
+		agent.watch = NULL;
+	}
+	return 0;
+}
+
+void devices_stop(void)
+{
+	loop_fd_del(agent.watch_lfd);
+	agent.watch_lfd = NULL;
+	if (agent.watch)
+		watch_close(agent.watch);
+	agent.watch = NULL;
+	loop_timer_free(agent.poll);
+	agent.poll = NULL;
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hub.c - the connection to nmb-server through lib/hub_client: hello
+ * with the grace token on every (re)connection (Documentation/
+ * protocol.rst), so that reservations survive a short outage, and the
+ * server's reservation_lost notifications. A not-my-board hub has no
+ * hello: the agent then works without grace, lease and priority.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "hub_client.h"
+#include "log.h"
+
+static void m_reservation_lost(struct rpc_req *req, json_object *params,
+			       void *ctx)
+{
+	static const char *const names[] = { "place_id", "reason", NULL };
+	json_object *a[2];
+	char err[160];
+
+	(void)ctx;
+	if (rpc_args(params, names, 1, a, err, sizeof(err))) {
+		log_warn("server sent a malformed reservation_lost: %s", err);
+		return rpc_error(req, RPC_INTERNAL_ERROR, err);
+	}
+	res_lost(json_object_get_int(a[0]),
+		 a[1] ? json_object_get_string(a[1]) : "unknown");
+	rpc_reply(req, NULL);
+}
+
+static const struct rpc_method methods[] = {
+	{ "reservation_lost", m_reservation_lost },
+	{ NULL, NULL },
+};
+
+static bool has_feature(json_object *list, const char *name)
+{
+	size_t n = json_object_is_type(list, json_type_array) ?
+		   json_object_array_length(list) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(json_object_get_string(
+				json_object_array_get_idx(list, i)), name))
+			return true;
+	return false;
+}
+
+static void hello_done(void *data, json_object *result,
+		       const struct rpc_err *err)
+{
+	struct rpc_chan *chan = data;
+	json_object *v;
+	bool resumed = false;
+	int grace = 0;
+
+	if (err && err->code == RPC_CONNECTION_CLOSED)
+		return;
+	if (err) {
+		/* A not-my-board hub: no hello, no grace. */
+		log_info("server %s has no hello (%s): no reconnect grace, lease or priority",
+			 agent.cfg.server, err->message ? err->message : "?");
+		agent.session[0] = '\0';
+		agent.feat_lease = agent.feat_priority = false;
+	} else {
+		if (json_object_object_get_ex(result, "session", &v))
+			snprintf(agent.session, sizeof(agent.session), "%s",
+				 json_object_get_string(v));
+		if (json_object_object_get_ex(result, "resumed", &v))
+			resumed = json_object_get_boolean(v);
+		if (json_object_object_get_ex(result, "grace", &v))
+			grace = json_object_get_int(v);
+		json_object_object_get_ex(result, "features", &v);
+		agent.feat_lease = has_feature(v, "lease");
+		agent.feat_priority = has_feature(v, "priority");
+		log_info("connected to server %s: session %s, grace %d s",
+			 agent.cfg.server, resumed ? "resumed" : "new", grace);
+	}
+	agent.chan = chan;
+	if (!resumed)
+		res_lost(0, "the server did not keep our session");
+}
+
+static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
+{
+	json_object *params = json_object_new_object(), *f;
+
+	(void)hc;
+	(void)arg;
+	f = json_object_new_array();
+	json_object_array_add(f, json_object_new_string("grace"));
+	json_object_array_add(f, json_object_new_string("lease"));
+	json_object_array_add(f, json_object_new_string("priority"));
+	json_object_array_add(f, json_object_new_string("notify"));
+	json_object_object_add(params, "features", f);
+	if (agent.session[0])
+		json_object_object_add(params, "session",
+				       json_object_new_string(agent.session));
+	if (!rpc_call(chan, "hello", params, hello_done, chan))
+		log_err("server %s: cannot send hello", agent.cfg.server);
+}
+
+static void down(struct hub_client *hc, const char *why, void *arg)
+{
+	(void)hc;
+	(void)arg;
+	if (agent.chan)
+		log_warn("server %s: connection lost: %s; reconnecting%s",
+			 agent.cfg.server, why, agent.session[0] ?
+			 " within the grace time keeps our reservations" : "");
+	agent.chan = NULL;
+}
+
+static const struct hub_client_ops ops = { .up = up, .down = down };
+
+int hub_start(void)
+{
+	struct hub_client_conf hc = {
+		.url = agent.cfg.server,
+		.token = agent.cfg.token,
+		.ca_file = agent.cfg.ca_file,
+		.insecure = agent.cfg.insecure,
+		.name = "agent",
+		.methods = methods,
+		.ops = &ops,
+	};
+	int err = hub_client_new(agent.loop, &hc, &agent.hub);
+
+	if (err)
+		log_err("cannot use the server URL '%s': %s", agent.cfg.server,
+			err == -EINVAL ?
+			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
+			strerror(-err));
+	return err;
+}
+
+void hub_stop(void)
+{
+	agent.chan = NULL;
+	hub_client_free(agent.hub);
+	agent.hub = NULL;
+	hub_client_cleanup();
+}
+
+struct rpc_chan *hub_chan(void)
+{
+	return agent.chan;
+}

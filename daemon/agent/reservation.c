@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reservation.c - the agent's reservations: port conflicts, attach and
+ * detach of their interfaces, attach waiters, auto_return, and what
+ * happens when the server takes a reservation away.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+#include "loop.h"
+#include "unixrpc.h"
+
+struct attach_wait {
+	struct reservation *r;
+	struct rpc_req *req;
+	struct loop_timer *timer;
+	struct attach_wait *next;
+};
+
+struct reservation *res_find(const char *name)
+{
+	for (struct reservation *r = agent.res; r; r = r->next)
+		if (!strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+static bool ports_clash(const struct match_import *a,
+			const struct match_import *b, bool usb,
+			unsigned int *port)
+{
+	for (size_t i = 0; i < a->nparts; i++) {
+		const struct match_part *pa = &a->parts[i];
+		size_t na = usb ? pa->nusb : pa->ntcp;
+
+		for (size_t k = 0; k < na; k++) {
+			unsigned int p = usb ? pa->usb[k].port :
+					       pa->tcp[k].port;
+
+			for (size_t j = 0; j < b->nparts; j++) {
+				const struct match_part *pb = &b->parts[j];
+				size_t nb = usb ? pb->nusb : pb->ntcp;
+
+				for (size_t m = 0; m < nb; m++) {
+					if ((usb ? pb->usb[m].port :
+					     pb->tcp[m].port) == p) {
+						*port = p;
+						return true;
+					}
+				}
+			}
+		}
+	}
+	return false;
+}
+
+int res_check_ports(const struct match_import *imp, const char *name,
+		    char *err, size_t errlen)
+{
+	unsigned int port;
+
+	for (struct reservation *r = agent.res; r; r = r->next) {
+		if (!strcmp(r->name, name))
+			continue;
+		for (int usb = 1; usb >= 0; usb--) {
+			if (!ports_clash(imp, r->imp, usb, &port))
+				continue;
+			snprintf(err, errlen,
+				 "%s %u of '%s' is already used by reservation '%s'; change it in one of them or return '%s'",
+				 usb ? "USB port_num" : "TCP local_port", port,
+				 name, r->name, r->name);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+struct reservation *res_new(const char *name, const char *text,
+			    struct match_import *imp)
+{
+	struct reservation *r = calloc(1, sizeof(*r)), **tail;
+
+	if (!r)
+		return NULL;
+	r->name = strdup(name);
+	r->text = strdup(text);
+	if (!r->name || !r->text) {
+		free(r->name);
+		free(r->text);
+		free(r);
+		return NULL;
+	}
+	r->imp = imp;
+	for (tail = &agent.res; *tail; tail = &(*tail)->next)
+		;
+	*tail = r;
+	return r;
+}
+
+static void wait_end(struct attach_wait *w, json_object *result,
+		     const char *kind, const char *msg)
+{
+	struct attach_wait **pp;
+
+	for (pp = &w->r->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	rpc_req_on_cancel(w->req, NULL, NULL);
+	if (kind)
+		unixrpc_error(w->req, kind, "%s", msg);
+	else
+		rpc_reply(w->req, result);
+	loop_timer_free(w->timer);
+	free(w);
+}
+
+static void fail_waiters(struct reservation *r, const char *kind,
+			 const char *msg)
+{
+	while (r->waiters)
+		wait_end(r->waiters, NULL, kind, msg);
+}
+
+void res_free(struct reservation *r)
+{
+	struct reservation **pp;
+
+	res_detach(r);
+	fail_waiters(r, "not-found", "the reservation is gone");
+	if (r->req) {
+		rpc_req_on_cancel(r->req, NULL, NULL);
+		unixrpc_error(r->req, "unavailable",
+			      "%s: the reservation was dropped while queued",
+			      r->name);
+		r->req = NULL;
+	}
+	for (pp = &agent.res; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	if (r->call)
+		rpc_call_cancel(r->call);
+	loop_timer_free(r->auto_return);
+	match_import_free(r->imp);
+	json_object_put(r->place);
+	free(r->assign);
+	free(r->name);
+	free(r->text);
+	free(r->pin);
+	free(r->place_name);
+	free(r);
+}
+
+static json_object *exported_part(struct reservation *r, size_t i)
+{
+	json_object *parts;
+
+	if (!json_object_object_get_ex(r->place, "parts", &parts))
+		return NULL;
+	return json_object_array_get_idx(parts, (size_t)r->assign[i]);
+}
+
+static json_object *exported_iface(json_object *part, const char *type,
+				   const char *name)
+{
+	json_object *map, *o;
+
+	if (!json_object_object_get_ex(part, type, &map) ||
+	    !json_object_object_get_ex(map, name, &o))
+		return NULL;
+	return o;
+}
+
+int res_attach(struct reservation *r, char *err, size_t errlen)
+{
+	const struct match_import *imp = r->imp;
+	const char *host;
+	json_object *v;
+	unsigned int port;
+	size_t nusb = 0, ntcp = 0;
+	int ret;
+
+	if (r->attached)
+		return 0;
+	if (!r->place_id || !r->place) {
+		snprintf(err, errlen, "'%s' is not reserved yet", r->name);
+		return -ENOENT;
+	}
+	json_object_object_get_ex(r->place, "port", &v);
+	port = (unsigned int)json_object_get_int(v);
+	host = places_host(r->place);
+	for (size_t i = 0; i < imp->nparts; i++) {
+		nusb += imp->parts[i].nusb;
+		ntcp += imp->parts[i].ntcp;
+	}
+	r->usb = calloc(nusb + 1, sizeof(struct usb_import *));
+	r->tcp = calloc(ntcp + 1, sizeof(struct tcp_forward *));
+	if (!r->usb || !r->tcp) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	r->attached = true;
+	for (size_t i = 0; i < imp->nparts; i++) {
+		const struct match_part *p = &imp->parts[i];
+		json_object *ep = exported_part(r, i);
+
+		for (size_t k = 0; k < p->ntcp; k++) {
+			json_object *e = exported_iface(ep, "tcp",
+							p->tcp[k].name), *h, *pt;
+			char target[320];
+
+			json_object_object_get_ex(e, "host", &h);
+			json_object_object_get_ex(e, "port", &pt);
+			snprintf(target, sizeof(target), "%s:%d",
+				 json_object_get_string(h),
+				 json_object_get_int(pt));
+			ret = tcp_forward_new(r, p->name, p->tcp[k].name,
+					      p->tcp[k].port, host, port,
+					      target, &r->tcp[r->ntcp], err,
+					      errlen);
+			if (ret)
+				goto fail;
+			r->ntcp++;
+		}
+	}
+	for (size_t i = 0; i < imp->nparts; i++) {
+		const struct match_part *p = &imp->parts[i];
+		json_object *ep = exported_part(r, i);
+
+		for (size_t k = 0; k < p->nusb; k++) {
+			json_object *e = exported_iface(ep, "usb",
+							p->usb[k].name), *b;
+
+			json_object_object_get_ex(e, "usbid", &b);
+			r->usb[r->nusb] = usb_import_new(r, p->name,
+					p->usb[k].name, p->usb[k].port, host,
+					port, json_object_get_string(b));
+			if (!r->usb[r->nusb]) {
+				snprintf(err, errlen,
+					 "%s.%s: cannot start the USB import (see the agent's log)",
+					 p->name, p->usb[k].name);
+				ret = -ENOMEM;
+				goto fail;
+			}
+			r->nusb++;
+		}
+	}
+	log_notice("%s: attaching to place %s (%zu USB, %zu TCP)", r->name,
+		   r->place_name, r->nusb, r->ntcp);
+	return 0;
+fail:
+	res_detach(r);
+	return ret;
+}
+
+void res_detach(struct reservation *r)
+{
+	if (!r->attached && !r->usb && !r->tcp)
+		return;
+	for (size_t i = 0; i < r->nusb; i++)
+		usb_import_free(r->usb[i]);
+	for (size_t i = 0; i < r->ntcp; i++)
+		tcp_forward_free(r->tcp[i]);
+	free(r->usb);
+	free(r->tcp);
+	r->usb = NULL;
+	r->tcp = NULL;
+	r->nusb = r->ntcp = 0;
+	if (r->attached)
+		log_notice("%s: detached", r->name);
+	r->attached = false;
+	fail_waiters(r, "unavailable", "detached while attaching");
+}
+
+static void auto_return(struct loop_timer *t, void *arg)
+{
+	struct reservation *r = arg;
+
+	(void)t;
+	log_notice("%s: auto_return after %u s: returning place %s", r->name,
+		   r->imp->auto_return_s, r->place_name);
+	res_return(r, "auto_return");
+}
+
+void res_placed(struct reservation *r, int place_id, json_object *place)
+{
+	json_object *n;
+
+	json_object *old = r->place;
+
+	r->place_id = place_id;
+	r->place = json_object_get(place);
+	json_object_put(old);
+	free(r->assign);
+	r->assign = calloc(r->imp->nparts + 1, sizeof(int));
+	if (r->assign)
+		match_place(r->imp, r->place, r->assign);
+	json_object_object_get_ex(place, "name", &n);
+	free(r->place_name);
+	r->place_name = strdup(n ? json_object_get_string(n) : "?");
+	if (r->imp->auto_return_s) {
+		r->auto_return = loop_timer_new(agent.loop, auto_return, r);
+		if (r->auto_return)
+			loop_timer_set(r->auto_return,
+				       r->imp->auto_return_s * 1000ULL);
+	}
+	log_notice("%s: reserved place %s (id %d)", r->name, r->place_name,
+		   place_id);
+}
+
+static void returned(void *data, json_object *result,
+		     const struct rpc_err *err)
+{
+	char *what = data;
+
+	(void)result;
+	if (err && err->code != RPC_CONNECTION_CLOSED)
+		log_warn("%s: the server refused the return: %s", what,
+			 err->message ? err->message : "?");
+	free(what);
+}
+
+void res_return(struct reservation *r, const char *why)
+{
+	struct rpc_chan *ch = hub_chan();
+	json_object *params;
+	char *what;
+
+	if (r->place_id && ch && !r->lost) {
+		params = json_object_new_array();
+		json_object_array_add(params,
+				      json_object_new_int(r->place_id));
+		what = strdup(r->name);
+		if (!rpc_call(ch, "return_reservation", params, returned,
+			      what))
+			free(what);
+		log_info("%s: returning place %s (%s)", r->name,
+			 r->place_name ? r->place_name : "?", why);
+	}
+	res_free(r);
+}
+
+static json_object *iface_status(struct reservation *r, const char *part,
+				 const char *iface, const char *type,
+				 unsigned int port)
+{
+	json_object *o = json_object_new_object();
+	char ps[16];
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	json_object_object_add(o, "place", json_object_new_string(r->name));
+	json_object_object_add(o, "part", json_object_new_string(part));
+	json_object_object_add(o, "interface", json_object_new_string(iface));
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "attached",
+			       json_object_new_boolean(r->attached));
+	json_object_object_add(o, "port", json_object_new_string(ps));
+	return o;
+}
+
+void res_status(struct reservation *r, json_object *list)
+{
+	size_t u = 0, t = 0;
+
+	for (size_t i = 0; i < r->imp->nparts; i++) {
+		const struct match_part *p = &r->imp->parts[i];
+
+		for (size_t k = 0; k < p->nusb; k++) {
+			json_object *o = iface_status(r, p->name,
+						      p->usb[k].name, "USB",
+						      p->usb[k].port);
+
+			if (r->attached && u < r->nusb)
+				usb_import_status(r->usb[u++], o);
+			else
+				json_object_object_add(o, "up",
+						json_object_new_boolean(false));
+			json_object_array_add(list, o);
+		}
+	}
+	for (size_t i = 0; i < r->imp->nparts; i++) {
+		const struct match_part *p = &r->imp->parts[i];
+
+		for (size_t k = 0; k < p->ntcp; k++) {
+			json_object *o = iface_status(r, p->name,
+						      p->tcp[k].name, "TCP",
+						      p->tcp[k].port);
+
+			if (r->attached && t < r->ntcp)
+				tcp_forward_status(r->tcp[t++], o);
+			else
+				json_object_object_add(o, "up",
+						json_object_new_boolean(false));
+			json_object_array_add(list, o);
+		}
+	}
+}
+
+static bool all_up(struct reservation *r)
+{
+	for (size_t i = 0; i < r->nusb; i++)
+		if (!usb_import_up(r->usb[i]))
+			return false;
+	return true;
+}
+
+void res_update(struct reservation *r)
+{
+	json_object *list;
+
+	if (!r->waiters || !all_up(r))
+		return;
+	while (r->waiters) {
+		list = json_object_new_array();
+		res_status(r, list);
+		wait_end(r->waiters, list, NULL, NULL);
+	}
+}
+
+static void wait_timeout(struct loop_timer *t, void *arg)
+{
+	struct attach_wait *w = arg;
+	struct reservation *r = w->r;
+	char msg[700];
+
+	(void)t;
+	snprintf(msg, sizeof(msg), "%s: attach timed out", r->name);
+	for (size_t i = 0; i < r->nusb; i++) {
+		struct usb_import *u = r->usb[i];
+		const char *e = usb_import_error(u);
+
+		if (usb_import_up(u))
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "%s: part %s, interface %s (USB) did not come up%s%s; the import keeps trying: check the board, or detach",
+			 r->name, usb_import_part(u), usb_import_iface(u),
+			 e[0] ? ": " : "", e);
+		break;
+	}
+	log_warn("%s", msg);
+	wait_end(w, NULL, "timeout", msg);
+}
+
+static void wait_cancel(struct rpc_req *req, void *data)
+{
+	struct attach_wait *w = data, **pp;
+
+	(void)req;
+	for (pp = &w->r->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	loop_timer_free(w->timer);
+	free(w);
+}
+
+void res_wait_attach(struct reservation *r, struct rpc_req *req,
+		     unsigned int timeout_s)
+{
+	struct attach_wait *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return unixrpc_error(req, "internal", "out of memory");
+	w->r = r;
+	w->req = req;
+	w->timer = loop_timer_new(agent.loop, wait_timeout, w);
+	if (!w->timer) {
+		free(w);
+		return unixrpc_error(req, "internal", "out of memory");
+	}
+	loop_timer_set(w->timer, timeout_s * 1000ULL);
+	w->next = r->waiters;
+	r->waiters = w;
+	rpc_req_on_cancel(req, wait_cancel, w);
+	res_update(r);
+}
+
+void res_lost(int place_id, const char *why)
+{
+	struct reservation *r, *next;
+
+	for (r = agent.res; r; r = next) {
+		next = r->next;
+		if (!r->place_id || (place_id && r->place_id != place_id))
+			continue;
+		log_warn("%s: the server took back place %s (%s); detaching. Reserve it again to continue",
+			 r->name, r->place_name ? r->place_name : "?", why);
+		r->lost = true;
+		res_free(r);
+	}
+}
