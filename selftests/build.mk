@@ -22,3 +22,6 @@ CPPFLAGS_selftests_kmod_ := -I$(KSFT_INC) -Wno-error=unused-parameter
 ifneq ($(wildcard selftests/server/*.c),)
 include selftests/server/build.mk
 endif
+
+# Benchmark programs of `make bench` (selftests/bench/run.sh).
+$(eval $(call program,selftests/bench/detect,selftests/bench/detect.c))
