@@ -77,7 +77,7 @@ static int attach(struct ipc *ipc, const struct descr_ref *ref,
 	entry = find_entry(list, ref->name);
 	if (entry && ref->place[0] &&
 	    strcmp(ctl_field(entry, "place_name", place, sizeof(place)),
-		   ref->place)) {
+		   ref->place) != 0) {
 		ret = ctl_fail(CTL_CONFLICT, "attach", ref->name,
 			       "reserved at place %s, not %s; nmbctl return %s first",
 			       place, ref->place, ref->name);

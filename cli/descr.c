@@ -82,7 +82,7 @@ int descr_read(const char *path, char **text)
 	if (S_ISDIR(st.st_mode))
 		goto out;
 	err = -EFBIG;
-	if (st.st_size > DESCR_MAX)
+	if (st.st_size > (off_t)DESCR_MAX)
 		goto out;
 	err = -ENOMEM;
 	buf = malloc(DESCR_MAX + 1);

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 /* Largest description sent: the agent's line limit is 64 KiB. */
-#define DESCR_MAX	(60 * 1024)
+#define DESCR_MAX	((size_t)60 * 1024)
 
 struct descr_ref {
 	char spec[PATH_MAX];	/* NAME, or a path ending in .yaml */

@@ -173,7 +173,7 @@ int ctl_table_add(struct ctl_table *t, const char *const *row)
 	char **cells;
 
 	if ((t->nrows + 1) * t->ncols > t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16 * t->ncols;
+		size_t cap = t->cap ? 2 * t->cap : (size_t)16 * t->ncols;
 
 		cells = realloc(t->cells, cap * sizeof(*cells));
 		if (!cells)

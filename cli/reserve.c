@@ -38,7 +38,7 @@ int load_ref(const struct descr_ref *ref, const char *verb, char **text)
 				ref->name, looked);
 	if (err == -EFBIG)
 		return ctl_fail(CTL_USAGE, verb, ref->name,
-				"import description %s is over %d KiB", path,
+				"import description %s is over %zu KiB", path,
 				DESCR_MAX / 1024);
 	if (err)
 		return ctl_fail(err == -ENOENT ? CTL_NOT_FOUND : CTL_FAILED,
