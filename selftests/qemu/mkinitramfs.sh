@@ -40,6 +40,12 @@ for applet in $("$BUSYBOX" --list); do
 	[ -e "$STAGE/bin/$applet" ] || ln -s busybox "$STAGE/bin/$applet"
 done
 install -m 0755 "$HERE/init" "$STAGE/init"
+# The kernel runs its module loader (request_module: `ip link add type
+# veth`, configfs functions, ...) in init's root, this initramfs: hand
+# the request to the host's kmod in the chroot.
+printf '#!/bin/sh\nexec /bin/chroot /host /sbin/modprobe "$@"\n' \
+	>"$STAGE/bin/host-modprobe"
+chmod 0755 "$STAGE/bin/host-modprobe"
 
 # Walk the dependency graph breadth first; `seen` guards against cycles.
 declare -A seen=()

@@ -183,6 +183,7 @@ trap 'exit 143' TERM
 chmod 0644 "$job"
 
 append="console=ttyS0 panic=-1 rdinit=/init nmb_job=$job"
+append+=" nmb_9p_cache=${NMB_QEMU_9P_CACHE:-loose}"
 [ $shell = 1 ] && append+=" nmb_shell=1"
 
 # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
