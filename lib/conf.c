@@ -262,7 +262,9 @@ static struct conf *load(const char *file, FILE *f, const char *text)
 	struct conf *c = calloc(1, sizeof(*c));
 	int ret;
 
-	if (!c || !(c->file = strdup(file))) {
+	if (c)
+		c->file = strdup(file);
+	if (!c || !c->file) {
 		free(c);
 		errno = ENOMEM;
 		return NULL;

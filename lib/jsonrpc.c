@@ -338,7 +338,8 @@ struct rpc_call *rpc_call(struct rpc_chan *ch, const char *method,
 {
 	struct rpc_call *call;
 
-	if (ch->closed || !(call = calloc(1, sizeof(*call)))) {
+	call = ch->closed ? NULL : calloc(1, sizeof(*call));
+	if (!call) {
 		json_object_put(params);
 		return NULL;
 	}

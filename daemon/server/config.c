@@ -43,7 +43,7 @@ int srv_parse_listen(struct srv_listen *l, const char *s)
 	}
 	free(l->addr);
 	l->addr = NULL;
-	if (host[0] && strcmp(host, "::"))
+	if (host[0] && strcmp(host, "::") != 0)
 		l->addr = strdup(host);
 	l->port = (unsigned int)port;
 	return 0;
@@ -182,9 +182,9 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 	parse_tokens(cfg, conf_get(root, "tokens", CONF_SEQ, false));
 	if (!conf_int(root, "grace", &v, 0, 86400, false))
 		cfg->grace_s = (unsigned int)v;
-	if (!conf_int(root, "lease_default", &v, 0, 86400 * 365, false))
+	if (!conf_int(root, "lease_default", &v, 0, 86400LL * 365, false))
 		cfg->lease_default_s = (unsigned int)v;
-	if (!conf_int(root, "lease_max", &v, 0, 86400 * 365, false))
+	if (!conf_int(root, "lease_max", &v, 0, 86400LL * 365, false))
 		cfg->lease_max_s = (unsigned int)v;
 	if (!conf_int(root, "max_message", &v, 1024, 256 << 20, false))
 		cfg->max_message = (size_t)v;

@@ -25,14 +25,15 @@ static size_t idtab_size;
 
 static size_t id_slot(unsigned int id, size_t size)
 {
-	return (id * 2654435761u) & (size - 1);
+	return (size_t)(id * 2654435761u) & (size - 1);
 }
 
 static int index_add(struct srv_place *p)
 {
-	if (srv.nplaces * 2 >= idtab_size) {
+	if ((size_t)srv.nplaces * 2 >= idtab_size) {
 		size_t size = idtab_size ? idtab_size * 2 : 64;
-		struct srv_place **tab = calloc(size, sizeof(*tab));
+		struct srv_place **tab = calloc(size,
+						sizeof(struct srv_place *));
 
 		if (!tab)
 			return -ENOMEM;
@@ -108,7 +109,8 @@ static void notify(struct srv_session *s, const char *method,
 	if (!s->notify || !s->conn)
 		return;
 	o = json_object_new_object();
-	json_object_object_add(o, "place_id", json_object_new_int(place_id));
+	json_object_object_add(o, "place_id",
+			       json_object_new_int64(place_id));
 	if (reason)
 		json_object_object_add(o, "reason",
 				       json_object_new_string(reason));
@@ -386,7 +388,9 @@ static void handoff(struct srv_place *p, struct rpc_req *ret_req)
 			rpc_reply(ret_req, NULL);
 		return;
 	}
-	if (ret_req && !(rc = calloc(1, sizeof(*rc)))) {
+	if (ret_req)
+		rc = calloc(1, sizeof(*rc));
+	if (ret_req && !rc) {
 		rpc_reply(ret_req, NULL);
 		ret_req = NULL;
 	}
@@ -422,7 +426,7 @@ void srv_reserve(struct rpc_req *req, struct srv_session *s,
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "Server is shutting down");
 	ids = calloc(n ? n : 1, sizeof(*ids));
-	free_p = calloc(n ? n : 1, sizeof(*free_p));
+	free_p = calloc(n ? n : 1, sizeof(struct srv_place *));
 	if (!ids || !free_p) {
 		free(ids);
 		free(free_p);
@@ -433,7 +437,7 @@ void srv_reserve(struct rpc_req *req, struct srv_session *s,
 				json_object_array_get_idx(cands, i));
 		bool dup = false;
 
-		if (id <= 0 || id > UINT32_MAX || !(p = srv_place_find(id)))
+		if (id <= 0 || id > UINT32_MAX || !srv_place_find(id))
 			continue;
 		for (size_t j = 0; j < ne; j++)
 			dup |= ids[j] == (unsigned int)id;
@@ -687,7 +691,7 @@ int srv_resume(struct srv_conn *c, const char *token)
 			break;
 	if (!s)
 		return -ENOENT;
-	if (c->token && strcmp(c->token->name, s->user))
+	if (c->token && strcmp(c->token->name, s->user) != 0)
 		return -EPERM;
 	if (old->place || old->res)
 		return -EBUSY;

@@ -17,11 +17,16 @@
 #define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
 #define SHUTDOWN_MS	5000
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
+static const char *config_path;
+static bool config_explicit;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
 	if (srv.ctx)
 		lws_cancel_service(srv.ctx);
 }
@@ -34,6 +39,8 @@ static void usage(FILE *f)
 		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
 		"                       [::]:2092, dual-stack); overrides the file\n"
 		"  -v, --verbose        log debug messages\n"
+		"SIGHUP reloads limits and windows; SIGTERM returns every\n"
+		"reservation and exits.\n"
 		"  -h, --help           this text\n", DEFAULT_CONFIG);
 }
 
@@ -46,6 +53,29 @@ static void defaults(struct srv_config *cfg)
 	cfg->ping_s = 20;
 }
 
+/* SIGHUP: limits and windows change now; sockets, TLS, tokens at restart. */
+static void reload(void)
+{
+	struct srv_config cfg = { 0 };
+
+	reload_signal = 0;
+	defaults(&cfg);
+	if (srv_config_load(&cfg, config_path, config_explicit)) {
+		log_err("%s: not reloaded; the running configuration stays",
+			config_path);
+	} else {
+		srv.cfg->grace_s = cfg.grace_s;
+		srv.cfg->lease_default_s = cfg.lease_default_s;
+		srv.cfg->lease_max_s = cfg.lease_max_s;
+		srv.cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
+		srv.cfg->max_message = cfg.max_message;
+		srv.cfg->max_running = cfg.max_running;
+		log_info("%s reloaded; listen, tls, tokens and ping_interval take effect at restart",
+			 config_path);
+	}
+	srv_config_free(&cfg);
+}
+
 static int run(void)
 {
 	uint64_t deadline = 0;
@@ -53,6 +83,8 @@ static int run(void)
 	sd_notify(0, "READY=1");
 	while (!(deadline && (!srv.acks_pending ||
 			      srv_now_us() > deadline))) {
+		if (reload_signal)
+			reload();
 		if (stop_signal && !deadline) {
 			log_info("signal %d: returning %u reservation(s) and stopping",
 				 (int)stop_signal, srv.nreserved);
@@ -146,8 +178,11 @@ int main(int argc, char **argv)
 		log_warn("%s: tokens configured without tls: they travel in clear text",
 			 config);
 	srv.cfg = &cfg;
+	config_path = config;
+	config_explicit = explicit;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ret = srv_net_init();
 	if (!ret)

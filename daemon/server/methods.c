@@ -250,7 +250,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 			return rpc_error(req, RPC_INTERNAL_ERROR,
 					 "no randomness for a session token");
 		for (int i = 0; i < 16; i++)
-			sprintf(c->sess->token + 2 * i, "%02x", rnd[i]);
+			sprintf(c->sess->token + 2 * (size_t)i, "%02x", rnd[i]);
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "session",
@@ -279,7 +279,8 @@ static void m_renew_lease(struct rpc_req *req, json_object *params, void *ctx)
 	if (ARGS(req, params, 1, a, "place_id", "lease") ||
 	    !allowed(req, c, SRV_ROLE_IMPORTER))
 		return;
-	if (!get_uint(a[0], &id) || !(r = srv_res_find(c->sess, id)))
+	r = get_uint(a[0], &id) ? srv_res_find(c->sess, id) : NULL;
+	if (!r)
 		return error_id(req, a[0]);
 	if (a[1] && (!get_uint(a[1], &lease) || !lease))
 		return rpc_error(req, RPC_INTERNAL_ERROR,

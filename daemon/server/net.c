@@ -121,7 +121,7 @@ static const struct srv_token *check_token(struct lws *wsi)
 	int n;
 
 	n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (n <= 7 || strncasecmp(hdr, "Bearer ", 7))
+	if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
 		return NULL;
 	secret = hdr + 7;
 	for (unsigned int i = 0; i < srv.cfg->ntokens; i++) {
@@ -181,13 +181,14 @@ static int ws_filter(struct lws *wsi)
 	char uri[256];
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
-	    strcmp(uri, "/ws")) {
+	    strcmp(uri, "/ws") != 0) {
 		return refuse(wsi, 403, "Forbidden");
 	}
-	if (srv.stopping) {
+	if (srv.stopping)
 		return refuse(wsi, 503, "Service Unavailable");
-	}
-	if (srv.cfg->ntokens && !(t = check_token(wsi))) {
+	if (srv.cfg->ntokens)
+		t = check_token(wsi);
+	if (!t) {
 		char ip[INET6_ADDRSTRLEN];
 
 		peer_ip(wsi, ip, sizeof(ip));

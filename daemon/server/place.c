@@ -54,12 +54,9 @@ static bool usbid_ok(const char *s)
 		groups++;
 		if (!*s)
 			return groups >= 2;
-		if (*s == '-' && groups == 1)
-			s++;
-		else if (*s == '.' && groups >= 2)
-			s++;
-		else
+		if (!((*s == '-' && groups == 1) || (*s == '.' && groups >= 2)))
 			return false;
+		s++;
 	}
 }
 
@@ -134,13 +131,15 @@ static json_object *parse_part(json_object *in, size_t i, char *err,
 	snprintf(pfx, sizeof(pfx), "parts.%zu.usb", i);
 	v = NULL;
 	json_object_object_get_ex(in, "usb", &v);
-	if (!(o = parse_ifaces(v, true, pfx, err, errlen)))
+	o = parse_ifaces(v, true, pfx, err, errlen);
+	if (!o)
 		goto fail;
 	json_object_object_add(out, "usb", o);
 	snprintf(pfx, sizeof(pfx), "parts.%zu.tcp", i);
 	v = NULL;
 	json_object_object_get_ex(in, "tcp", &v);
-	if (!(o = parse_ifaces(v, false, pfx, err, errlen)))
+	o = parse_ifaces(v, false, pfx, err, errlen);
+	if (!o)
 		goto fail;
 	json_object_object_add(out, "tcp", o);
 	return out;

@@ -162,7 +162,6 @@ extern struct srv_hub srv;
 
 /* net.c: lws context, listeners, HTTP routes, WebSocket framing */
 int srv_net_init(void);
-void srv_net_run(volatile int *stop);
 void srv_net_exit(void);
 void srv_conn_close(struct srv_conn *c, int status, const char *reason);
 int srv_conn_send(void *conn, const char *msg, size_t len);

@@ -214,7 +214,7 @@ static void parse_input(struct wsc *c)
 
 		if (!end)
 			return;
-		if (c->in_len < 12 || memcmp(c->in + 9, "101", 3)) {
+		if (c->in_len < 12 || memcmp(c->in + 9, "101", 3) != 0) {
 			fprintf(stderr, "load: upgrade refused: %.40s\n", c->in);
 			exit(1);
 		}
@@ -402,7 +402,7 @@ static double cycles(struct wsc **places, unsigned int nplaces,
 	uint64_t t0;
 	long c0;
 
-	agents = calloc(m, sizeof(*agents));
+	agents = calloc(m, sizeof(struct wsc *));
 	nagents = m;
 	for (unsigned int i = 0; i < m; i++) {
 		agents[i] = dial(AGENT);
@@ -507,12 +507,24 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "s:p:P:d:i:e:")) != -1) {
 		switch (opt) {
-		case 's': bin = optarg; break;
-		case 'p': port = atoi(optarg); break;
-		case 'P': pid = atoi(optarg); break;
-		case 'd': seconds = (unsigned int)atoi(optarg); break;
-		case 'i': idle_max = (unsigned int)atoi(optarg); break;
-		case 'e': nexp = (unsigned int)atoi(optarg); break;
+		case 's':
+			bin = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'P':
+			pid = atoi(optarg);
+			break;
+		case 'd':
+			seconds = (unsigned int)atoi(optarg);
+			break;
+		case 'i':
+			idle_max = (unsigned int)atoi(optarg);
+			break;
+		case 'e':
+			nexp = (unsigned int)atoi(optarg);
+			break;
 		default:
 			fprintf(stderr, "Usage: load -s NMB_SERVER | -p PORT -P PID [-d SECONDS] [-i IDLE_MAX] [-e EXPORTERS]\n");
 			return 2;
@@ -536,7 +548,7 @@ int main(int argc, char **argv)
 	loop = loop_new();
 	printf("nmb-server load test: port %d, %u exporters, %u s per step\n",
 	       port, nexp, seconds);
-	places = calloc(nexp, sizeof(*places));
+	places = calloc(nexp, sizeof(struct wsc *));
 	for (unsigned int i = 0; i < nexp; i++)
 		places[i] = dial(EXPORTER);
 	if (!run_until(all_ready, 10000)) {
@@ -563,7 +575,7 @@ int main(int argc, char **argv)
 	base = rss_kib(pid);
 	printf("idle: server RSS %ld KiB with %u exporters and no agents\n",
 	       base, nexp);
-	idle = calloc(idle_max, sizeof(*idle));
+	idle = calloc(idle_max, sizeof(struct wsc *));
 	for (unsigned int n = 0; n < idle_max; n += 1000) {
 		unsigned int k = idle_max - n < 1000 ? idle_max - n : 1000;
 		long now;

@@ -34,6 +34,7 @@ class Server:
         cmd = [binary]
         if config is not None:
             path = os.path.join(workdir, "server-%d.yaml" % self.port)
+            self.config_path = path
             with open(path, "w") as f:
                 f.write(config.replace("@PORT@", str(self.port)))
             cmd += ["-c", path]

@@ -843,6 +843,28 @@ async def sigterm_returns_everything():
     return "SIGTERM: waiters told, exporter told [] before exit 0"
 
 
+@test
+async def sighup_reloads_limits():
+    s = new_server(config="grace: 5\n")
+    e, pid = await exporter(s, "hup")
+    with open(s.config_path, "w") as f:
+        f.write("grace: 5\nlease_default: 1\nbogus: [\n")
+    s.proc.send_signal(signal.SIGHUP)
+    await settle(lambda: "not reloaded" in s.text())
+    check("not reloaded" in s.text(), "bad file rejected")
+    with open(s.config_path, "w") as f:
+        f.write("grace: 5\nlease_default: 1\n")
+    s.proc.send_signal(signal.SIGHUP)
+    await settle(lambda: "reloaded;" in s.text())
+    a = await Peer.connect(s.url())
+    await a.call("hello")
+    await a.call("reserve", [pid])
+    msg = await a.expect_raw(4)
+    check(msg["params"] == {"place_id": pid, "reason": "lease"}, msg)
+    check(s.proc.poll() is None, "still running")
+    return "SIGHUP: broken file keeps the old settings; lease_default applied"
+
+
 # --- TLS, tokens, configuration -------------------------------------------------
 
 def make_cert():
