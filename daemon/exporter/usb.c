@@ -373,16 +373,21 @@ void usb_stop(struct exporter *e)
 			conn_free(c);
 		}
 	}
+	/*
+	 * "del" first, while usbip-host still holds the device: stub_main.c
+	 * then marks the entry removed, so usbip-host will not take the
+	 * device back. (After an unbind it would keep it listed as added.)
+	 */
+	for (i = 0; i < e->n_devs; i++) {
+		if (!e->test_no_watch && e->watch)
+			usbip_match_busid(e->devs[i].busid, false);
+		loop_timer_free(e->devs[i].timer);
+	}
 	loop_fd_del(e->watch_lfd);
 	e->watch_lfd = NULL;
 	/* Closing the socket ends the watches: default drivers come back. */
 	watch_close(e->watch);
 	e->watch = NULL;
-	for (i = 0; i < e->n_devs; i++) {
-		if (!e->test_no_watch)
-			usbip_match_busid(e->devs[i].busid, false);
-		loop_timer_free(e->devs[i].timer);
-	}
 	free(e->devs);
 	e->devs = NULL;
 	e->n_devs = 0;

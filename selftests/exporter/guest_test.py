@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# guest_test.py - nmb-exporter with the real nmb_watch module, inside the
+# QEMU guest of selftests/qemu/run.sh (root, Debian's kernel). TAP.
+#
+#   [fake hub 127.0.0.1] -- [exporter, root ns, 198.18.0.1:2192]
+#                                 | veth
+#                           [agent ns 198.18.0.2: import_client, vhci]
+#   board: CDC-ACM gadget on dummy_hcd, busid 1-1 (host side ttyACM*,
+#   gadget side ttyGS0); the vhci-attached copy gives the agent its
+#   ttyACM*.
+#
+# Usage: guest_test.py EXPORTER IMPORT_CLIENT NMB_WATCH_KO
+
+import glob
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import tty
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_hub import FakeHub  # noqa: E402
+
+EXPORTER, CLIENT, KO = sys.argv[1:4]
+TMP = tempfile.mkdtemp(prefix="nmb-exporter-guest-")
+HUB_PORT = 2092
+PLACE_PORT = 2192
+BUSID = "1-1"
+DEV = "/sys/bus/usb/devices/" + BUSID
+GADGET = "/sys/kernel/config/usb_gadget/g1"
+n_test = 0
+n_fail = 0
+next_port_num = 0
+
+
+def ok(cond, name):
+    global n_test, n_fail
+    n_test += 1
+    if not cond:
+        n_fail += 1
+    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
+          flush=True)
+    return cond
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print("# " + line, flush=True)
+
+
+def sh(cmd):
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if r.returncode:
+        diag("%s: %s%s" % (cmd, r.stdout, r.stderr))
+    return r.returncode == 0
+
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def driver():
+    try:
+        return os.path.basename(os.readlink(DEV + "/driver"))
+    except OSError:
+        return "" if os.path.exists(DEV) else None
+
+
+def wait(cond, timeout=20, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+def plug(on):
+    write(GADGET + "/UDC", "dummy_udc.0\n" if on else "\n")
+
+
+def setup():
+    good = sh("modprobe -a dummy_hcd libcomposite usb_f_acm usbip-host "
+              "vhci-hcd cdc-acm veth")
+    good = good and (os.path.exists("/sys/module/nmb_watch") or
+                     sh("insmod " + KO))
+    if not os.path.ismount("/sys/kernel/config"):
+        good = good and sh("mount -t configfs none /sys/kernel/config")
+    os.makedirs(GADGET + "/strings/0x409", exist_ok=True)
+    write(GADGET + "/idVendor", "0x1d6b")
+    write(GADGET + "/idProduct", "0x0104")
+    write(GADGET + "/strings/0x409/manufacturer", "nmb")
+    write(GADGET + "/strings/0x409/product", "test board")
+    write(GADGET + "/strings/0x409/serialnumber", "nmb-1")
+    os.makedirs(GADGET + "/configs/c.1", exist_ok=True)
+    os.makedirs(GADGET + "/functions/acm.usb0", exist_ok=True)
+    if not os.path.exists(GADGET + "/configs/c.1/acm.usb0"):
+        os.symlink(GADGET + "/functions/acm.usb0",
+                   GADGET + "/configs/c.1/acm.usb0")
+    plug(True)
+    for c in ("ip netns add agent",
+              "ip link add veth0 type veth peer name veth1",
+              "ip link set veth1 netns agent",
+              "ip addr add 198.18.0.1/24 dev veth0",
+              "ip link set veth0 up",
+              "ip link set lo up",
+              "ip -n agent addr add 198.18.0.2/24 dev veth1",
+              "ip -n agent link set veth1 up",
+              "ip -n agent link set lo up"):
+        good = good and sh(c)
+    return good
+
+
+def tty_devs():
+    return set(glob.glob("/dev/ttyACM*"))
+
+
+def import_start():
+    global next_port_num
+    cmd = ["ip", "netns", "exec", "agent", CLIENT, "198.18.0.1",
+           str(PLACE_PORT), BUSID, str(next_port_num)]
+    next_port_num += 1
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def import_end(p, timeout=60):
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return None, "timeout " + err
+    m = re.search(r"attached port=(\d+) .*ms=([\d.]+)", out)
+    return (m, out + err)
+
+
+def raw(path):
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    return fd
+
+
+def pass_bytes(src, dst, data, timeout=10):
+    os.write(src, data)
+    got = b""
+    end = time.monotonic() + timeout
+    while len(got) < len(data) and time.monotonic() < end:
+        r, _, _ = select.select([dst], [], [], 0.2)
+        if r:
+            try:
+                got += os.read(dst, 4096)
+            except BlockingIOError:
+                pass
+    return got == data
+
+
+def serial_round_trip(acm):
+    a = g = -1
+    try:
+        a = raw(acm)
+        g = raw("/dev/ttyGS0")
+        up = pass_bytes(a, g, b"nmb agent->board\n")
+        down = pass_bytes(g, a, b"nmb board->agent\n")
+        return up and down
+    except OSError as e:
+        diag("serial: %s" % e)
+        return False
+    finally:
+        for fd in (a, g):
+            if fd >= 0:
+                os.close(fd)
+
+
+def proxy_status(data):
+    s = socket.create_connection(("198.18.0.1", PLACE_PORT), timeout=10)
+    s.sendall(data)
+    try:
+        head = s.recv(4096)
+    except OSError:
+        head = b""
+    s.close()
+    m = re.match(rb"HTTP/1\.1 (\d+) ", head)
+    return int(m.group(1)) if m else None
+
+
+def main():
+    print("TAP version 13", flush=True)
+    if not ok(setup(), "guest set up: modules, nmb_watch, gadget, netns"):
+        print("1..%d" % n_test)
+        sys.exit(1)
+    ok(wait(lambda: driver() not in (None, "")) not in ("usbip-host",),
+       "board plugged before the exporter: default driver (%s)" % driver())
+
+    conf = os.path.join(TMP, "exporter.yaml")
+    write(conf, """\
+server: ws://127.0.0.1:%d
+places:
+  - name: board
+    port: %d
+    parts:
+      - compatible: [cdc-acm-board]
+        usb:
+          serial: {usbid: "%s"}
+""" % (HUB_PORT, PLACE_PORT, BUSID))
+    hub = FakeHub(HUB_PORT)
+    logf = open(os.path.join(TMP, "exporter.log"), "w+")
+    proc = subprocess.Popen([EXPORTER, "-c", conf, "-v"], stdout=logf,
+                            stderr=logf)
+    try:
+        hub = run(hub, proc)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = None
+            ok(rc == 0, "SIGTERM: clean exit (rc=%s)" % rc)
+            ok(wait(lambda: driver() not in (None, "", "usbip-host"), 20),
+               "after SIGTERM the board is back on its default driver "
+               "(%s)" % driver())
+            ok(bool(wait(lambda: tty_devs(), 20)),
+               "host driver cdc_acm took the board again (%s)" %
+               sorted(tty_devs()))
+        logf.seek(0)
+        text = logf.read()
+        ok("ERROR: AddressSanitizer" not in text and
+           "runtime error" not in text, "no sanitizer report")
+        if n_fail:
+            diag("exporter log:\n" + text[-8000:])
+        hub.stop()
+    print("1..%d" % n_test)
+    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
+    sys.exit(1 if n_fail else 0)
+
+
+def run(hub, proc):
+    if not ok(hub.wait_place("board", 30) is not None,
+              "place registered at the hub"):
+        return hub
+    ok(wait(lambda: driver() == "usbip-host" and
+            read(DEV + "/usbip_status") == "1", 20),
+       "claimed at start: the present board moved to usbip-host, "
+       "usbip_status 1")
+    ok(wait(lambda: not tty_devs(), 10),
+       "no host driver keeps the board (no ttyACM)")
+
+    # 403 before the allow-list names the agent
+    p = import_start()
+    m, out = import_end(p, 30)
+    ok(m is None and "403" in out, "agent not allowed yet: 403")
+
+    hub.set_allowed_ips("board", ["198.18.0.2", "198.18.0.1"])
+    ok(proxy_status(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") == 405, "405")
+    ok(proxy_status(b"CONNECT usb.not-my-board.localhost:3240 HTTP/1.1"
+                    b"\r\n\r\n") == 400, "400 without Host")
+
+    # malformed OP_REQ_IMPORT
+    s = socket.create_connection(("198.18.0.1", PLACE_PORT), timeout=10)
+    s.sendall(b"CONNECT usb.not-my-board.localhost:3240 HTTP/1.1\r\n"
+              b"Host: usb.not-my-board.localhost:3240\r\n\r\n")
+    head = s.recv(4096)
+    s.sendall(b"\x01\x11\x80\x03\0\0\0\x01" + b"1-1".ljust(32, b"\0"))
+    try:
+        closed = s.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        closed = False
+    s.close()
+    ok(head.startswith(b"HTTP/1.1 200 ") and closed,
+       "malformed OP_REQ_IMPORT (status 1): closed without a reply")
+    ok(read(DEV + "/usbip_status") == "1",
+       "device untouched by the malformed request")
+
+    # the import
+    before = tty_devs()
+    p = import_start()
+    m, out = import_end(p, 60)
+    if not ok(m is not None, "import through the proxy, vhci attach: %s"
+              % out.strip()):
+        return hub
+    diag("request to reply: %s ms" % m.group(2))
+    ok(read(DEV + "/usbip_status") == "2", "usbip_status 2 while exported")
+    acm = wait(lambda: tty_devs() - before, 30)
+    if ok(bool(acm), "agent side ttyACM appeared (%s)" % acm):
+        ok(serial_round_trip(sorted(acm)[0]),
+           "bytes agent ttyACM -> board ttyGS0 and back")
+
+    # pending second import + board reboot
+    p2 = import_start()
+    time.sleep(3)
+    ok(p2.poll() is None, "second import of the busy device blocks")
+    plug(False)
+    time.sleep(1)
+    before = tty_devs()
+    t_plug = time.monotonic()
+    plug(True)
+    m, out = import_end(p2, 60)
+    ok(m is not None, "board reboot: the pending import is served "
+       "(%.0f ms after plug): %s" % ((time.monotonic() - t_plug) * 1000,
+                                     out.strip()))
+    acm = wait(lambda: tty_devs() - before, 30)
+    if ok(bool(acm), "ttyACM back after the reboot (%s)" % acm):
+        ok(serial_round_trip(sorted(acm)[0]),
+           "serial round trip after the reboot")
+
+    # device absent at import time
+    plug(False)
+    ok(wait(lambda: driver() is None, 20), "board unplugged")
+    p3 = import_start()
+    time.sleep(3)
+    ok(p3.poll() is None, "import of an absent device blocks")
+    t_plug = time.monotonic()
+    plug(True)
+    m, out = import_end(p3, 60)
+    ok(m is not None, "plugged: the waiting import is served "
+       "(%.0f ms after plug): %s" % ((time.monotonic() - t_plug) * 1000,
+                                     out.strip()))
+
+    # allow-list cut with the export running
+    time.sleep(1)
+    hub.set_allowed_ips("board", ["198.18.0.1"])
+    ok(wait(lambda: read(DEV + "/usbip_status") == "1", 20),
+       "allow-list cut: export stopped, usbip_status 1 again")
+
+    # hub restart
+    hub.stop()
+    hub = FakeHub(HUB_PORT)
+    ok(hub.wait_place("board", 40) is not None,
+       "hub restarted: the exporter reconnected and registered again")
+    ok(driver() == "usbip-host", "device stayed on usbip-host meanwhile")
+    return hub
+
+
+if __name__ == "__main__":
+    main()
