@@ -30,6 +30,7 @@ struct ctl_globals {
 	const char *socket;	/* -s, NMB_AGENT_SOCKET, default */
 	bool json;		/* --json */
 };
+
 extern struct ctl_globals ctl;
 
 /* --- option tables (opts.c) ------------------------------------------ */

@@ -82,7 +82,7 @@ static int get_text(const char *name, char **text)
 					 "out of memory");
 }
 
-static int edit(const struct descr_ref *ref, const char *old, char *path)
+static int edit_text(const struct descr_ref *ref, const char *old, char *path)
 {
 	json_object *params, *result;
 	char *text = NULL;
@@ -116,10 +116,14 @@ static int edit(const struct descr_ref *ref, const char *old, char *path)
 		ret = CTL_OK;
 		goto out_unlink;
 	}
-	params = json_object_new_object();
-	json_object_object_add(params, "name",
-			       json_object_new_string(ref->name));
-	json_object_object_add(params, "text", json_object_new_string(text));
+	/*
+	 * By position, as update_import_description(name, text) in
+	 * agent-api.rst: the second parameter's name differs between the
+	 * contract ("text") and nmb-agent ("import_description").
+	 */
+	params = json_object_new_array();
+	json_object_array_add(params, json_object_new_string(ref->name));
+	json_object_array_add(params, json_object_new_string(text));
 	ret = ctl_call1("update_import_description", params, &result, "edit",
 			ref->name);
 	json_object_put(result);
@@ -158,7 +162,7 @@ int edit_main(int argc, char **argv)
 	tmp = getenv("TMPDIR");
 	snprintf(path, sizeof(path), "%s/nmb-%s-XXXXXX.yaml",
 		 tmp && *tmp ? tmp : "/tmp", ref.name);
-	ret = edit(&ref, old, path);
+	ret = edit_text(&ref, old, path);
 	free(old);
 	return ret;
 }

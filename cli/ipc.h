@@ -37,11 +37,12 @@ struct ipc_error {
 int ipc_open(const char *path, struct ipc **out);
 
 /*
- * Calls method with params (an object, taken; NULL sends {}) and waits for
- * the answer. On 0, *result is the result (the caller's reference; NULL
- * for JSON null). Errors: -EREMOTEIO the agent answered an error (see
- * ipc_error()), -EPIPE the connection was lost, -EINTR a signal came,
- * -EMSGSIZE the request is over the 64 KiB line limit, -ENOMEM.
+ * Calls method with params (an object or array, taken; NULL sends {}) and
+ * waits for the answer. On 0, *result is the result (the caller's
+ * reference; NULL for JSON null). Errors: -EREMOTEIO the agent answered
+ * an error (see ipc_error()), -EPIPE the connection was lost, -EINTR a
+ * signal came, -EMSGSIZE the request is over the 64 KiB line limit,
+ * -ENOMEM.
  */
 int ipc_call(struct ipc *ipc, const char *method, json_object *params,
 	     json_object **result);

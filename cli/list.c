@@ -3,12 +3,26 @@
  * list.c - nmbctl list: this agent's reservations, their places and
  * whether they are attached.
  */
+#include <string.h>
+
 #include "ctl.h"
 #include "subcommands.h"
 
+/* attached, reserved, or waiting (queued at the server: "reserved": false) */
+static const char *state(json_object *e)
+{
+	char buf[8];
+
+	if (!strcmp(ctl_field(e, "attached", buf, sizeof(buf)), "yes"))
+		return "attached";
+	if (!strcmp(ctl_field(e, "reserved", buf, sizeof(buf)), "no"))
+		return "waiting";
+	return "reserved";
+}
+
 int list_main(int argc, char **argv)
 {
-	char name[256], place[256], attached[8];
+	char name[256], place[256];
 	json_object *result;
 	struct ctl_table t;
 	int i, ret;
@@ -37,11 +51,10 @@ int list_main(int argc, char **argv)
 	for (size_t r = 0; r < json_object_array_length(result) && !ret; r++) {
 		json_object *e = json_object_array_get_idx(result, r);
 
-		ctl_field(e, "attached", attached, sizeof(attached));
 		ret = ctl_table_add(&t, (const char *[]){
 			ctl_field(e, "place", name, sizeof(name)),
 			ctl_field(e, "place_name", place, sizeof(place)),
-			attached[0] == 'y' ? "attached" : "reserved" });
+			state(e) });
 	}
 	if (ret)
 		ret = ctl_fail(CTL_FAILED, "list", NULL, "out of memory");

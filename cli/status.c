@@ -16,6 +16,7 @@ static const char *const status_keys[] = {
 	"place", "part", "interface", "type", "attached", "port", "up",
 	"busid", "nodes",
 };
+
 #define NCOLS	(sizeof(status_keys) / sizeof(status_keys[0]))
 
 static int not_a_list(const char *verb)

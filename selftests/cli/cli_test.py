@@ -167,7 +167,9 @@ def test_no_agent():
 
 def test_listings():
     lst = [{"place": "demo", "place_name": "rpi-3", "attached": True},
-           {"place": "other", "place_name": "rpi-4", "attached": False}]
+           {"place": "other", "place_name": "rpi-4", "attached": False},
+           {"place": "queued", "place_name": None, "attached": False,
+            "reserved": False}]
     who = [{"place_name": "rpi-3", "user": "alice"}]
     cases = [
         ("list", ["list"], lst, "list", {}),
@@ -198,10 +200,12 @@ def test_listings():
     r = expect({"list": {"result": lst}}, "list")
     rows = [line.split() for line in r.out.splitlines()]
     ok(rows == [["NAME", "PLACE", "STATE"], ["demo", "rpi-3", "attached"],
-                ["other", "rpi-4", "reserved"]],
-       "list: NAME PLACE STATE columns") or diag(r.out)
-    cols = [line.index("rpi-") for line in r.out.splitlines()[1:]]
-    ok(len(set(cols)) == 1, "list: columns are aligned")
+                ["other", "rpi-4", "reserved"],
+                ["queued", "-", "waiting"]],
+       "list: NAME PLACE STATE columns (attached, reserved, waiting)") or diag(r.out)
+    cols = [line.index(w) for line, w in
+            zip(r.out.splitlines(), ["PLACE", "rpi-", "rpi-", "-"])]
+    ok(len(set(cols)) == 1, "list: columns are aligned") or diag(r.out)
     r = expect({"status": {"result": STATUS}}, "status")
     lines = r.out.splitlines()
     ok(lines and lines[0].split() == ["PLACE", "PART", "INTERFACE", "TYPE",
@@ -438,13 +442,13 @@ def test_edit():
     ok(r.rc == 0 and agent.requests ==
        [("get_import_description", {"name": "demo"}),
         ("update_import_description",
-         {"name": "demo", "text": text.replace("old", "new")})],
+         ["demo", text.replace("old", "new")])],
        "edit: get, $VISUAL on a temporary file, update") or \
         diag((r.err, agent.requests))
     r = expect(resp, "edit", "demo",
                env={"EDITOR": "sed -i s/old-board/ed-board/"})
     ok(r.rc == 0 and agent.methods()[-1] == "update_import_description" and
-       "ed-board" in agent.requests[-1][1]["text"], "edit: $EDITOR")
+       "ed-board" in agent.requests[-1][1][1], "edit: $EDITOR")
     r = expect(resp, "edit", "demo", env={"VISUAL": "true"})
     ok(r.rc == 0 and agent.methods() == ["get_import_description"],
        "edit: unchanged text is not sent")
