@@ -1,0 +1,211 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# run_all.sh: run every test suite, count their TAP results, print a summary.
+#
+# Usage: selftests/run_all.sh [--kernel-only] [--suite NAME]... [--list]
+#
+# A suite is a folder of selftests/ with a run-host.sh (run here, on the
+# host) and/or a run-guest.sh (run in its own QEMU boot through
+# selftests/qemu/run.sh). Host suites run first, then guest suites (qemu,
+# the test bed's own smoke test, first of them). --kernel-only runs only
+# guest suites, --suite NAME only that folder's (may be repeated).
+# Nothing is built here: `make check` / `make selftests` build first.
+#
+# Every suite prints TAP. Top-level lines are counted: "ok N" passed,
+# "ok N ... # SKIP" skipped, "not ok N" failed ("not ok N ... # TODO" is
+# counted as skipped). A suite that exits non-zero without a "not ok"
+# counts as one failure, as does one that ran fewer tests than it planned;
+# exit status 4 (kselftest's skip) without any result counts as one skip,
+# as does a plan of "1..0". A selftests/<suite>/settings file may set
+# timeout=SECONDS (default 600). Each suite's output is shown live and kept
+# in $O/run_all/ (O defaults to build); a guest suite's kernel console in
+# $O/run_all/<suite>-console.log.
+#
+# The last two lines are the total wall time and "N passed, N failed" (",
+# N skipped" when some were). Exit status 1 when anything failed.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+LOGDIR=${O:-build}/run_all
+
+kernel_only=0
+list=0
+only=()
+
+usage() {
+	sed -n 's/^# \{0,1\}//;4p' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel-only) kernel_only=1; shift ;;
+	--suite) only+=("${2:?--suite needs a name}"); shift 2 ;;
+	--suite=*) only+=("${1#*=}"); shift ;;
+	--list) list=1; shift ;;
+	-h|--help) usage ;;
+	*) echo "run_all.sh: unknown argument $1" >&2; usage ;;
+	esac
+done
+
+for s in "${only[@]}"; do
+	if [ ! -e "selftests/$s/run-host.sh" ] &&
+		[ ! -e "selftests/$s/run-guest.sh" ]; then
+		echo "run_all.sh: no suite '$s' (selftests/$s/run-{host,guest}.sh)" >&2
+		exit 2
+	fi
+done
+
+wanted() {
+	local s
+
+	[ ${#only[@]} = 0 ] && return 0
+	for s in "${only[@]}"; do
+		[ "$s" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# "kind suite" pairs, in the order they run.
+plan=()
+if [ $kernel_only = 0 ]; then
+	for f in selftests/*/run-host.sh; do
+		[ -e "$f" ] || continue
+		s=${f#selftests/}
+		s=${s%/run-host.sh}
+		wanted "$s" && plan+=("host $s")
+	done
+fi
+guests=()
+[ -e selftests/qemu/run-guest.sh ] && guests+=(qemu)
+for f in selftests/*/run-guest.sh; do
+	[ -e "$f" ] || continue
+	s=${f#selftests/}
+	s=${s%/run-guest.sh}
+	[ "$s" = qemu ] || guests+=("$s")
+done
+for s in "${guests[@]}"; do
+	wanted "$s" && plan+=("guest $s")
+done
+
+if [ $list = 1 ]; then
+	printf '%s\n' "${plan[@]}"
+	exit 0
+fi
+
+mkdir -p "$LOGDIR" || exit 2
+pass=0
+fail=0
+skip=0
+failures=()
+pidfile=$LOGDIR/.running.pid
+# The suite runs under timeout(1), in a process group of its own: stop it.
+stop() {
+	[ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+	rm -f "$pidfile"
+	exit "$1"
+}
+trap 'stop 130' INT
+trap 'stop 143' TERM
+
+suite_timeout() {
+	local t
+
+	t=$(sed -n 's/^timeout=\([0-9][0-9]*\)$/\1/p' \
+		"selftests/$1/settings" 2>/dev/null | tail -n 1)
+	echo "${t:-600}"
+}
+
+count() {
+	grep -c -E "$1" "$2"
+}
+
+# run_suite KIND SUITE: run it with its output live and in $LOGDIR, count.
+run_suite() {
+	local kind=$1 suite=$2 name="$2 ($1)" log t start status rc_file
+	local p f s todo planned ran cmd line
+
+	log=$LOGDIR/$suite-$kind.log
+	rc_file=$log.rc
+	t=$(suite_timeout "$suite")
+	if [ "$kind" = host ]; then
+		cmd=("selftests/$suite/run-host.sh")
+		[ -x "${cmd[0]}" ] || cmd=(bash "${cmd[0]}")
+		cmd=(timeout -k 10 "$t" "${cmd[@]}")
+	else
+		cmd=("selftests/$suite/run-guest.sh")
+		[ -x "${cmd[0]}" ] || cmd=(bash "${cmd[0]}")
+		cmd=(timeout -k 10 $((t + 60)) selftests/qemu/run.sh
+			--timeout "$t" --console "$LOGDIR/$suite-console.log"
+			-- "${cmd[@]}")
+	fi
+
+	echo "# ==== $name ===="
+	start=$(date +%s)
+	rm -f "$rc_file"
+	{
+		"${cmd[@]}" </dev/null 2>&1 &
+		echo $! >"$pidfile"
+		wait $!
+		echo $? >"$rc_file"
+	} | tee "$log"
+	status=$(cat "$rc_file" 2>/dev/null || echo 255)
+	rm -f "$rc_file" "$pidfile"
+
+	p=$(count '^ok [0-9]+' "$log")
+	s=$(count '^ok [0-9]+.*#[[:space:]]*[Ss][Kk][Ii][Pp]' "$log")
+	f=$(count '^not ok [0-9]+' "$log")
+	todo=$(count '^not ok [0-9]+.*#[[:space:]]*[Tt][Oo][Dd][Oo]' "$log")
+	p=$((p - s))
+	f=$((f - todo))
+	s=$((s + todo))
+	ran=$((p + f + s))
+	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+
+	while IFS= read -r line; do
+		failures+=("$suite: $line")
+	done < <(grep -E '^not ok [0-9]+' "$log" |
+		grep -v -E '#[[:space:]]*[Tt][Oo][Dd][Oo]')
+
+	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+		f=$((f + 1))
+		failures+=("$suite: $kind suite timed out after ${t}s")
+	elif [ "$status" = 4 ] && [ $ran = 0 ]; then
+		s=$((s + 1))
+	elif [ "$status" != 0 ] && [ "$f" = 0 ]; then
+		f=$((f + 1))
+		failures+=("$suite: $kind suite exited with status $status")
+	elif [ "$planned" = 0 ] && [ $ran = 0 ]; then
+		s=$((s + 1))
+	elif [ -n "$planned" ] && [ "$ran" -lt "$planned" ]; then
+		f=$((f + 1))
+		failures+=("$suite: $kind suite planned $planned, ran $ran")
+	elif [ -z "$planned" ] && [ $ran = 0 ]; then
+		f=$((f + 1))
+		failures+=("$suite: $kind suite printed no TAP result")
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + s))
+	echo "# ==== $name: $p passed, $f failed, $s skipped" \
+		"in $(($(date +%s) - start)) s (log: $log) ===="
+}
+
+begin=$(date +%s)
+for entry in "${plan[@]}"; do
+	run_suite "${entry%% *}" "${entry#* }"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "# failures:"
+	printf '#   %s\n' "${failures[@]}"
+fi
+elapsed=$(($(date +%s) - begin))
+echo "total wall time: $((elapsed / 60))m$(printf %02d $((elapsed % 60)))s" \
+	"(${#plan[@]} suites)"
+if [ $skip -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ $fail = 0 ]
