@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,10 @@ static int write_all(int fd, const char *buf, size_t len)
 /* Runs the editor on path, through sh so that "$EDITOR" may hold options. */
 static int run_editor(const char *path)
 {
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	const char *editor = getenv("VISUAL");
 	char script[4096];
-	int status;
+	int status = 0, err;
 	pid_t pid;
 
 	if (!editor || !*editor)
@@ -45,19 +47,25 @@ static int run_editor(const char *path)
 	if (!editor || !*editor)
 		editor = "vi";
 	snprintf(script, sizeof(script), "%s \"$@\"", editor);
+	/* Ctrl-C belongs to the editor while it runs, as with git */
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
 	pid = fork();
-	if (pid < 0)
-		return -errno;
 	if (!pid) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
 		execl("/bin/sh", "sh", "-c", script, editor, path, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
+	err = pid < 0 ? -errno : 0;
+	while (!err && waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return -ECHILD;
-	return 0;
+			err = -errno;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (!err && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		err = -ECHILD;
+	return err;
 }
 
 static int get_text(const char *name, char **text)
