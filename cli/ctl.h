@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct ipc;
 
@@ -57,7 +58,17 @@ struct ctl_opt {
  * after printing --help; -1 after a usage error was printed.
  */
 int ctl_parse(int argc, char **argv, const struct ctl_opt *opts);
-/* Prints "nmbctl: CMD: <message>" and the usage line; returns CTL_USAGE. */
+/*
+ * The global options, before the command: returns the index of the
+ * command, or -1 after a usage error was printed.
+ */
+int ctl_parse_global(int argc, char **argv, const struct ctl_opt *opts);
+/* Prints the options of a table, as --help shows them. */
+void ctl_opts_help(FILE *f, const struct ctl_opt *opts);
+/*
+ * Prints "nmbctl: CMD: <message>" (CMD NULL: the global options) and the
+ * usage line; returns CTL_USAGE.
+ */
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The usage and options of cmd (for --help). */

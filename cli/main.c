@@ -3,7 +3,6 @@
  * main.c - nmbctl: global options, then the subcommand from the dispatch
  * table, which talks to nmb-agent over its control socket.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,81 +52,59 @@ const struct ctl_cmd *ctl_cmd_find(const char *name)
 	return NULL;
 }
 
+static bool want_help, want_version;
+
+static const struct ctl_opt global_opts[] = {
+	{ "socket", 's', CTL_OPT_STRING, &ctl.socket, "PATH",
+	  "the agent's socket (default $" IPC_SOCKET_ENV ", "
+	  IPC_DEFAULT_SOCKET ")" },
+	{ "json", 0, CTL_OPT_FLAG, &ctl.json, NULL,
+	  "listing commands print the agent's JSON" },
+	{ "help", 'h', CTL_OPT_FLAG, &want_help, NULL, "show this help" },
+	{ "version", 0, CTL_OPT_FLAG, &want_version, NULL,
+	  "show the version" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nmbctl [-s PATH] [--json] COMMAND [OPTIONS] [ARGS]\n"
+		"Usage: nmbctl [OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
 		"Reserve and attach boards of an nmb board farm through nmb-agent.\n"
 		"\nCommands:\n");
 	for (const struct ctl_cmd *c = ctl_cmds; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->summary);
-	fprintf(f,
-		"\nOptions:\n"
-		"  -s, --socket PATH  the agent's socket (default $%s, %s)\n"
-		"      --json         listing commands print the agent's JSON\n"
-		"  -h, --help         show this help\n"
-		"      --version      show the version\n"
-		"\nnmbctl COMMAND --help describes a command; see nmbctl(1).\n",
-		IPC_SOCKET_ENV, IPC_DEFAULT_SOCKET);
+	ctl_opts_help(f, global_opts);
+	fprintf(f, "\nnmbctl COMMAND --help describes a command; see nmbctl(1).\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const struct ctl_cmd *cmd;
-	int c;
+	int i;
 
 	ctl.socket = getenv(IPC_SOCKET_ENV);
 	if (!ctl.socket || !*ctl.socket)
 		ctl.socket = IPC_DEFAULT_SOCKET;
 
-	opterr = 0;
-	/* '+': stop at the command, whose options are its own */
-	while ((c = getopt_long(argc, argv, "+:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			ctl.socket = optarg;
-			break;
-		case 'j':
-			ctl.json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return CTL_OK;
-		case 'V':
-			printf("nmbctl %s\n", NMB_VERSION);
-			return CTL_OK;
-		case ':':
-			fprintf(stderr, "nmbctl: missing the argument of option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
-			return CTL_USAGE;
-		default:
-			fprintf(stderr, "nmbctl: unknown option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
-			return CTL_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "nmbctl: missing a command\n");
-		usage(stderr);
+	i = ctl_parse_global(argc, argv, global_opts);
+	if (i < 0)
 		return CTL_USAGE;
+	if (want_help) {
+		usage(stdout);
+		return CTL_OK;
 	}
-	cmd = ctl_cmd_find(argv[optind]);
-	if (!cmd) {
-		fprintf(stderr, "nmbctl: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
-		return CTL_USAGE;
+	if (want_version) {
+		printf("nmbctl %s\n", NMB_VERSION);
+		return CTL_OK;
 	}
+	if (i >= argc)
+		return ctl_usage_error(NULL, "missing a command");
+	cmd = ctl_cmd_find(argv[i]);
+	if (!cmd)
+		return ctl_usage_error(NULL, "unknown command '%s'", argv[i]);
 	if (ctl.json && !cmd->json)
 		return ctl_usage_error(cmd->name,
 				       "--json applies to list, status, search, show and who only");
-	return cmd->fn(argc - optind, argv + optind);
+	return cmd->fn(argc - i, argv + i);
 }

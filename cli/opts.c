@@ -52,37 +52,57 @@ static const char *opt_left(const struct ctl_opt *o, char *buf, size_t len)
 	return buf;
 }
 
+static void print_opts(FILE *f, const struct ctl_opt **all, int n)
+{
+	char left[64];
+	int width = 0;
+
+	fprintf(f, "\nOptions:\n");
+	for (int i = 0; i < n; i++)
+		if (width < (int)strlen(opt_left(all[i], left, sizeof(left))))
+			width = (int)strlen(left);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  %-*s  %s\n", width,
+			opt_left(all[i], left, sizeof(left)), all[i]->help);
+}
+
+void ctl_opts_help(FILE *f, const struct ctl_opt *opts)
+{
+	const struct ctl_opt *all[MAX_OPTS];
+	int n = 0;
+
+	for (; opts->name && n < MAX_OPTS; opts++)
+		all[n++] = opts;
+	print_opts(f, all, n);
+}
+
 void ctl_cmd_help(const char *name, const struct ctl_opt *opts)
 {
 	const struct ctl_cmd *cmd = ctl_cmd_find(name);
 	const struct ctl_opt *all[MAX_OPTS];
-	int n = collect(cmd, opts, all), width = 0;
-	char left[64];
+	int n = collect(cmd, opts, all);
 
 	printf("Usage: nmbctl %s [OPTIONS]%s%s\n", name,
 	       cmd && *cmd->args ? " " : "", cmd ? cmd->args : "");
 	if (cmd)
 		printf("%s.\n", cmd->summary);
-	printf("\nOptions:\n");
-	for (int i = 0; i < n; i++)
-		if (width < (int)strlen(opt_left(all[i], left, sizeof(left))))
-			width = (int)strlen(left);
-	for (int i = 0; i < n; i++)
-		printf("  %-*s  %s\n", width,
-		       opt_left(all[i], left, sizeof(left)), all[i]->help);
+	print_opts(stdout, all, n);
 }
 
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
 {
-	const struct ctl_cmd *c = ctl_cmd_find(cmd);
+	const struct ctl_cmd *c = cmd ? ctl_cmd_find(cmd) : NULL;
 	va_list ap;
 
-	fprintf(stderr, "nmbctl: %s: ", cmd);
+	fprintf(stderr, "nmbctl: %s%s", cmd ? cmd : "", cmd ? ": " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nUsage: nmbctl %s [OPTIONS]%s%s (see nmbctl %s --help)\n",
-		cmd, c && *c->args ? " " : "", c ? c->args : "", cmd);
+	if (cmd)
+		fprintf(stderr, "\nUsage: nmbctl %s [OPTIONS]%s%s (see nmbctl %s --help)\n",
+			cmd, c && *c->args ? " " : "", c ? c->args : "", cmd);
+	else
+		fprintf(stderr, "\nUsage: nmbctl [OPTIONS] COMMAND [ARGS] (see nmbctl --help)\n");
 	return CTL_USAGE;
 }
 
@@ -113,14 +133,20 @@ static int set_value(const char *cmd, const struct ctl_opt *o,
 	return -EINVAL;
 }
 
-int ctl_parse(int argc, char **argv, const struct ctl_opt *opts)
+/*
+ * getopt_long() over the n options of all; cmd names the subcommand in
+ * messages (NULL: the global options, which stop at the command).
+ * Returns the index of the first argument, or -1 after a usage error.
+ */
+static int parse_table(int argc, char **argv, const struct ctl_opt **all,
+		       int n, const char *cmd)
 {
-	const struct ctl_cmd *cmd = ctl_cmd_find(argv[0]);
-	const struct ctl_opt *all[MAX_OPTS];
 	struct option lopts[MAX_OPTS + 1];
-	char sopts[2 * MAX_OPTS + 2], *s = sopts;
-	int n = collect(cmd, opts, all), c, idx;
+	char sopts[2 * MAX_OPTS + 3], *s = sopts;
+	int c, idx;
 
+	if (!cmd)
+		*s++ = '+';	/* stop at the command, whose options are its own */
 	*s++ = ':';	/* report a missing argument as ':' */
 	for (int i = 0; i < n; i++) {
 		lopts[i] = (struct option){
@@ -138,7 +164,6 @@ int ctl_parse(int argc, char **argv, const struct ctl_opt *opts)
 	*s = '\0';
 	lopts[n] = (struct option){ 0 };
 
-	want_help = false;
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh, options may follow arguments */
 	while ((c = getopt_long(argc, argv, sopts, lopts, &idx)) != -1) {
@@ -155,7 +180,7 @@ int ctl_parse(int argc, char **argv, const struct ctl_opt *opts)
 			else
 				snprintf(what, sizeof(what), "%s",
 					 argv[optind - 1]);
-			ctl_usage_error(argv[0], "%s '%s'", c == ':' ?
+			ctl_usage_error(cmd, "%s '%s'", c == ':' ?
 					"missing the argument of option" :
 					"unknown option", what);
 			return -1;
@@ -167,12 +192,32 @@ int ctl_parse(int argc, char **argv, const struct ctl_opt *opts)
 				if (all[i]->short_name == c)
 					o = all[i];
 		}
-		if (!o || set_value(argv[0], o, optarg))
+		if (!o || set_value(cmd, o, optarg))
 			return -1;
 	}
-	if (want_help) {
+	return optind;
+}
+
+int ctl_parse(int argc, char **argv, const struct ctl_opt *opts)
+{
+	const struct ctl_opt *all[MAX_OPTS];
+	int n = collect(ctl_cmd_find(argv[0]), opts, all), i;
+
+	want_help = false;
+	i = parse_table(argc, argv, all, n, argv[0]);
+	if (i > 0 && want_help) {
 		ctl_cmd_help(argv[0], opts);
 		return 0;
 	}
-	return optind;
+	return i;
+}
+
+int ctl_parse_global(int argc, char **argv, const struct ctl_opt *opts)
+{
+	const struct ctl_opt *all[MAX_OPTS];
+	int n = 0;
+
+	for (; opts->name && n < MAX_OPTS; opts++)
+		all[n++] = opts;
+	return parse_table(argc, argv, all, n, NULL);
 }
