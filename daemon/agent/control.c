@@ -791,15 +791,35 @@ static const struct rpc_method methods[] = {
 	{ NULL, NULL },
 };
 
+/* Open nmbctl connections, freed at stop. */
+struct client {
+	struct unixrpc *u;
+	struct client *prev, *next;
+};
+
+static struct client *clients;
+
+static void client_free(struct client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	unixrpc_free(c->u);
+	free(c);
+}
+
 static void closed(struct unixrpc *u, void *arg)
 {
-	(void)arg;
-	unixrpc_free(u);
+	(void)u;
+	client_free(arg);
 }
 
 static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 {
-	struct unixrpc *u;
+	struct client *c;
 	int fd;
 
 	(void)events;
@@ -807,10 +827,17 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	fd = accept4(loop_fd_fd(lfd), NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (unixrpc_new(agent.loop, fd, methods, NULL, closed, &u)) {
+	c = calloc(1, sizeof(*c));
+	if (!c || unixrpc_new(agent.loop, fd, methods, c, closed, &c->u)) {
 		log_warn("control socket: out of memory, connection refused");
+		free(c);
 		close(fd);
+		return;
 	}
+	c->next = clients;
+	if (clients)
+		clients->prev = c;
+	clients = c;
 }
 
 int control_start(void)
@@ -842,6 +869,8 @@ int control_start(void)
 
 void control_stop(void)
 {
+	while (clients)
+		client_free(clients);
 	loop_fd_del(listen_lfd);
 	listen_lfd = NULL;
 	if (listen_fd >= 0)

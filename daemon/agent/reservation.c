@@ -497,7 +497,8 @@ void res_lost(int place_id, const char *why)
 			continue;
 		log_warn("%s: the server took back place %s (%s); detaching. Reserve it again to continue",
 			 r->name, r->place_name ? r->place_name : "?", why);
-		r->lost = true;
-		res_free(r);
+		/* "gone" stays listed at the server until returned. */
+		r->lost = strcmp(why, "gone") != 0;
+		res_return(r, why);
 	}
 }

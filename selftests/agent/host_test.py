@@ -1,0 +1,544 @@
+# SPDX-License-Identifier: GPL-2.0
+# host_test.py - nmb-agent on the host, against a real nmb-server: the
+# control socket API (Documentation/agent-api.rst), import description
+# errors, matching, port conflicts, the queue, TCP forwarding through a
+# fake exporter (a CONNECT proxy registered with a real WebSocket), and
+# a clean stop. No vhci here: USB attach can only time out (the guest
+# suite does the real thing). Prints TAP.
+# Usage: host_test.py NMB_SERVER NMB_AGENT WORKDIR
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "server"))
+from nmbpeer import Peer, Server, SANITIZER_MARKS  # noqa: E402
+
+SERVER, AGENT, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+class Agent:
+    def __init__(self, url, name="agent"):
+        self.sock = os.path.join(WORK, name + ".sock")
+        self.log_path = os.path.join(WORK, name + ".log")
+        self.log = open(self.log_path, "w")
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        self.proc = subprocess.Popen(
+            [AGENT, "-c", "/dev/null", "--server", url, "--socket",
+             self.sock, "-v"], stderr=self.log, stdout=subprocess.DEVNULL,
+            env=env)
+        end = time.time() + 10
+        while time.time() < end and "connected to server" not in self.text():
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    async def open(self):
+        r, w = await asyncio.open_unix_connection(self.sock,
+                                                  limit=1 << 20)
+        return r, w
+
+    async def call(self, method, _timeout=10, conn=None, **params):
+        r, w = conn or await self.open()
+        w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                             "params": params}) + "\n").encode())
+        await w.drain()
+        line = await asyncio.wait_for(r.readline(), _timeout)
+        if conn is None:
+            w.close()
+        msg = json.loads(line)
+        return msg
+
+    async def ok(self, method, **params):
+        msg = await self.call(method, **params)
+        check("result" in msg, "%s: %s" % (method, msg))
+        return msg["result"]
+
+    async def err(self, method, kind, **params):
+        msg = await self.call(method, **params)
+        check("error" in msg, "%s should fail: %s" % (method, msg))
+        e = msg["error"]
+        check(e["code"] == -32603 and e.get("data", {}).get("kind") == kind,
+              "%s: expected kind %s: %s" % (method, kind, e))
+        return e["message"]
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        bad = [l for l in self.text().splitlines()
+               if any(m in l for m in SANITIZER_MARKS)]
+        return self.proc.returncode, ("\n".join(bad) or None)
+
+
+class Exporter:
+    """A fake exporter: registers a place and runs a CONNECT proxy."""
+
+    def __init__(self, name, parts):
+        self.name = name
+        self.parts = parts
+        self.allowed = []
+        self.targets = []
+        self.server = None
+
+    async def start(self, srv):
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.peer = await Peer.connect(srv.url())
+        self.id = await self.peer.call("register_place", {
+            "name": self.name, "port": self.port, "parts": self.parts})
+        return self
+
+    async def serve(self, r, w):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = await r.read(1)
+            if not d:
+                w.close()
+                return
+            head += d
+        target = head.split(b" ")[1].decode()
+        self.targets.append(target)
+        allowed = self.peer.allowed[-1] if self.peer.allowed else []
+        if "127.0.0.1" not in allowed:
+            w.write(b"HTTP/1.1 403 \r\nConnection: close\r\n\r\n")
+            w.close()
+            return
+        if target.startswith("usb."):
+            w.close()   # a USB import this fake cannot serve
+            return
+        host, port = target.split(":")
+        tr, tw = await asyncio.open_connection(host, int(port))
+        w.write(b"HTTP/1.1 200 \r\nConnection: close\r\n\r\n")
+
+        async def pipe(a, b):
+            while True:
+                d = await a.read(65536)
+                if not d:
+                    b.write_eof()
+                    return
+                b.write(d)
+                await b.drain()
+        await asyncio.gather(pipe(r, tw), pipe(tr, w))
+        w.close()
+        tw.close()
+
+    async def stop(self):
+        await self.peer.ws.close()
+        self.server.close()
+
+
+def board(tags=("rpi",), usb=("serial",), tcp=None):
+    return {"compatible": list(tags),
+            "usb": {u: {"usbid": "1-%d" % (i + 1)} for i, u in enumerate(usb)},
+            "tcp": tcp or {}}
+
+
+DESC = """parts:
+  board:
+    compatible: [rpi]
+    usb:
+      serial: {port_num: 3}
+"""
+
+S = {}
+
+
+@test
+async def bad_syntax(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="parts:\n  b:\n    compatible: [rpi\n")
+    check(m.startswith("x.yaml:4:") and "YAML syntax" in m, m)
+
+
+@test
+async def missing_compatible(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="parts:\n  b:\n    usb: {}\n")
+    check(m.startswith("x.yaml:2:") and "'parts.b'" in m and
+          "compatible" in m, m)
+
+
+@test
+async def unknown_key(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="parts:\n  b:\n    compatible: [a]\n"
+                    "    serial: {}\n")
+    check("x.yaml:4:" in m and "'parts.b.serial'" in m and
+          "unknown key" in m, m)
+
+
+@test
+async def bad_port_num(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="parts:\n  b:\n    compatible: [a]\n"
+                    "    usb:\n      s: {port_num: 999}\n")
+    check("x.yaml:5:" in m and "port_num" in m and "0 to 255" in m, m)
+
+
+@test
+async def bad_auto_return(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="auto_return: soon\nparts:\n  b:\n"
+                    "    compatible: [a]\n")
+    check("x.yaml:1:" in m and "auto_return" in m and "duration" in m, m)
+
+
+@test
+async def port_twice_in_one(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="parts:\n  b:\n    compatible: [a]\n"
+                    "    usb:\n      s: {port_num: 1}\n  c:\n"
+                    "    compatible: [a]\n    usb:\n      t: {port_num: 1}\n")
+    check("port_num 1" in m and "b.s" in m and "c.t" in m, m)
+
+
+@test
+async def no_parts(a):
+    m = await a.err("reserve", "invalid", name="x",
+                    import_description="auto_return: 1h\n")
+    check("parts" in m, m)
+
+
+@test
+async def missing_args(a):
+    m = await a.err("reserve", "invalid", name="x")
+    check("import_description" in m, m)
+
+
+@test
+async def unknown_reservation(a):
+    for method in ("attach", "detach", "return_reservation",
+                   "get_import_description", "get_reserved_place"):
+        m = await a.err(method, "not-found", name="nope")
+        check("nope" in m, m)
+
+
+@test
+async def search_all(a):
+    places = await a.ok("search")
+    names = sorted(p["name"] for p in places)
+    check(names == ["lab-a", "lab-b", "twin"], names)
+    check(all("stats" in p and "uniqueness" in p["stats"] for p in places),
+          places)
+
+
+@test
+async def search_match(a):
+    res = await a.ok("search", import_description=DESC)
+    check(sorted(p["name"] for p in res) == ["lab-a", "twin"], res)
+
+
+@test
+async def search_bipartite(a):
+    # Two imported parts with the same needs take two exported parts:
+    # only "twin" has two.
+    two = ("parts:\n  one:\n    compatible: [rpi]\n    usb:\n"
+           "      serial: {port_num: 1}\n  two:\n    compatible: [rpi]\n"
+           "    usb:\n      serial: {port_num: 2}\n")
+    res = await a.ok("search", import_description=two)
+    check([p["name"] for p in res] == ["twin"], res)
+    # An imported part's interfaces must all be in one exported part.
+    res = await a.ok("search", import_description=(
+        "parts:\n  b:\n    compatible: [rpi]\n    usb:\n"
+        "      serial: {port_num: 1}\n      jtag: {port_num: 2}\n"))
+    check(res == [], res)
+    # Tags are a subset: psu matches lab-b's psu part.
+    res = await a.ok("search", import_description=(
+        "parts:\n  p:\n    compatible: [psu]\n    tcp:\n"
+        "      scpi: {local_port: 15025}\n"))
+    check([p["name"] for p in res] == ["lab-b"], res)
+
+
+@test
+async def get_place_by_name(a):
+    p = await a.ok("get_place_by_name", place_name="lab-b")
+    check(p["name"] == "lab-b" and "stats" in p, p)
+    m = await a.err("get_place_by_name", "not-found", place_name="nope")
+    check("nope" in m, m)
+
+
+@test
+async def reserve_no_match(a):
+    m = await a.err("reserve", "not-found", name="x",
+                    import_description="parts:\n  b:\n    compatible: [zz]\n")
+    check("'x'" in m, m)
+
+
+@test
+async def reserve_pinned_unknown(a):
+    m = await a.err("reserve", "not-found", name="x", place_name="nope",
+                    import_description=DESC)
+    check("no place named 'nope'" in m, m)
+
+
+@test
+async def reserve_pinned_mismatch(a):
+    m = await a.err("reserve", "not-found", name="x", place_name="lab-b",
+                    import_description=DESC)
+    check("lab-b" in m, m)
+
+
+@test
+async def reserve_pinned(a):
+    await a.ok("reserve", name="demo", place_name="twin",
+               import_description=DESC)
+    lst = await a.ok("list")
+    check(lst == [{"place": "demo", "place_name": "twin", "attached": False,
+                   "reserved": True}], lst)
+    text = await a.ok("get_import_description", name="demo")
+    check(text == DESC, text)
+    p = await a.ok("get_reserved_place", name="demo")
+    check(p["name"] == "twin" and "stats" in p, p)
+    res = await a.ok("get_reservations")
+    check(len(res) == 1 and res[0]["place_name"] == "twin", res)
+    st = await a.ok("status")
+    check(len(st) == 1 and st[0]["type"] == "USB" and st[0]["port"] == "3"
+          and st[0]["up"] is False and st[0]["attached"] is False, st)
+
+
+@test
+async def reserve_twice(a):
+    m = await a.err("reserve", "conflict", name="demo",
+                    import_description=DESC)
+    check("demo" in m, m)
+
+
+@test
+async def port_conflict(a):
+    m = await a.err("reserve", "conflict", name="other",
+                    import_description=DESC)
+    check("port_num 3" in m and "'other'" in m and "'demo'" in m, m)
+
+
+@test
+async def usb_attach_timeout(a):
+    # No vhci-hcd on the host: the attach fails naming the interface.
+    m = await a.err("attach", "timeout", name="demo", timeout=2)
+    check("board" in m and "serial" in m, m)
+    st = await a.ok("status")
+    check(st[0]["attached"] is True and st[0]["up"] is False, st)
+    check(await a.ok("detach", name="demo") is None, "detach")
+    st = await a.ok("status")
+    check(st[0]["attached"] is False, st)
+
+
+@test
+async def update_description(a):
+    new = DESC.replace("port_num: 3", "port_num: 4")
+    check(await a.ok("update_import_description", name="demo",
+                     import_description=new) is None, "update")
+    st = await a.ok("status")
+    check(st[0]["port"] == "4", st)
+    m = await a.err("update_import_description", "invalid", name="demo",
+                    import_description="parts:\n  b:\n    compatible: [zz]\n")
+    check("twin" in m, m)
+
+
+@test
+async def queue_and_withdraw(a):
+    # twin is held by demo; a pinned reserve waits in the queue.
+    r, w = await a.open()
+    w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "reserve",
+                         "params": {"name": "q", "place_name": "twin",
+                                    "import_description": DESC.replace(
+                                        "port_num: 3", "port_num: 9")}})
+             + "\n").encode())
+    await w.drain()
+    await asyncio.sleep(0.5)
+    lst = await a.ok("list")
+    check(any(x["place"] == "q" and not x["reserved"] for x in lst), lst)
+    w.close()
+    await asyncio.sleep(0.5)
+    lst = await a.ok("list")
+    check(not any(x["place"] == "q" for x in lst), lst)
+
+
+@test
+async def queue_served(a):
+    r, w = await a.open()
+    w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "reserve",
+                         "params": {"name": "q", "place_name": "twin",
+                                    "import_description": DESC.replace(
+                                        "port_num: 3", "port_num: 9")}})
+             + "\n").encode())
+    await w.drain()
+    await asyncio.sleep(0.3)
+    check(await a.ok("return_reservation", name="demo") is None, "return")
+    msg = json.loads(await asyncio.wait_for(r.readline(), 5))
+    w.close()
+    check(msg.get("result", 1) is None, msg)
+    lst = await a.ok("list")
+    check(lst == [{"place": "q", "place_name": "twin", "attached": False,
+                   "reserved": True}], lst)
+    check(await a.ok("return_reservation", name="q") is None, "return q")
+
+
+@test
+async def tcp_forward(a):
+    async def echo(r, w):
+        while True:
+            d = await r.read(65536)
+            if not d:
+                break
+            w.write(d.upper())
+            await w.drain()
+        w.close()
+    es = await asyncio.start_server(echo, "127.0.0.1", 0)
+    eport = es.sockets[0].getsockname()[1]
+    ex = await Exporter("psu-1", [{"compatible": ["bench"], "usb": {},
+                                   "tcp": {"scpi": {"host": "127.0.0.1",
+                                                    "port": eport}}}]
+                        ).start(S["srv"])
+    lport = 20000 + os.getpid() % 20000
+    await a.ok("reserve", name="psu", import_description=(
+        "parts:\n  p:\n    compatible: [bench]\n    tcp:\n"
+        "      scpi: {local_port: %d}\n" % lport))
+    st = await a.ok("attach", name="psu")
+    check(len(st) == 1 and st[0]["type"] == "TCP" and st[0]["up"] and
+          st[0]["port"] == str(lport), st)
+    for _ in range(2):  # each connection its own tunnel
+        r, w = await asyncio.open_connection("127.0.0.1", lport)
+        w.write(b"*idn?\n")
+        await w.drain()
+        line = await asyncio.wait_for(r.readline(), 5)
+        check(line == b"*IDN?\n", line)
+        w.close()
+    check(ex.targets == ["127.0.0.1:%d" % eport] * 2, ex.targets)
+    await a.ok("detach", name="psu")
+    try:
+        await asyncio.open_connection("127.0.0.1", lport)
+        check(False, "listener still open after detach")
+    except OSError:
+        pass
+    # The exporter goes away for good: reservation_lost "gone".
+    await ex.stop()
+    await asyncio.sleep(1)
+    lst = await a.ok("list")
+    check(not any(x["place"] == "psu" for x in lst), lst)
+    es.close()
+
+
+@test
+async def local_port_in_use(a):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    busy = s.getsockname()[1]
+    ex = await Exporter("psu-2", [{"compatible": ["bench"], "usb": {},
+                                   "tcp": {"scpi": {"host": "127.0.0.1",
+                                                    "port": 9}}}]
+                        ).start(S["srv"])
+    await a.ok("reserve", name="psu2", import_description=(
+        "parts:\n  p:\n    compatible: [bench]\n    tcp:\n"
+        "      scpi: {local_port: %d}\n" % busy))
+    m = await a.err("attach", "conflict", name="psu2")
+    check(str(busy) in m and "local_port" in m, m)
+    await a.ok("return_reservation", name="psu2")
+    await ex.stop()
+    s.close()
+
+
+@test
+async def auto_return(a):
+    await a.ok("reserve", name="ar", import_description="auto_return: 1s\n"
+               + DESC)
+    check(len(await a.ok("list")) == 1, "reserved")
+    await asyncio.sleep(2)
+    lst = await a.ok("list")
+    check(lst == [], lst)
+    res = await a.ok("get_reservations")
+    check(res == [], res)
+
+
+@test
+async def line_too_long(a):
+    r, w = await a.open()
+    w.write(b"x" * 70000)
+    await w.drain()
+    try:
+        d = await asyncio.wait_for(r.read(), 5)
+    except ConnectionResetError:
+        d = b""
+    check(d == b"", d)
+    check(await a.ok("list") == [], "agent still serving")
+
+
+@test
+async def stop_returns(a):
+    await a.ok("reserve", name="demo", import_description=DESC)
+    rc, bad = a.stop()
+    check(rc == 0 and not bad, "exit %s %s" % (rc, bad))
+    check("returning place" in a.text(), "no return in the log")
+    await asyncio.sleep(0.3)
+    res = await S["watcher"].call("get_reservations")
+    check(res == {"reservations": []}, res)
+
+
+async def main():
+    srv = Server(SERVER, WORK)
+    S["srv"] = srv
+    exps = [await Exporter("lab-a", [board()]).start(srv),
+            await Exporter("lab-b", [board(("rpi", "cm4"), ("jtag",)),
+                                     board(("psu",), (), {"scpi": {
+                                         "host": "127.0.0.1", "port": 9}})]
+                           ).start(srv),
+            await Exporter("twin", [board(), board()]).start(srv)]
+    S["watcher"] = await Peer.connect(srv.url())
+    a = Agent(srv.url(path=""))
+    print("TAP version 13")
+    print("1..%d" % (len(TESTS) + 1))
+    failed = 0
+    for i, t in enumerate(TESTS, 1):
+        try:
+            await asyncio.wait_for(t(a), 30)
+            print("ok %d - %s" % (i, t.__name__))
+        except Exception as e:
+            failed += 1
+            print("not ok %d - %s" % (i, t.__name__))
+            for line in (traceback.format_exc().splitlines() +
+                         [str(e)])[-6:]:
+                print("# " + line)
+    rc, bad = a.stop()
+    for e in exps:
+        await e.stop()
+    src, sbad = srv.stop()
+    ok = not bad and not sbad
+    print("%s %d - no sanitizer reports" % ("ok" if ok else "not ok",
+                                            len(TESTS) + 1))
+    if not ok:
+        failed += 1
+        for line in ((bad or "") + "\n" + (sbad or "")).splitlines():
+            print("# " + line)
+    print("# agent log: %s" % a.log_path)
+    return failed
+
+
+sys.exit(1 if asyncio.run(main()) else 0)

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-host.sh - the nmb-agent host suite: the control socket API against
+# the ASan/UBSan builds of nmb-server and nmb-agent, with fake exporters
+# (import description errors, matching, conflicts, queue, TCP forward,
+# auto_return, stop). One TAP stream on stdout.
+#
+# Usage: selftests/agent/run-host.sh [BUILD_DIR]   (default build/asan)
+set -u
+cd "$(dirname "$0")/../.."
+B=${1:-${O:-build}/asan}
+[[ $B == */asan ]] || B=$B/asan
+PY=/usr/bin/python3
+
+if ! $PY -c 'import websockets' 2>/dev/null; then
+	echo "# installing python3-websockets" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		python3-websockets >/dev/null 2>&1
+fi
+for b in nmb-server nmb-agent; do
+	if [[ ! -x $B/$b ]]; then
+		echo "TAP version 13"
+		echo "1..1"
+		echo "not ok 1 - $B/$b not built (make userspace-asan)"
+		exit 1
+	fi
+done
+WORK=$(mktemp -d /tmp/nmb-agent-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+$PY selftests/agent/host_test.py "$B/nmb-server" "$B/nmb-agent" "$WORK"
