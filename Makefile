@@ -23,7 +23,8 @@ DEB_BUILD := gcc make pkg-config libwebsockets-dev libssl-dev libjson-c-dev \
 	libyaml-dev libmnl-dev libsystemd-dev linux-headers-amd64 kmod
 DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	linux-source-6.1 python3 python3-yaml iproute2 valgrind usbip \
-	clang-tidy sparse codespell systemd openssl
+	clang-tidy sparse codespell systemd openssl python3-docutils \
+	python3-websockets groff man-db
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 all: module userspace

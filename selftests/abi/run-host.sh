@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Host-side checks of the ABI and of code hygiene, as TAP: the uapi header
-# agrees with the netlink spec, and user space has no clang-tidy bugprone
-# findings.
+# agrees with the netlink spec, user space has no clang-tidy bugprone
+# findings, and the documentation parses cleanly.
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -19,7 +19,7 @@ tap() {	# tap STATUS DESCRIPTION
 }
 
 echo "TAP version 13"
-echo "1..2"
+echo "1..3"
 
 python3 selftests/abi/check-uapi.py \
 	Documentation/netlink/specs/nmb_watch.yaml \
@@ -37,4 +37,7 @@ out=$(clang-tidy --quiet \
 rc=$?
 [ $rc = 0 ] || echo "$out" | grep -E 'warning:|error:' | sed 's/^/# /'
 tap $rc "clang-tidy bugprone-* finds nothing in ${#srcs[@]} user-space files"
+mapfile -t rsts < <(git ls-files 'Documentation/*.rst')
+python3 selftests/abi/check-rst.py "${rsts[@]}" 2>/dev/null
+tap $? "every Documentation/*.rst parses without docutils warnings"
 exit $failed
