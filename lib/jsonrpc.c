@@ -461,9 +461,20 @@ static void dispatch(struct rpc_chan *ch, json_object *msg)
 			 chan_name(ch));
 }
 
+/*
+ * One tokener per thread, reset for each message: parsing ends before
+ * dispatch, so handlers that feed other channels do not disturb it.
+ */
+static _Thread_local struct json_tokener *tok;
+
+static void free_tokener(void)
+{
+	json_tokener_free(tok);
+	tok = NULL;
+}
+
 void rpc_input(struct rpc_chan *ch, const char *buf, size_t len)
 {
-	struct json_tokener *tok;
 	json_object *msg;
 	size_t used;
 
@@ -474,10 +485,14 @@ void rpc_input(struct rpc_chan *ch, const char *buf, size_t len)
 			 len);
 		return;
 	}
-	tok = json_tokener_new();
-	if (!tok)
-		return;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (!tok) {
+		tok = json_tokener_new();
+		if (!tok)
+			return;
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		atexit(free_tokener);
+	}
+	json_tokener_reset(tok);
 	msg = json_tokener_parse_ex(tok, buf, (int)len);
 	used = json_tokener_get_parse_end(tok);
 	if (!msg || json_tokener_get_error(tok) != json_tokener_success) {
@@ -502,7 +517,6 @@ void rpc_input(struct rpc_chan *ch, const char *buf, size_t len)
 		dispatch(ch, msg);
 out:
 	json_object_put(msg);
-	json_tokener_free(tok);
 }
 
 /* --- close ---------------------------------------------------------- */

@@ -394,12 +394,36 @@ static double pct(double p)
 	return (double)lat[(size_t)(p * (double)(nlat - 1))] / 1e6;
 }
 
+static pid_t server_pid;
+
+/* CPU time of the server in ticks (utime + stime). */
+static long long cpu_ticks(void)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)server_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return 0;
+	return (long long)(ut + st);
+}
+
+static double server_cpu;	/* share of one core in the last step */
+
 /* M agents cycling over places[]; returns cycles per second. */
 static double cycles(struct wsc **places, unsigned int nplaces,
 		     unsigned int m, unsigned int seconds, double *p50,
 		     double *p99)
 {
 	uint64_t t0;
+	long long cpu0;
 	long c0;
 
 	agents = calloc(m, sizeof(struct wsc *));
@@ -421,7 +445,10 @@ static double cycles(struct wsc **places, unsigned int nplaces,
 	nlat = 0;
 	c0 = total_cycles;
 	t0 = loop_now_ns();
+	cpu0 = cpu_ticks();
 	run_until(never, seconds * 1000);
+	server_cpu = (double)(cpu_ticks() - cpu0) / (double)sysconf(_SC_CLK_TCK) /
+		     ((double)(loop_now_ns() - t0) / 1e9);
 	*p50 = pct(0.5);
 	*p99 = pct(0.99);
 	c0 = total_cycles - c0;
@@ -545,6 +572,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "load: give -s NMB_SERVER or -P PID\n");
 		return 2;
 	}
+	server_pid = pid;
 	loop = loop_new();
 	printf("nmb-server load test: port %d, %u exporters, %u s per step\n",
 	       port, nexp, seconds);
@@ -561,8 +589,10 @@ int main(int argc, char **argv)
 		double p50, p99, r;
 
 		r = cycles(places, nexp, steps[s], seconds, &p50, &p99);
-		printf("cycles: %3u agents, one place each: %8.0f reserve+return/s (reserve p50 %.3f ms, p99 %.3f ms)\n",
-		       steps[s], r, p50, p99);
+		printf("cycles: %3u agents, one place each: %8.0f reserve+return/s (reserve p50 %.3f ms, p99 %.3f ms, server CPU %.0f%%)\n",
+		       steps[s], r, p50, p99, server_cpu * 100);
+		printf("bench server_cycles_%u value=%.0f unit=cycles/s\n",
+		       steps[s], r);
 		fflush(stdout);
 	}
 	{
@@ -571,6 +601,8 @@ int main(int argc, char **argv)
 		r = cycles(places, 5, 50, seconds, &p50, &p99);
 		printf("contention: 50 agents on 5 places: %8.0f cycles/s, time to reserve p50 %.3f ms, p99 %.3f ms\n",
 		       r, p50, p99);
+		printf("bench server_reserve_contended_p99 value=%.3f unit=ms\n",
+		       p99);
 	}
 	base = rss_kib(pid);
 	printf("idle: server RSS %ld KiB with %u exporters and no agents\n",
@@ -591,6 +623,10 @@ int main(int argc, char **argv)
 		now = rss_kib(pid);
 		printf("idle: %5u connections: RSS %7ld KiB, %.1f KiB per connection\n",
 		       n + k, now, (double)(now - base) / (double)(n + k));
+		if (n + k == idle_max)
+			printf("bench server_rss_per_idle_conn value=%.1f unit=KiB n=%u\n",
+			       (double)(now - base) / (double)(n + k),
+			       idle_max);
 		fflush(stdout);
 	}
 	if (bin) {
