@@ -1,0 +1,391 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# farm.sh - the simulated board farm of `make demo`, run inside the QEMU
+# guest of selftests/qemu/run.sh (root, Debian's kernel, the repository at
+# the same path, read-only; scratch files under /tmp/nmb-demo).
+#
+# Usage: farm.sh demo     start the farm, run the narrated session, stop it
+#        farm.sh check    the same session printing TAP (run-guest.sh)
+#        farm.sh shell    start the farm and leave it running for a shell
+#        farm.sh board on|off   power the fake board (the power switch's
+#                         hook): console + gadget plug, or the reverse
+#
+# Three hosts, each a network namespace on one LAN (selftests/lib/netns.sh):
+#
+#   nmb-server   198.18.0.1  nmb-server :2092
+#   nmb-exporter 198.18.0.2  nmb-exporter, place "demo" (:2192):
+#                              board.serial = CDC-ACM gadget on dummy_hcd
+#                              (watched port), its console on /dev/ttyGS0
+#                              power.scpi = power switch on 127.0.0.1:5025
+#   nmb-user     198.18.0.3  nmb-agent (/run/nmb/agent.sock) and nmbctl,
+#                            working in /tmp/nmb-demo/work (.nmb/demo.yaml)
+#
+# USB devices are not namespaced: the gadget is visible from every host.
+# Switching the power off unplugs the gadget and stops the console; on
+# starts the console again (boot #N+1) and replugs: a board reboot.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BIN=${NMB_DEMO_BIN:-$REPO/build}
+KO=${NMB_WATCH_KO:-$REPO/kmod/nmb_watch.ko}
+RUN=/tmp/nmb-demo
+LOG=$RUN/log
+WORK=$RUN/work
+PY=/usr/bin/python3
+UDC=dummy_udc.0
+GADGET=board
+PORT_NUM=3		# vhci port of board.serial, as in demo.yaml
+POWER_PORT=5025		# local port of power.scpi, as in demo.yaml
+export NMB_AGENT_SOCKET=/run/nmb/agent.sock
+export PATH=$BIN:$PATH
+
+# shellcheck source=../lib/gadget.sh
+. "$REPO/selftests/lib/gadget.sh"
+# shellcheck source=../lib/netns.sh
+. "$REPO/selftests/lib/netns.sh"
+# shellcheck source=../lib/tap.sh
+. "$REPO/selftests/lib/tap.sh"
+
+mode=${1:-}
+T0=$(date +%s%N)
+
+# --- the board's power: called by the power switch ----------------------
+
+board_power() {
+	local n pid
+
+	# `ip netns exec` gives its command a fresh /sys without configfs.
+	mountpoint -q /sys/kernel/config ||
+		mount -t configfs configfs /sys/kernel/config
+	case $1 in
+	on)
+		n=$(($(cat "$RUN/boot-count" 2>/dev/null || echo 0) + 1))
+		echo "$n" >"$RUN/boot-count"
+		setsid "$PY" "$HERE/board_console.py" \
+			"$(gadget_tty_gadget "$GADGET")" "$n" \
+			>>"$LOG/console.log" 2>&1 </dev/null &
+		echo $! >"$RUN/console.pid"
+		gadget_plug "$GADGET" "$UDC"
+		;;
+	off)
+		gadget_unplug "$GADGET"
+		pid=$(cat "$RUN/console.pid" 2>/dev/null || true)
+		[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+		rm -f "$RUN/console.pid"
+		;;
+	*)
+		echo "farm.sh: board on|off" >&2
+		return 2
+		;;
+	esac
+}
+
+if [ "$mode" = board ]; then
+	board_power "${2:-}"
+	exit
+fi
+
+# --- output: narration for people, TAP for check mode -------------------
+
+# note TEXT: one narrated line.
+note() {
+	if [ "$mode" = check ]; then
+		echo "# ==> $*"
+	else
+		echo "==> $*"
+	fi
+}
+
+# show: copy stdin to stdout, as TAP comments in check mode.
+show() {
+	if [ "$mode" = check ]; then
+		sed 's/^/#   /'
+	else
+		sed 's/^/    /'
+	fi
+}
+
+# result STATUS DESC: a TAP line in check mode, a failure line otherwise.
+result() {
+	local st=$1
+
+	shift
+	set -- "$st" "$*"
+	if [ "$mode" = check ]; then
+		tap_result "$1" "$2" || true
+	elif [ "$1" = 0 ]; then
+		echo "    [ok] $2"
+	else
+		echo "    [FAILED] $2"
+		FAILED=$((FAILED + 1))
+	fi
+}
+FAILED=0
+
+# run CMD...: narrate CMD, run it, show its output (kept in $OUT).
+OUT=
+run() {
+	local rc=0
+
+	note "$*"
+	OUT=$("$@" 2>&1) || rc=$?
+	[ -z "$OUT" ] || printf '%s\n' "$OUT" | show
+	[ $rc = 0 ] || echo "(exit status $rc)" | show
+	return $rc
+}
+
+elapsed() {
+	awk -v a="$(date +%s%N)" -v b="$1" 'BEGIN { printf "%.1f", (a - b) / 1e9 }'
+}
+
+# --- the farm ------------------------------------------------------------
+
+# serial_field KEY: KEY of board.serial in `nmbctl --json status`.
+serial_field() {
+	nmbctl --json status 2>/dev/null | "$PY" -c '
+import json, sys
+for i in json.load(sys.stdin) or []:
+    if i.get("part") == "board" and i.get("interface") == "serial":
+        v = i.get(sys.argv[1])
+        if isinstance(v, list):
+            v = " ".join(v)
+        print("" if v is None else str(v).lower() if isinstance(v, bool)
+              else v)' "$1"
+}
+
+serial_up() {
+	[ "$(serial_field up)" = true ] && [ -n "$(serial_field nodes)" ]
+}
+
+serial_down() {
+	[ "$(serial_field up)" != true ]
+}
+
+server_listens() {
+	ns_exec server bash -c 'exec 3<>/dev/tcp/198.18.0.1/2092' 2>/dev/null
+}
+
+exporter_ready() {
+	grep -q 'exporting 1 place' "$LOG/exporter.log"
+}
+
+place_known() {
+	nmbctl search 2>/dev/null | grep -qw demo
+}
+
+# daemon NS NAME CMD...: start a daemon in namespace NS, log to NAME.log.
+daemon() {
+	local ns=$1 name=$2
+
+	shift 2
+	ns_exec "$ns" "$@" >"$LOG/$name.log" 2>&1 </dev/null &
+	echo $! >"$RUN/$name.pid"
+}
+
+# why: the last lines of every log, after a failure.
+why() {
+	local f
+
+	for f in "$LOG"/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of ${f##*/} ---"
+		tail -n 15 "$f"
+	done | show
+}
+
+farm_start() {
+	local hub busid
+
+	rm -rf "$RUN"
+	mkdir -p "$LOG" "$WORK/.nmb" /run/nmb || return 1
+	# dummy_hcd first so that the fake board's bus is bus 1.
+	gadget_setup 1 || return 1
+	modprobe -a usbip-host vhci-hcd cdc-acm usb_f_acm veth || return 1
+	if [ ! -e /sys/module/nmb_watch ]; then
+		insmod "$KO" || return 1
+	fi
+	gadget_remove_all && gadget_acm "$GADGET" || return 1
+	for hub in /sys/devices/platform/dummy_hcd.0/usb*; do
+		busid=${hub##*/usb}-1
+	done
+	ns_lan server exporter user || return 1
+
+	sed "s/@BUSID@/$busid/" "$HERE/exporter.yaml.in" \
+		>"$RUN/exporter.yaml" || return 1
+	cp "$HERE/demo.yaml" "$WORK/.nmb/demo.yaml" || return 1
+
+	daemon server server "$BIN/nmb-server" -c "$HERE/server.yaml"
+	wait_for -t 20 server_listens ||
+		{ echo "nmb-server does not listen on 198.18.0.1:2092"; return 1; }
+	daemon exporter exporter "$BIN/nmb-exporter" -c "$RUN/exporter.yaml"
+	wait_for -t 20 exporter_ready ||
+		{ echo "nmb-exporter is not exporting"; return 1; }
+	# The board is plugged once its port is watched: never probed here.
+	daemon exporter power-switch "$PY" "$HERE/power_switch.py" \
+		127.0.0.1 "$POWER_PORT" "bash $HERE/farm.sh board on" \
+		"bash $HERE/farm.sh board off"
+	board_power on || return 1
+	daemon user agent "$BIN/nmb-agent" -c "$HERE/agent.yaml"
+	wait_for -t 20 place_known ||
+		{ echo "nmbctl search does not show place demo"; return 1; }
+	FARM_BUSID=$busid
+}
+
+farm_stop() {
+	local name pid
+
+	# The agent detaches and returns on SIGTERM, then the others go.
+	for name in agent exporter power-switch server; do
+		pid=$(cat "$RUN/$name.pid" 2>/dev/null || true)
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		rm -f "$RUN/$name.pid"
+	done
+	pid=$(cat "$RUN/console.pid" 2>/dev/null || true)
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	ns_cleanup || true
+	gadget_remove_all || true
+}
+
+# --- the session ---------------------------------------------------------
+
+# power CMD...: send SCPI lines to the forwarded power switch and show
+# the answers of the queries (from the user's host: localhost:5025).
+power() {
+	ns_exec user bash -c '
+		exec 3<>/dev/tcp/127.0.0.1/'"$POWER_PORT"' || exit 1
+		for cmd; do
+			echo "> $cmd"
+			printf "%s\n" "$cmd" >&3
+			case $cmd in
+			*\?) IFS= read -r -t 5 line <&3 || exit 1
+			     echo "< $line" ;;
+			esac
+		done' power "$@"
+}
+
+session() {
+	local tty port busid tty2 port2 busid2 t rc st
+
+	rc=0
+	run nmbctl attach demo || rc=$?
+	tty=$(grep -o '/dev/ttyACM[0-9]*' <<<"$OUT" | head -n 1 || true)
+	st=1
+	[ $rc = 0 ] && [ -n "$tty" ] && st=0
+	result $st "attach reported a serial node ($tty)"
+	run nmbctl status || true
+	port=$(serial_field port)
+	busid=$(serial_field busid)
+
+	rc=1
+	[ -z "$tty" ] ||
+		{ rc=0; run "$PY" "$HERE/say.py" "$tty" "" "uname -a" "uptime" ||
+			rc=$?; }
+	st=1
+	[ $rc = 0 ] && grep -q 'boot #1' <<<"$OUT" && st=0
+	result $st "serial: the board answered on $tty before its reboot"
+
+	rc=0
+	run power '*IDN?' 'OUTP?' 'OUTP ON' 'OUTP?' || rc=$?
+	st=1
+	[ $rc = 0 ] && grep -q '^< 1$' <<<"$OUT" && st=0
+	result $st "power switch answered through localhost:$POWER_PORT"
+
+	note "board reboot: power off (gadget unplugged, console stops)"
+	run power 'OUTP OFF' 'OUTP?' || true
+	wait_for -t 30 serial_down || true
+	run nmbctl status || true
+	note "power on again (console starts, gadget replugged); waiting for" \
+	     "the agent to re-attach by itself"
+	run power 'OUTP ON' 'OUTP?' || true
+	t=$(date +%s%N)
+	rc=0
+	wait_for -t 60 serial_up || rc=$?
+	if [ $rc = 0 ]; then
+		note "re-attached after $(elapsed "$t") s, nobody ran nmbctl"
+	else
+		note "not re-attached within 60 s"
+	fi
+	run nmbctl status || true
+	port2=$(serial_field port)
+	busid2=$(serial_field busid)
+	tty2=$(serial_field nodes | grep -o '/dev/ttyACM[0-9]*' | head -n 1 ||
+	       true)
+	st=1
+	[ $rc = 0 ] && [ "$port2" = "$port" ] && [ "$busid2" = "$busid" ] &&
+		[ "$tty2" = "$tty" ] && st=0
+	result $st "re-attached by itself on the same port (vhci port $port2," \
+		"busid $busid2, $tty2; before: $port, $busid, $tty)"
+
+	rc=1
+	[ -z "$tty2" ] ||
+		{ rc=0; run "$PY" "$HERE/say.py" "$tty2" "" "uptime" || rc=$?; }
+	st=1
+	[ $rc = 0 ] && grep -q 'boot #2' <<<"$OUT" && st=0
+	result $st "serial: the board answered on $tty2 after its reboot"
+
+	rc=0
+	run nmbctl detach demo || rc=$?
+	st=1
+	[ $rc = 0 ] && [ -z "$(serial_field port)" ] && st=0
+	result $st "detach succeeded"
+
+	if [ "$mode" = demo ]; then
+		note "summary"
+		{
+			echo "before the reboot: $tty (vhci port $port, busid $busid) answered, boot #1"
+			echo "after the reboot:  $tty2 (vhci port $port2, busid $busid2) answered, boot #2"
+			if [ $FAILED = 0 ]; then
+				echo "The board answered over the attached serial line before and after its"
+				echo "reboot, on the same local port; the agent re-attached it by itself."
+			else
+				echo "$FAILED check(s) failed; see above."
+			fi
+		} | show
+	fi
+}
+
+case $mode in
+demo)
+	trap farm_stop EXIT
+	note "starting the farm: nmb-server (198.18.0.1), nmb-exporter with" \
+	     "place demo (198.18.0.2), nmb-agent (198.18.0.3)"
+	if ! farm_start; then
+		why
+		exit 1
+	fi
+	note "farm up after $(elapsed "$T0") s; board busid $FARM_BUSID on" \
+	     "dummy_hcd, power switch on the exporter's 127.0.0.1:5025"
+	cd "$WORK"
+	session
+	[ $FAILED = 0 ] || why
+	note "stopping the farm"
+	[ $FAILED = 0 ]
+	;;
+check)
+	trap farm_stop EXIT
+	tap_plan 7
+	st=0
+	farm_start || st=1
+	tap_result $st "farm up: server, exporter, power switch, agent" ||
+		why
+	cd "$WORK"
+	session
+	[ "$TAP_FAILED" = 0 ] || why
+	tap_done
+	;;
+shell)
+	note "starting the farm"
+	if ! farm_start; then
+		why
+		exit 1
+	fi
+	note "farm up after $(elapsed "$T0") s"
+	;;
+*)
+	sed -n 's/^# \{0,1\}//;6,11p' "${BASH_SOURCE[0]}" >&2
+	exit 2
+	;;
+esac

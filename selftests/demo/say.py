@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+# say.py - type lines into a serial console and print what it answers,
+# a scriptable stand-in for picocom.
+#
+# Usage: say.py TTY LINE...
+#
+# Each LINE is sent with a carriage return; the answer is read until the
+# board's prompt comes back (5 s at most) and printed without the CRs.
+# Exits 0 when every line got its prompt, 1 otherwise.
+import os
+import select
+import sys
+import termios
+import time
+import tty
+
+PROMPT = b"root@demo:~# "
+
+
+def main():
+    path, lines = sys.argv[1], sys.argv[2:]
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    termios.tcflush(fd, termios.TCIOFLUSH)
+    good = True
+    for line in lines:
+        os.write(fd, line.encode() + b"\r")
+        got = b""
+        end = time.monotonic() + 5
+        while not got.endswith(PROMPT) and time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    got += os.read(fd, 4096)
+                except BlockingIOError:
+                    pass
+        sys.stdout.write(got.decode(errors="replace").replace("\r", ""))
+        if not got.endswith(PROMPT):
+            sys.stdout.write("<no prompt within 5 s>")
+            good = False
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    os.close(fd)
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
