@@ -167,6 +167,7 @@ struct conn {
 	size_t req_len;
 	struct usbdev *dev;
 	struct list wnode;		/* dev->waiters */
+	uint64_t queued_ns;
 	bool killed;
 	/* TCP */
 	const struct tcp_if *tcp;

@@ -27,7 +27,7 @@ class FakeHub:
         started = threading.Event()
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self._start(started),
-                                         self.loop).result(10)
+                                         self.loop).result(60)
 
     def _run(self):
         asyncio.set_event_loop(self.loop)

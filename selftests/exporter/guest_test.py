@@ -204,7 +204,38 @@ def proxy_status(data):
     return int(m.group(1)) if m else None
 
 
+LOG = None
+
+
+def exporter_times(since, timeout=5):
+    """mono ms of the first 'ready' and 'exported' lines after since."""
+    ready = sent = None
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and (ready is None or sent is None):
+        LOG.seek(0)
+        for line in LOG.read().splitlines():
+            m = re.search(r"mono=([\d.]+) ms", line)
+            if not m or float(m.group(1)) < since * 1000:
+                continue
+            if "ready, usbip_status 1" in line and ready is None:
+                ready = float(m.group(1))
+            if "exported to" in line and sent is None:
+                sent = float(m.group(1))
+        time.sleep(0.1)
+    return ready, sent
+
+
+def report_times(what, t_plug):
+    ready, sent = exporter_times(t_plug)
+    if ready is not None and sent is not None:
+        diag("%s: plug -> usbip_status 1: %.1f ms, plug -> reply sent: "
+             "%.1f ms" % (what, ready - t_plug * 1000,
+                          sent - t_plug * 1000))
+    return ready is not None and sent is not None
+
+
 def main():
+    global LOG
     print("TAP version 13", flush=True)
     if not ok(setup(), "guest set up: modules, nmb_watch, gadget, netns"):
         print("1..%d" % n_test)
@@ -225,6 +256,7 @@ places:
 """ % (HUB_PORT, PLACE_PORT, BUSID))
     hub = FakeHub(HUB_PORT)
     logf = open(os.path.join(TMP, "exporter.log"), "w+")
+    LOG = logf
     proc = subprocess.Popen([EXPORTER, "-c", conf, "-v"], stdout=logf,
                             stderr=logf)
     try:
@@ -319,6 +351,7 @@ def run(hub, proc):
     t_plug = time.monotonic()
     plug(True)
     m, out = import_end(p2, 60)
+    report_times("board reboot", t_plug)
     ok(m is not None, "board reboot: the pending import is served "
        "(%.0f ms after plug): %s" % ((time.monotonic() - t_plug) * 1000,
                                      out.strip()))
@@ -336,6 +369,8 @@ def run(hub, proc):
     t_plug = time.monotonic()
     plug(True)
     m, out = import_end(p3, 60)
+    ok(report_times("absent device plugged", t_plug),
+       "plug -> usbip_status 1 -> reply, times in the exporter log")
     ok(m is not None, "plugged: the waiting import is served "
        "(%.0f ms after plug): %s" % ((time.monotonic() - t_plug) * 1000,
                                      out.strip()))
