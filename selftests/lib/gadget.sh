@@ -35,9 +35,10 @@ wait_for() {
 		timeout=$2
 		shift 2
 	fi
-	deadline=$(($(date +%s%N) + timeout * 1000000000))
+	# EPOCHREALTIME (bash 5) in microseconds: no date(1) per round.
+	deadline=$((${EPOCHREALTIME/./} + timeout * 1000000))
 	until "$@"; do
-		if [ "$(date +%s%N)" -ge "$deadline" ]; then
+		if [ "${EPOCHREALTIME/./}" -ge "$deadline" ]; then
 			return 1
 		fi
 		sleep 0.1
@@ -89,16 +90,15 @@ gadget_new() {
 		"run gadget_setup first" || return
 	[ ! -e "$g" ] || gadget_err "gadget $1 already exists" || return
 	mkdir "$g" || return
+	mkdir "$g/strings/0x409" "$g/configs/c.1" \
+		"$g/configs/c.1/strings/0x409" &&
 	echo "$GADGET_VID" >"$g/idVendor" &&
 	echo "$GADGET_PID" >"$g/idProduct" &&
 	echo 0x0100 >"$g/bcdDevice" &&
 	echo 0x0200 >"$g/bcdUSB" &&
-	mkdir "$g/strings/0x409" &&
 	echo "nmb-$1" >"$g/strings/0x409/serialnumber" &&
 	echo "nmb selftests" >"$g/strings/0x409/manufacturer" &&
 	echo "$2" >"$g/strings/0x409/product" &&
-	mkdir "$g/configs/c.1" &&
-	mkdir "$g/configs/c.1/strings/0x409" &&
 	echo "$2" >"$g/configs/c.1/strings/0x409/configuration" &&
 	echo 100 >"$g/configs/c.1/MaxPower"
 }
@@ -139,34 +139,41 @@ gadget_plug() {
 gadget_unplug() {
 	local udc=$GADGET_CFS/$1/UDC
 
+	local cur=
+
 	[ -e "$udc" ] || gadget_err "no gadget $1" || return
-	[ -n "$(cat "$udc")" ] || return 0
+	read -r cur <"$udc"
+	[ -n "$cur" ] || return 0
 	echo "" >"$udc" || gadget_err "cannot unplug $1"
 }
 
 # gadget_remove NAME: unplug and tear the configfs tree down, in reverse.
+# One rm and one rmdir (in order) for the whole tree: execs are slow in
+# the guest.
 gadget_remove() {
-	local g=$GADGET_CFS/$1 c f s
+	local g=$GADGET_CFS/$1 c f links=() dirs=()
 
 	[ -d "$g" ] || return 0
 	gadget_unplug "$1" || return
 	for c in "$g"/configs/*; do
 		[ -d "$c" ] || continue
 		for f in "$c"/*; do
-			[ -L "$f" ] && rm "$f"
+			[ -L "$f" ] && links+=("$f")
 		done
-		for s in "$c"/strings/*; do
-			[ -d "$s" ] && rmdir "$s"
+		for f in "$c"/strings/*; do
+			[ -d "$f" ] && dirs+=("$f")
 		done
-		rmdir "$c"
+		dirs+=("$c")
 	done
-	for f in "$g"/functions/*; do
-		[ -d "$f" ] && rmdir "$f"
+	for f in "$g"/functions/* "$g"/strings/*; do
+		[ -d "$f" ] && dirs+=("$f")
 	done
-	for s in "$g"/strings/*; do
-		[ -d "$s" ] && rmdir "$s"
-	done
-	rmdir "$g" || gadget_err "cannot remove gadget $1"
+	dirs+=("$g")
+	if [ ${#links[@]} -gt 0 ]; then
+		rm "${links[@]}" || gadget_err "cannot unlink functions of $1" ||
+			return
+	fi
+	rmdir "${dirs[@]}" || gadget_err "cannot remove gadget $1"
 }
 
 # gadget_remove_all: remove every gadget in configfs.

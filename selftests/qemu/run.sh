@@ -20,7 +20,9 @@
 #
 # Environment: KVER (kernel version, default: what linux-image-amd64
 # depends on), NMB_QEMU_KERNEL_WARN=ignore (do not fail when the kernel
-# logs an Oops/BUG/WARNING). Variables NMB_*, V, ASAN_OPTIONS,
+# logs an Oops/BUG/WARNING), NMB_QEMU_OPTS (more QEMU options, e.g. "-s"
+# for gdb), NMB_QEMU_9P_CACHE (9p cache mode of the host root, default
+# loose: files changed on the host while the guest runs may look stale). Variables NMB_*, V, ASAN_OPTIONS,
 # UBSAN_OPTIONS and LSAN_OPTIONS are passed into the guest; NMB_GUEST=1
 # is set there.
 set -euo pipefail
@@ -195,6 +197,10 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -accel tcg
 	-device virtio-9p-pci,fsdev=h,mount_tag=hostroot
 	-serial "file:$console"
 	-chardev stdio,id=out,signal=off -serial chardev:out)
+if [ -n "${NMB_QEMU_OPTS:-}" ]; then
+	read -r -a extra <<<"$NMB_QEMU_OPTS"
+	qemu+=("${extra[@]}")
+fi
 
 console_tail() {
 	echo "# --- last 50 lines of $console ---" >&2
