@@ -1,0 +1,408 @@
+# SPDX-License-Identifier: GPL-2.0
+"""check_docs.py - docs coverage, as TAP.
+
+Everything that the code accepts must be documented:
+
+* every nmbctl subcommand (cli/main.c's dispatch table and `nmbctl
+  --help`) in nmbctl(1) and in Documentation/user-guide.rst;
+* every configuration key that the parsers ask for (the conf_*() calls
+  of daemon/*/config.c, the key tables of lib/match.c) in the right
+  section of Documentation/configuration.rst and of nmb.yaml(5);
+* every option of each daemon's --help in its man page;
+* every man page renders without a warning;
+* the example configurations are accepted by the daemons, and the
+  example import description by nmb-agent (through nmbctl).
+
+Usage: check_docs.py [BUILD_DIR]
+
+It also runs the key checks against a copy of the documentation with one
+key removed, and fails unless they notice.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# Source of keys -> (section of configuration.rst, section of nmb.yaml.5).
+KEY_SOURCES = {
+    "daemon/server/config.c": ("server.yaml", "SERVER.YAML"),
+    "daemon/exporter/config.c": ("exporter.yaml", "EXPORTER.YAML"),
+    "daemon/agent/config.c": ("agent.yaml", "AGENT.YAML"),
+    "lib/match.c": ("Import descriptions", "IMPORT DESCRIPTIONS"),
+}
+DAEMON_MAN = {
+    "nmb-server": "Documentation/man/nmb-server.8",
+    "nmb-exporter": "Documentation/man/nmb-exporter.8",
+    "nmb-agent": "Documentation/man/nmb-agent.8",
+}
+
+n = 0
+failed = 0
+
+
+def tap(ok, desc, diag=()):
+    global n, failed
+    n += 1
+    print(("ok %d - %s" if ok else "not ok %d - %s") % (n, desc))
+    for line in diag:
+        print("# " + line)
+    if not ok:
+        failed += 1
+    sys.stdout.flush()
+
+
+def read(path):
+    """The file's text; "" (and a diagnostic) when it does not exist."""
+    try:
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        print("# %s: no such file" % path)
+        return ""
+
+
+def strip_c_comments(src):
+    src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
+    return re.sub(r"//[^\n]*", " ", src)
+
+
+# --- what the code accepts ----------------------------------------------
+
+def config_keys(path):
+    """Keys a parser asks for: the string argument of the conf_ getters,
+    and the entries of static key tables (lib/match.c)."""
+    src = strip_c_comments(read(path))
+    keys = set(re.findall(
+        r'\bconf_(?:get|str|int|double|bool)\s*\(\s*[^,()]+,\s*"([^"]+)"',
+        src))
+    for table in re.findall(
+            r'static\s+const\s+char\s*\*\s*const\s+\w*keys\s*\[\s*\]\s*='
+            r'\s*\{([^}]*)\}', src):
+        keys.update(re.findall(r'"([^"]+)"', table))
+    return keys
+
+
+def nmbctl_commands(build):
+    src = strip_c_comments(read("cli/main.c"))
+    cmds = set(re.findall(r'\{\s*"([a-z][a-z-]*)"\s*,\s*\w+_main\b', src))
+    nmbctl = os.path.join(build, "nmbctl")
+    if os.access(nmbctl, os.X_OK):
+        out = subprocess.run([nmbctl, "--help"], capture_output=True,
+                             text=True).stdout
+        m = re.search(r"^Commands:\n(.*?)\n\n", out, re.S | re.M)
+        if m:
+            cmds.update(re.findall(r"^\s+([a-z][a-z-]*)\s", m.group(1),
+                                   re.M))
+    return cmds
+
+
+def daemon_options(build, daemon):
+    out = subprocess.run([os.path.join(build, daemon), "--help"],
+                         capture_output=True, text=True).stdout
+    return set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", out))
+
+
+# --- what the documentation says ----------------------------------------
+
+def rst_sections(text):
+    """{title: body} for every section title of an .rst text."""
+    lines = text.split("\n")
+    heads = []
+    for i in range(1, len(lines)):
+        t, u = lines[i - 1].strip(), lines[i].strip()
+        if t and len(u) >= len(t) and re.fullmatch(r"([=\-~^\"'`#*+])\1*", u):
+            heads.append((i - 1, t))
+    out = {}
+    for k, (i, t) in enumerate(heads):
+        end = heads[k + 1][0] if k + 1 < len(heads) else len(lines)
+        out[t] = "\n".join(lines[i:end])
+    return out
+
+
+def rst_section(text, name):
+    for title, body in rst_sections(text).items():
+        if title.replace("``", "").lower() == name.lower():
+            return body
+    return None
+
+
+def rst_has(text, word):
+    return ("``%s``" % word) in text
+
+
+def man_plain(text):
+    return text.replace("\\-", "-").replace("\\(hy", "-")
+
+
+def man_section(text, name):
+    text = man_plain(text)
+    m = re.search(r'^\.SH\s+"?%s"?\s*$(.*?)(?=^\.SH\s|\Z)' % re.escape(name),
+                  text, re.S | re.M)
+    return m.group(1) if m else None
+
+
+def man_has(text, word):
+    w = re.escape(word)
+    return re.search(r'(\\fB%s\\f[PR]|^\.B[RI]?\s+"?%s"?(\s|$))' % (w, w),
+                     text, re.M) is not None
+
+
+# --- checks --------------------------------------------------------------
+
+def check_keys(conf_rst, man5, label=""):
+    all_ok = True
+    for src, (rsec, msec) in KEY_SOURCES.items():
+        keys = sorted(config_keys(src))
+        rbody = rst_section(conf_rst, rsec)
+        mbody = man_section(man5, msec)
+        miss_r = [k for k in keys if rbody is None or not rst_has(rbody, k)]
+        miss_m = [k for k in keys if mbody is None or not man_has(mbody, k)]
+        ok = bool(keys) and not miss_r and not miss_m
+        diag = []
+        if not keys:
+            diag.append("no keys found in %s: has the parser changed?" % src)
+        if rbody is None:
+            diag.append("configuration.rst has no section '%s'" % rsec)
+        elif miss_r:
+            diag.append("configuration.rst, section '%s', lacks: %s" %
+                        (rsec, " ".join(miss_r)))
+        if mbody is None:
+            diag.append("nmb.yaml.5 has no section '%s'" % msec)
+        elif miss_m:
+            diag.append("nmb.yaml.5, section %s, lacks: %s" %
+                        (msec, " ".join(miss_m)))
+        tap(ok, "%severy key of %s (%d) is in configuration.rst and "
+            "nmb.yaml(5)" % (label, src, len(keys)), diag)
+        all_ok = all_ok and ok
+    return all_ok
+
+
+def check_commands(build):
+    cmds = sorted(nmbctl_commands(build))
+    man1 = man_section(read("Documentation/man/nmbctl.1"), "COMMANDS") or ""
+    guide = read("Documentation/user-guide.rst")
+    miss_m = [c for c in cmds if not man_has(man1, c)]
+    miss_g = [c for c in cmds if ("``nmbctl %s" % c) not in guide]
+    diag = []
+    if miss_m:
+        diag.append("nmbctl.1 COMMANDS lacks: " + " ".join(miss_m))
+    if miss_g:
+        diag.append("user-guide.rst lacks ``nmbctl CMD ...`` for: " +
+                    " ".join(miss_g))
+    tap(len(cmds) >= 5 and not miss_m and not miss_g,
+        "every nmbctl subcommand (%d) is in nmbctl(1) and the user guide"
+        % len(cmds), diag)
+
+
+def check_options(build):
+    for daemon, page in DAEMON_MAN.items():
+        opts = sorted(daemon_options(build, daemon))
+        text = man_section(read(page), "OPTIONS") or ""
+        miss = [o for o in opts if not man_has(text, o)]
+        tap(len(opts) >= 4 and not miss,
+            "every option of %s --help (%d) is in %s" %
+            (daemon, len(opts), os.path.basename(page)),
+            ["missing: " + " ".join(miss)] if miss else [])
+
+
+def check_man_render():
+    pages = sorted(p for p in os.listdir(os.path.join(ROOT,
+                                                      "Documentation/man"))
+                   if re.search(r"\.[158]$", p))
+    for p in pages:
+        path = os.path.join(ROOT, "Documentation/man", p)
+        first = open(path, encoding="utf-8").readline().rstrip("\n")
+        errs = []
+        if first != '.\\" SPDX-License-Identifier: GPL-2.0':
+            errs.append("first line is not the SPDX tag")
+        r = subprocess.run(["groff", "-man", "-ww", "-z", path],
+                           capture_output=True, text=True)
+        errs += r.stderr.splitlines()
+        if shutil.which("man"):
+            env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
+            r = subprocess.run(["man", "--warnings", "-l", path],
+                               capture_output=True, text=True, env=env)
+            errs += r.stderr.splitlines()
+            if r.returncode:
+                errs.append("man exited %d" % r.returncode)
+        tap(not errs, "man page %s renders without warnings" % p, errs)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    def __init__(self, tmp, name, args):
+        self.log = os.path.join(tmp, name + ".log")
+        self.p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                  stderr=open(self.log, "w"))
+
+    def alive_after(self, seconds):
+        try:
+            self.p.wait(seconds)
+            return False
+        except subprocess.TimeoutExpired:
+            return True
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+    def text(self):
+        with open(self.log) as f:
+            return f.read()
+
+
+def wait_for(path, seconds=5):
+    end = time.time() + seconds
+    while time.time() < end and not os.path.exists(path):
+        time.sleep(0.05)
+    return os.path.exists(path)
+
+
+def check_examples(build, tmp):
+    ex = os.path.join(ROOT, "Documentation/examples")
+    port = free_port()
+    url = "ws://127.0.0.1:%d" % port
+    sock = os.path.join(tmp, "agent.sock")
+    started = []
+
+    def start(name, args):
+        d = Daemon(tmp, name, args)
+        started.append(d)
+        return d
+
+    def accepted(d, file, what):
+        alive = d.alive_after(1.5)
+        log = d.text()
+        conf_err = [l for l in log.splitlines()
+                    if "error" in l and os.path.basename(file) in l]
+        tap(alive and not conf_err, "%s accepts %s" %
+            (what, os.path.relpath(file, ROOT)),
+            log.splitlines()[-8:] if not alive or conf_err else [])
+        return alive
+
+    # A daemon with a configuration check option checks its example too.
+    for daemon, name in (("nmb-server", "server.yaml"),
+                         ("nmb-exporter", "exporter.yaml"),
+                         ("nmb-agent", "agent.yaml")):
+        if "--check" not in daemon_options(build, daemon):
+            continue
+        f = os.path.join(ex, name)
+        r = subprocess.run([os.path.join(build, daemon), "-c", f, "--check"],
+                           capture_output=True, text=True)
+        tap(r.returncode == 0, "%s --check accepts %s" %
+            (daemon, os.path.relpath(f, ROOT)),
+            (r.stdout + r.stderr).splitlines()[-8:] if r.returncode else [])
+    try:
+        f = os.path.join(ex, "server.yaml")
+        srv = start("server", [os.path.join(build, "nmb-server"), "-c", f,
+                               "--listen", "127.0.0.1:%d" % port])
+        accepted(srv, f, "nmb-server")
+        f = os.path.join(ex, "agent.yaml")
+        agent = start("agent", [os.path.join(build, "nmb-agent"), "-c", f,
+                                "--server", url, "--socket", sock])
+        accepted(agent, f, "nmb-agent")
+        # The example's place on the server above; its USB interface is
+        # parsed but not served (no nmb_watch on the host).
+        f = os.path.join(ex, "exporter.yaml")
+        exp = start("exporter", [os.path.join(build, "nmb-exporter"), "-c",
+                                 f, "--server", url,
+                                 "--test-without-nmb-watch"])
+        if accepted(exp, f, "nmb-exporter"):
+            names = []
+            for _ in range(50):
+                r = subprocess.run([os.path.join(build, "nmbctl"), "-s",
+                                    sock, "--json", "search"],
+                                   capture_output=True, text=True)
+                names = re.findall(r'"name":\s*"([^"]+)"', r.stdout)
+                if names:
+                    break
+                time.sleep(0.1)
+            tap(bool(names), "the exporter example's places reach the "
+                "server (%s)" % ", ".join(names) or "none",
+                exp.text().splitlines()[-5:] if not names else [])
+        else:
+            tap(False, "the exporter example's places reach the server")
+        f = os.path.join(ex, "demo.yaml")
+        if wait_for(sock):
+            r = subprocess.run([os.path.join(build, "nmbctl"), "-s", sock,
+                                "search", f], capture_output=True, text=True)
+            tap(r.returncode == 0, "nmb-agent accepts the import description "
+                "Documentation/examples/demo.yaml",
+                (r.stderr.splitlines() + ["exit %d" % r.returncode])
+                if r.returncode else [])
+        else:
+            tap(False, "nmb-agent accepts the import description "
+                "Documentation/examples/demo.yaml", ["no agent socket"])
+    finally:
+        for d in reversed(started):
+            d.stop()
+
+
+def self_test():
+    """The key checks must fail when one key is missing."""
+    conf_rst = read("Documentation/configuration.rst")
+    man5 = read("Documentation/man/nmb.yaml.5")
+    key = sorted(config_keys("daemon/exporter/config.c"))[0]
+    broken_rst = conf_rst.replace("``%s``" % key, "``x%s``" % key)
+    broken_man = man_plain(man5).replace("\\fB%s\\fP" % key,
+                                         "\\fBx%s\\fP" % key)
+    broken_man = re.sub(r"^(\.B\s+)%s\s*$" % re.escape(key), r"\1x" + key,
+                        broken_man, flags=re.M)
+    global n, failed
+    saved = (n, failed)
+    out = sys.stdout
+    sys.stdout = open(os.devnull, "w")
+    try:
+        rst_ok = check_keys(broken_rst, man5)
+        man_ok = check_keys(conf_rst, broken_man)
+    finally:
+        sys.stdout.close()
+        sys.stdout = out
+        n, failed = saved
+    tap(not rst_ok and not man_ok,
+        "the key check notices the key '%s' removed from configuration.rst "
+        "or from nmb.yaml(5)" % key)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    build = os.path.abspath(args[0] if args else os.path.join(ROOT, "build"))
+    print("TAP version 13")
+    check_commands(build)
+    check_keys(read("Documentation/configuration.rst"),
+               read("Documentation/man/nmb.yaml.5"))
+    self_test()
+    check_options(build)
+    check_man_render()
+    tmp = tempfile.mkdtemp(prefix="nmb-docs.")
+    try:
+        check_examples(build, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % n)
+    print("# %d passed, %d failed" % (n - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
