@@ -56,7 +56,7 @@ static int request_line(const char *p, const char *e, struct http_request *req)
 	for (q = sp1 + 1; q < sp2; q++)
 		if ((unsigned char)*q <= 0x20 || *q == 0x7f)
 			return bad(req, "illegal request line");
-	if (e - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) ||
+	if (e - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
 	    (sp2[8] != '0' && sp2[8] != '1'))
 		return bad(req, "illegal request line");
 	req->version_minor = sp2[8] - '0';

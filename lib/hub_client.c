@@ -57,7 +57,9 @@ static struct {
 	struct loop *loop;
 	struct lws_context *ctx;
 	struct loop_timer *tick;
-	struct loop_fd **fds;		/* indexed by fd */
+	struct lws_fd {
+		struct loop_fd *lfd;
+	} *fds;				/* indexed by fd */
 	int n_fds;
 	struct hub_client *clients;
 	bool in_service;
@@ -114,7 +116,7 @@ static int poll_fd(int reason, const struct lws_pollargs *pa)
 		return 0;
 	if (fd >= lws.n_fds) {
 		int n = fd + 64;
-		struct loop_fd **v = realloc(lws.fds, (size_t)n * sizeof(*v));
+		struct lws_fd *v = realloc(lws.fds, (size_t)n * sizeof(*v));
 
 		if (!v)
 			return -1;
@@ -124,17 +126,17 @@ static int poll_fd(int reason, const struct lws_pollargs *pa)
 	}
 	switch (reason) {
 	case LWS_CALLBACK_ADD_POLL_FD:
-		loop_fd_del(lws.fds[fd]);
-		lws.fds[fd] = loop_fd_add(lws.loop, fd, to_epoll(pa->events),
+		loop_fd_del(lws.fds[fd].lfd);
+		lws.fds[fd].lfd = loop_fd_add(lws.loop, fd, to_epoll(pa->events),
 					  on_lws_fd, NULL);
-		return lws.fds[fd] ? 0 : -1;
+		return lws.fds[fd].lfd ? 0 : -1;
 	case LWS_CALLBACK_DEL_POLL_FD:
-		loop_fd_del(lws.fds[fd]);
-		lws.fds[fd] = NULL;
+		loop_fd_del(lws.fds[fd].lfd);
+		lws.fds[fd].lfd = NULL;
 		return 0;
 	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
-		if (lws.fds[fd])
-			loop_fd_mod(lws.fds[fd], to_epoll(pa->events));
+		if (lws.fds[fd].lfd)
+			loop_fd_mod(lws.fds[fd].lfd, to_epoll(pa->events));
 		return 0;
 	}
 	return 0;
@@ -382,7 +384,7 @@ void hub_client_cleanup(void)
 	loop_timer_free(lws.tick);
 	lws.tick = NULL;
 	for (i = 0; i < lws.n_fds; i++)
-		loop_fd_del(lws.fds[i]);
+		loop_fd_del(lws.fds[i].lfd);
 	free(lws.fds);
 	lws.fds = NULL;
 	lws.n_fds = 0;

@@ -14,7 +14,7 @@
 #include "loop.h"
 #include "relay.h"
 
-#define PIPE_CAP	(64 * 1024)
+#define PIPE_CAP	((size_t)64 * 1024)
 
 struct dir {
 	int src, dst;

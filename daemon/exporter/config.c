@@ -176,8 +176,7 @@ static void check_unique(struct exporter_conf *cfg, struct conf_node *seq)
 static void check_busids(struct exporter_conf *cfg, struct conf_node *seq)
 {
 	struct conf_node *ni = seq ? seq->child : NULL;
-	const struct usb_if **seen;
-	const char **owner;
+	const char **seen, **owner;	/* busids so far, their places */
 	size_t n = 0, i, j, k, m;
 
 	for (i = 0; i < cfg->n_places; i++)
@@ -196,14 +195,14 @@ static void check_busids(struct exporter_conf *cfg, struct conf_node *seq)
 				const struct usb_if *u = &p->parts[j].usb[k];
 
 				for (m = 0; m < n; m++)
-					if (!strcmp(seen[m]->busid, u->busid))
+					if (!strcmp(seen[m], u->busid))
 						break;
 				if (m < n) {
 					conf_error(ni, "busid %s is exported twice (also by place '%s')",
 						   u->busid, owner[m]);
 					continue;
 				}
-				seen[n] = u;
+				seen[n] = u->busid;
 				owner[n++] = p->name ? p->name : "?";
 			}
 	}

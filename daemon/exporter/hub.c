@@ -37,8 +37,9 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 		const char *s = json_object_is_type(o, json_type_string) ?
 				json_object_get_string(o) : NULL;
 
-		if (!s || ip_normalise(s, ip, sizeof(ip)) ||
-		    !(ips[i] = strdup(ip))) {
+		if (s && !ip_normalise(s, ip, sizeof(ip)))
+			ips[i] = strdup(ip);
+		if (!ips[i]) {
 			rpc_errorf(req, RPC_INTERNAL_ERROR,
 				   "'%s' does not appear to be an IPv4 or IPv6 address",
 				   s ? s : json_object_to_json_string(o));

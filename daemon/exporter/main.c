@@ -26,12 +26,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nmb-exporter [-c FILE] [--server URL] [-v]\n"
+		"Usage: nmb-exporter [-c FILE] [--server URL] [-v] [--check]\n"
 		"Exports the places of FILE (default " DEFAULT_CONFIG ") to an\n"
 		"nmb or not-my-board hub.\n"
 		"  -c, --config FILE   configuration file\n"
 		"  -s, --server URL    hub URL, overrides 'server' in FILE\n"
 		"  -v, --verbose       log debug messages\n"
+		"      --check         check the configuration, start nothing\n"
 		"  -h, --help          this text\n");
 }
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv)
 		{ "server", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'C' },
 		/* tests only: USB imports are parsed, never served */
 		{ "test-without-nmb-watch", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
 	const char *file = DEFAULT_CONFIG, *server = NULL;
 	struct exporter e = { 0 };
 	struct loop_fd *sig_lfd = NULL;
-	bool verbose = false;
+	bool verbose = false, check = false;
 	size_t i, started = 0;
 	int opt, sfd = -1, ret = 1;
 	sigset_t mask;
@@ -91,6 +93,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'C':
+			check = true;
 			break;
 		case 'T':
 			e.test_no_watch = true;
@@ -116,6 +121,12 @@ int main(int argc, char **argv)
 	if (!e.cfg.server) {
 		log_err("%s: no hub URL: set 'server' or pass --server URL",
 			file);
+		goto out_cfg;
+	}
+	if (check) {
+		printf("%s: configuration OK, %zu place(s)\n", file,
+		       e.cfg.n_places);
+		ret = 0;
 		goto out_cfg;
 	}
 

@@ -94,7 +94,7 @@ static void serve(struct usbdev *d)
 /* Re-checks the device: see the file comment. */
 static void kick(struct usbdev *d)
 {
-	char drv[64];
+	char drv[64] = "";
 	int err, st;
 
 	if (d->exp->stopping)
@@ -107,9 +107,9 @@ static void kick(struct usbdev *d)
 			release_owner(d, "device gone");
 		else if (st == USBIP_ST_AVAILABLE)
 			release_owner(d, "usbip_status is 1 again");
-		else if (strcmp(drv, "usbip-host"))
+		else if (!err && strcmp(drv, "usbip-host") != 0)
 			release_owner(d, "usbip-host let go of the device");
-		else {
+		if (d->owner) {
 			loop_timer_set(d->timer, BUSY_RECHECK_MS);
 			return;
 		}
@@ -121,7 +121,7 @@ static void kick(struct usbdev *d)
 			 d->place->name, d->busid, strerror(-err));
 		return;
 	}
-	if (strcmp(drv, "usbip-host")) {
+	if (strcmp(drv, "usbip-host") != 0) {
 		if (drv[0]) {
 			log_notice("place %s: busid %s: bound to %s; moving it to usbip-host",
 				   d->place->name, d->busid, drv);

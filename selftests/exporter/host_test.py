@@ -265,6 +265,14 @@ places:
                        capture_output=True, text=True, timeout=30)
     ok(p.returncode != 0 and "none.yaml" in p.stderr,
        "missing configuration file reported")
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "../../Documentation/examples/exporter.yaml")
+    if os.path.exists(example):
+        p = subprocess.run([EXPORTER, "--check", "-c", example],
+                           capture_output=True, text=True, timeout=30)
+        if not ok(p.returncode == 0 and "configuration OK" in p.stdout,
+                  "Documentation/examples/exporter.yaml passes --check"):
+            diag(p.stdout + p.stderr)
     p = subprocess.run([EXPORTER, "-c", CONF], capture_output=True,
                        text=True, timeout=30)
     if not ok(p.returncode != 0 and

@@ -28,7 +28,7 @@ static double now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static int die(const char *what, int err)
@@ -93,7 +93,7 @@ static int connect_tunnel(int fd)
 		if (n >= 4 && !memcmp(head + n - 4, "\r\n\r\n", 4))
 			break;
 	}
-	if (strncmp(head, "HTTP/1.1 200 ", 13)) {
+	if (strncmp(head, "HTTP/1.1 200 ", 13) != 0) {
 		fprintf(stderr, "import_client: proxy answered: %.40s\n", head);
 		return -EACCES;
 	}
