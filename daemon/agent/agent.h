@@ -133,6 +133,11 @@ struct reservation {
 	size_t ntcp;
 	struct loop_timer *auto_return;
 	struct attach_wait *waiters;
+	/* regaining the place after the server lost it (res_lost) */
+	struct loop_timer *regain;
+	struct places_req *pr;
+	json_object *regain_place;
+	bool reattach;
 	struct reservation *next;
 };
 
@@ -151,6 +156,9 @@ void res_detach(struct reservation *r);
 void res_placed(struct reservation *r, int place_id, json_object *place);
 /* Returns the reservation at the hub (fire and forget) and frees it. */
 void res_return(struct reservation *r, const char *why);
+/* Same, answering req (null) once the server has answered. */
+void res_return_req(struct reservation *r, const char *why,
+		    struct rpc_req *req);
 /* Interface status objects of r (agent-api.rst) appended to list. */
 void res_status(struct reservation *r, json_object *list);
 /* A USB import changed: re-check the attach waiters of r. */

@@ -452,8 +452,7 @@ static void m_return_reservation(struct rpc_req *req, json_object *params,
 			      "'%s' was returned while queued", r->name);
 		r->req = NULL;
 	}
-	res_return(r, "returned by nmbctl");
-	rpc_reply(req, NULL);
+	res_return_req(r, "returned by nmbctl", req);
 }
 
 static void m_attach(struct rpc_req *req, json_object *params, void *ctx)

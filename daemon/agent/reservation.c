@@ -149,6 +149,9 @@ void res_free(struct reservation *r)
 	}
 	if (r->call)
 		rpc_call_cancel(r->call);
+	places_cancel(r->pr);
+	json_object_put(r->regain_place);
+	loop_timer_free(r->regain);
 	loop_timer_free(r->auto_return);
 	match_import_free(r->imp);
 	json_object_put(r->place);
@@ -308,7 +311,7 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 	json_object_object_get_ex(place, "name", &n);
 	free(r->place_name);
 	r->place_name = strdup(n ? json_object_get_string(n) : "?");
-	if (r->imp->auto_return_s) {
+	if (r->imp->auto_return_s && !r->auto_return) {
 		r->auto_return = loop_timer_new(agent.loop, auto_return, r);
 		if (r->auto_return)
 			loop_timer_set(r->auto_return,
@@ -318,36 +321,71 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 		   place_id);
 }
 
+struct returning {
+	char *name;
+	struct rpc_req *req;	/* nmbctl's return_reservation, or NULL */
+};
+
+static void returning_cancel(struct rpc_req *req, void *data)
+{
+	struct returning *ret = data;
+
+	(void)req;
+	ret->req = NULL;
+}
+
 static void returned(void *data, json_object *result,
 		     const struct rpc_err *err)
 {
-	char *what = data;
+	struct returning *ret = data;
 
 	(void)result;
 	if (err && err->code != RPC_CONNECTION_CLOSED)
-		log_warn("%s: the server refused the return: %s", what,
+		log_warn("%s: the server refused the return: %s", ret->name,
 			 err->message ? err->message : "?");
-	free(what);
+	if (ret->req) {
+		rpc_req_on_cancel(ret->req, NULL, NULL);
+		rpc_reply(ret->req, NULL);
+	}
+	free(ret->name);
+	free(ret);
+}
+
+void res_return_req(struct reservation *r, const char *why,
+		    struct rpc_req *req)
+{
+	struct rpc_chan *ch = hub_chan();
+	struct returning *ret = NULL;
+	json_object *params;
+
+	if (r->place_id && ch && !r->lost)
+		ret = calloc(1, sizeof(*ret));
+	if (ret) {
+		params = json_object_new_array();
+		json_object_array_add(params,
+				      json_object_new_int(r->place_id));
+		ret->name = strdup(r->name);
+		ret->req = req;
+		log_info("%s: returning place %s (%s)", r->name,
+			 r->place_name ? r->place_name : "?", why);
+		if (rpc_call(ch, "return_reservation", params, returned,
+			     ret)) {
+			if (req)
+				rpc_req_on_cancel(req, returning_cancel, ret);
+			req = NULL;
+		} else {
+			free(ret->name);
+			free(ret);
+		}
+	}
+	res_free(r);
+	if (req)
+		rpc_reply(req, NULL);
 }
 
 void res_return(struct reservation *r, const char *why)
 {
-	struct rpc_chan *ch = hub_chan();
-	json_object *params;
-	char *what;
-
-	if (r->place_id && ch && !r->lost) {
-		params = json_object_new_array();
-		json_object_array_add(params,
-				      json_object_new_int(r->place_id));
-		what = strdup(r->name);
-		if (!rpc_call(ch, "return_reservation", params, returned,
-			      what))
-			free(what);
-		log_info("%s: returning place %s (%s)", r->name,
-			 r->place_name ? r->place_name : "?", why);
-	}
-	res_free(r);
+	res_return_req(r, why, NULL);
 }
 
 static json_object *iface_status(struct reservation *r, const char *part,
@@ -487,18 +525,133 @@ void res_wait_attach(struct reservation *r, struct rpc_req *req,
 	res_update(r);
 }
 
+/* --- getting the place back after the server lost it --------------- */
+
+#define REGAIN_MS	2000
+
+static void regain_try(struct loop_timer *t, void *arg);
+
+static void regain_later(struct reservation *r)
+{
+	if (!r->regain)
+		r->regain = loop_timer_new(agent.loop, regain_try, r);
+	if (r->regain)
+		loop_timer_set(r->regain, REGAIN_MS);
+}
+
+static void regain_done(void *data, json_object *result,
+			const struct rpc_err *err)
+{
+	struct reservation *r = data;
+	json_object *place = r->regain_place;
+	char msg[300];
+
+	r->call = NULL;
+	r->regain_place = NULL;
+	if (err) {
+		if (err->code != RPC_CONNECTION_CLOSED)
+			log_info("%s: place %s not back yet: %s", r->name,
+				 r->place_name, err->message ? err->message : "?");
+		json_object_put(place);
+		return regain_later(r);
+	}
+	res_placed(r, json_object_get_int(result), place);
+	json_object_put(place);
+	if (r->reattach && res_attach(r, msg, sizeof(msg)))
+		log_warn("%s: cannot attach again: %s", r->name, msg);
+	r->reattach = false;
+}
+
+static void regain_places(void *arg, json_object *places, const char *err)
+{
+	struct reservation *r = arg;
+	struct rpc_chan *ch = hub_chan();
+	json_object *params, *ids, *v;
+
+	r->pr = NULL;
+	if (!places || !ch) {
+		if (err)
+			log_info("%s: %s", r->name, err);
+		return regain_later(r);
+	}
+	for (size_t i = 0; i < json_object_array_length(places); i++) {
+		json_object *p = json_object_array_get_idx(places, i);
+
+		if (!json_object_object_get_ex(p, "name", &v) ||
+		    strcmp(json_object_get_string(v), r->place_name) != 0 ||
+		    !match_place(r->imp, p, NULL) ||
+		    !json_object_object_get_ex(p, "id", &v))
+			continue;
+		ids = json_object_new_array();
+		json_object_array_add(ids, json_object_get(v));
+		params = json_object_new_object();
+		json_object_object_add(params, "candidate_ids", ids);
+		if (agent.feat_lease && r->imp->auto_return_s &&
+		    r->auto_return && loop_timer_armed(r->auto_return))
+			json_object_object_add(params, "lease",
+				json_object_new_int((int32_t)
+						    r->imp->auto_return_s));
+		r->regain_place = json_object_get(p);
+		r->call = rpc_call(ch, "reserve", params, regain_done, r);
+		if (!r->call) {
+			json_object_put(r->regain_place);
+			r->regain_place = NULL;
+			break;
+		}
+		log_info("%s: place %s is back as id %d; reserving it again",
+			 r->name, r->place_name, json_object_get_int(v));
+		return;
+	}
+	regain_later(r);
+}
+
+static void regain_try(struct loop_timer *t, void *arg)
+{
+	struct reservation *r = arg;
+
+	(void)t;
+	if (r->call || r->pr)
+		return;
+	r->pr = places_fetch(regain_places, r);
+	if (!r->pr)
+		regain_later(r);
+}
+
 void res_lost(int place_id, const char *why)
 {
 	struct reservation *r, *next;
+	struct rpc_chan *ch = hub_chan();
 
 	for (r = agent.res; r; r = next) {
 		next = r->next;
 		if (!r->place_id || (place_id && r->place_id != place_id))
 			continue;
-		log_warn("%s: the server took back place %s (%s); detaching. Reserve it again to continue",
+		if (!strcmp(why, "lease") || !strcmp(why, "forced")) {
+			log_warn("%s: the server took back place %s (%s); detaching. Reserve it again to continue",
+				 r->name, r->place_name ? r->place_name : "?",
+				 why);
+			r->lost = true;
+			res_return(r, why);
+			continue;
+		}
+		/*
+		 * The exporter went away for good, or the server forgot our
+		 * session: the reservation is gone there. Keep it here and
+		 * reserve the same place again as soon as it is back (an
+		 * exporter restart gives it a new id), then attach again.
+		 */
+		log_warn("%s: place %s lost at the server (%s); reserving it again when it is back",
 			 r->name, r->place_name ? r->place_name : "?", why);
-		/* "gone" stays listed at the server until returned. */
-		r->lost = strcmp(why, "gone") != 0;
-		res_return(r, why);
+		if (!strcmp(why, "gone") && ch) {
+			json_object *params = json_object_new_array();
+
+			json_object_array_add(params,
+					      json_object_new_int(r->place_id));
+			rpc_call(ch, "return_reservation", params, NULL, NULL);
+		}
+		r->reattach = r->attached || r->reattach;
+		res_detach(r);
+		r->place_id = 0;
+		regain_later(r);
 	}
 }

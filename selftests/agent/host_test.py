@@ -98,6 +98,40 @@ class Agent:
         return self.proc.returncode, ("\n".join(bad) or None)
 
 
+class Proxy:
+    """A TCP proxy in front of the server whose connections can be cut."""
+
+    async def start(self, port):
+        self.target = port
+        self.pairs = []
+        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def serve(self, r, w):
+        tr, tw = await asyncio.open_connection("127.0.0.1", self.target)
+        self.pairs.append((w, tw))
+
+        async def pipe(a, b):
+            try:
+                while True:
+                    d = await a.read(65536)
+                    if not d:
+                        break
+                    b.write(d)
+                    await b.drain()
+            except (ConnectionError, OSError):
+                pass
+            b.close()
+        await asyncio.gather(pipe(r, tw), pipe(tr, w))
+
+    def cut(self):
+        for w, tw in self.pairs:
+            w.transport.abort()
+            tw.transport.abort()
+        self.pairs = []
+
+
 class Exporter:
     """A fake exporter: registers a place and runs a CONNECT proxy."""
 
@@ -432,18 +466,67 @@ async def tcp_forward(a):
         check(line == b"*IDN?\n", line)
         w.close()
     check(ex.targets == ["127.0.0.1:%d" % eport] * 2, ex.targets)
+    # The exporter restarts (new place id): the agent reserves the place
+    # again by itself and attaches again.
+    await ex.stop()
+    await asyncio.sleep(0.5)
+    lst = await a.ok("list")
+    check(lst[-1]["place"] == "psu" and not lst[-1]["reserved"], lst)
+    ex2 = await Exporter("psu-1", ex.parts).start(S["srv"])
+    lst = None
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        lst = await a.ok("list")
+        if lst[-1]["reserved"] and lst[-1]["attached"]:
+            break
+    check(lst[-1]["reserved"] and lst[-1]["attached"], lst)
+    r, w = await asyncio.open_connection("127.0.0.1", lport)
+    w.write(b"again\n")
+    await w.drain()
+    line = await asyncio.wait_for(r.readline(), 5)
+    check(line == b"AGAIN\n", line)
+    w.close()
+    check(ex2.targets == ["127.0.0.1:%d" % eport], ex2.targets)
     await a.ok("detach", name="psu")
     try:
         await asyncio.open_connection("127.0.0.1", lport)
         check(False, "listener still open after detach")
     except OSError:
         pass
-    # The exporter goes away for good: reservation_lost "gone".
-    await ex.stop()
-    await asyncio.sleep(1)
-    lst = await a.ok("list")
-    check(not any(x["place"] == "psu" for x in lst), lst)
+    await a.ok("return_reservation", name="psu")
+    await ex2.stop()
     es.close()
+
+
+@test
+async def server_connection_cut(a):
+    # The agent's server connection breaks; it reconnects with its
+    # session within the grace time and keeps its reservation.
+    await a.ok("reserve", name="g", import_description=DESC)
+    res = await S["watcher"].call("get_reservations")
+    check(len(res["reservations"]) == 1, res)
+    ga = S["gagent"]
+    await ga.ok("reserve", name="g2", import_description=DESC.replace(
+        "port_num: 3", "port_num: 5"))
+    S["proxy"].cut()
+    await asyncio.sleep(0.3)
+    m = await ga.err("reserve", "unavailable", name="g3",
+                     import_description=DESC.replace("port_num: 3",
+                                                     "port_num: 6"))
+    check("not connected" in m, m)
+    for _ in range(50):
+        await asyncio.sleep(0.2)
+        if "session resumed" in ga.text():
+            break
+    check("session resumed" in ga.text(), "no resume in the log")
+    lst = await ga.ok("list")
+    check(len(lst) == 1 and lst[0]["reserved"], lst)
+    res = await S["watcher"].call("get_reservations")
+    check(len(res["reservations"]) == 2, res)
+    await ga.ok("return_reservation", name="g2")
+    await a.ok("return_reservation", name="g")
+    res = await S["watcher"].call("get_reservations")
+    check(res["reservations"] == [], res)
 
 
 @test
@@ -513,6 +596,8 @@ async def main():
             await Exporter("twin", [board(), board()]).start(srv)]
     S["watcher"] = await Peer.connect(srv.url())
     a = Agent(srv.url(path=""))
+    S["proxy"] = await Proxy().start(srv.port)
+    S["gagent"] = Agent("ws://127.0.0.1:%d" % S["proxy"].port, "gagent")
     print("TAP version 13")
     print("1..%d" % (len(TESTS) + 1))
     failed = 0
@@ -527,6 +612,8 @@ async def main():
                          [str(e)])[-6:]:
                 print("# " + line)
     rc, bad = a.stop()
+    grc, gbad = S["gagent"].stop()
+    bad = (bad or "") + (gbad or "")
     for e in exps:
         await e.stop()
     src, sbad = srv.stop()
