@@ -76,29 +76,40 @@ static void reload(void)
 	srv_config_free(&cfg);
 }
 
-static int run(void)
-{
-	uint64_t deadline = 0;
+static lws_sorted_usec_list_t stop_check;
+static uint64_t stop_deadline;
 
-	sd_notify(0, "READY=1");
-	while (!(deadline && (!srv.acks_pending ||
-			      srv_now_us() > deadline))) {
-		if (reload_signal)
-			reload();
-		if (stop_signal && !deadline) {
-			log_info("signal %d: returning %u reservation(s) and stopping",
-				 (int)stop_signal, srv.nreserved);
-			sd_notify(0, "STOPPING=1");
-			srv_hub_shutdown();
-			deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
-		}
-		if (lws_service(srv.ctx, 0) < 0)
-			return -EIO;
+static void check_stopped(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+	if (srv.acks_pending && srv_now_us() < stop_deadline) {
+		srv_timer(&stop_check, check_stopped, 20000);
+		return;
 	}
 	if (srv.acks_pending)
 		log_warn("%u exporter(s) did not acknowledge set_allowed_ips([]) within %d ms",
 			 srv.acks_pending, SHUTDOWN_MS);
-	return 0;
+	srv_net_stop();
+}
+
+void srv_signal(int sig)
+{
+	on_signal(sig);
+}
+
+/* In the loop, after a signal: reload, or start returning everything. */
+void srv_wakeup(void)
+{
+	if (reload_signal)
+		reload();
+	if (!stop_signal || stop_deadline)
+		return;
+	log_info("signal %d: returning %u reservation(s) and stopping",
+		 (int)stop_signal, srv.nreserved);
+	sd_notify(0, "STOPPING=1");
+	srv_hub_shutdown();
+	stop_deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
+	check_stopped(&stop_check);
 }
 
 int main(int argc, char **argv)
@@ -185,8 +196,13 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ret = srv_net_init();
-	if (!ret)
-		ret = run();
+	if (!ret) {
+		sd_notify(0, "READY=1");
+		ret = srv_net_run();
+	}
+	/* Stopping already: a second SIGTERM must not cut the teardown. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	srv_net_exit();
 	srv_config_free(&cfg);
 	log_info("stopped");

@@ -5,8 +5,10 @@
  * tokens, message reassembly, limits and the outgoing queue.
  *
  * Debian's libwebsockets 4.1.6 is built without LWS_WITH_EXTERNAL_POLL
- * (the ADD_POLL_FD callbacks never come), so the server runs lws's own
- * poll loop and uses lws_sul timers instead of lib/loop.
+ * (the ADD_POLL_FD callbacks never come), so lib/loop cannot drive it.
+ * The server runs lws's libuv event loop (epoll; the evlib_uv plugin of
+ * libwebsockets-dev) with lws_sul timers, and falls back to lws's poll()
+ * loop, which costs O(connections) per wakeup, if that plugin is missing.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,7 +24,7 @@
 #define RX_KEEP		4096		/* rx buffer kept between messages */
 
 static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
-static bool dying;
+static bool dying, use_uv, stopped;
 static const struct srv_token no_auth;
 
 uint64_t srv_now_us(void)
@@ -404,6 +406,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLOSED:
 		ws_closed(c);
 		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		srv_wakeup();
+		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	}
@@ -431,6 +436,54 @@ static void lws_log(int level, const char *line)
 		log_debug("libwebsockets: %.*s", (int)n, line);
 }
 
+/* libuv mode: lws owns SIGTERM/SIGINT and calls this inside the loop. */
+static void uv_signal_cb(void *handle, int sig)
+{
+	(void)handle;
+	srv_signal(sig);
+	srv_wakeup();
+}
+
+static struct lws_context *new_context(struct lws_context_creation_info *i)
+{
+	struct lws_context *ctx;
+
+	i->options |= LWS_SERVER_OPTION_LIBUV |
+		      LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+	i->signal_cb = uv_signal_cb;
+	ctx = lws_create_context(i);
+	if (ctx) {
+		use_uv = true;
+		return ctx;
+	}
+	log_warn("libwebsockets: no libuv event loop (install libwebsockets-evlib-uv); using poll(), slow with many connections");
+	i->options &= ~(LWS_SERVER_OPTION_LIBUV |
+			LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN);
+	i->signal_cb = NULL;
+	return lws_create_context(i);
+}
+
+int srv_net_run(void)
+{
+	if (use_uv)
+		return lws_service(srv.ctx, 0) < 0 ? -EIO : 0;
+	while (!stopped)
+		if (lws_service(srv.ctx, 0) < 0)
+			return -EIO;
+	return 0;
+}
+
+/* Ends srv_net_run(): the libuv loop ends when the context goes. */
+void srv_net_stop(void)
+{
+	stopped = true;
+	if (use_uv) {
+		dying = true;
+		srv_hub_free();
+		lws_context_destroy(srv.ctx);
+	}
+}
+
 int srv_net_init(void)
 {
 	struct lws_context_creation_info info;
@@ -454,7 +507,7 @@ int srv_net_init(void)
 	info.fd_limit_per_thread = !getrlimit(RLIMIT_NOFILE, &rl) &&
 				   rl.rlim_cur < 1048576 ?
 				   (unsigned int)rl.rlim_cur : 1048576;
-	srv.ctx = lws_create_context(&info);
+	srv.ctx = new_context(&info);
 	if (!srv.ctx) {
 		log_err("cannot create the libwebsockets context");
 		return -ENOMEM;

@@ -162,6 +162,8 @@ extern struct srv_hub srv;
 
 /* net.c: lws context, listeners, HTTP routes, WebSocket framing */
 int srv_net_init(void);
+int srv_net_run(void);
+void srv_net_stop(void);
 void srv_net_exit(void);
 void srv_conn_close(struct srv_conn *c, int status, const char *reason);
 int srv_conn_send(void *conn, const char *msg, size_t len);
@@ -169,6 +171,10 @@ uint64_t srv_now_us(void);
 void srv_timer(lws_sorted_usec_list_t *sul, void (*cb)(
 		lws_sorted_usec_list_t *), uint64_t us);
 void srv_timer_cancel(lws_sorted_usec_list_t *sul);
+
+/* main.c: signals are acted on inside the loop */
+void srv_signal(int sig);
+void srv_wakeup(void);
 
 /* hub.c: the scheduling rules of wire protocol §4 */
 void srv_conn_opened(struct srv_conn *c);

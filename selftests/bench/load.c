@@ -629,6 +629,13 @@ int main(int argc, char **argv)
 			       idle_max);
 		fflush(stdout);
 	}
+	if (idle_max) {
+		double p50, p99, r;
+
+		r = cycles(places, nexp, 100, seconds, &p50, &p99);
+		printf("cycles: 100 agents with %u idle connections open: %8.0f reserve+return/s (reserve p50 %.3f ms, p99 %.3f ms, server CPU %.0f%%)\n",
+		       idle_max, r, p50, p99, server_cpu * 100);
+	}
 	if (bin) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);

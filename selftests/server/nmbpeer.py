@@ -67,6 +67,12 @@ class Server:
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         """Returns (exit code, sanitizer report or None)."""
+        if sig is None:
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+            sig = signal.SIGTERM
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
