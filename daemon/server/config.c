@@ -194,6 +194,13 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 		cfg->ping_s = (unsigned int)v;
 	conf_double(root, "uniqueness_tolerance", &cfg->uniqueness_tolerance,
 		    0, 1, false);
+	if (!conf_str(root, "event_loop", &s, false)) {
+		if (!strcmp(s, "poll"))
+			cfg->poll_loop = true;
+		else if (strcmp(s, "auto") != 0)
+			conf_error(conf_get(root, "event_loop", CONF_ANY, false),
+				   "expected auto or poll");
+	}
 	if (!conf_str(root, "log_level", &s, false)) {
 		if (!strcmp(s, "debug"))
 			nmb_log_set_priority(LOG_DEBUG);

@@ -448,6 +448,8 @@ static struct lws_context *new_context(struct lws_context_creation_info *i)
 {
 	struct lws_context *ctx;
 
+	if (srv.cfg->poll_loop)
+		return lws_create_context(i);
 	i->options |= LWS_SERVER_OPTION_LIBUV |
 		      LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
 	i->signal_cb = uv_signal_cb;

@@ -53,6 +53,7 @@ struct srv_config {
 	size_t max_message;		/* bytes of one WebSocket message */
 	unsigned int max_running;	/* unanswered requests per connection */
 	unsigned int ping_s;
+	bool poll_loop;			/* event_loop: poll */
 	bool have_file;
 };
 

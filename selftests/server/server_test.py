@@ -865,6 +865,21 @@ async def sighup_reloads_limits():
     return "SIGHUP: broken file keeps the old settings; lease_default applied"
 
 
+@test
+async def poll_loop_fallback():
+    s = new_server(config="event_loop: poll\n")
+    e, pid = await exporter(s, "pollmode")
+    a = await Peer.connect(s.url())
+    check(await a.call("reserve", [pid]) == pid, "reserve")
+    s.proc.send_signal(signal.SIGHUP)
+    check(await settle(lambda: "reloaded;" in s.text()), "reload")
+    s.proc.send_signal(signal.SIGTERM)
+    check(await settle(lambda: e.allowed[-1:] == [[]]), e.allowed)
+    code, bad = s.stop(sig=None)
+    check(code == 0 and not bad, (code, bad))
+    return "event_loop: poll serves, reloads and stops cleanly"
+
+
 # --- TLS, tokens, configuration -------------------------------------------------
 
 def make_cert():
