@@ -99,6 +99,7 @@ struct place {
 	struct list conns;		/* struct conn.node */
 	struct hub_client *hub;
 	int place_id;			/* from register_place, 0 before */
+	char *session;			/* nmb-server session, for resuming */
 };
 
 struct exporter_conf {

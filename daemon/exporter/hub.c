@@ -3,6 +3,12 @@
  * hub.c - one hub connection per place: register_place with the §5
  * description on every (re)connection, and set_allowed_ips from the hub.
  * While the hub is away the allow-list stays as it was.
+ *
+ * Against nmb-server, each connection first calls hello (protocol.rst,
+ * "Reconnect grace"): after a drop, hello with the session token of the
+ * last connection resumes the place under its id, reservation included,
+ * and no register_place follows. A not-my-board hub answers hello with
+ * "Method not found": the place is then simply registered again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,25 +76,75 @@ static void registered(void *data, json_object *result,
 	if (err) {
 		if (err->code == RPC_CONNECTION_CLOSED)
 			return;
+		if (err->message && p->session &&
+		    !strcmp(err->message, "Place already registered")) {
+			log_notice("place %s: session resumed with its place",
+				   p->name);
+			return;
+		}
 		log_err("place %s: the hub refused the registration: %s; retrying",
 			p->name, err->message ? err->message : "?");
 		hub_client_reconnect(p->hub);
 		return;
 	}
-	p->place_id = result ? json_object_get_int(result) : 0;
+	p->place_id = json_object_get_int(result);
 	log_notice("place %s: registered at the hub as place %d", p->name,
 		   p->place_id);
+}
+
+static void register_place(struct place *p)
+{
+	struct rpc_chan *chan = hub_client_chan(p->hub);
+	json_object *params = json_object_new_array();
+
+	json_object_array_add(params, config_place_desc(p));
+	if (!chan || !rpc_call(chan, "register_place", params, registered, p))
+		log_err("place %s: cannot send register_place", p->name);
+}
+
+static void hello_done(void *data, json_object *result,
+		       const struct rpc_err *err)
+{
+	struct place *p = data;
+	json_object *o;
+	bool resumed = false;
+
+	if (err && err->code == RPC_CONNECTION_CLOSED)
+		return;
+	free(p->session);
+	p->session = NULL;
+	if (err) {
+		log_info("place %s: the hub has no session extension (%s); registering",
+			 p->name, err->message ? err->message : "?");
+	} else if (json_object_is_type(result, json_type_object)) {
+		if (json_object_object_get_ex(result, "session", &o) &&
+		    json_object_is_type(o, json_type_string))
+			p->session = strdup(json_object_get_string(o));
+		resumed = json_object_object_get_ex(result, "resumed", &o) &&
+			  json_object_get_boolean(o);
+	}
+	if (resumed && p->place_id) {
+		log_notice("place %s: session resumed, still place %d",
+			   p->name, p->place_id);
+		return;
+	}
+	register_place(p);
 }
 
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
 	struct place *p = arg;
-	json_object *params = json_object_new_array();
+	json_object *params = json_object_new_object();
+	json_object *features = json_object_new_array();
 
 	(void)hc;
-	json_object_array_add(params, config_place_desc(p));
-	if (!rpc_call(chan, "register_place", params, registered, p))
-		log_err("place %s: cannot send register_place", p->name);
+	json_object_array_add(features, json_object_new_string("grace"));
+	json_object_object_add(params, "features", features);
+	if (p->session)
+		json_object_object_add(params, "session",
+				       json_object_new_string(p->session));
+	if (!rpc_call(chan, "hello", params, hello_done, p))
+		log_err("place %s: cannot send hello", p->name);
 }
 
 static void down(struct hub_client *hc, const char *why, void *arg)
@@ -96,7 +152,7 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 	struct place *p = arg;
 
 	(void)hc;
-	p->place_id = 0;
+	/* place_id stays: a resumed session keeps it */
 	log_warn("place %s: hub connection: %s; reconnecting (allow-list kept: %zu IP(s))",
 		 p->name, why, p->n_allowed);
 }
@@ -133,4 +189,6 @@ void hub_stop(struct place *p)
 {
 	hub_client_free(p->hub);
 	p->hub = NULL;
+	free(p->session);
+	p->session = NULL;
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # run-host.sh - host-side tests of nmb-exporter, TAP: the unit tests of
 # lib/usbip, lib/watch parsing and lib/http, then the proxy against a
-# fake hub (host_test.py). Uses the ASan build (build/asan by default;
-# O=DIR to change), building what is missing.
+# fake hub (host_test.py), then against the real nmb-server
+# (server_test.py). Uses the ASan build (build/asan by default; O=DIR to
+# change), building what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 O=${O:-build}/asan
@@ -30,4 +31,11 @@ echo "# unit tests"
 "$UNIT" || rc=1
 echo "# proxy tests"
 "$PY" selftests/exporter/host_test.py "$BIN" || rc=1
+echo "# against nmb-server"
+if make -s -f userspace.mk O="$O" SANITIZE=1 "$O/nmb-server" >&2; then
+	"$PY" selftests/exporter/server_test.py "$BIN" "$O/nmb-server" || rc=1
+else
+	echo "not ok 1 - nmb-server builds"
+	rc=1
+fi
 exit $rc

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# server_test.py - nmb-exporter against the real nmb-server (host, TAP):
+# registration, a reservation opening the proxy to the agent, the
+# reconnect grace (hello + session) through a connection we can cut, the
+# return closing the proxy again.
+#
+#   agent (python, WebSocket) --------------------> nmb-server
+#   nmb-exporter --> cutter (python TCP forwarder) --^
+#
+# Usage: server_test.py EXPORTER SERVER
+
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import websockets
+
+EXPORTER, SERVER = sys.argv[1:3]
+TMP = tempfile.mkdtemp(prefix="nmb-exporter-server-")
+n_test = 0
+n_fail = 0
+
+
+def ok(cond, name):
+    global n_test, n_fail
+    n_test += 1
+    if not cond:
+        n_fail += 1
+    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
+          flush=True)
+    return cond
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print("# " + line, flush=True)
+
+
+def free_port():
+    while True:
+        p = random.randint(20000, 60000)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+
+SRV_PORT, CUT_PORT, PLACE_PORT, ECHO_PORT = (free_port() for _ in range(4))
+
+
+class Cutter:
+    """TCP forwarder CUT_PORT -> SRV_PORT whose connections can be cut."""
+
+    def __init__(self):
+        self.socks = []
+        self.lock = threading.Lock()
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", CUT_PORT))
+        self.srv.listen(8)
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            c, _ = self.srv.accept()
+            try:
+                u = socket.create_connection(("127.0.0.1", SRV_PORT))
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.socks += [c, u]
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self.pipe, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.socks = []
+
+
+def echo_server():
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", ECHO_PORT))
+    srv.listen(8)
+    while True:
+        c, _ = srv.accept()
+
+        def serve(c):
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+            c.close()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def tunnel_status():
+    s = socket.create_connection(("127.0.0.1", PLACE_PORT), timeout=10)
+    t = b"127.0.0.1:%d" % ECHO_PORT
+    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (t, t))
+    head = b""
+    try:
+        while b"\r\n\r\n" not in head:
+            d = s.recv(4096)
+            if not d:
+                break
+            head += d
+    except OSError:
+        pass
+    m = re.match(rb"HTTP/1\.1 (\d+) ", head)
+    status = int(m.group(1)) if m else None
+    echoed = False
+    if status == 200:
+        s.sendall(b"ping")
+        echoed = s.recv(4) == b"ping"
+    s.close()
+    return status, echoed
+
+
+def port_open():
+    try:
+        socket.create_connection(("127.0.0.1", SRV_PORT), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def places():
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/places"
+                                % SRV_PORT, timeout=10) as r:
+        return json.loads(r.read())["places"]
+
+
+def wait(cond, timeout=20, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+class Agent:
+    """A WebSocket JSON-RPC client on its own asyncio loop."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        async def connect():
+            return await websockets.connect(
+                "ws://127.0.0.1:%d/ws" % SRV_PORT)
+        self.ws = self.run(connect())
+        self.id = 0
+
+    def run(self, coro, timeout=20):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(
+            timeout)
+
+    def call(self, method, params):
+        self.id += 1
+
+        async def go(rid):
+            await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": rid,
+                                           "method": method,
+                                           "params": params}))
+            while True:
+                msg = json.loads(await self.ws.recv())
+                if msg.get("id") == rid:
+                    return msg
+        return self.run(go(self.id))
+
+
+def main():
+    print("TAP version 13", flush=True)
+    threading.Thread(target=echo_server, daemon=True).start()
+    scfg = os.path.join(TMP, "server.yaml")
+    with open(scfg, "w") as f:
+        f.write("grace: 30\n")
+    ecfg = os.path.join(TMP, "exporter.yaml")
+    with open(ecfg, "w") as f:
+        f.write("""\
+server: ws://127.0.0.1:%d
+places:
+  - name: bench
+    port: %d
+    parts:
+      - compatible: [echo]
+        tcp:
+          echo: {host: 127.0.0.1, port: %d}
+""" % (CUT_PORT, PLACE_PORT, ECHO_PORT))
+    slog = open(os.path.join(TMP, "server.log"), "w+")
+    elog = open(os.path.join(TMP, "exporter.log"), "w+")
+    server = subprocess.Popen([SERVER, "-c", scfg, "--listen",
+                               "127.0.0.1:%d" % SRV_PORT], stdout=slog,
+                              stderr=slog)
+    cutter = Cutter()
+    exporter = None
+    try:
+        ok(wait(port_open, 20), "nmb-server up")
+        exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                    stdout=elog, stderr=elog)
+        run(cutter)
+    except Exception as e:  # noqa: BLE001 - reported as a failure
+        ok(False, "no exception: %r" % e)
+    finally:
+        for p, name in ((exporter, "exporter"), (server, "server")):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    rc = p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    rc = None
+                ok(rc == 0, "%s: clean exit on SIGTERM (rc=%s)" % (name, rc))
+        elog.seek(0)
+        text = elog.read()
+        ok("ERROR: AddressSanitizer" not in text and
+           "runtime error" not in text, "no sanitizer report")
+        if n_fail:
+            slog.seek(0)
+            diag("exporter log:\n" + text[-5000:])
+            diag("server log:\n" + slog.read()[-3000:])
+    print("1..%d" % n_test)
+    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
+    sys.exit(1 if n_fail else 0)
+
+
+def run(cutter):
+    pl = wait(lambda: [p for p in places() if p["name"] == "bench"], 20)
+    if not ok(bool(pl), "place registered at nmb-server"):
+        return
+    pid = pl[0]["id"]
+    ok(pl[0]["port"] == PLACE_PORT and pl[0]["parts"][0]["tcp"] ==
+       {"echo": {"host": "127.0.0.1", "port": ECHO_PORT}},
+       "listed with its §5 description")
+    ok(tunnel_status()[0] == 403, "not reserved: 403")
+
+    agent = Agent()
+    r = agent.call("reserve", [[pid]])
+    ok(r.get("result") == pid, "reserve answered after set_allowed_ips")
+    ok(tunnel_status() == (200, True), "reserved: the agent's tunnel works")
+
+    cutter.cut()
+    ok(wait(lambda: "session resumed" in open(
+        os.path.join(TMP, "exporter.log")).read(), 30),
+       "connection cut: the exporter resumed its session (hello)")
+    pl = [p for p in places() if p["name"] == "bench"]
+    ok(bool(pl) and pl[0]["id"] == pid, "same place id after the resume")
+    r = agent.call("get_reservations", {})
+    ok(any(x["place_id"] == pid for x in
+           r.get("result", {}).get("reservations", [])),
+       "the reservation survived the cut")
+    ok(tunnel_status() == (200, True), "tunnel still admitted")
+
+    r = agent.call("return_reservation", [pid])
+    ok("result" in r, "return_reservation")
+    ok(tunnel_status()[0] == 403, "returned: 403 again")
+
+
+if __name__ == "__main__":
+    main()
