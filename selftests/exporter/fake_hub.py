@@ -13,8 +13,10 @@ import websockets
 
 
 class FakeHub:
-    def __init__(self, port):
+    def __init__(self, port, ssl=None, host="127.0.0.1"):
         self.port = port
+        self.ssl = ssl
+        self.host = host
         self.places = {}        # name -> (ws, description, place id)
         self.registered = threading.Condition()
         self.counter = itertools.count(1)
@@ -34,8 +36,8 @@ class FakeHub:
         self.loop.run_forever()
 
     async def _start(self, started):
-        self.server = await websockets.serve(self._handler, "127.0.0.1",
-                                             self.port,
+        self.server = await websockets.serve(self._handler, self.host,
+                                             self.port, ssl=self.ssl,
                                              ping_interval=None)
 
     async def _handler(self, ws, path=None):

@@ -282,11 +282,72 @@ places:
         diag(p.stderr)
 
 
+# --- TLS and token ----------------------------------------------------------
+
+def make_cert(name):
+    key = os.path.join(TMP, name + ".key")
+    crt = os.path.join(TMP, name + ".pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return crt, key
+
+
+def test_tls():
+    import ssl
+    try:
+        crt, key = make_cert("hub")
+        other, _ = make_cert("other")
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("ok %d - # SKIP no openssl: %s" % (n_test + 1, e))
+        return
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    port = free_port()
+    hub = FakeHub(port, ssl=ctx, host="localhost")
+    try:
+        for ca, expect, what in ((crt, True, "wss with ca-file: registered,"
+                                  " token sent as Bearer"),
+                                 (other, False, "wss with the wrong CA: "
+                                  "refused")):
+            conf = write_conf("tls.yaml", f"""\
+server: wss://localhost:{port}
+token: s3cret-token-0123456789
+tls:
+  ca-file: {ca}
+places:
+  - name: tls-place
+    port: {free_port()}
+    parts: []
+""")
+            log = open(os.path.join(TMP, "tls.log"), "w+")
+            p = subprocess.Popen([EXPORTER, "-c", conf], stdout=log,
+                                 stderr=log)
+            place = hub.wait_place("tls-place", 8 if expect else 4)
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(20)
+            h = hub.headers[-1] if hub.headers else {}
+            if expect:
+                good = (place is not None and h.get("authorization") ==
+                        "Bearer s3cret-token-0123456789")
+            else:
+                good = place is None
+            if not ok(good and rc == 0, what):
+                log.seek(0)
+                diag(log.read()[-2000:])
+            hub.headers.clear()
+    finally:
+        hub.stop()
+
+
 # --- the running exporter ---------------------------------------------------
 
 def main():
     print("TAP version 13", flush=True)
     test_config()
+    test_tls()
 
     hub = FakeHub(HUB_PORT)
     log = open(os.path.join(TMP, "exporter.log"), "w+")
