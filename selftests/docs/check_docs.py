@@ -235,6 +235,31 @@ def check_man_render():
         tap(not errs, "man page %s renders without warnings" % p, errs)
 
 
+def check_udev():
+    """udevadm verify (systemd >= 253) checks the rules; older udevadm
+    has no offline check, so the test is skipped there."""
+    rules = sorted(os.path.join(ROOT, "udev", r)
+                   for r in os.listdir(os.path.join(ROOT, "udev"))
+                   if r.endswith(".rules"))
+    if not rules:
+        tap(True, "udev rules verified # SKIP no rules in udev/")
+        return
+    bad = [os.path.basename(r) for r in rules
+           if not open(r).readline().startswith(
+               "# SPDX-License-Identifier: GPL-2.0")]
+    r = subprocess.run(["udevadm", "verify", "--help"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        tap(not bad, "udev rules start with the SPDX tag"
+            + ("" if bad else " # SKIP udevadm verify needs systemd >= 253"),
+            ["no SPDX tag: " + " ".join(bad)] if bad else [])
+        return
+    r = subprocess.run(["udevadm", "verify"] + rules, capture_output=True,
+                       text=True)
+    tap(r.returncode == 0 and not bad, "udevadm verify accepts udev/*.rules",
+        (r.stdout + r.stderr).splitlines()[-8:])
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -394,6 +419,7 @@ def main():
     self_test()
     check_options(build)
     check_man_render()
+    check_udev()
     tmp = tempfile.mkdtemp(prefix="nmb-docs.")
     try:
         check_examples(build, tmp)
