@@ -149,6 +149,9 @@ static void m_return_reservation(struct rpc_req *req, json_object *params,
 	if (ARGS(req, params, 1, a, "place_id", "force") ||
 	    !allowed(req, c, SRV_ROLE_IMPORTER | SRV_ROLE_ADMIN))
 		return;
+	if (a[1] && !json_object_is_type(a[1], json_type_boolean))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "force: Expected bool");
 	if (a[1])
 		force = json_object_get_boolean(a[1]);
 	if (force && !allowed(req, c, SRV_ROLE_ADMIN))

@@ -108,6 +108,7 @@ async def http_routes():
     check(st == 200, "method is not checked")
     st, _, _ = http_get(S, "/oidc-callback?state=x")
     check(st == 500, "unknown oidc state is 500")
+    check(S.text().count("authentication off") == 1, "warned once")
     return "places, auth-info, metrics, 404, POST, /oidc-callback"
 
 
@@ -669,6 +670,56 @@ async def hub_pings_and_drops_silent_peers():
     ok = await Peer.connect(s.url())
     check(await ok.call("get_reservations") == {"reservations": []}, "")
     return "ping after %.1f s; no pong: dropped after %.1f s" % (ping_at, dt)
+
+
+@test
+async def fuzz_keeps_others_state():
+    import random
+    import socket as so
+    rnd = random.Random(2092)
+    # Tokens: without them anybody may force-return (admin for all).
+    s = new_server(config=TOKENS)
+    e = await Peer.connect(s.url(), headers=bearer("exporter-secret-0123456789"))
+    pid = await e.call("register_place", place_desc("fuzzed"))
+    holder = await Peer.connect(s.url(), headers=bearer("importer-secret-0123456789"))
+    await holder.call("reserve", [pid])
+    before = await holder.call("get_reservations")
+    methods = ["register_place", "reserve", "return_reservation",
+               "get_reservations", "get_place_stats", "hello",
+               "renew_lease", "rpc.cancel", "set_allowed_ips", "x", ""]
+
+    def value(depth=0):
+        k = rnd.randrange(9 if depth < 3 else 6)
+        if k == 6:
+            return [value(depth + 1) for _ in range(rnd.randrange(3))]
+        if k == 7:
+            keys = ["name", "port", "parts", "id", "lease", "force",
+                    "candidate_ids", "session", "x"]
+            return {rnd.choice(keys): value(depth + 1)
+                    for _ in range(rnd.randrange(4))}
+        return [None, True, rnd.randrange(-5, 2 ** 40), -1.5,
+                "s" * rnd.randrange(3), pid, None, None,
+                [pid, pid + 1]][k]
+    f = await Peer.connect(s.url(), headers=bearer("importer2-secret-0123456789"))
+    for i in range(1500):
+        msg = {"jsonrpc": "2.0", "method": rnd.choice(methods)}
+        if rnd.random() < 0.9:
+            msg["id"] = rnd.choice([i, str(i), None, 1.5, [1]])
+        if rnd.random() < 0.9:
+            msg["params"] = value()
+        await f.send(msg, text=rnd.random() < 0.3)
+    await f.close()
+    for junk in (b"\x00" * 100, b"GET / HTTP/1.1\r\n" + b"A: b\r\n" * 500,
+                 b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"):
+        c = so.create_connection(("127.0.0.1", s.port))
+        c.sendall(junk)
+        c.close()
+    after = await holder.call("get_reservations")
+    mine = [r for r in after["reservations"] if r["place_id"] == pid]
+    check(mine == [r for r in before["reservations"]
+                   if r["place_id"] == pid], (before, after))
+    check(await holder.call("return_reservation", pid) is None, "return")
+    return "1500 random requests and raw junk: holder's state intact"
 
 
 # --- the not-my-board sequence on the wire --------------------------------------
