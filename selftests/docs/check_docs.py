@@ -11,7 +11,10 @@ Everything that the code accepts must be documented:
 * every option of each daemon's --help in its man page;
 * every man page renders without a warning;
 * the example configurations are accepted by the daemons, and the
-  example import description by nmb-agent (through nmbctl).
+  example import description by nmb-agent (through nmbctl);
+* so is every YAML example in the .rst documents and in nmb.yaml(5)
+  (with a throw-away certificate and token files put in);
+* the udev rules are checked where udevadm can (systemd >= 253).
 
 Usage: check_docs.py [BUILD_DIR]
 
@@ -303,6 +306,130 @@ def wait_for(path, seconds=5):
     return os.path.exists(path)
 
 
+def rst_literal_blocks(text):
+    """The literal blocks (after a paragraph ending in ::) of an .rst."""
+    lines = text.split("\n")
+    blocks = []
+    i = 0
+    while i < len(lines):
+        if lines[i].rstrip().endswith("::") and \
+                not lines[i].lstrip().startswith(".."):
+            j = i + 1
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            ind = len(lines[i]) - len(lines[i].lstrip())
+            body = []
+            while j < len(lines) and (not lines[j].strip() or
+                                      len(lines[j]) - len(lines[j].lstrip())
+                                      > ind):
+                body.append(lines[j])
+                j += 1
+            while body and not body[-1].strip():
+                body.pop()
+            if body:
+                cut = min(len(l) - len(l.lstrip()) for l in body if l.strip())
+                blocks.append("\n".join(l[cut:] for l in body) + "\n")
+            i = j
+        else:
+            i += 1
+    return blocks
+
+
+def man_examples(text):
+    """The .nf/.fi blocks of the EXAMPLES section of a man page."""
+    sec = man_section(text, "EXAMPLES") or ""
+    return [b.replace("\\e", "\\") + "\n" for b in
+            re.findall(r"^\.nf\n(.*?)\n\.fi$", sec, re.S | re.M)]
+
+
+def doc_yaml_examples():
+    """(where, kind, text) of every configuration or import description
+    example in the documentation; kind is server, exporter, agent or
+    import, told by the top-level keys."""
+    out = []
+    sources = [(p, rst_literal_blocks(read(p))) for p in (
+        "Documentation/configuration.rst", "Documentation/user-guide.rst",
+        "Documentation/migration.rst", "Documentation/admin-guide.rst")]
+    sources.append(("Documentation/man/nmb.yaml.5",
+                    man_examples(read("Documentation/man/nmb.yaml.5"))))
+    for where, blocks in sources:
+        for b in blocks:
+            top = set(re.findall(r"^([a-z_-]+):", b, re.M))
+            if not top or re.search(r"^(\$ |python|\[|port =)", b, re.M):
+                continue
+            if "places" in top:
+                kind = "exporter"
+            elif top & {"listen", "tokens", "grace", "lease_max"}:
+                kind = "server"
+            elif "parts" in top:
+                kind = "import"
+            elif "server" in top:
+                kind = "agent"
+            else:
+                continue
+            out.append((where, kind, b))
+    return out
+
+
+def check_doc_examples(build, tmp, url, sock):
+    """Every example in the documentation is accepted by the code."""
+    secrets = os.path.join(tmp, "secrets")
+    os.makedirs(secrets, exist_ok=True)
+    crt, key = os.path.join(secrets, "server.crt"), \
+        os.path.join(secrets, "server.key")
+    have_tls = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-days", "2", "-subj", "/CN=localhost", "-keyout", key, "-out", crt],
+        capture_output=True).returncode == 0
+    exporter_check = "--check" in daemon_options(build, "nmb-exporter")
+    for k, (where, kind, text) in enumerate(doc_yaml_examples()):
+        desc = "the %s example %d of %s is accepted" % (kind, k, where)
+        if kind == "server":
+            for path in set(re.findall(r"(/\S+\.token)\b", text)):
+                tf = os.path.join(secrets, os.path.basename(path))
+                with open(tf, "w") as f:
+                    f.write("0123456789abcdef0123456789abcdef\n")
+                text = text.replace(path, tf)
+            text = re.sub(r"^(\s*cert:\s*)\S+", lambda m: m.group(1) + crt,
+                          text, flags=re.M)
+            text = re.sub(r"^(\s*key:\s*)\S+", lambda m: m.group(1) + key,
+                          text, flags=re.M)
+            if "tls:" in text and not have_tls:
+                tap(True, desc + " # SKIP openssl cannot make a certificate")
+                continue
+        f = os.path.join(tmp, "ex%d.yaml" % k)
+        with open(f, "w") as fh:
+            fh.write(text)
+        if kind == "import":
+            r = subprocess.run([os.path.join(build, "nmbctl"), "-s", sock,
+                                "search", f], capture_output=True, text=True)
+            tap(r.returncode == 0, desc, r.stderr.splitlines() +
+                text.splitlines() if r.returncode else [])
+            continue
+        if kind == "exporter" and exporter_check:
+            r = subprocess.run([os.path.join(build, "nmb-exporter"), "-c", f,
+                                "--check"], capture_output=True, text=True)
+            tap(r.returncode == 0, desc, (r.stdout + r.stderr).splitlines() +
+                text.splitlines() if r.returncode else [])
+            continue
+        if kind == "server":
+            args = [os.path.join(build, "nmb-server"), "-c", f, "--listen",
+                    "127.0.0.1:%d" % free_port()]
+        elif kind == "agent":
+            args = [os.path.join(build, "nmb-agent"), "-c", f, "--socket",
+                    os.path.join(tmp, "ex%d.sock" % k)]
+        else:
+            args = [os.path.join(build, "nmb-exporter"), "-c", f,
+                    "--server", url, "--test-without-nmb-watch"]
+        d = Daemon(tmp, "ex%d" % k, args)
+        alive = d.alive_after(1.5)
+        d.stop()
+        log = d.text().splitlines()
+        errs = [l for l in log if "ex%d.yaml" % k in l and "error" in l]
+        tap(alive and not errs, desc, log[-8:] + text.splitlines()
+            if not alive or errs else [])
+
+
 def check_examples(build, tmp):
     ex = os.path.join(ROOT, "Documentation/examples")
     port = free_port()
@@ -378,6 +505,8 @@ def check_examples(build, tmp):
         else:
             tap(False, "nmb-agent accepts the import description "
                 "Documentation/examples/demo.yaml", ["no agent socket"])
+        exp.stop()
+        check_doc_examples(build, tmp, url, sock)
     finally:
         for d in reversed(started):
             d.stop()
