@@ -101,6 +101,11 @@ struct srv_res *srv_res_by_place(unsigned int place_id)
 	return NULL;
 }
 
+static const char *res_name(const struct srv_res *r)
+{
+	return r->place ? r->place->name : "(gone)";
+}
+
 static void notify(struct srv_session *s, const char *method,
 		   unsigned int place_id, const char *reason)
 {
@@ -225,16 +230,18 @@ static void grant_done(void *data, json_object *result,
 	r->req = NULL;
 	rpc_req_on_cancel(req, NULL, NULL);
 	if (err) {
-		log_warn("place %u: exporter refused set_allowed_ips for peer=%s: %s",
-			 r->place_id, r->holder->ip, err->message);
+		log_warn("place=%s id=%u: exporter failed set_allowed_ips for user=%s peer=%s: %s",
+			 res_name(r), r->place_id, r->holder->user,
+			 r->holder->ip, err->message);
 		srv_metrics_outcome(SRV_EXPORTER_ERROR, 0);
 		rpc_error(req, RPC_INTERNAL_ERROR, err->message);
 		res_abort(r);
 		return;
 	}
 	srv_metrics_outcome(SRV_GRANTED, r->t0_us);
-	log_debug("place %u reserved by user=%s peer=%s", r->place_id,
-		  r->holder->user, r->holder->ip);
+	log_debug("reserved place=%s id=%u user=%s peer=%s wait_ms=%llu",
+		  res_name(r), r->place_id, r->holder->user, r->holder->ip,
+		  (unsigned long long)(srv_now_us() - r->t0_us) / 1000);
 	rpc_reply(req, json_object_new_int((int32_t)r->place_id));
 	lease_start(r);
 }
@@ -502,12 +509,12 @@ void srv_return(struct rpc_req *req, struct srv_res *r, bool forced)
 	unsigned int id = r->place_id;
 	struct srv_place *p;
 
+	log_debug("returned place=%s id=%u user=%s peer=%s%s", res_name(r), id,
+		  holder->user, holder->ip, forced ? " forced=yes" : "");
 	if (forced && holder->conn != (req ? rpc_chan_ctx(rpc_req_chan(req))
 					     : NULL))
 		notify(holder, "reservation_lost", id, "forced");
 	p = res_free(r);
-	log_debug("place %u returned by user=%s%s", id, holder->user,
-		  forced ? " (forced)" : "");
 	if (!p || p->offline) {
 		if (req)
 			rpc_reply(req, NULL);
@@ -520,8 +527,8 @@ static void lease_expired(lws_sorted_usec_list_t *sul)
 {
 	struct srv_res *r = lws_container_of(sul, struct srv_res, lease);
 
-	log_info("place %u: lease of user=%s expired, returning it",
-		 r->place_id, r->holder->user);
+	log_info("lease expired place=%s id=%u user=%s peer=%s; returning it",
+		 res_name(r), r->place_id, r->holder->user, r->holder->ip);
 	notify(r->holder, "reservation_lost", r->place_id, "lease");
 	srv_return(NULL, r, false);
 }
@@ -571,7 +578,8 @@ static void place_remove(struct srv_place *p)
 			       "gone");
 		p->res = NULL;
 	}
-	log_info("place removed place=%s id=%u", p->name, p->id);
+	log_info("place removed place=%s id=%u peer=%s", p->name, p->id,
+		 p->host);
 	for (w = srv.queue; w; w = next) {
 		size_t k = 0;
 
