@@ -20,7 +20,7 @@ PROMPT = b"root@demo:~# "
 
 def answer(line, boot, t0):
     if not line:
-        return (b"\r\nnmb demo board (fake), boot #%d\r\n"
+        return (b"nmb demo board (fake), boot #%d\r\n"
                 b"demo login: root (automatic login)\r\n" % boot)
     if line == "uname -a":
         return b"Linux demo 6.1.0-demo #1 SMP armv7l GNU/Linux (fake)\r\n"

@@ -48,6 +48,9 @@ export PATH=$BIN:$PATH
 . "$REPO/selftests/lib/tap.sh"
 
 mode=${1:-}
+# NMB_DEMO_LOGS=1: daemons log debug messages; every log is shown at the end.
+V=
+[ "${NMB_DEMO_LOGS:-}" != 1 ] || V=-v
 T0=$(date +%s%N)
 
 # --- the board's power: called by the power switch ----------------------
@@ -90,6 +93,9 @@ fi
 
 # note TEXT: one narrated line.
 note() {
+	if [ -n "$V" ]; then
+		set -- "[$(elapsed "$T0")]" "$@"
+	fi
 	if [ "$mode" = check ]; then
 		echo "# ==> $*"
 	else
@@ -124,11 +130,17 @@ result() {
 FAILED=0
 
 # run CMD...: narrate CMD, run it, show its output (kept in $OUT).
+# run_as TEXT CMD...: the same, narrated as TEXT.
 OUT=
 run() {
-	local rc=0
+	run_as "$*" "$@"
+}
 
-	note "$*"
+run_as() {
+	local rc=0 text=$1
+
+	shift
+	note "$text"
 	OUT=$("$@" 2>&1) || rc=$?
 	[ -z "$OUT" ] || printf '%s\n' "$OUT" | show
 	[ $rc = 0 ] || echo "(exit status $rc)" | show
@@ -139,27 +151,26 @@ elapsed() {
 	awk -v a="$(date +%s%N)" -v b="$1" 'BEGIN { printf "%.1f", (a - b) / 1e9 }'
 }
 
+# progress TEXT: a narrated line only with NMB_DEMO_LOGS=1.
+progress() {
+	[ -z "$V" ] || note "$@"
+}
+
 # --- the farm ------------------------------------------------------------
 
-# serial_field KEY: KEY of board.serial in `nmbctl --json status`.
+# serial_field COLUMN: a column of board.serial's row in `nmbctl status`
+# (6 port, 7 up, 8 busid, 9 nodes), empty when there is no such row.
 serial_field() {
-	nmbctl --json status 2>/dev/null | "$PY" -c '
-import json, sys
-for i in json.load(sys.stdin) or []:
-    if i.get("part") == "board" and i.get("interface") == "serial":
-        v = i.get(sys.argv[1])
-        if isinstance(v, list):
-            v = " ".join(v)
-        print("" if v is None else str(v).lower() if isinstance(v, bool)
-              else v)' "$1"
+	nmbctl status 2>/dev/null |
+		awk -v c="$1" '$2 == "board" && $3 == "serial" { print $c }'
 }
 
 serial_up() {
-	[ "$(serial_field up)" = true ] && [ -n "$(serial_field nodes)" ]
+	[ "$(serial_field 7)" = yes ] && [[ $(serial_field 9) == /dev/* ]]
 }
 
 serial_down() {
-	[ "$(serial_field up)" != true ]
+	[ "$(serial_field 7)" != yes ]
 }
 
 server_listens() {
@@ -174,13 +185,36 @@ place_known() {
 	nmbctl search 2>/dev/null | grep -qw demo
 }
 
-# daemon NS NAME CMD...: start a daemon in namespace NS, log to NAME.log.
+# stamp: prefix each line with the seconds since the farm script started.
+stamp() {
+	local line d
+
+	while IFS= read -r line; do
+		d=$((${EPOCHREALTIME/./} - T0 / 1000))
+		printf '%d.%03d %s\n' $((d / 1000000)) $((d / 1000 % 1000)) \
+			"$line"
+	done
+}
+
+# daemon NS NAME CMD...: start a daemon in namespace NS; its stderr goes,
+# time-stamped, to NAME.log.
 daemon() {
 	local ns=$1 name=$2
 
 	shift 2
-	ns_exec "$ns" "$@" >"$LOG/$name.log" 2>&1 </dev/null &
+	ns_exec "$ns" "$@" </dev/null > >(stamp >"$LOG/$name.log") 2>&1 &
 	echo $! >"$RUN/$name.pid"
+}
+
+# logs: every log in full (NMB_DEMO_LOGS=1).
+logs() {
+	local f
+
+	[ -n "$V" ] || return 0
+	for f in "$LOG"/*.log; do
+		echo "--- ${f##*/} ---"
+		cat "$f"
+	done | show
 }
 
 # why: the last lines of every log, after a failure.
@@ -199,6 +233,8 @@ farm_start() {
 
 	rm -rf "$RUN"
 	mkdir -p "$LOG" "$WORK/.nmb" /run/nmb || return 1
+	# The guest's devtmpfs has no /dev/fd, which bash's >(...) needs.
+	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd || return 1
 	# dummy_hcd first so that the fake board's bus is bus 1.
 	gadget_setup 1 || return 1
 	modprobe -a usbip-host vhci-hcd cdc-acm usb_f_acm veth || return 1
@@ -209,26 +245,32 @@ farm_start() {
 	for hub in /sys/devices/platform/dummy_hcd.0/usb*; do
 		busid=${hub##*/usb}-1
 	done
+	progress "modules loaded, gadget made"
 	ns_lan server exporter user || return 1
+	progress "namespaces made"
 
 	sed "s/@BUSID@/$busid/" "$HERE/exporter.yaml.in" \
 		>"$RUN/exporter.yaml" || return 1
 	cp "$HERE/demo.yaml" "$WORK/.nmb/demo.yaml" || return 1
 
-	daemon server server "$BIN/nmb-server" -c "$HERE/server.yaml"
-	wait_for -t 20 server_listens ||
-		{ echo "nmb-server does not listen on 198.18.0.1:2092"; return 1; }
-	daemon exporter exporter "$BIN/nmb-exporter" -c "$RUN/exporter.yaml"
-	wait_for -t 20 exporter_ready ||
-		{ echo "nmb-exporter is not exporting"; return 1; }
-	# The board is plugged once its port is watched: never probed here.
 	daemon exporter power-switch "$PY" "$HERE/power_switch.py" \
 		127.0.0.1 "$POWER_PORT" "bash $HERE/farm.sh board on" \
 		"bash $HERE/farm.sh board off"
+	daemon server server "$BIN/nmb-server" -c "$HERE/server.yaml" ${V:+"$V"}
+	wait_for -t 20 server_listens ||
+		{ echo "nmb-server does not listen on 198.18.0.1:2092"; return 1; }
+	progress "server listens"
+	daemon exporter exporter "$BIN/nmb-exporter" -c "$RUN/exporter.yaml" ${V:+"$V"}
+	daemon user agent "$BIN/nmb-agent" -c "$HERE/agent.yaml" ${V:+"$V"}
+	wait_for -t 20 exporter_ready ||
+		{ echo "nmb-exporter is not exporting"; return 1; }
+	progress "exporter ready"
+	# The board is plugged once its port is watched: never probed here.
 	board_power on || return 1
-	daemon user agent "$BIN/nmb-agent" -c "$HERE/agent.yaml"
 	wait_for -t 20 place_known ||
 		{ echo "nmbctl search does not show place demo"; return 1; }
+	wait_for -t 20 grep -q listening "$LOG/power-switch.log" ||
+		{ echo "the power switch does not listen"; return 1; }
 	FARM_BUSID=$busid
 }
 
@@ -251,6 +293,16 @@ farm_stop() {
 
 # --- the session ---------------------------------------------------------
 
+# console TTY LINE...: type each LINE (and Enter) into the board's
+# console through TTY and show what the board answers.
+console() {
+	local tty=$1 text
+
+	shift
+	text=$(printf "'%s', " "$@")
+	run_as "type into $tty: ${text%, }" "$PY" "$HERE/say.py" "$tty" "$@"
+}
+
 # power CMD...: send SCPI lines to the forwarded power switch and show
 # the answers of the queries (from the user's host: localhost:5025).
 power() {
@@ -260,7 +312,7 @@ power() {
 			echo "> $cmd"
 			printf "%s\n" "$cmd" >&3
 			case $cmd in
-			*\?) IFS= read -r -t 5 line <&3 || exit 1
+			*\?) IFS= read -r -t 15 line <&3 || exit 1
 			     echo "< $line" ;;
 			esac
 		done' power "$@"
@@ -276,30 +328,31 @@ session() {
 	[ $rc = 0 ] && [ -n "$tty" ] && st=0
 	result $st "attach reported a serial node ($tty)"
 	run nmbctl status || true
-	port=$(serial_field port)
-	busid=$(serial_field busid)
+	port=$(serial_field 6)
+	busid=$(serial_field 8)
 
 	rc=1
 	[ -z "$tty" ] ||
-		{ rc=0; run "$PY" "$HERE/say.py" "$tty" "" "uname -a" "uptime" ||
+		{ rc=0; console "$tty" "" "uname -a" "uptime" ||
 			rc=$?; }
 	st=1
 	[ $rc = 0 ] && grep -q 'boot #1' <<<"$OUT" && st=0
 	result $st "serial: the board answered on $tty before its reboot"
 
 	rc=0
-	run power '*IDN?' 'OUTP?' 'OUTP ON' 'OUTP?' || rc=$?
+	run_as "power switch through the forwarded localhost:$POWER_PORT" \
+		power '*IDN?' 'OUTP?' 'OUTP ON' 'OUTP?' || rc=$?
 	st=1
 	[ $rc = 0 ] && grep -q '^< 1$' <<<"$OUT" && st=0
 	result $st "power switch answered through localhost:$POWER_PORT"
 
-	note "board reboot: power off (gadget unplugged, console stops)"
-	run power 'OUTP OFF' 'OUTP?' || true
+	run_as "reboot the board: power off (the switch unplugs the gadget, the console stops)" \
+		power 'OUTP OFF' 'OUTP?' || true
 	wait_for -t 30 serial_down || true
 	run nmbctl status || true
-	note "power on again (console starts, gadget replugged); waiting for" \
-	     "the agent to re-attach by itself"
-	run power 'OUTP ON' 'OUTP?' || true
+	run_as "power on again (the console starts, the gadget is plugged)" \
+		power 'OUTP ON' 'OUTP?' || true
+	note "waiting for the agent to re-attach the board by itself"
 	t=$(date +%s%N)
 	rc=0
 	wait_for -t 60 serial_up || rc=$?
@@ -309,9 +362,9 @@ session() {
 		note "not re-attached within 60 s"
 	fi
 	run nmbctl status || true
-	port2=$(serial_field port)
-	busid2=$(serial_field busid)
-	tty2=$(serial_field nodes | grep -o '/dev/ttyACM[0-9]*' | head -n 1 ||
+	port2=$(serial_field 6)
+	busid2=$(serial_field 8)
+	tty2=$(serial_field 9 | grep -o '/dev/ttyACM[0-9]*' | head -n 1 ||
 	       true)
 	st=1
 	[ $rc = 0 ] && [ "$port2" = "$port" ] && [ "$busid2" = "$busid" ] &&
@@ -321,7 +374,7 @@ session() {
 
 	rc=1
 	[ -z "$tty2" ] ||
-		{ rc=0; run "$PY" "$HERE/say.py" "$tty2" "" "uptime" || rc=$?; }
+		{ rc=0; console "$tty2" "" "uptime" || rc=$?; }
 	st=1
 	[ $rc = 0 ] && grep -q 'boot #2' <<<"$OUT" && st=0
 	result $st "serial: the board answered on $tty2 after its reboot"
@@ -329,7 +382,7 @@ session() {
 	rc=0
 	run nmbctl detach demo || rc=$?
 	st=1
-	[ $rc = 0 ] && [ -z "$(serial_field port)" ] && st=0
+	[ $rc = 0 ] && [ -z "$(serial_field 6)" ] && st=0
 	result $st "detach succeeded"
 
 	if [ "$mode" = demo ]; then
@@ -361,6 +414,7 @@ demo)
 	cd "$WORK"
 	session
 	[ $FAILED = 0 ] || why
+	logs
 	note "stopping the farm"
 	[ $FAILED = 0 ]
 	;;
@@ -374,10 +428,23 @@ check)
 	cd "$WORK"
 	session
 	[ "$TAP_FAILED" = 0 ] || why
+	logs
 	tap_done
 	;;
 shell)
-	note "starting the farm"
+	# The interactive bash that run.sh starts next reads /root/.bashrc
+	# (a tmpfs in the guest): it moves into the user's namespace.
+	cat >/root/.bashrc <<-EOF
+	# Written by selftests/demo/farm.sh shell for make demo-shell.
+	if [ -z "\${NMB_DEMO_HOST:-}" ] && [ -e /run/netns/nmb-user ]; then
+		export NMB_DEMO_HOST=user
+		exec ip netns exec nmb-user bash -i
+	fi
+	export NMB_DEMO_REPO=$REPO
+	. $HERE/shellrc
+	EOF
+	note "starting the farm: nmb-server (198.18.0.1), nmb-exporter with" \
+	     "place demo (198.18.0.2), nmb-agent (198.18.0.3)"
 	if ! farm_start; then
 		why
 		exit 1
