@@ -14,6 +14,7 @@ Everything that the code accepts must be documented:
   example import description by nmb-agent (through nmbctl);
 * so is every YAML example in the .rst documents and in nmb.yaml(5)
   (with a throw-away certificate and token files put in);
+* the links of README.md and Documentation/index.rst lead to files;
 * the udev rules are checked where udevadm can (systemd >= 253).
 
 Usage: check_docs.py [BUILD_DIR]
@@ -236,6 +237,23 @@ def check_man_render():
             if r.returncode:
                 errs.append("man exited %d" % r.returncode)
         tap(not errs, "man page %s renders without warnings" % p, errs)
+
+
+def check_links():
+    """Relative links of README.md and the files named by index.rst
+    exist."""
+    readme = read("README.md")
+    targets = [t for t in re.findall(r"\]\(([^)#\s]+)\)", readme)
+               if "://" not in t]
+    index = read("Documentation/index.rst")
+    targets += [os.path.normpath(os.path.join("Documentation", t))
+                for t in re.findall(r"^``([^`\s]+\.(?:rst|md|yaml|[158]))``",
+                                    index, re.M)]
+    missing = sorted(set(t for t in targets
+                         if not os.path.exists(os.path.join(ROOT, t))))
+    tap(bool(targets) and not missing,
+        "the links of README.md and index.rst (%d) lead to files" %
+        len(targets), ["missing: " + " ".join(missing)] if missing else [])
 
 
 def check_udev():
@@ -548,6 +566,7 @@ def main():
     self_test()
     check_options(build)
     check_man_render()
+    check_links()
     check_udev()
     tmp = tempfile.mkdtemp(prefix="nmb-docs.")
     try:
