@@ -40,11 +40,11 @@ POWER_PORT=5025		# local port of power.scpi, as in demo.yaml
 export NMB_AGENT_SOCKET=/run/nmb/agent.sock
 export PATH=$BIN:$PATH
 
-# shellcheck source=../lib/gadget.sh
+# shellcheck source=SCRIPTDIR/../lib/gadget.sh
 . "$REPO/selftests/lib/gadget.sh"
-# shellcheck source=../lib/netns.sh
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
 . "$REPO/selftests/lib/netns.sh"
-# shellcheck source=../lib/tap.sh
+# shellcheck source=SCRIPTDIR/../lib/tap.sh
 . "$REPO/selftests/lib/tap.sh"
 
 mode=${1:-}
@@ -300,14 +300,17 @@ console() {
 
 	shift
 	text=$(printf "'%s', " "$@")
+	text=${text//\'\'/<Enter>}
 	run_as "type into $tty: ${text%, }" "$PY" "$HERE/say.py" "$tty" "$@"
 }
 
 # power CMD...: send SCPI lines to the forwarded power switch and show
 # the answers of the queries (from the user's host: localhost:5025).
 power() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	ns_exec user bash -c '
-		exec 3<>/dev/tcp/127.0.0.1/'"$POWER_PORT"' || exit 1
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		shift
 		for cmd; do
 			echo "> $cmd"
 			printf "%s\n" "$cmd" >&3
@@ -315,7 +318,7 @@ power() {
 			*\?) IFS= read -r -t 15 line <&3 || exit 1
 			     echo "< $line" ;;
 			esac
-		done' power "$@"
+		done' power "$POWER_PORT" "$@"
 }
 
 session() {
@@ -324,12 +327,12 @@ session() {
 	rc=0
 	run nmbctl attach demo || rc=$?
 	tty=$(grep -o '/dev/ttyACM[0-9]*' <<<"$OUT" | head -n 1 || true)
-	st=1
-	[ $rc = 0 ] && [ -n "$tty" ] && st=0
-	result $st "attach reported a serial node ($tty)"
 	run nmbctl status || true
 	port=$(serial_field 6)
 	busid=$(serial_field 8)
+	st=1
+	[ $rc = 0 ] && [ -n "$tty" ] && [ "$port" = $PORT_NUM ] && st=0
+	result $st "attach reported a serial node ($tty, vhci port $port)"
 
 	rc=1
 	[ -z "$tty" ] ||
