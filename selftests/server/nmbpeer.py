@@ -27,7 +27,8 @@ def free_port():
 class Server:
     """One nmb-server process; stderr goes to a log file."""
 
-    def __init__(self, binary, workdir, config=None, listen=None, args=()):
+    def __init__(self, binary, workdir, config=None, listen=None, args=(),
+                 env=None):
         self.binary = binary
         self.port = free_port()
         self.log_path = os.path.join(workdir, "server-%d.log" % self.port)
@@ -42,7 +43,7 @@ class Server:
             cmd += ["--listen", l.replace("@PORT@", str(self.port))]
         cmd += list(args)
         self.log = open(self.log_path, "w")
-        env = dict(os.environ)
+        env = dict(os.environ, **(env or {}))
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         self.proc = subprocess.Popen(cmd, stderr=self.log,

@@ -931,6 +931,26 @@ async def poll_loop_fallback():
     return "event_loop: poll serves, reloads and stops cleanly"
 
 
+@test
+async def sd_notify_ready_and_stopping():
+    import socket as so
+    path = os.path.join(WORK, "notify.sock")
+    if os.path.exists(path):
+        os.unlink(path)
+    sock = so.socket(so.AF_UNIX, so.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    s = new_server(env={"NOTIFY_SOCKET": path})
+    msgs = [sock.recv(256)]
+    s.proc.send_signal(signal.SIGTERM)
+    msgs.append(sock.recv(256))
+    sock.close()
+    check(msgs == [b"READY=1", b"STOPPING=1"], msgs)
+    code, bad = s.stop(sig=None)
+    check(code == 0 and not bad, (code, bad))
+    return "READY=1 once listening, STOPPING=1 on SIGTERM"
+
+
 # --- TLS, tokens, configuration -------------------------------------------------
 
 def make_cert():
@@ -970,9 +990,13 @@ async def tls():
     return "https/wss with a throwaway cert; plain only where configured"
 
 
+TOKEN_FILE = os.path.join(WORK, "exporter.token")
+with open(TOKEN_FILE, "w") as _f:
+    _f.write("exporter-secret-0123456789\n")
+
 TOKENS = """tokens:
   - name: exp
-    token: exporter-secret-0123456789
+    token_file: %s
     roles: [exporter]
   - name: alice
     token: importer-secret-0123456789
@@ -983,7 +1007,7 @@ TOKENS = """tokens:
   - name: root
     token: admin-secret-0123456789ab
     roles: [admin]
-"""
+""" % TOKEN_FILE
 
 
 def bearer(t):
