@@ -30,9 +30,14 @@ struct kt_bed {
 int kt_bed_setup(struct kt_bed *b, int ngadgets, bool subscribe);
 void kt_bed_teardown(struct kt_bed *b);
 /*
- * A gadget whose port is not in usbip-host's match_busid table (resets
- * the table when there is only one UDC); NULL on failure.
+ * Gadget 1, whose port is never added to usbip-host's match_busid table;
+ * NULL without a second UDC or when the port is in the table. (An entry
+ * cannot be taken out again: "del" keeps an entry whose device is not
+ * bound, and reloading usbip-host after one of its devices was unplugged
+ * may oops in stub_device_rebind() on 6.1.)
  */
+#define KT_NO_PLAIN	"needs a second port outside match_busid: " \
+			"modprobe dummy_hcd num=2 before usbip-host"
 struct kt_gadget *kt_bed_plain(struct kt_bed *b);
 /* Gadget 0 with its port added to match_busid; NULL on failure. */
 struct kt_gadget *kt_bed_matched(struct kt_bed *b);

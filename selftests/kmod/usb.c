@@ -226,26 +226,6 @@ bool kt_usbip_match_has(const char *busid)
 	return false;
 }
 
-int kt_usbip_match_reset(void)
-{
-	char buf[1024];
-	int err;
-
-	if (kt_sysfs_read(KT_USBIP_DRV "/match_busid", buf, sizeof(buf)) == 0)
-		return 0;
-	/*
-	 * "del" does not remove an entry whose device is not bound
-	 * (stub_main.c: status ADDED stays), so reload the driver.
-	 */
-	err = kt_module_remove("usbip_host", 3000);
-	if (err)
-		return err;
-	if (kt_run("modprobe usbip-host"))
-		return -EIO;
-	return KT_WAIT_UNTIL(access(KT_USBIP_DRV, F_OK) == 0, 2000) ?
-		0 : -ENOENT;
-}
-
 int kt_usbip_status(const char *busid)
 {
 	char buf[16];

@@ -55,8 +55,6 @@ int kt_usb_speed_enum(const char *busid);
 /* usbip-host's match_busid table. */
 int kt_usbip_match_add(const char *busid);
 bool kt_usbip_match_has(const char *busid);
-/* Empty the table by reloading usbip-host; 0 or -errno. */
-int kt_usbip_match_reset(void);
 /* usbip_status of a device bound to usbip-host, or -errno. */
 int kt_usbip_status(const char *busid);
 
