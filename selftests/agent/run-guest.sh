@@ -13,8 +13,9 @@ if [ ! -e "$KO" ]; then
 	echo "1..0 # SKIP $KO is not built (make module)"
 	exit 0
 fi
-make -s -f userspace.mk O="$O" SANITIZE=1 "$O/nmb-agent" "$O/nmb-server" \
-	"$O/nmb-exporter" >&2
+targets=("$O/nmb-agent" "$O/nmb-server" "$O/nmb-exporter")
+[ -d cli ] && targets+=("$O/nmbctl")	# optional: nmbctl attach test
+make -s -f userspace.mk O="$O" SANITIZE=1 "${targets[@]}" >&2
 
 exec selftests/qemu/run.sh --timeout "${NMB_GUEST_TIMEOUT:-600}" -- \
 	/usr/bin/python3 selftests/agent/guest_test.py "$O" "$KO"
