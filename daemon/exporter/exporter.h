@@ -128,6 +128,7 @@ struct usbdev {
 	struct conn *owner;		/* export in progress: the lock */
 	struct loop_timer *timer;	/* status re-check while busy */
 	uint64_t ready_ns;		/* when it last became ready */
+	bool bind_warned;		/* usbip-host refusal logged */
 };
 
 struct exporter {

@@ -132,9 +132,11 @@ static void kick(struct usbdev *d)
 					 strerror(-err));
 		}
 		err = usbip_host_bind(d->busid);
-		if (err)
-			log_warn("place %s: busid %s: cannot bind usbip-host: %s",
-				 d->place->name, d->busid, strerror(-err));
+		if (err && !d->bind_warned)
+			log_err("place %s: busid %s: usbip-host refuses the device: %s%s",
+				d->place->name, d->busid, strerror(-err),
+				err == -ENODEV ? "; its match_busid entry was deleted while the device was exported (e.g. by 'usbip unbind'): reload usbip-host ('modprobe -r usbip-host; modprobe usbip-host') and restart the exporter" : "");
+		d->bind_warned = err != 0;
 		return;		/* the bind event re-checks */
 	}
 	st = usbip_status(d->busid);
@@ -380,15 +382,16 @@ void usb_stop(struct exporter *e)
 		}
 	}
 	/*
-	 * "del" first, while usbip-host still holds the device: stub_main.c
-	 * then marks the entry removed, so usbip-host will not take the
-	 * device back. (After an unbind it would keep it listed as added.)
+	 * The match_busid entries stay. On 6.1 "del" cannot remove an entry
+	 * whose device usbip-host has held (stub_main.c): while it is bound
+	 * the entry becomes "removed" for good, so usbip-host refuses the
+	 * port until it is reloaded; after the unbind "del" does nothing.
+	 * An entry left alone is harmless: without a claim the generic USB
+	 * driver takes the device first, and the next start's "add" finds
+	 * it in place.
 	 */
-	for (i = 0; i < e->n_devs; i++) {
-		if (!e->test_no_watch && e->watch)
-			usbip_match_busid(e->devs[i].busid, false);
+	for (i = 0; i < e->n_devs; i++)
 		loop_timer_free(e->devs[i].timer);
-	}
 	loop_fd_del(e->watch_lfd);
 	e->watch_lfd = NULL;
 	/* Closing the socket ends the watches: default drivers come back. */

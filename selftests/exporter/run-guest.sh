@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # run-guest.sh - nmb-exporter with the real nmb_watch module, USB/IP and
-# a CDC-ACM gadget board, in one QEMU guest (selftests/qemu/run.sh). TAP.
+# a CDC-ACM gadget board, in one QEMU guest (selftests/qemu/run.sh), first
+# against a fake hub, then against nmb-server as a separate host. TAP.
 # Builds the ASan exporter and the import client on the host first; the
 # module is kmod/nmb_watch.ko (NMB_WATCH_KO= to change).
 set -euo pipefail
@@ -21,6 +22,12 @@ cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
 	-Iinclude/uapi -Ilib -o "$CLIENT" selftests/exporter/import_client.c \
 	"$O/libnmb.a"
 
-exec selftests/qemu/run.sh --timeout "${NMB_GUEST_TIMEOUT:-600}" -- \
-	/usr/bin/python3 selftests/exporter/guest_test.py \
-	"$O/nmb-exporter" "$CLIENT" "$KO"
+make -s -f userspace.mk O="$O" SANITIZE=1 "$O/nmb-server" >&2
+
+# Two scripts, one boot: the fake hub (full control of the allow-list),
+# then nmb-server, exporter and agent as three hosts.
+args="$O/nmb-exporter $CLIENT $KO"
+exec selftests/qemu/run.sh --timeout "${NMB_GUEST_TIMEOUT:-600}" \
+	"/usr/bin/python3 selftests/exporter/guest_test.py $args; a=\$?;
+	 /usr/bin/python3 selftests/exporter/guest_server_test.py $args \
+		$O/nmb-server; b=\$?; [ \$a = 0 ] && [ \$b = 0 ]"
