@@ -216,7 +216,7 @@ def main():
     threading.Thread(target=echo_server, daemon=True).start()
     scfg = os.path.join(TMP, "server.yaml")
     with open(scfg, "w") as f:
-        f.write("grace: 30\n")
+        f.write("grace: 30\nping_interval: 1\n")
     ecfg = os.path.join(TMP, "exporter.yaml")
     with open(ecfg, "w") as f:
         f.write("""\
@@ -275,6 +275,10 @@ def run(cutter):
        {"echo": {"host": "127.0.0.1", "port": ECHO_PORT}},
        "listed with its §5 description")
     ok(tunnel_status()[0] == 403, "not reserved: 403")
+    time.sleep(3.5)
+    ok("hub connection:" not in open(os.path.join(TMP,
+                                                  "exporter.log")).read(),
+       "the server's pings (every 1 s) are answered: still connected")
 
     agent = Agent()
     r = agent.call("reserve", [[pid]])
