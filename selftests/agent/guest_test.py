@@ -264,8 +264,26 @@ DESC = """parts:
     compatible: [cdc-acm-board]
     usb:
       serial: {port_num: %d}
+    tcp:
+      console: {local_port: 15025}
 """ % PORT_NUM
-DESC2 = DESC.replace("port_num: %d" % PORT_NUM, "port_num: 4")
+DESC2 = DESC.replace("port_num: %d" % PORT_NUM, "port_num: 4").replace(
+    "15025", "15026")
+ECHO = """
+import socketserver
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line.upper())
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("198.18.0.2", 7777), H).serve_forever()
+"""
+CLIENT = """
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"nmb tcp part\\n")
+print(s.makefile().readline().strip())
+"""
 DISK_DESC = """parts:
   disk:
     compatible: [usb-disk]
@@ -289,6 +307,8 @@ places:
       - compatible: [cdc-acm-board]
         usb:
           serial: {usbid: "%s"}
+        tcp:
+          console: {host: 198.18.0.2, port: 7777}
   - name: disk
     port: 2193
     parts:
@@ -298,6 +318,7 @@ places:
 """ % (dummy_busid(0), dummy_busid(1)))
     time.sleep(1)
     start("exporter", "exporter", [B + "/nmb-exporter", "-c", conf, "-v"])
+    start("echo", "exporter", ["/usr/bin/python3", "-c", ECHO])
     start("agent", "user1", [B + "/nmb-agent", "-c", "/dev/null",
                              "--server", "ws://198.18.0.1:2092",
                              "--socket", SOCK, "-v"])
@@ -325,6 +346,12 @@ places:
     ok(os.path.exists("/sys/bus/usb/devices/%s" % busid),
        "local busid %s exists" % busid)
     ok(serial_round_trip(acm), "%s <-> ttyGS0 both ways" % acm)
+    r = subprocess.run(["ip", "netns", "exec", "user1", "/usr/bin/python3",
+                        "-c", CLIENT, "15025"], capture_output=True,
+                       text=True, timeout=30)
+    ok(r.stdout.strip() == "NMB TCP PART",
+       "TCP part: localhost:15025 reaches the board's console through "
+       "the exporter: %r %s" % (r.stdout, r.stderr[-300:]))
 
     # Board reboot: unplug, plug; the queued import brings it back.
     plug(False)
@@ -467,7 +494,7 @@ def main():
             ok(False, "exception: %r" % e)
             import traceback
             diag(traceback.format_exc())
-    for name in ("agent", "agent2", "exporter", "server"):
+    for name in ("agent", "agent2", "exporter", "server", "echo"):
         if name in procs:
             stop(name)
     bad = []
