@@ -22,49 +22,46 @@ WORK=$(mktemp -d /tmp/nmb-server-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 n=0
 failed=0
-out=()
 
-# Runs one TAP producer and renumbers its lines into the common stream.
+# Runs one TAP producer and renumbers its results into the common stream
+# as they come; the plan is printed at the end.
 suite() {
-	local name=$1 line rc; shift
-	local log=$WORK/$name.tap
-	"$@" >"$log" 2>"$WORK/$name.err"
-	rc=$?
-	local seen=0
+	local name=$1 line rc seen=0; shift
+
 	while IFS= read -r line; do
 		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
 			n=$((n + 1)); seen=1
 			[[ -n ${BASH_REMATCH[1]} ]] && failed=$((failed + 1))
-			out+=("${BASH_REMATCH[1]}ok $n - $name: ${BASH_REMATCH[2]}")
+			echo "${BASH_REMATCH[1]}ok $n - $name: ${BASH_REMATCH[2]}"
 		elif [[ $line == \#* ]]; then
-			out+=("$line")
+			echo "$line"
 		fi
-	done <"$log"
+	done < <("$@" 2>"$WORK/$name.err"; echo $? >"$WORK/$name.rc")
+	rc=$(cat "$WORK/$name.rc")
 	if ((rc != 0 || !seen)); then
-		n=$((n + 1)); failed=$((failed + 1))
-		out+=("not ok $n - $name: exited $rc")
-		while IFS= read -r line; do out+=("# $line"); done \
-			< <(tail -n 20 "$WORK/$name.err")
+		if ((!seen || failed == 0)); then
+			n=$((n + 1)); failed=$((failed + 1))
+			echo "not ok $n - $name: exited $rc"
+		fi
+		sed 's/^/# /' <(tail -n 20 "$WORK/$name.err")
 	fi
 }
 
+echo "TAP version 13"
 for t in jsonrpc_test conf_test; do
 	if [[ -x $B/selftests/server/$t ]]; then
 		suite "$t" "$B/selftests/server/$t"
 	else
 		n=$((n + 1)); failed=$((failed + 1))
-		out+=("not ok $n - $t: $B/selftests/server/$t not built (make userspace-asan)")
+		echo "not ok $n - $t: $B/selftests/server/$t not built (make userspace-asan)"
 	fi
 done
 if [[ -x $B/nmb-server ]]; then
 	suite server $PY selftests/server/server_test.py "$B/nmb-server" "$WORK"
 else
 	n=$((n + 1)); failed=$((failed + 1))
-	out+=("not ok $n - server: $B/nmb-server not built (make userspace-asan)")
+	echo "not ok $n - server: $B/nmb-server not built (make userspace-asan)"
 fi
-
-echo "TAP version 13"
 echo "1..$n"
-printf '%s\n' "${out[@]}"
 echo "# $((n - failed)) passed, $failed failed"
 ((failed == 0))
