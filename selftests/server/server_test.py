@@ -811,6 +811,28 @@ async def grace_exporter_resume():
 
 
 @test
+async def grace_waiter_served_after_resume():
+    s = new_server(config=GRACE)
+    e = await Peer.connect(s.url())
+    tok = (await e.call("hello"))["session"]
+    pid = await e.call("register_place", place_desc("resumeq"))
+    a, b = [await Peer.connect(s.url()) for _ in range(2)]
+    await a.call("reserve", [pid])
+    _, fb = b.start("reserve", [pid])
+    await settle(lambda: metric(s, "nmb_reservation_queue_length") == 1)
+    await e.close()
+    await asyncio.sleep(0.1)
+    check(await a.call("return_reservation", pid) is None, "return offline")
+    await asyncio.sleep(0.2)
+    check(not fb.done(), "nobody gets an offline place")
+    e2 = await Peer.connect(s.url())
+    check((await e2.call("hello", session=tok))["resumed"], "resumed")
+    check(Peer.result(await asyncio.wait_for(fb, 3)) == pid, "b served")
+    check(e2.allowed == [["127.0.0.1"]], e2.allowed)
+    return "a waiter is served when the exporter comes back"
+
+
+@test
 async def grace_expiry_tells_holder():
     s = new_server(config="grace: 1\n")
     e = await Peer.connect(s.url())
