@@ -22,6 +22,8 @@
 #include "conf.h"
 #include "log.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 static char *dup_or(const char *s, const char *def)
 {
 	return s ? strdup(s) : def ? strdup(def) : NULL;
@@ -35,7 +37,7 @@ static int log_level(const char *s)
 		{ "debug", LOG_DEBUG },
 	};
 
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(levels); i++)
 		if (!strcmp(s, levels[i].name))
 			return levels[i].prio;
 	return -1;

@@ -439,8 +439,10 @@ static void m_return_reservation(struct rpc_req *req, json_object *params,
 	json_object *a[2];
 
 	(void)ctx;
-	if (ARGS(req, params, 1, a, "name", "force") ||
-	    !(r = need_res(req, a[0])))
+	if (ARGS(req, params, 1, a, "name", "force"))
+		return;
+	r = need_res(req, a[0]);
+	if (!r)
 		return;
 	if (r->attached && !(a[1] && json_object_get_boolean(a[1])))
 		return unixrpc_error(req, "conflict",
@@ -463,8 +465,10 @@ static void m_attach(struct rpc_req *req, json_object *params, void *ctx)
 	int timeout = AGENT_ATTACH_TIMEOUT_S, ret;
 
 	(void)ctx;
-	if (ARGS(req, params, 1, a, "name", "timeout") ||
-	    !(r = need_res(req, a[0])))
+	if (ARGS(req, params, 1, a, "name", "timeout"))
+		return;
+	r = need_res(req, a[0]);
+	if (!r)
 		return;
 	if (a[1]) {
 		timeout = json_object_get_int(a[1]);
@@ -491,7 +495,10 @@ static void m_detach(struct rpc_req *req, json_object *params, void *ctx)
 	json_object *a[1];
 
 	(void)ctx;
-	if (ARGS(req, params, 1, a, "name") || !(r = need_res(req, a[0])))
+	if (ARGS(req, params, 1, a, "name"))
+		return;
+	r = need_res(req, a[0]);
+	if (!r)
 		return;
 	res_detach(r);
 	rpc_reply(req, NULL);
@@ -726,7 +733,10 @@ static void m_get_import_description(struct rpc_req *req,
 	json_object *a[1];
 
 	(void)ctx;
-	if (ARGS(req, params, 1, a, "name") || !(r = need_res(req, a[0])))
+	if (ARGS(req, params, 1, a, "name"))
+		return;
+	r = need_res(req, a[0]);
+	if (!r)
 		return;
 	rpc_reply(req, json_object_new_string(r->text));
 }
@@ -741,9 +751,10 @@ static void m_update_import_description(struct rpc_req *req,
 	int *assign;
 
 	(void)ctx;
-	if (ARGS(req, params, 2, a, "name", "import_description") ||
-	    !(r = need_res(req, a[0])) ||
-	    !need_str(req, a[1], "import_description"))
+	if (ARGS(req, params, 2, a, "name", "import_description"))
+		return;
+	r = need_res(req, a[0]);
+	if (!r || !need_str(req, a[1], "import_description"))
 		return;
 	if (r->attached)
 		return unixrpc_error(req, "conflict",

@@ -135,8 +135,10 @@ static int attach(struct usb_import *u)
 	}
 	ret = usbip_vhci_attach(u->vport, u->fd, usbip_devid(&u->dev), speed);
 	if (ret == -EBUSY || ret == -EINVAL) {
-		/* Usually the previous connection on this port is still
-		 * being torn down after a board reboot. */
+		/*
+		 * Usually the previous connection on this port is still
+		 * being torn down after a board reboot.
+		 */
 		if (u->port_wait_ms < PORT_BUSY_MAX_MS)
 			return -EAGAIN;
 		snprintf(msg, sizeof(msg),
@@ -184,8 +186,10 @@ static void try_attach(struct usb_import *u)
 		return;
 	reset(u);
 	u->port_wait_ms = 0;
-	/* At once the next request, held by the exporter until the device
-	 * is free again. */
+	/*
+	 * At once the next request, held by the exporter until the device
+	 * is free again.
+	 */
 	start(u);
 	res_update(u->r);
 }
@@ -227,8 +231,10 @@ static void on_reply(struct loop_fd *lfd, uint32_t events, void *arg)
 	u->lfd = NULL;
 	loop_timer_cancel(u->timer);
 	if (u->attached && u->vport >= 0) {
-		/* The old device is gone (that is why the exporter could
-		 * answer); free its port if vhci has not done so yet. */
+		/*
+		 * The old device is gone (that is why the exporter could
+		 * answer); vhci frees its port, see PORT_WAIT.
+		 */
 		u->attached = false;
 	}
 	try_attach(u);
