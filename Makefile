@@ -77,7 +77,8 @@ $(CHECKPATCH_TREE)/scripts/checkpatch.pl:
 style: $(CHECKPATCH_TREE)/scripts/checkpatch.pl
 	GIT_DIR=/nonexistent $< --root=$(CHECKPATCH_TREE) --strict \
 		--codespell --codespellfile=$(CODESPELL_DICT) --show-types \
-		-f kmod/*.c kmod/*.h include/uapi/linux/nmb_watch.h
+		-f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h \
+		include/uapi/linux/nmb_watch.h
 
 # Warnings are errors here: W=1 and sparse (C=2) must both be silent.
 module-check:

@@ -9,7 +9,9 @@
  *
  * The driver is gone from the device when BUS_NOTIFY_UNBOUND_DRIVER is
  * sent, so its name is noted at BUS_NOTIFY_UNBIND_DRIVER and the unbind
- * event is sent, with that name, once the unbind is complete.
+ * event is sent, with that name, once the unbind is complete. Removal is
+ * reported at BUS_NOTIFY_REMOVED_DEVICE, after the driver was released,
+ * so that "remove" is always a device's last event.
  */
 #include <linux/device.h>
 #include <linux/list.h>
@@ -207,7 +209,7 @@ static int nmbw_bus_notify(struct notifier_block *nb, unsigned long action,
 		take_unbinding(dev, unbound, sizeof(unbound));
 		driver = unbound;
 		break;
-	case BUS_NOTIFY_DEL_DEVICE:
+	case BUS_NOTIFY_REMOVED_DEVICE:
 		type = NMB_WATCH_EVENT_TYPE_REMOVE;
 		break;
 	default:

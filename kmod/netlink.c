@@ -34,8 +34,11 @@ static const char *get_busid(struct genl_info *info)
 {
 	struct nlattr *attr;
 
-	if (GENL_REQ_ATTR_CHECK(info, NMB_WATCH_A_PORT_BUSID))
+	if (GENL_REQ_ATTR_CHECK(info, NMB_WATCH_A_PORT_BUSID)) {
+		/* 6.1's check names the attribute but sets no message. */
+		NL_SET_ERR_MSG_MOD(info->extack, "missing attribute: busid");
 		return NULL;
+	}
 	attr = info->attrs[NMB_WATCH_A_PORT_BUSID];
 	if (!nmbw_busid_valid(nla_data(attr))) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
