@@ -35,14 +35,19 @@ def check(cond, what):
 
 
 class Agent:
-    def __init__(self, url, name="agent"):
+    def __init__(self, url, name="agent", config=None):
         self.sock = os.path.join(WORK, name + ".sock")
         self.log_path = os.path.join(WORK, name + ".log")
         self.log = open(self.log_path, "w")
+        conf = "/dev/null"
+        if config is not None:
+            conf = os.path.join(WORK, name + ".yaml")
+            with open(conf, "w") as f:
+                f.write(config)
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
-            [AGENT, "-c", "/dev/null", "--server", url, "--socket",
+            [AGENT, "-c", conf, "--server", url, "--socket",
              self.sock, "-v"], stderr=self.log, stdout=subprocess.DEVNULL,
             env=env)
         end = time.time() + 10
@@ -559,6 +564,49 @@ async def auto_return(a):
     check(lst == [], lst)
     res = await a.ok("get_reservations")
     check(res == [], res)
+
+
+def make_cert():
+    key = os.path.join(WORK, "key.pem")
+    crt = os.path.join(WORK, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", "1",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return crt, key
+
+
+@test
+async def tls(a):
+    # wss for the hub, https for the place list, with the CA from the
+    # agent's configuration; a wrong CA is refused.
+    import ssl
+    crt, key = make_cert()
+    srv = Server(SERVER, WORK, config="tls:\n  cert: %s\n  key: %s\n" %
+                 (crt, key))
+    ctx = ssl.create_default_context(cafile=crt)
+    peer = await Peer.connect(srv.url(scheme="wss"), ssl=ctx)
+    await peer.call("register_place", {"name": "secure", "port": 9,
+                                       "parts": [board()]})
+    url = "wss://127.0.0.1:%d" % srv.port
+    ta = Agent(url, "tls-agent", "tls:\n  ca-file: %s\n" % crt)
+    bad = Agent(url, "tls-bad", "tls:\n  ca-file: /etc/ssl/certs/"
+                "ca-certificates.crt\n")
+    try:
+        places = await ta.ok("search")
+        check([p["name"] for p in places] == ["secure"], places)
+        check(await ta.ok("reserve", name="s", import_description=DESC)
+              is None, "reserve over wss")
+        await ta.ok("return_reservation", name="s")
+        m = await bad.err("search", "unavailable")
+        check("TLS" in m or "certificate" in m, m)
+    finally:
+        for x in (ta, bad):
+            rc, rep = x.stop()
+            check(not rep, rep)
+        await peer.ws.close()
+        srv.stop()
 
 
 @test
