@@ -9,6 +9,9 @@
 # selftests/qemu/run.sh). Host suites run first, then guest suites (qemu,
 # the test bed's own smoke test, first of them). --kernel-only runs only
 # guest suites, --suite NAME only that folder's (may be repeated).
+# A run-guest.sh normally runs inside the guest; one that calls
+# selftests/qemu/run.sh itself (to build on the host first) is run here
+# and boots its own guest.
 # Nothing is built here: `make check` / `make selftests` build first.
 #
 # Every suite prints TAP. Top-level lines are counted: "ok N" passed,
@@ -19,7 +22,7 @@
 # as does a plan of "1..0". A selftests/<suite>/settings file may set
 # timeout=SECONDS (default 600). Each suite's output is shown live and kept
 # in $O/run_all/ (O defaults to build); a guest suite's kernel console in
-# $O/run_all/<suite>-console.log.
+# $O/run_all/<suite>-console.log (NMB_QEMU_CONSOLE, read by run.sh).
 #
 # The last two lines are the total wall time and "N passed, N failed" (",
 # N skipped" when some were). Exit status 1 when anything failed.
@@ -27,13 +30,14 @@ set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 LOGDIR=${O:-build}/run_all
+[[ $LOGDIR == /* ]] || LOGDIR=$PWD/$LOGDIR
 
 kernel_only=0
 list=0
 only=()
 
 usage() {
-	sed -n 's/^# \{0,1\}//;4p' "${BASH_SOURCE[0]}" >&2
+	sed -n 's/^# \{0,1\}//;5p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -98,7 +102,7 @@ pass=0
 fail=0
 skip=0
 failures=()
-pidfile=$LOGDIR/.running.pid
+pidfile=$LOGDIR/.running.$$.pid
 # The suite runs under timeout(1), in a process group of its own: stop it.
 stop() {
 	[ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
@@ -116,6 +120,15 @@ suite_timeout() {
 	echo "${t:-600}"
 }
 
+# boots_itself SCRIPT: does a command line of the script start with
+# [exec] .../qemu/run.sh? Then it runs here and boots its own guest (after
+# building on the host what it needs); otherwise it runs in a guest.
+boots_itself() {
+	local cmd='^[[:space:]]*(exec[[:space:]]+)?'
+	cmd+='("?[$][^[:space:]]*/|[^[:space:]#"$]*)qemu/run\.sh([[:space:]"]|$)'
+	grep -q -E "$cmd" "$1"
+}
+
 count() {
 	grep -c -E "$1" "$2"
 }
@@ -123,9 +136,12 @@ count() {
 # run_suite KIND SUITE: run it with its output live and in $LOGDIR, count.
 run_suite() {
 	local kind=$1 suite=$2 name="$2 ($1)" log t start status rc_file
-	local p f s todo planned ran cmd line
+	local p f s todo planned ran cmd line console
 
-	log=$LOGDIR/$suite-$kind.log
+	# Written under a private name, renamed when done: another run_all.sh
+	# (another engineer's make check) may share $LOGDIR.
+	log=$LOGDIR/.$suite-$kind.$$.log
+	console=$LOGDIR/.$suite-console.$$.log
 	rc_file=$log.rc
 	t=$(suite_timeout "$suite")
 	if [ "$kind" = host ]; then
@@ -135,9 +151,13 @@ run_suite() {
 	else
 		cmd=("selftests/$suite/run-guest.sh")
 		[ -x "${cmd[0]}" ] || cmd=(bash "${cmd[0]}")
-		cmd=(timeout -k 10 $((t + 60)) selftests/qemu/run.sh
-			--timeout "$t" --console "$LOGDIR/$suite-console.log"
-			-- "${cmd[@]}")
+		export NMB_QEMU_CONSOLE=$console
+		if boots_itself "${cmd[-1]}"; then
+			cmd=(timeout -k 10 $((t + 60)) "${cmd[@]}")
+		else
+			cmd=(timeout -k 10 $((t + 60)) selftests/qemu/run.sh
+				--timeout "$t" -- "${cmd[@]}")
+		fi
 	fi
 
 	echo "# ==== $name ===="
@@ -170,8 +190,8 @@ run_suite() {
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 		f=$((f + 1))
 		failures+=("$suite: $kind suite timed out after ${t}s")
-	elif [ "$status" = 4 ] && [ $ran = 0 ]; then
-		s=$((s + 1))
+	elif [ "$status" = 4 ] && [ "$f" = 0 ]; then
+		[ $ran != 0 ] || s=$((s + 1))
 	elif [ "$status" != 0 ] && [ "$f" = 0 ]; then
 		f=$((f + 1))
 		failures+=("$suite: $kind suite exited with status $status")
@@ -187,8 +207,10 @@ run_suite() {
 	pass=$((pass + p))
 	fail=$((fail + f))
 	skip=$((skip + s))
+	mv -f "$log" "$LOGDIR/$suite-$kind.log"
+	[ ! -e "$console" ] || mv -f "$console" "$LOGDIR/$suite-console.log"
 	echo "# ==== $name: $p passed, $f failed, $s skipped" \
-		"in $(($(date +%s) - start)) s (log: $log) ===="
+		"in $(($(date +%s) - start)) s (log: $LOGDIR/$suite-$kind.log) ===="
 }
 
 begin=$(date +%s)

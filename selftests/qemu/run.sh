@@ -18,8 +18,11 @@
 # --shell gives an interactive bash in the guest on this terminal (after
 # CMD, if one is given); the guest powers off when that shell exits.
 #
+# Called inside the guest (NMB_GUEST=1), it runs CMD right there (under
+# the same timeout) instead of booting a nested guest.
+#
 # Environment: KVER (kernel version, default: what linux-image-amd64
-# depends on), NMB_QEMU_KERNEL_WARN=ignore (do not fail when the kernel
+# depends on), NMB_QEMU_CONSOLE (like --console), NMB_QEMU_KERNEL_WARN=ignore (do not fail when the kernel
 # logs an Oops/BUG/WARNING), NMB_QEMU_OPTS (more QEMU options, e.g. "-s"
 # for gdb), NMB_QEMU_9P_CACHE (9p cache mode of the host root, default
 # loose: files changed on the host while the guest runs may look stale). Variables NMB_*, V, ASAN_OPTIONS,
@@ -34,10 +37,10 @@ QDIR=$REPO/build/qemu
 timeout_s=600
 mem=1024
 shell=0
-console=
+console=${NMB_QEMU_CONSOLE:-}
 
 usage() {
-	sed -n 's/^# \{0,1\}//;4,6p' "${BASH_SOURCE[0]}" >&2
+	sed -n 's/^# \{0,1\}//;5,6p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -59,6 +62,24 @@ done
 [ $# -gt 0 ] || [ $shell = 1 ] || usage
 [[ $timeout_s =~ ^[0-9]+$ ]] || { echo "run.sh: bad --timeout" >&2; exit 2; }
 [[ $mem =~ ^[0-9]+$ ]] || { echo "run.sh: bad --mem" >&2; exit 2; }
+
+if [ $# -eq 1 ]; then
+	cmd=$1
+elif [ $# -gt 1 ]; then
+	cmd=$(printf '%q ' "$@")
+else
+	cmd=
+fi
+
+# Already inside a guest (a script that calls run.sh was itself started in
+# one): run the command right here rather than nesting QEMU under TCG.
+if [ "${NMB_GUEST:-}" = 1 ]; then
+	if [ $shell = 1 ]; then
+		[ -z "$cmd" ] || bash -c "$cmd" || true
+		exec bash -i
+	fi
+	exec timeout -k 5 "$timeout_s" bash -c "$cmd"
+fi
 
 if [ -z "${KVER:-}" ]; then
 	KVER=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
@@ -165,13 +186,6 @@ trap 'exit 143' TERM
 		grep -v '^NMB_GUEST$')
 	printf 'export TERM=%q\n' "${TERM:-dumb}"
 	printf 'cd -- %q || exit 125\n' "$PWD"
-	if [ $# -eq 1 ]; then
-		cmd=$1
-	elif [ $# -gt 1 ]; then
-		cmd=$(printf '%q ' "$@")
-	else
-		cmd=
-	fi
 	if [ $shell = 1 ]; then
 		if size=$(stty size 2>/dev/null); then
 			printf 'stty rows %d cols %d\n' "${size% *}" "${size#* }"
