@@ -248,6 +248,10 @@ TEST_F_TIMEOUT(port, events_of_a_claimed_port, 120)
 				  &KT_DEV_EV(REMOVE, g->busid, NULL)));
 	EXPECT_EQ(4, b->log.n);
 	EXPECT_EQ(0, b->log.overruns);
+	/* remove comes after the unbind: it is the device's last event. */
+	EXPECT_LT(unbind, rm);
+	EXPECT_EQ(b->log.n - 1, rm);
+	EXPECT_LE(b->log.ev[unbind].ts, b->log.ev[rm].ts);
 	KT_NOTE("claimed port %s: %s\n", g->busid, sequence(&b->log));
 
 	/* The watch outlives its device. */
