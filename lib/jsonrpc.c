@@ -111,8 +111,8 @@ static json_object *envelope(json_object *id)
 	return msg;
 }
 
-static void send_error(struct rpc_chan *ch, json_object *id, int code,
-		       const char *message)
+static void send_error_data(struct rpc_chan *ch, json_object *id, int code,
+			    const char *message, json_object *data)
 {
 	json_object *msg = envelope(id);
 	json_object *err = json_object_new_object();
@@ -120,8 +120,16 @@ static void send_error(struct rpc_chan *ch, json_object *id, int code,
 	json_object_object_add(err, "code", json_object_new_int(code));
 	json_object_object_add(err, "message",
 			       json_object_new_string(message));
+	if (data)
+		json_object_object_add(err, "data", data);
 	json_object_object_add(msg, "error", err);
 	send_obj(ch, msg);
+}
+
+static void send_error(struct rpc_chan *ch, json_object *id, int code,
+		       const char *message)
+{
+	send_error_data(ch, id, code, message, NULL);
 }
 
 /* --- incoming requests --------------------------------------------- */
@@ -163,6 +171,19 @@ void rpc_error(struct rpc_req *req, int code, const char *message)
 	else
 		log_info("%s: notification %s failed: %s", chan_name(req->ch),
 			 req->method, message);
+	req_unlink_free(req);
+}
+
+void rpc_error_data(struct rpc_req *req, int code, const char *message,
+		    json_object *data)
+{
+	if (req->id) {
+		send_error_data(req->ch, req->id, code, message, data);
+	} else {
+		log_info("%s: notification %s failed: %s", chan_name(req->ch),
+			 req->method, message);
+		json_object_put(data);
+	}
 	req_unlink_free(req);
 }
 
@@ -383,7 +404,7 @@ static void handle_response(struct rpc_chan *ch, json_object *id,
 			    json_object *msg)
 {
 	json_object *result = NULL, *error = NULL, *v;
-	struct rpc_err err = { RPC_INTERNAL_ERROR, "" };
+	struct rpc_err err = { RPC_INTERNAL_ERROR, "", NULL };
 	struct rpc_call *call;
 	rpc_done_fn done;
 	void *data;
@@ -407,6 +428,7 @@ static void handle_response(struct rpc_chan *ch, json_object *id,
 		if (json_object_object_get_ex(error, "message", &v) &&
 		    json_object_is_type(v, json_type_string))
 			err.message = json_object_get_string(v);
+		json_object_object_get_ex(error, "data", &err.data);
 		if (done)
 			done(data, NULL, &err);
 	} else if (done) {
@@ -523,7 +545,8 @@ out:
 
 void rpc_chan_close(struct rpc_chan *ch)
 {
-	struct rpc_err err = { RPC_CONNECTION_CLOSED, "Connection closed" };
+	struct rpc_err err = { RPC_CONNECTION_CLOSED, "Connection closed",
+			       NULL };
 
 	if (ch->closed)
 		return;

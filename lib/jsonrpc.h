@@ -67,6 +67,7 @@ struct rpc_method {
 struct rpc_err {
 	int code;
 	const char *message;
+	json_object *data;	/* error.data as received, borrowed; or NULL */
 };
 
 /* err is NULL on success; result is borrowed and may be NULL (JSON null). */
@@ -96,6 +97,9 @@ void rpc_reply(struct rpc_req *req, json_object *result);
 void rpc_error(struct rpc_req *req, int code, const char *message);
 void rpc_errorf(struct rpc_req *req, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* An error with "data" (taken; e.g. {"kind": "not-found"}). */
+void rpc_error_data(struct rpc_req *req, int code, const char *message,
+		    json_object *data);
 void rpc_req_on_cancel(struct rpc_req *req, rpc_cancel_fn fn, void *data);
 struct rpc_chan *rpc_req_chan(const struct rpc_req *req);
 const char *rpc_req_method(const struct rpc_req *req);

@@ -275,8 +275,9 @@ static void grant(struct srv_place *p, struct srv_session *s,
 	rpc_req_on_cancel(req, grant_cancel, r);
 	r->call = allow(p, s->ip, grant_done, r);
 	if (!r->call)
-		grant_done(r, NULL, &(struct rpc_err){ RPC_CONNECTION_CLOSED,
-						       "Connection closed" });
+		grant_done(r, NULL, &(struct rpc_err){
+				.code = RPC_CONNECTION_CLOSED,
+				.message = "Connection closed" });
 }
 
 /* --- the queue ---------------------------------------------------------- */

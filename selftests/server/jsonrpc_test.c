@@ -66,9 +66,14 @@ static void do_fail(struct rpc_req *req, json_object *params, void *ctx)
 	rpc_errorf(req, RPC_INTERNAL_ERROR, "%d", json_object_get_int(a[0]));
 }
 
+static char done_data[128];
+
 static void done(void *data, json_object *result, const struct rpc_err *err)
 {
 	(void)data;
+	snprintf(done_data, sizeof(done_data), "%s",
+		 err && err->data ? json_object_to_json_string_ext(err->data,
+					JSON_C_TO_STRING_PLAIN) : "");
 	done_calls++;
 	done_code = err ? err->code : 0;
 	snprintf(done_msg, sizeof(done_msg), "%s", err ? err->message : "");
@@ -76,8 +81,19 @@ static void done(void *data, json_object *result, const struct rpc_err *err)
 	done_result = json_object_get(result);
 }
 
+static void do_kind(struct rpc_req *req, json_object *params, void *ctx)
+{
+	json_object *data = json_object_new_object();
+
+	(void)params;
+	(void)ctx;
+	json_object_object_add(data, "kind", json_object_new_string("invalid"));
+	rpc_error_data(req, RPC_INTERNAL_ERROR, "bad", data);
+}
+
 static const struct rpc_method methods[] = {
 	{ "echo", do_echo },
+	{ "kind", do_kind },
 	{ "block", do_block },
 	{ "fail", do_fail },
 	{ "_hidden", do_echo },
@@ -120,6 +136,9 @@ int main(void)
 	TAP_OK(nsent == 1 && strstr(sent[0], "-32603") &&
 	       strstr(sent[0], "takes 2 positional arguments but 3"),
 	       "too many arguments -32603");
+	feed(ch, "{\"id\": 31, \"method\": \"kind\", \"params\": {}}");
+	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":31,\"error\":{\"code\":-32603,\"message\":\"bad\",\"data\":{\"kind\":\"invalid\"}}}"),
+	       "rpc_error_data sends error.data: %s", sent[0]);
 	feed(ch, "{\"id\": 6, \"method\": \"fail\", \"params\": {\"c\": 1}}");
 	TAP_OK(nsent == 1 && strstr(sent[0], "unexpected keyword argument 'c'"),
 	       "unknown keyword argument -32603");
@@ -172,9 +191,11 @@ int main(void)
 	TAP_OK(done_calls == 1 && done_code == 0 && !done_result &&
 	       rpc_chan_pending(ch) == 0, "result null completes the call");
 	rpc_call(ch, "x", json_object_new_array(), done, NULL);
-	feed(ch, "{\"id\": 2, \"error\": {\"code\": -32603, \"message\": \"bad ip\"}}");
+	feed(ch, "{\"id\": 2, \"error\": {\"code\": -32603, \"message\": \"bad ip\", \"data\": {\"traceback\": \"t\"}}}");
 	TAP_OK(done_calls == 2 && done_code == -32603 &&
-	       strcmp(done_msg, "bad ip") == 0, "error response");
+	       strcmp(done_msg, "bad ip") == 0 &&
+	       strcmp(done_data, "{\"traceback\":\"t\"}") == 0,
+	       "error response with its data");
 	call = rpc_call(ch, "x", json_object_new_array(), done, NULL);
 	nsent = 0;
 	rpc_call_cancel(call);
