@@ -610,6 +610,41 @@ async def tls(a):
 
 
 @test
+async def bad_params(a):
+    # Wrong types, extra and missing arguments: errors, never a crash.
+    for method, params in [
+            ("reserve", {"name": 3, "import_description": DESC}),
+            ("reserve", {"name": "x", "import_description": ["a"]}),
+            ("reserve", {"name": "x", "import_description": DESC,
+                         "priority": "high"}),
+            ("reserve", {"name": "x", "import_description": DESC,
+                         "place_name": 7}),
+            ("reserve", ["x"]),
+            ("attach", {"name": None}),
+            ("attach", {"name": "x", "timeout": "soon"}),
+            ("search", {"import_description": 5}),
+            ("search", {"import_description": "- a\n- b\n"}),
+            ("list", {"extra": 1}),
+            ("get_place_by_name", {}),
+            ("update_import_description", {"name": "x"}),
+            ("nonexistent", {})]:
+        msg = await a.call(method, **params) if isinstance(params, dict) \
+            else None
+        if msg is None:
+            r, w = await a.open()
+            w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                 "params": params}) + "\n").encode())
+            msg = json.loads(await asyncio.wait_for(r.readline(), 5))
+            w.close()
+        check("error" in msg, "%s %s: %s" % (method, params, msg))
+    r, w = await a.open()
+    w.write(b'{"jsonrpc": "2.0", "id": 1, "method": \n[1,2]\n\n\x00\xff\n')
+    await w.drain()
+    w.close()
+    check(await a.ok("list") == [], "still serving")
+
+
+@test
 async def line_too_long(a):
     r, w = await a.open()
     w.write(b"x" * 70000)
