@@ -4,13 +4,23 @@
  * from lib/loop: lws announces its fds (ADD/DEL/CHANGE_MODE_POLL_FD),
  * each becomes a loop_fd, and any activity, plus a 250 ms tick for lws's
  * own timers, runs a non-waiting lws_service().
+ *
+ * Debian's libwebsockets resolves names with a blocking getaddrinfo();
+ * a hub given by name is resolved in a thread first, so a slow DNS never
+ * stalls the loop (and every tunnel on it).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -30,6 +40,15 @@ struct msg {
 	unsigned char data[];	/* LWS_PRE bytes, then the message */
 };
 
+/* A name being resolved in a thread; the thread and the client hold it. */
+struct resolve {
+	atomic_int refs;
+	int efd;		/* written when addr/err are set */
+	char host[256];
+	char addr[INET6_ADDRSTRLEN];
+	int err;		/* getaddrinfo() error, 0 if none */
+};
+
 struct hub_client {
 	struct loop *loop;
 	char *url, *token, *name;
@@ -47,6 +66,8 @@ struct hub_client {
 	size_t rx_len;
 	bool rx_too_big;
 	struct loop_timer *retry;
+	struct resolve *res;
+	struct loop_fd *res_lfd;
 	uint64_t backoff_ms;
 	uint64_t up_since_ms;
 	struct hub_client *next;
@@ -390,18 +411,58 @@ void hub_client_cleanup(void)
 	lws.n_fds = 0;
 }
 
-static void connect_now(struct loop_timer *t, void *arg)
+static void resolve_put(struct resolve *r)
 {
-	struct hub_client *hc = arg;
+	if (atomic_fetch_sub(&r->refs, 1) != 1)
+		return;
+	close(r->efd);
+	free(r);
+}
+
+static void *resolve_thread(void *arg)
+{
+	struct resolve *r = arg;
+	struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_ADDRCONFIG,
+	}, *ai;
+	uint64_t one = 1;
+
+	r->err = getaddrinfo(r->host, NULL, &hints, &ai);
+	if (!r->err) {
+		const void *a = ai->ai_family == AF_INET6 ?
+			(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+			(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+
+		if (!inet_ntop(ai->ai_family, a, r->addr, sizeof(r->addr)))
+			r->err = EAI_FAIL;
+		freeaddrinfo(ai);
+	}
+	if (write(r->efd, &one, sizeof(one)) < 0)
+		r->err = EAI_SYSTEM;
+	resolve_put(r);
+	return NULL;
+}
+
+static void resolve_cancel(struct hub_client *hc)
+{
+	loop_fd_del(hc->res_lfd);
+	hc->res_lfd = NULL;
+	if (hc->res)
+		resolve_put(hc->res);
+	hc->res = NULL;
+}
+
+static void connect_to(struct hub_client *hc, const char *addr)
+{
 	struct lws_client_connect_info i;
 
-	(void)t;
 	memset(&i, 0, sizeof(i));
 	i.context = lws.ctx;
-	i.address = hc->host;
+	i.address = addr;
 	i.port = hc->port;
 	i.path = hc->path;
-	i.host = hc->host;
+	i.host = hc->host;	/* Host header, TLS name check */
 	i.userdata = hc;
 	i.pwsi = &hc->wsi;
 	i.protocol = NULL;	/* no Sec-WebSocket-Protocol */
@@ -414,7 +475,7 @@ static void connect_now(struct loop_timer *t, void *arg)
 					    LCCSCF_ALLOW_EXPIRED |
 					    LCCSCF_ALLOW_INSECURE;
 	}
-	log_debug("%s: connecting to %s", hc->name, hc->url);
+	log_debug("%s: connecting to %s (%s)", hc->name, hc->url, addr);
 	if (!lws_client_connect_via_info(&i)) {
 		hc->wsi = NULL;
 		if (!loop_timer_armed(hc->retry)) {
@@ -424,6 +485,67 @@ static void connect_now(struct loop_timer *t, void *arg)
 		}
 	}
 	service();
+}
+
+static void on_resolved(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct hub_client *hc = arg;
+	struct resolve *r = hc->res;
+	char addr[INET6_ADDRSTRLEN];
+	int err;
+
+	(void)lfd;
+	(void)events;
+	err = r->err;
+	snprintf(addr, sizeof(addr), "%s", r->addr);
+	resolve_cancel(hc);
+	if (err) {
+		log_warn("%s: cannot resolve %s: %s; retrying", hc->name,
+			 hc->host, gai_strerror(err));
+		schedule_retry(hc);
+		return;
+	}
+	connect_to(hc, addr);
+}
+
+static void connect_now(struct loop_timer *t, void *arg)
+{
+	struct hub_client *hc = arg;
+	unsigned char buf[sizeof(struct in6_addr)];
+	struct resolve *r;
+	pthread_attr_t attr;
+	pthread_t th;
+	int err;
+
+	(void)t;
+	if (hc->res)
+		return;
+	if (inet_pton(AF_INET, hc->host, buf) == 1 ||
+	    inet_pton(AF_INET6, hc->host, buf) == 1) {
+		connect_to(hc, hc->host);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		schedule_retry(hc);
+		return;
+	}
+	atomic_init(&r->refs, 2);
+	snprintf(r->host, sizeof(r->host), "%s", hc->host);
+	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	hc->res = r;
+	hc->res_lfd = r->efd < 0 ? NULL :
+		      loop_fd_add(hc->loop, r->efd, EPOLLIN, on_resolved, hc);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = hc->res_lfd ? pthread_create(&th, &attr, resolve_thread, r) :
+			    ENOMEM;
+	pthread_attr_destroy(&attr);
+	if (err) {
+		atomic_fetch_sub(&r->refs, 1);	/* no thread */
+		resolve_cancel(hc);
+		schedule_retry(hc);
+	}
 }
 
 /* ws[s]://host[:port][/prefix] -> host, port, "<prefix>/ws" */
@@ -536,6 +658,7 @@ void hub_client_free(struct hub_client *hc)
 		rpc_chan_free(hc->chan);
 	}
 	drop_queue(hc);
+	resolve_cancel(hc);
 	loop_timer_free(hc->retry);
 	free(hc->url);
 	free(hc->token);

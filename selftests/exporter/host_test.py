@@ -342,12 +342,51 @@ places:
         hub.stop()
 
 
+def test_unresolvable_hub():
+    port = free_port()
+    conf = write_conf("nohub.yaml", f"""\
+server: ws://nmb-hub.invalid:2092
+places:
+  - name: lonely
+    port: {port}
+    parts: []
+""")
+    log = open(os.path.join(TMP, "nohub.log"), "w+")
+    p = subprocess.Popen([EXPORTER, "-c", conf], stdout=log, stderr=log)
+    end = time.time() + 10
+    text = ""
+    while time.time() < end and "cannot resolve" not in text:
+        time.sleep(0.2)
+        log.seek(0)
+        text = log.read()
+    t0 = time.time()
+    try:
+        status = status_of(request_to(port))
+    except OSError:
+        status = None
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(20)
+    if not ok("cannot resolve nmb-hub.invalid" in text and status == 403
+              and time.time() - t0 < 2 and rc == 0,
+              "hub name that does not resolve: logged, retried, the proxy "
+              "keeps answering"):
+        diag(text[-2000:])
+
+
+def request_to(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    head, _ = read_head(s)
+    s.close()
+    return head
+
+
 # --- the running exporter ---------------------------------------------------
 
 def main():
     print("TAP version 13", flush=True)
     test_config()
     test_tls()
+    test_unresolvable_hub()
 
     hub = FakeHub(HUB_PORT)
     log = open(os.path.join(TMP, "exporter.log"), "w+")
