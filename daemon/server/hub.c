@@ -2,8 +2,8 @@
 /*
  * hub.c - places, reservations and the reserve queue (wire protocol §4):
  * uniqueness-based choice, FIFO within priority, set_allowed_ips
- * acknowledged before reserve answers, and the disconnect rules, plus
- * the reconnect grace and lease extensions.
+ * acknowledged before reserve answers, leases, and what a disconnect
+ * does to places and waiters. Sessions and grace are in session.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +16,6 @@
 
 struct srv_hub srv = { .next_conn_id = 1 };
 
-static void handoff(struct srv_place *p, struct rpc_req *ret_req);
 static void lease_expired(lws_sorted_usec_list_t *sul);
 
 /* Places by id: chained hash, grown to keep chains short. */
@@ -106,8 +105,8 @@ static const char *res_name(const struct srv_res *r)
 	return r->place ? r->place->name : "(gone)";
 }
 
-static void notify(struct srv_session *s, const char *method,
-		   unsigned int place_id, const char *reason)
+void srv_notify(struct srv_session *s, const char *method,
+		unsigned int place_id, const char *reason)
 {
 	json_object *o;
 
@@ -124,8 +123,8 @@ static void notify(struct srv_session *s, const char *method,
 
 /* --- set_allowed_ips ------------------------------------------------- */
 
-static struct rpc_call *allow(struct srv_place *p, const char *ip,
-			      rpc_done_fn done, void *data)
+struct rpc_call *srv_allow(struct srv_place *p, const char *ip,
+			   rpc_done_fn done, void *data)
 {
 	json_object *ips = json_object_new_array(), *params;
 	struct srv_conn *c = p->exporter->conn;
@@ -216,7 +215,7 @@ static void res_abort(struct srv_res *r)
 	struct srv_place *p = res_free(r);
 
 	if (p && !p->offline && !srv.stopping)
-		handoff(p, NULL);
+		srv_handoff(p, NULL);
 }
 
 static void grant_done(void *data, json_object *result,
@@ -273,7 +272,7 @@ static void grant(struct srv_place *p, struct srv_session *s,
 	r->t0_us = t0_us;
 	r->lease_s = lease_s;
 	rpc_req_on_cancel(req, grant_cancel, r);
-	r->call = allow(p, s->ip, grant_done, r);
+	r->call = srv_allow(p, s->ip, grant_done, r);
 	if (!r->call)
 		grant_done(r, NULL, &(struct rpc_err){
 				.code = RPC_CONNECTION_CLOSED,
@@ -379,7 +378,7 @@ static void ret_cancel(struct rpc_req *req, void *data)
  * directly; otherwise the exporter is told [] and ret_req (the return
  * that freed it, may be NULL) is answered after its acknowledgement.
  */
-static void handoff(struct srv_place *p, struct rpc_req *ret_req)
+void srv_handoff(struct srv_place *p, struct rpc_req *ret_req)
 {
 	struct srv_waiter *w;
 	struct ret_ctx *rc = NULL;
@@ -404,7 +403,7 @@ static void handoff(struct srv_place *p, struct rpc_req *ret_req)
 	}
 	if (rc)
 		rc->req = ret_req;
-	call = allow(p, NULL, rc ? ret_done : shutdown_ack, rc);
+	call = srv_allow(p, NULL, rc ? ret_done : shutdown_ack, rc);
 	if (!call) {
 		if (rc)
 			ret_done(rc, NULL, NULL);
@@ -514,14 +513,14 @@ void srv_return(struct rpc_req *req, struct srv_res *r, bool forced)
 		  holder->user, holder->ip, forced ? " forced=yes" : "");
 	if (forced && holder->conn != (req ? rpc_chan_ctx(rpc_req_chan(req))
 					     : NULL))
-		notify(holder, "reservation_lost", id, "forced");
+		srv_notify(holder, "reservation_lost", id, "forced");
 	p = res_free(r);
 	if (!p || p->offline) {
 		if (req)
 			rpc_reply(req, NULL);
 		return;
 	}
-	handoff(p, req);
+	srv_handoff(p, req);
 }
 
 static void lease_expired(lws_sorted_usec_list_t *sul)
@@ -530,7 +529,7 @@ static void lease_expired(lws_sorted_usec_list_t *sul)
 
 	log_info("lease expired place=%s id=%u user=%s peer=%s; returning it",
 		 res_name(r), r->place_id, r->holder->user, r->holder->ip);
-	notify(r->holder, "reservation_lost", r->place_id, "lease");
+	srv_notify(r->holder, "reservation_lost", r->place_id, "lease");
 	srv_return(NULL, r, false);
 }
 
@@ -555,7 +554,7 @@ int srv_register(struct srv_session *s, struct srv_place *p)
 }
 
 /* The exporter is gone for good: drop the place everywhere. */
-static void place_remove(struct srv_place *p)
+void srv_place_remove(struct srv_place *p)
 {
 	struct srv_waiter *w, *next;
 
@@ -575,7 +574,7 @@ static void place_remove(struct srv_place *p)
 		p->res->place = NULL;
 		srv.nreserved--;
 		if (!p->res->req)
-			notify(p->res->holder, "reservation_lost", p->id,
+			srv_notify(p->res->holder, "reservation_lost", p->id,
 			       "gone");
 		p->res = NULL;
 	}
@@ -599,139 +598,6 @@ static void place_remove(struct srv_place *p)
 		waiter_free(w);
 	}
 	srv_place_free(p);
-}
-
-/* --- sessions ----------------------------------------------------------- */
-
-static void session_free(struct srv_session *s)
-{
-	srv_timer_cancel(&s->grace);
-	if (s->place)
-		place_remove(s->place);
-	while (s->res)
-		srv_return(NULL, s->res, false);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		srv.sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	free(s);
-}
-
-static void grace_expired(lws_sorted_usec_list_t *sul)
-{
-	struct srv_session *s = lws_container_of(sul, struct srv_session,
-						 grace);
-
-	log_info("session of user=%s not resumed within %us; dropping it",
-		 s->user, srv.cfg->grace_s);
-	session_free(s);
-}
-
-void srv_conn_opened(struct srv_conn *c)
-{
-	struct srv_session *s = calloc(1, sizeof(*s));
-
-	if (!s) {
-		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			       "out of memory");
-		return;
-	}
-	s->conn = c;
-	s->roles = c->roles;
-	strcpy(s->ip, c->ip);
-	if (c->token)
-		snprintf(s->user, sizeof(s->user), "%s", c->token->name);
-	else
-		snprintf(s->user, sizeof(s->user), "<%u>", c->id);
-	s->next = srv.sessions;
-	if (srv.sessions)
-		srv.sessions->prev = s;
-	srv.sessions = s;
-	c->sess = s;
-}
-
-void srv_conn_closed(struct srv_conn *c)
-{
-	struct srv_session *s = c->sess;
-	bool keep;
-
-	if (!s) {
-		rpc_chan_close(c->rpc);
-		return;
-	}
-	keep = s->token[0] && srv.cfg->grace_s && !srv.stopping &&
-	       (s->place || s->res);
-	s->conn = NULL;
-	c->sess = NULL;
-	if (s->place && keep)
-		s->place->offline = true;
-	else if (s->place)
-		place_remove(s->place);
-	/* Cancels waiting reserves and fails calls pending on it. */
-	rpc_chan_close(c->rpc);
-	if (!keep) {
-		session_free(s);
-		return;
-	}
-	log_info("session of user=%s peer=%s detached; kept for %us",
-		 s->user, s->ip, srv.cfg->grace_s);
-	srv_timer(&s->grace, grace_expired, srv.cfg->grace_s * 1000000ull);
-}
-
-static void resync_done(void *data, json_object *result,
-			const struct rpc_err *err)
-{
-	(void)data;
-	(void)result;
-	if (err)
-		log_warn("set_allowed_ips after resume failed: %s",
-			 err->message);
-}
-
-/* hello with a session token: c takes over a detached session. */
-int srv_resume(struct srv_conn *c, const char *token)
-{
-	struct srv_session *s, *old = c->sess;
-
-	for (s = srv.sessions; s; s = s->next)
-		if (!s->conn && !strcmp(s->token, token))
-			break;
-	if (!s)
-		return -ENOENT;
-	if (c->token && strcmp(c->token->name, s->user) != 0)
-		return -EPERM;
-	if (old->place || old->res)
-		return -EBUSY;
-	srv_timer_cancel(&s->grace);
-	if (old->prev)
-		old->prev->next = old->next;
-	else
-		srv.sessions = old->next;
-	if (old->next)
-		old->next->prev = old->prev;
-	s->notify = old->notify;
-	free(old);
-	c->sess = s;
-	s->conn = c;
-	strcpy(s->ip, c->ip);
-	if (s->place) {
-		struct srv_place *p = s->place;
-
-		p->offline = false;
-		strcpy(p->host, c->ip);
-		if (p->res && !p->res->req)
-			allow(p, p->res->holder->ip, resync_done, NULL);
-		else if (!p->res)
-			handoff(p, NULL);
-	}
-	for (struct srv_res *r = s->res; r; r = r->hnext)
-		if (r->place && !r->place->offline && !r->req)
-			allow(r->place, s->ip, resync_done, NULL);
-	log_info("session of user=%s resumed peer=%s conn=%u", s->user, s->ip,
-		 c->id);
-	return 0;
 }
 
 /* SIGTERM: fail waiters, return every reservation, wait for the acks. */
@@ -778,7 +644,7 @@ void srv_hub_free(void)
 
 		if (s->conn)
 			s->conn->sess = NULL;
-		session_free(s);
+		srv_session_free(s);
 	}
 	free(idtab);
 	idtab = NULL;

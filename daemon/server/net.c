@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * net.c - libwebsockets glue: one vhost per listener (plain or TLS), the
- * HTTP routes of the not-my-board hub, the /ws WebSocket with bearer
- * tokens, message reassembly, limits and the outgoing queue.
+ * /ws WebSocket with bearer tokens, message reassembly, limits and the
+ * outgoing queue; the HTTP routes are in http.c.
  *
  * Debian's libwebsockets 4.1.6 is built without LWS_WITH_EXTERNAL_POLL
  * (the ADD_POLL_FD callbacks never come), so lib/loop cannot drive it.
@@ -42,76 +42,6 @@ void srv_timer_cancel(lws_sorted_usec_list_t *sul)
 {
 	if (sul->list.owner)
 		lws_sul_cancel(sul);
-}
-
-/* --- HTTP --------------------------------------------------------------- */
-
-static int http_reply(struct lws *wsi, unsigned int status,
-		      const char *ctype, const char *body, size_t len)
-{
-	unsigned char hdr[LWS_PRE + 512], *p = hdr + LWS_PRE;
-	unsigned char *end = hdr + sizeof(hdr) - 1;
-	unsigned char *buf;
-	int ret;
-
-	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
-	    lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
-		return -1;
-	buf = malloc(LWS_PRE + len + 1);
-	if (!buf)
-		return -1;
-	memcpy(buf + LWS_PRE, body, len);
-	ret = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-	free(buf);
-	if (ret < 0 || lws_http_transaction_completed(wsi))
-		return -1;
-	return 0;
-}
-
-static int http_json(struct lws *wsi, json_object *o)
-{
-	size_t len;
-	const char *s = json_object_to_json_string_length(o,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-			&len);
-	int ret = http_reply(wsi, 200, "application/json", s, len);
-
-	json_object_put(o);
-	return ret;
-}
-
-static int http_serve(struct lws *wsi, const char *path)
-{
-	json_object *o, *list;
-	size_t len;
-	char *text;
-	int ret;
-
-	if (!strcmp(path, "/api/v1/places")) {
-		list = json_object_new_array();
-		for (struct srv_place *p = srv.places; p; p = p->next)
-			json_object_array_add(list, srv_place_json(p));
-		o = json_object_new_object();
-		json_object_object_add(o, "places", list);
-		return http_json(wsi, o);
-	}
-	if (!strcmp(path, "/api/v1/auth-info"))
-		return http_json(wsi, json_object_new_object());
-	if (!strcmp(path, "/metrics")) {
-		text = srv_metrics_render(&len);
-		if (!text)
-			return -1;
-		ret = http_reply(wsi, 200,
-				 "text/plain; version=0.0.4; charset=utf-8",
-				 text, len);
-		free(text);
-		return ret;
-	}
-	if (!strcmp(path, "/oidc-callback"))
-		return http_reply(wsi, 500, "text/plain; charset=utf-8",
-				  "Internal Server Error", 21);
-	return http_reply(wsi, 404, "text/plain; charset=utf-8",
-			  "Page not found", 14);
 }
 
 /* --- WebSocket ----------------------------------------------------------- */
@@ -393,7 +323,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return http_serve(wsi, in);
+		return srv_http_serve(wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return ws_filter(wsi);
 	case LWS_CALLBACK_ESTABLISHED:

@@ -173,13 +173,14 @@ void srv_timer(lws_sorted_usec_list_t *sul, void (*cb)(
 		lws_sorted_usec_list_t *), uint64_t us);
 void srv_timer_cancel(lws_sorted_usec_list_t *sul);
 
+/* http.c: answers one HTTP request; returns the lws callback result */
+int srv_http_serve(struct lws *wsi, const char *path);
+
 /* main.c: signals are acted on inside the loop */
 void srv_signal(int sig);
 void srv_wakeup(void);
 
 /* hub.c: the scheduling rules of wire protocol §4 */
-void srv_conn_opened(struct srv_conn *c);
-void srv_conn_closed(struct srv_conn *c);
 void srv_hub_shutdown(void);
 void srv_hub_free(void);
 struct srv_place *srv_place_find(unsigned int id);
@@ -188,10 +189,21 @@ int srv_register(struct srv_session *s, struct srv_place *p);
 void srv_reserve(struct rpc_req *req, struct srv_session *s,
 		 json_object *cands, int priority, unsigned int lease_s);
 void srv_return(struct rpc_req *req, struct srv_res *res, bool forced);
+void srv_place_remove(struct srv_place *p);
+void srv_handoff(struct srv_place *p, struct rpc_req *ret_req);
+struct rpc_call *srv_allow(struct srv_place *p, const char *ip,
+			   rpc_done_fn done, void *data);
+void srv_notify(struct srv_session *s, const char *method,
+		unsigned int place_id, const char *reason);
 struct srv_res *srv_res_find(struct srv_session *s, unsigned int place_id);
 struct srv_res *srv_res_by_place(unsigned int place_id);
 int srv_lease_renew(struct srv_res *res, unsigned int lease_s);
+
+/* session.c: sessions, reconnect grace, resume */
+void srv_conn_opened(struct srv_conn *c);
+void srv_conn_closed(struct srv_conn *c);
 int srv_resume(struct srv_conn *c, const char *token);
+void srv_session_free(struct srv_session *s);
 
 /* place.c: export descriptions (§5) */
 struct srv_place *srv_place_parse(json_object *desc, char *err,
