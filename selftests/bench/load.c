@@ -593,6 +593,9 @@ int main(int argc, char **argv)
 		       steps[s], r, p50, p99, server_cpu * 100);
 		printf("bench server_cycles_%u value=%.0f unit=cycles/s\n",
 		       steps[s], r);
+		if (server_cpu > 0.01)
+			printf("        server capacity estimate: %.0f cycles per CPU-second\n",
+			       r / server_cpu);
 		fflush(stdout);
 	}
 	{
