@@ -94,6 +94,7 @@ struct place {
 	struct exporter *exp;
 	int lfd_fd[2];			/* v4 and v6 listeners */
 	struct loop_fd *lfd[2];
+	struct loop_timer *accept_pause;	/* out of fds: retry later */
 	char **allowed;			/* allow-list, normalised IP strings */
 	size_t n_allowed;
 	struct list conns;		/* struct conn.node */

@@ -290,9 +290,15 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	fd = accept4(loop_fd_fd(lfd), (struct sockaddr *)&ss, &sl,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-			log_warn("place %s: accept on port %u: %s",
-				 p->name, p->port, strerror(errno));
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return;
+		log_warn("place %s: accept on port %u: %s; pausing new connections for 1 s",
+			 p->name, p->port, strerror(errno));
+		/* the pending connection keeps the socket readable */
+		loop_fd_mod(p->lfd[0], 0);
+		if (p->lfd[1])
+			loop_fd_mod(p->lfd[1], 0);
+		loop_timer_set(p->accept_pause, 1000);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -318,6 +324,17 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 	log_debug("place %s: peer %s: connection from port %u", p->name,
 		  c->peer, c->peer_port);
+}
+
+static void accept_again(struct loop_timer *t, void *arg)
+{
+	struct place *p = arg;
+	int i;
+
+	(void)t;
+	for (i = 0; i < 2; i++)
+		if (p->lfd[i])
+			loop_fd_mod(p->lfd[i], EPOLLIN);
 }
 
 static int listen_on(struct place *p, int family)
@@ -362,6 +379,9 @@ int proxy_start(struct place *p)
 
 	list_init(&p->conns);
 	p->lfd_fd[0] = p->lfd_fd[1] = -1;
+	p->accept_pause = loop_timer_new(p->exp->loop, accept_again, p);
+	if (!p->accept_pause)
+		return -ENOMEM;
 	for (i = 0; i < 2; i++) {
 		fd = listen_on(p, families[i]);
 		if (fd == -EAFNOSUPPORT && families[i] == AF_INET6) {
@@ -394,6 +414,8 @@ void proxy_stop(struct place *p)
 
 	while (p->conns.next && !list_empty(&p->conns))
 		conn_free(container_of(p->conns.next, struct conn, node));
+	loop_timer_free(p->accept_pause);
+	p->accept_pause = NULL;
 	for (i = 0; i < 2; i++) {
 		loop_fd_del(p->lfd[i]);
 		p->lfd[i] = NULL;

@@ -373,6 +373,57 @@ places:
         diag(text[-2000:])
 
 
+def test_fd_exhaustion(hub):
+    """Out of fds: accept pauses instead of spinning; it recovers."""
+    port = free_port()
+    conf = write_conf("fds.yaml", f"""\
+server: ws://127.0.0.1:{HUB_PORT}
+places:
+  - name: tight
+    port: {port}
+    parts:
+      - compatible: [x]
+        tcp:
+          sink: {{host: 127.0.0.1, port: {SINK_PORT}}}
+""")
+    log = open(os.path.join(TMP, "fds.log"), "w+")
+    p = subprocess.Popen(["prlimit", "--nofile=64:64", EXPORTER, "-c", conf],
+                         stdout=log, stderr=log)
+    try:
+        if not hub.wait_place("tight", 10):
+            ok(False, "fd exhaustion: place registered")
+            return
+        hub.set_allowed_ips("tight", ["127.0.0.1"])
+        socks = []
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(connect_req(b"127.0.0.1:%d" % SINK_PORT))
+            socks.append(s)
+        time.sleep(1)
+        with open("/proc/%d/stat" % p.pid) as f:
+            t0 = sum(int(x) for x in f.read().split()[13:15])
+        time.sleep(1)
+        with open("/proc/%d/stat" % p.pid) as f:
+            t1 = sum(int(x) for x in f.read().split()[13:15])
+        for s in socks:
+            s.close()
+        time.sleep(1.5)
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(connect_req(b"127.0.0.1:%d" % SINK_PORT))
+        head, _ = read_head(s)
+        s.close()
+        log.seek(0)
+        text = log.read()
+        if not ok("pausing new connections" in text and t1 - t0 < 50 and
+                  status_of(head) == 200 and p.poll() is None,
+                  "out of fds: accept pauses (cpu %d ticks/s), recovers"
+                  % (t1 - t0)):
+            diag(text[-2000:])
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(20)
+
+
 def request_to(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     head, _ = read_head(s)
@@ -422,6 +473,7 @@ def run(hub, proc):
     place = hub.wait_place("rpi-3")
     if not ok(place is not None, "place registered at the hub"):
         return
+    test_fd_exhaustion(hub)
     ws, desc, pid = place
     expect = {"name": "rpi-3", "port": PLACE_PORT, "parts": [
         {"compatible": ["raspberry-pi"], "usb": {"serial": {"usbid": "1-1"}},
