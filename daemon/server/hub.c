@@ -335,8 +335,7 @@ static bool wants(const struct srv_waiter *w, unsigned int id)
 }
 
 struct ret_ctx {
-	struct rpc_req *req;
-	struct rpc_call *call;
+	struct rpc_req *req;		/* NULL once cancelled */
 };
 
 static void ret_done(void *data, json_object *result,
@@ -345,6 +344,10 @@ static void ret_done(void *data, json_object *result,
 	struct ret_ctx *rc = data;
 
 	(void)result;
+	if (!rc->req) {
+		free(rc);
+		return;
+	}
 	rpc_req_on_cancel(rc->req, NULL, NULL);
 	if (err && err->code != RPC_CONNECTION_CLOSED)
 		rpc_error(rc->req, RPC_INTERNAL_ERROR, err->message);
@@ -363,14 +366,16 @@ static void shutdown_ack(void *data, json_object *result,
 	srv.acks_pending--;
 }
 
+/*
+ * The returning agent went away: its answer is dropped, but the exporter's
+ * set_allowed_ips([]) runs to its end, so the old IP does lose access.
+ */
 static void ret_cancel(struct rpc_req *req, void *data)
 {
 	struct ret_ctx *rc = data;
 
 	(void)req;
-	if (rc->call)
-		rpc_call_cancel(rc->call);
-	free(rc);
+	rc->req = NULL;
 }
 
 /*
@@ -413,7 +418,6 @@ void srv_handoff(struct srv_place *p, struct rpc_req *ret_req)
 		srv.acks_pending++;
 		return;
 	}
-	rc->call = call;
 	rpc_req_on_cancel(ret_req, ret_cancel, rc);
 }
 

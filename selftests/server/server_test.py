@@ -455,6 +455,25 @@ async def cancel_during_set_allowed_ips():
 
 
 @test
+async def returning_agent_gone_still_clears_allow_list():
+    e, pid = await exporter(S, "clear")
+    a = await Peer.connect(S.url())
+    await a.call("reserve", [pid])
+    e.allow_delay = 0.5
+    a.start("return_reservation", pid)
+    await settle(lambda: len(e.allowed) == 2)
+    await a.close()
+    await asyncio.sleep(0.8)
+    check(e.allowed[-1] == [], e.allowed)
+    check(not [m for m in e.incoming if m["method"] == "rpc.cancel"],
+          "set_allowed_ips([]) not cancelled: %s" % e.incoming)
+    e.allow_delay = 0
+    b = await Peer.connect(S.url())
+    check(await b.call("reserve", [pid]) == pid, "place free")
+    return "an agent leaving mid-return does not cancel the []"
+
+
+@test
 async def exporter_disconnect():
     e1, p1 = await exporter(S, "gone1")
     e2, p2 = await exporter(S, "gone2")
