@@ -21,13 +21,20 @@
 # Called inside the guest (NMB_GUEST=1), it runs CMD right there (under
 # the same timeout) instead of booting a nested guest.
 #
-# Environment: KVER (kernel version, default: what linux-image-amd64
-# depends on), NMB_QEMU_CONSOLE (like --console), NMB_QEMU_KERNEL_WARN=ignore (do not fail when the kernel
-# logs an Oops/BUG/WARNING), NMB_QEMU_OPTS (more QEMU options, e.g. "-s"
-# for gdb), NMB_QEMU_9P_CACHE (9p cache mode of the host root, default
-# loose: files changed on the host while the guest runs may look stale). Variables NMB_*, V, ASAN_OPTIONS,
-# UBSAN_OPTIONS and LSAN_OPTIONS are passed into the guest; NMB_GUEST=1
-# is set there.
+# Environment:
+#   KVER                 kernel version (default: what linux-image-amd64
+#                        depends on, as in the top-level Makefile)
+#   NMB_QEMU_CONSOLE     like --console
+#   NMB_QEMU_KERNEL_WARN ignore: do not fail when the kernel logs an
+#                        Oops/BUG/WARNING (by default a run whose command
+#                        passed then exits 1)
+#   NMB_QEMU_OPTS        more QEMU options, e.g. "-s" for gdb
+#   NMB_QEMU_9P_CACHE    9p cache mode of the host root (default loose:
+#                        files changed on the host while the guest runs
+#                        may look stale in it; "none" to see them)
+# Variables NMB_*, V, KVER, ASAN_OPTIONS, UBSAN_OPTIONS and LSAN_OPTIONS
+# are passed into the guest; NMB_GUEST=1 and NMB_QEMU_HOST_TIME (the
+# host's time at boot, in seconds) are set there.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -161,6 +168,8 @@ fi
 : >"$console"
 
 # --- the job file the guest's init runs (the host root is shared) ---------
+# Job files of runs killed hard (SIGKILL) are left behind; sweep old ones.
+find "$QDIR" -maxdepth 1 -name 'job.*' -mmin +1440 -delete 2>/dev/null || true
 job=$(mktemp "$QDIR/job.XXXXXX")
 qpid=
 keep_console=1
@@ -185,6 +194,8 @@ trap 'exit 143' TERM
 	done < <(compgen -e | grep -E '^(NMB_.*|V|KVER|[AUL]SAN_OPTIONS)$' |
 		grep -v '^NMB_GUEST$')
 	printf 'export TERM=%q\n' "${TERM:-dumb}"
+	# The host's clock at boot, for tests of the guest's clock.
+	printf 'export NMB_QEMU_HOST_TIME=%s\n' "$(date +%s)"
 	printf 'cd -- %q || exit 125\n' "$PWD"
 	if [ $shell = 1 ]; then
 		if size=$(stty size 2>/dev/null); then

@@ -4,12 +4,12 @@
 #
 #	selftests/qemu/run.sh selftests/qemu/smoke.sh
 #
-# Run on the host, it re-executes itself that way. In the guest it plugs a
-# CDC-ACM gadget into dummy_hcd, moves bytes both ways between /dev/ttyACM*
-# and /dev/ttyGS*, unplugs and replugs it, enumerates a second board on a
-# second controller and a mass-storage gadget, and pings between network
-# namespaces (a pair, then a three-host LAN). Everything it made is gone
-# at the end.
+# Run on the host, it re-executes itself that way. In the guest it checks
+# the clocks, plugs a CDC-ACM gadget into dummy_hcd, moves bytes both ways
+# between /dev/ttyACM* and /dev/ttyGS*, unplugs and replugs it, enumerates
+# a second board on a second controller and a mass-storage gadget, and
+# pings between network namespaces (a pair, then a three-host LAN).
+# Everything it made is gone at the end.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -70,7 +70,31 @@ gone() {
 	! gadget_busid "$1" >/dev/null 2>&1
 }
 
-tap_plan 18
+tap_plan 20
+
+# --- clocks -------------------------------------------------------------------
+# clock_ok: the wall clock agrees with the host's (within 2 minutes of the
+# boot); monotonic_ok: CLOCK_MONOTONIC advances as the wall clock does.
+clock_ok() {
+	local now=${EPOCHREALTIME%.*} host=${NMB_QEMU_HOST_TIME:-0}
+
+	if [ $((now - host)) -lt 0 ] || [ $((now - host)) -gt 120 ]; then
+		echo "guest time $now, host time at boot $host"
+		return 1
+	fi
+}
+monotonic_ok() {
+	/usr/bin/python3 - <<-'PY'
+	import time
+	m, w = time.monotonic(), time.time()
+	time.sleep(0.5)
+	dm, dw = time.monotonic() - m, time.time() - w
+	if not 0.49 <= dm <= 5 or abs(dm - dw) > 0.2:
+	    raise SystemExit(f"sleep(0.5): monotonic {dm:.3f}, wall {dw:.3f}")
+	PY
+}
+tap_check "guest wall clock agrees with the host's" clock_ok
+tap_check "CLOCK_MONOTONIC advances with the wall clock" monotonic_ok
 
 # --- USB: one ACM board -----------------------------------------------------
 tap_check "dummy_hcd num=2, libcomposite, configfs" gadget_setup 2
