@@ -35,7 +35,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [-v]\n"
-		"  -c, --config FILE    configuration (default %s)\n"
+		"  -c, --config FILE    configuration (default %s, which\n"
+		"                       may be absent: then auth is off)\n"
 		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
 		"                       [::]:2092, dual-stack); overrides the file\n"
 		"  -v, --verbose        log debug messages\n"
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			config = optarg;
-			explicit = true;
+			/* The unit passes the default path: it may be absent. */
+			explicit = strcmp(optarg, DEFAULT_CONFIG) != 0;
 			break;
 		case 'l':
 			if (ncli == SRV_MAX_LISTEN ||
