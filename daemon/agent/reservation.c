@@ -527,7 +527,7 @@ void res_wait_attach(struct reservation *r, struct rpc_req *req,
 
 /* --- getting the place back after the server lost it --------------- */
 
-#define REGAIN_MS	2000
+#define REGAIN_MS	1000
 
 static void regain_try(struct loop_timer *t, void *arg);
 
