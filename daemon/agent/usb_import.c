@@ -134,7 +134,7 @@ static int attach(struct usb_import *u)
 		return -EINVAL;
 	}
 	ret = usbip_vhci_attach(u->vport, u->fd, usbip_devid(&u->dev), speed);
-	if (ret == -EBUSY || ret == -EINVAL) {
+	if (ret == -EBUSY) {
 		/*
 		 * Usually the previous connection on this port is still
 		 * being torn down after a board reboot.
