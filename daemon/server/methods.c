@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -201,6 +202,21 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 	rpc_reply(req, o);
 }
 
+/* A float as Python's repr() writes it: the shortest text that reads back. */
+static json_object *py_float(double v)
+{
+	char buf[40];
+
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf) - 2, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (!strpbrk(buf, ".en"))
+		strcat(buf, ".0");
+	return json_object_new_double_s(v, buf);
+}
+
 static void m_get_place_stats(struct rpc_req *req, json_object *params,
 			      void *ctx)
 {
@@ -217,7 +233,7 @@ static void m_get_place_stats(struct rpc_req *req, json_object *params,
 		return error_id(req, a[0]);
 	o = json_object_new_object();
 	json_object_object_add(o, "uniqueness",
-			       json_object_new_double(p->has_ema ? p->ema : 0));
+			       py_float(p->has_ema ? p->ema : 0));
 	rpc_reply(req, o);
 }
 

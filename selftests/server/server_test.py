@@ -328,12 +328,23 @@ async def uniqueness_ema():
     s1 = await a.call("get_place_stats", p1)
     s2 = await a.call("get_place_stats", p2)
     check(s1["uniqueness"] == 0.375 and s2["uniqueness"] == 0.0, (s1, s2))
+    # Three places, one candidate: u = 2/3, written as Python writes it.
+    e3, p3 = await exporter(s, "u3")
+    await a.call("return_reservation", got)
+    await a.call("reserve", [p3])
+    ws = await websockets.connect(s.url())
+    await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1,
+                              "method": "get_place_stats", "params": [p3]}))
+    raw = (await asyncio.wait_for(ws.recv(), 3)).decode()
+    await ws.close()
+    check('"uniqueness":0.6666666666666667}' in raw, raw)
     check(got == p2, "lowest EMA chosen")
     _, _, body = http_get(s, "/metrics")
     check(b"nmb_places_reserved 1.0" in body, body)
-    for p in (a, e1, e2):
+    for p in (a, e1, e2, e3):
         await p.close()
-    return "EMA alpha 0.25, first sample sets it, lowest EMA chosen"
+    return "EMA alpha 0.25, first sample sets it, lowest EMA chosen; " \
+        "floats written as Python does"
 
 
 @test
