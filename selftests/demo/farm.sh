@@ -202,7 +202,9 @@ daemon() {
 	local ns=$1 name=$2
 
 	shift 2
-	ns_exec "$ns" "$@" </dev/null > >(stamp >"$LOG/$name.log") 2>&1 &
+	# Not ns_exec, a function: $! must be the daemon, not a subshell.
+	ip netns exec "$NS_PREFIX$ns" "$@" </dev/null \
+		> >(stamp >>"$LOG/$name.log") 2>&1 &
 	echo $! >"$RUN/$name.pid"
 }
 
@@ -274,21 +276,58 @@ farm_start() {
 	FARM_BUSID=$busid
 }
 
+# gone PID: the process has exited (gone, or a zombie not yet waited for).
+gone() {
+	local st
+
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
+# stop_daemon NAME [any]: SIGTERM, 10 s to exit, then SIGKILL. Fails (and
+# says why in STOP_ERRORS) unless it exited with status 0, or with "any"
+# (python's status on SIGTERM is 143) unless it had to be killed.
+STOP_ERRORS=()
+stop_daemon() {
+	local name=$1 any=${2:-} pid st=0
+
+	pid=$(cat "$RUN/$name.pid" 2>/dev/null || true)
+	[ -n "$pid" ] || return 0
+	rm -f "$RUN/$name.pid"
+	kill "$pid" 2>/dev/null || true
+	if ! wait_for -t 10 gone "$pid"; then
+		STOP_ERRORS+=("$name did not stop within 10 s of SIGTERM")
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || st=$?
+	[ -z "$any" ] || [ $st = 137 ] || st=0
+	[ $st = 0 ] || STOP_ERRORS+=("$name exited with status $st")
+	return $st
+}
+
+# farm_stop: every process of the farm, the namespaces, the gadget. Fails
+# when a daemon did not stop cleanly on SIGTERM.
 farm_stop() {
-	local name pid
+	local name pid rc=0
 
 	# The agent detaches and returns on SIGTERM, then the others go.
-	for name in agent exporter power-switch server; do
-		pid=$(cat "$RUN/$name.pid" 2>/dev/null || true)
-		[ -n "$pid" ] || continue
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		rm -f "$RUN/$name.pid"
+	for name in agent exporter server; do
+		stop_daemon $name || rc=1
 	done
+	stop_daemon power-switch any || rc=1
 	pid=$(cat "$RUN/console.pid" 2>/dev/null || true)
 	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	rm -f "$RUN/console.pid"
 	ns_cleanup || true
 	gadget_remove_all || true
+	sleep 0.2	# the log time-stampers drain
+	return $rc
+}
+
+# sanitizer_clean: no ASan/UBSan/LSan report in the daemons' logs.
+sanitizer_clean() {
+	! grep -l -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' \
+		"$LOG"/{agent,exporter,server}.log
 }
 
 # --- the session ---------------------------------------------------------
@@ -419,17 +458,32 @@ demo)
 	[ $FAILED = 0 ] || why
 	logs
 	note "stopping the farm"
+	st=0
+	farm_stop || st=1
+	trap - EXIT
+	sanitizer_clean || st=1
+	if [ $st != 0 ]; then
+		printf '%s\n' "${STOP_ERRORS[@]}" | show
+		result 1 "the daemons did not stop cleanly"
+	fi
 	[ $FAILED = 0 ]
 	;;
 check)
 	trap farm_stop EXIT
-	tap_plan 7
+	tap_plan 8
 	st=0
 	farm_start || st=1
 	tap_result $st "farm up: server, exporter, power switch, agent" ||
 		why
 	cd "$WORK"
 	session
+	st=0
+	farm_stop || st=1
+	trap - EXIT
+	sanitizer_clean || st=1
+	[ ${#STOP_ERRORS[@]} = 0 ] || printf '%s\n' "${STOP_ERRORS[@]}" | show
+	tap_result $st "farm stopped: nmb-agent, nmb-exporter, nmb-server exit 0 on SIGTERM, no sanitizer report" ||
+		true
 	[ "$TAP_FAILED" = 0 ] || why
 	logs
 	tap_done

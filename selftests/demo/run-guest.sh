@@ -3,17 +3,25 @@
 # run-guest.sh - the `make demo` session without the narration: boots the
 # QEMU guest and runs selftests/demo/farm.sh in check mode, which prints
 # TAP for each claim of the demo (attach, serial before and after a board
-# reboot on the same vhci port, power switch, detach).
+# reboot on the same vhci port, power switch, detach) and for a clean
+# stop of the daemons. Uses the ASan/UBSan daemons of build/asan when
+# they are built (make check builds them), else those of build/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-for f in kmod/nmb_watch.ko build/nmb-server build/nmb-exporter \
-	build/nmb-agent build/nmbctl; do
+bin=build
+[ -x build/asan/nmb-server ] && [ -x build/asan/nmb-exporter ] &&
+	[ -x build/asan/nmb-agent ] && [ -x build/asan/nmbctl ] &&
+	bin=build/asan
+for f in kmod/nmb_watch.ko $bin/nmb-server $bin/nmb-exporter \
+	$bin/nmb-agent $bin/nmbctl; do
 	if [ ! -e "$f" ]; then
 		echo "1..0 # SKIP $f is not built (make module userspace)"
 		exit 0
 	fi
 done
+echo "# daemons and nmbctl from $bin/"
 
-exec selftests/qemu/run.sh --timeout "${NMB_GUEST_TIMEOUT:-300}" -- \
+NMB_DEMO_BIN=$PWD/$bin exec selftests/qemu/run.sh \
+	--timeout "${NMB_GUEST_TIMEOUT:-300}" -- \
 	bash selftests/demo/farm.sh check
