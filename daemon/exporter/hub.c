@@ -153,6 +153,11 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 
 	(void)hc;
 	/* place_id stays: a resumed session keeps it */
+	if (strstr(why, "unauthorized") || strstr(why, "403")) {
+		log_err("place %s: the hub refused the connection (%s): check 'token' in the configuration and its role (exporter) on the server",
+			p->name, why);
+		return;
+	}
 	log_warn("place %s: hub connection: %s; reconnecting (allow-list kept: %zu IP(s))",
 		 p->name, why, p->n_allowed);
 }

@@ -166,8 +166,10 @@ def port_open():
 
 
 def places():
-    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/places"
-                                % SRV_PORT, timeout=10) as r:
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/api/v1/places" % SRV_PORT,
+        headers={"Authorization": "Bearer alice-token-0123456789ab"})
+    with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())["places"]
 
 
@@ -189,7 +191,8 @@ class Agent:
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
         async def connect():
             return await websockets.connect(
-                "ws://127.0.0.1:%d/ws" % SRV_PORT)
+                "ws://127.0.0.1:%d/ws" % SRV_PORT, extra_headers={
+                    "Authorization": "Bearer alice-token-0123456789ab"})
         self.ws = self.run(connect())
         self.id = 0
 
@@ -216,11 +219,22 @@ def main():
     threading.Thread(target=echo_server, daemon=True).start()
     scfg = os.path.join(TMP, "server.yaml")
     with open(scfg, "w") as f:
-        f.write("grace: 30\nping_interval: 1\n")
+        f.write("""\
+grace: 30
+ping_interval: 1
+tokens:
+  - name: lab-exporters
+    token: exporter-token-0123456789
+    roles: [exporter]
+  - name: alice
+    token: alice-token-0123456789ab
+    roles: [importer]
+""")
     ecfg = os.path.join(TMP, "exporter.yaml")
     with open(ecfg, "w") as f:
         f.write("""\
 server: ws://127.0.0.1:%d
+token: exporter-token-0123456789
 places:
   - name: bench
     port: %d
@@ -268,7 +282,8 @@ places:
 
 def run(cutter):
     pl = wait(lambda: [p for p in places() if p["name"] == "bench"], 20)
-    if not ok(bool(pl), "place registered at nmb-server"):
+    if not ok(bool(pl), "place registered at nmb-server with the "
+              "exporter's token"):
         return
     pid = pl[0]["id"]
     ok(pl[0]["port"] == PLACE_PORT and pl[0]["parts"][0]["tcp"] ==
@@ -300,6 +315,28 @@ def run(cutter):
     r = agent.call("return_reservation", [pid])
     ok("result" in r, "return_reservation")
     ok(tunnel_status()[0] == 403, "returned: 403 again")
+
+    bad = os.path.join(TMP, "bad-token.yaml")
+    with open(bad, "w") as f:
+        f.write("""\
+server: ws://127.0.0.1:%d
+token: not-the-right-token-000000
+places:
+  - name: intruder
+    port: %d
+    parts: []
+""" % (SRV_PORT, free_port()))
+    blog = open(os.path.join(TMP, "bad-token.log"), "w+")
+    p = subprocess.Popen([EXPORTER, "-c", bad], stdout=blog, stderr=blog)
+    time.sleep(3)
+    p.send_signal(signal.SIGTERM)
+    p.wait(20)
+    blog.seek(0)
+    text = blog.read()
+    if not ok(not [x for x in places() if x["name"] == "intruder"] and
+              "the hub refused the connection" in text and "token" in text,
+              "wrong token: not registered, the refusal is logged"):
+        diag(text[-1500:])
 
 
 if __name__ == "__main__":
