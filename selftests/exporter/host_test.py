@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -466,6 +467,10 @@ def main():
         hub.stop()
     print("1..%d" % n_test)
     print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
+    if n_fail:
+        print("# files kept in " + TMP)
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(1 if n_fail else 0)
 
 

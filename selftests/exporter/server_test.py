@@ -15,6 +15,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -277,6 +278,10 @@ places:
             diag("server log:\n" + slog.read()[-3000:])
     print("1..%d" % n_test)
     print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
+    if n_fail:
+        print("# files kept in " + TMP)
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(1 if n_fail else 0)
 
 
