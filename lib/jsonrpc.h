@@ -33,6 +33,11 @@
  * gets a reply. Notifications (no id) are struct rpc_req too: answering
  * them only frees them.
  *
+ * Errors: rpc_error()/rpc_errorf() send {code, message};
+ * rpc_error_data() adds "data" (e.g. {"kind": "not-found"}). A done
+ * callback gets err->code, err->message and err->data (NULL if absent);
+ * code RPC_CONNECTION_CLOSED means the channel closed first.
+ *
  * params is never NULL for a handler: a missing "params" is an empty
  * array. Ownership: rpc_reply() and rpc_call() take the json_object they
  * are given; done callbacks borrow result (it may be NULL for JSON null).
