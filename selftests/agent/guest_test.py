@@ -470,6 +470,7 @@ places:
              ((time.monotonic() - t0) * 1000))
         ok(serial_round_trip(tty_of(st)), "second user's serial works")
     SOCK = SOCK2
+    procs["agent-1"] = procs.pop("agent")
     procs["agent"] = procs.pop("agent2")
     vport = st.get("vhci_port", vport)
     # Stop the (second) agent while attached: it detaches and returns.
