@@ -202,9 +202,18 @@ static void dispatch(struct conn *c, struct http_request *req)
 	tcp_start(c, t);
 }
 
+/* Did the bytes from "from" on bring the blank line that ends a head? */
+static bool head_ended(const char *buf, size_t from, size_t len)
+{
+	from = from > 2 ? from - 2 : 0;
+	return memmem(buf + from, len - from, "\n\n", 2) ||
+	       memmem(buf + from, len - from, "\n\r\n", 3);
+}
+
 static void on_head(struct conn *c)
 {
 	struct http_request req;
+	size_t from = c->len;
 	ssize_t n;
 	int err;
 
@@ -218,6 +227,9 @@ static void on_head(struct conn *c)
 		return;
 	}
 	c->len += (size_t)n;
+	/* parse once the head is complete: a dripped head costs O(n) */
+	if (!head_ended(c->buf, from, c->len) && c->len <= HTTP_HEAD_MAX)
+		return;
 	err = http_parse_head(c->buf, c->len, &req);
 	if (err == -EAGAIN) {
 		if (c->len > HTTP_HEAD_MAX)

@@ -526,6 +526,14 @@ def run(hub, proc):
     head, _ = read_head(s)
     s.close()
     ok(status_of(head) == 431, "head over 16 KiB: 431")
+    s = connect()
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for b in connect_req(b"127.0.0.1:%d" % SINK_PORT):
+        s.sendall(bytes([b]))
+        time.sleep(0.001)
+    head, _ = read_head(s)
+    s.close()
+    ok(status_of(head) == 200, "head sent one byte at a time: 200")
     ok(status_of(request(connect_req(b"127.0.0.1:22"))) == 403,
        "target not exported: 403")
     ok(status_of(request(connect_req(b"127.0.0.1:%d " % SINK_PORT))) in
