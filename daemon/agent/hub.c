@@ -14,6 +14,9 @@
 #include "hub_client.h"
 #include "log.h"
 
+/* The first failed attempt is a warning, the repeats are debug. */
+static bool down_logged;
+
 static void m_reservation_lost(struct rpc_req *req, json_object *params,
 			       void *ctx)
 {
@@ -79,6 +82,7 @@ static void hello_done(void *data, json_object *result,
 			 agent.cfg.server, resumed ? "resumed" : "new", grace);
 	}
 	agent.chan = chan;
+	down_logged = false;
 	if (!resumed)
 		res_lost(0, "the server did not keep our session");
 }
@@ -110,6 +114,13 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 		log_warn("server %s: connection lost: %s; reconnecting%s",
 			 agent.cfg.server, why, agent.session[0] ?
 			 " within the grace time keeps our reservations" : "");
+	else if (!down_logged)
+		log_warn("server %s: cannot connect: %s; retrying with backoff up to 30 s",
+			 agent.cfg.server, why);
+	else
+		log_debug("server %s: still unreachable: %s", agent.cfg.server,
+			  why);
+	down_logged = true;
 	agent.chan = NULL;
 }
 
