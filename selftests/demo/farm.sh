@@ -20,6 +20,10 @@
 #   nmb-user     198.18.0.3  nmb-agent (/run/nmb/agent.sock) and nmbctl,
 #                            working in /tmp/nmb-demo/work (.nmb/demo.yaml)
 #
+# Environment: NMB_DEMO_BIN (daemons and nmbctl, default build/),
+# NMB_WATCH_KO (default kmod/nmb_watch.ko), NMB_DEMO_LOGS=1 (debug logs,
+# time-stamped narration, every log shown at the end).
+#
 # USB devices are not namespaced: the gadget is visible from every host.
 # Switching the power off unplugs the gadget and stops the console; on
 # starts the console again (boot #N+1) and replugs: a board reboot.
@@ -177,10 +181,6 @@ server_listens() {
 	ns_exec server bash -c 'exec 3<>/dev/tcp/198.18.0.1/2092' 2>/dev/null
 }
 
-exporter_ready() {
-	grep -q 'exporting 1 place' "$LOG/exporter.log"
-}
-
 place_known() {
 	nmbctl search 2>/dev/null | grep -qw demo
 }
@@ -264,13 +264,12 @@ farm_start() {
 	progress "server listens"
 	daemon exporter exporter "$BIN/nmb-exporter" -c "$RUN/exporter.yaml" ${V:+"$V"}
 	daemon user agent "$BIN/nmb-agent" -c "$HERE/agent.yaml" ${V:+"$V"}
-	wait_for -t 20 exporter_ready ||
-		{ echo "nmb-exporter is not exporting"; return 1; }
-	progress "exporter ready"
-	# The board is plugged once its port is watched: never probed here.
-	board_power on || return 1
-	wait_for -t 20 place_known ||
+	# The exporter registers its place after it watches the USB port.
+	wait_for -t 30 place_known ||
 		{ echo "nmbctl search does not show place demo"; return 1; }
+	progress "place demo registered"
+	# Plugged once its port is watched, the board is never probed here.
+	board_power on || return 1
 	wait_for -t 20 grep -q listening "$LOG/power-switch.log" ||
 		{ echo "the power switch does not listen"; return 1; }
 	FARM_BUSID=$busid
