@@ -6,7 +6,7 @@
 # Usage: say.py TTY [LINE...]
 #
 # Each LINE is sent with a carriage return; the answer is read until the
-# board's prompt comes back (5 s at most) and printed without the CRs.
+# board's prompt comes back (10 s at most) and printed without the CRs.
 # Exits 0 when every line got its prompt, 1 otherwise. Without LINE, it
 # is an interactive terminal on TTY until Ctrl-].
 import os
@@ -56,7 +56,7 @@ def main():
     for line in lines:
         os.write(fd, line.encode() + b"\r")
         got = b""
-        end = time.monotonic() + 5
+        end = time.monotonic() + 10
         while not got.endswith(PROMPT) and time.monotonic() < end:
             r, _, _ = select.select([fd], [], [], 0.1)
             if r:
@@ -66,7 +66,7 @@ def main():
                     pass
         sys.stdout.write(got.decode(errors="replace").replace("\r", ""))
         if not got.endswith(PROMPT):
-            sys.stdout.write("<no prompt within 5 s>\n")
+            sys.stdout.write("<no prompt within 10 s>\n")
             good = False
         sys.stdout.flush()
     sys.stdout.write("\n")
