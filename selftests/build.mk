@@ -19,9 +19,8 @@ $(foreach t,$(KSFT_SRCS),$(eval $(call program,$(t:.c=),$(t) $(KSFT_LIB))))
 $(patsubst %.c,$(O)/%.o,$(KSFT_SRCS) $(KSFT_LIB)): $(KSFT_INC)/kselftest_harness.h
 CPPFLAGS_selftests_kmod_ := -I$(KSFT_INC) -Wno-error=unused-parameter
 
-ifneq ($(wildcard selftests/server/*.c),)
-include selftests/server/build.mk
-endif
+# Each suite with C programs of its own lists them in its build.mk.
+include $(wildcard selftests/*/build.mk)
 
 # Benchmark programs of `make bench` (selftests/bench/run.sh).
 $(eval $(call program,selftests/bench/detect,selftests/bench/detect.c))
