@@ -45,20 +45,29 @@
 #define PATHF(buf, ...) \
 	(snprintf(buf, sizeof(buf), __VA_ARGS__) >= (int)sizeof(buf))
 
-/* When each device was first seen configured, for SETTLE_MS. */
+/* When each device (busid and devnum) was first seen configured. */
 static struct {
 	char busid[32];
+	long devnum;
 	uint64_t since_ms;
 } seen[MAX_SEEN];
 
-static uint64_t configured_since(const char *busid, bool configured)
+static uint64_t configured_since(const char *busid, long devnum,
+				 bool configured)
 {
 	int free_slot = -1;
 
 	for (int i = 0; i < MAX_SEEN; i++) {
 		if (!strcmp(seen[i].busid, busid)) {
-			if (!configured)
+			if (!configured) {
 				seen[i].busid[0] = '\0';
+				return loop_now_ms();
+			}
+			if (seen[i].devnum != devnum) {
+				/* re-enumerated since we last looked */
+				seen[i].devnum = devnum;
+				seen[i].since_ms = loop_now_ms();
+			}
 			return seen[i].since_ms;
 		}
 		if (!seen[i].busid[0] && free_slot < 0)
@@ -67,6 +76,7 @@ static uint64_t configured_since(const char *busid, bool configured)
 	if (!configured || free_slot < 0)
 		return loop_now_ms();
 	snprintf(seen[free_slot].busid, sizeof(seen[0].busid), "%s", busid);
+	seen[free_slot].devnum = devnum;
 	seen[free_slot].since_ms = loop_now_ms();
 	return seen[free_slot].since_ms;
 }
@@ -186,7 +196,9 @@ bool devices_scan(const char *busid, json_object *nodes)
 		return false;
 	configured = !read_str(path, buf, sizeof(buf)) && buf[0] &&
 		     strcmp(buf, "0") != 0;
-	since = configured_since(busid, configured);
+	if (PATHF(path, "%s/devnum", dev) || read_str(path, buf, sizeof(buf)))
+		buf[0] = '\0';
+	since = configured_since(busid, strtol(buf, NULL, 10), configured);
 	if (!configured)
 		return false;
 	d = opendir(dev);
