@@ -132,6 +132,17 @@ static void kick(struct usbdev *d)
 					 strerror(-err));
 		}
 		err = usbip_host_bind(d->busid);
+		/*
+		 * On an add event the kernel is still probing: our bind waits
+		 * for the hub's lock, by which time nmb_watch's claim had
+		 * usbip-host take the device, and the driver core says EBUSY.
+		 * The bind event follows; only a parked device needs us.
+		 */
+		if (err == -EBUSY) {
+			log_debug("place %s: busid %s: already being bound",
+				  d->place->name, d->busid);
+			return;
+		}
 		if (err && !d->bind_warned)
 			log_err("place %s: busid %s: usbip-host refuses the device: %s%s",
 				d->place->name, d->busid, strerror(-err),
