@@ -183,26 +183,26 @@ run_suite() {
 	planned=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
 
 	while IFS= read -r line; do
-		failures+=("$suite: $line")
+		failures+=("$name: $line")
 	done < <(grep -E '^not ok [0-9]+' "$log" |
 		grep -v -E '#[[:space:]]*[Tt][Oo][Dd][Oo]')
 
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 		f=$((f + 1))
-		failures+=("$suite: $kind suite timed out after ${t}s")
+		failures+=("$name: timed out after ${t}s")
 	elif [ "$status" = 4 ] && [ "$f" = 0 ]; then
 		[ $ran != 0 ] || s=$((s + 1))
 	elif [ "$status" != 0 ] && [ "$f" = 0 ]; then
 		f=$((f + 1))
-		failures+=("$suite: $kind suite exited with status $status")
+		failures+=("$name: exited with status $status")
 	elif [ "$planned" = 0 ] && [ $ran = 0 ]; then
 		s=$((s + 1))
 	elif [ -n "$planned" ] && [ "$ran" -lt "$planned" ]; then
 		f=$((f + 1))
-		failures+=("$suite: $kind suite planned $planned, ran $ran")
+		failures+=("$name: planned $planned tests, ran $ran")
 	elif [ -z "$planned" ] && [ $ran = 0 ]; then
 		f=$((f + 1))
-		failures+=("$suite: $kind suite printed no TAP result")
+		failures+=("$name: printed no TAP result")
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
