@@ -27,7 +27,8 @@ struct unixrpc {
 	void *arg;
 	unixrpc_closed_fn closed;
 	char *rx;
-	size_t rx_len;
+	size_t rx_len, rx_cap;
+	size_t rx_max;		/* longest line accepted */
 	char *tx;
 	size_t tx_len, tx_cap;
 	bool dead;
@@ -126,6 +127,8 @@ static void note_kind(struct unixrpc *u, const char *line, size_t len)
 
 	if (!memmem(line, len, "\"error\"", 7))
 		return;
+	/* Each error answer stands alone: no kind of an earlier one. */
+	u->last_kind[0] = '\0';
 	o = json_tokener_parse(line);
 	if (o && json_object_object_get_ex(o, "error", &err) &&
 	    json_object_object_get_ex(err, "data", &data) &&
@@ -174,17 +177,26 @@ static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
 	if (events & EPOLLOUT)
 		flush(u);
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		n = recv(u->fd, u->rx + u->rx_len,
-			 UNIXRPC_LINE_MAX + 1 - u->rx_len, 0);
+		if (u->rx_len == u->rx_cap && u->rx_cap <= u->rx_max) {
+			size_t cap = u->rx_cap * 2 > u->rx_max + 1 ?
+				     u->rx_max + 1 : u->rx_cap * 2;
+			char *rx = realloc(u->rx, cap);
+
+			if (!rx)
+				return close_now(u);
+			u->rx = rx;
+			u->rx_cap = cap;
+		}
+		n = recv(u->fd, u->rx + u->rx_len, u->rx_cap - u->rx_len, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0)
 			return close_now(u);
 		u->rx_len += (size_t)n;
 		input(u);
-		if (u->rx_len > UNIXRPC_LINE_MAX) {
-			log_warn("control socket: message over %u bytes, closing the connection",
-				 UNIXRPC_LINE_MAX);
+		if (u->rx_len > u->rx_max) {
+			log_warn("control socket: message over %zu bytes, closing the connection",
+				 u->rx_max);
 			return close_now(u);
 		}
 	}
@@ -203,7 +215,10 @@ int unixrpc_new(struct loop *loop, int fd, const struct rpc_method *methods,
 	u->fd = fd;
 	u->arg = arg;
 	u->closed = closed;
-	u->rx = malloc(UNIXRPC_LINE_MAX + 1);
+	/* Requests to a server are short (§8: 64 KiB); answers may not be. */
+	u->rx_max = methods ? UNIXRPC_LINE_MAX : UNIXRPC_ANSWER_MAX;
+	u->rx_cap = UNIXRPC_LINE_MAX + 1;
+	u->rx = malloc(u->rx_cap);
 	u->chan = rpc_chan_new(methods ? methods : no_methods, chan_send, u);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (u->rx && u->chan)

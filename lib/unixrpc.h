@@ -21,7 +21,7 @@
  *	rpc_call(unixrpc_chan(u), "status", NULL, done, data);
  *	loop_run(loop);				// done() calls loop_stop()
  *	...done gets err->message; unixrpc_last_error_kind(u) the kind
- *	of the last error answer received ("" if none).
+ *	of the last error answer received ("" if it had none).
  *
  * The struct owns fd and closes it in unixrpc_free().
  */
@@ -32,7 +32,10 @@
 
 #include "jsonrpc.h"
 
+/* Longest line a server (methods given) accepts, as not-my-board's. */
 #define UNIXRPC_LINE_MAX	65536
+/* Longest line a pure client accepts: answers such as search results. */
+#define UNIXRPC_ANSWER_MAX	(16 * 1024 * 1024)
 
 struct loop;
 struct unixrpc;

@@ -224,6 +224,12 @@ def test_listings():
     r = expect({"search": {"result": [PLACE]}}, "search")
     ok("rpi-3" in r.out and "raspberry-pi(usb:serial,tcp:ssh)" in r.out,
        "search: places with their parts") or diag(r.out)
+    many = [dict(PLACE, name="rpi-%04d" % i, id=i) for i in range(1000)]
+    r = expect({"search": {"result": many}}, "search", "--json")
+    ok(r.rc == 0 and len(r.out) > 65536 and
+       len(json.loads(r.out)) == 1000,
+       "search: an answer over 64 KiB (%d bytes) is read whole" %
+       len(r.out)) or diag(r.err)
     r = expect({"get_reserved_place": {"result": PLACE}}, "show", "demo")
     ok("usbid 1-2" in r.out and "10.0.0.3:22" in r.out and "0.5" in r.out,
        "show: interfaces and uniqueness") or diag(r.out)
