@@ -289,8 +289,8 @@ pattern='Oops:|BUG:|WARNING:|general protection fault|UBSAN:|KASAN:'
 pattern+='|kernel BUG at|INFO: task .* blocked for more than|detected stall'
 if grep -a -q -E "$pattern" "$console"; then
 	echo "# run.sh: the kernel logged a problem:" >&2
-	grep -a -E -A 20 "$pattern" "$console" | head -n 60 | tr -d '\r' |
-		sed 's/^/# /' >&2
+	{ grep -a -E -A 20 "$pattern" "$console" || true; } | head -n 60 |
+		tr -d '\r' | sed 's/^/# /' >&2 || true
 	if [ "$rc" = 0 ] && [ "${NMB_QEMU_KERNEL_WARN:-}" != ignore ]; then
 		echo "# run.sh: failing (NMB_QEMU_KERNEL_WARN=ignore to allow)" >&2
 		rc=1
