@@ -55,7 +55,8 @@ done
 for s in "${only[@]}"; do
 	if [ ! -e "selftests/$s/run-host.sh" ] &&
 		[ ! -e "selftests/$s/run-guest.sh" ]; then
-		echo "run_all.sh: no suite '$s' (selftests/$s/run-{host,guest}.sh)" >&2
+		echo "run_all.sh: no suite '$s'" \
+			"(selftests/$s/run-{host,guest}.sh)" >&2
 		exit 2
 	fi
 done
@@ -125,7 +126,9 @@ suite_timeout() {
 # building on the host what it needs); otherwise it runs in a guest.
 boots_itself() {
 	local cmd='^[[:space:]]*(exec[[:space:]]+)?'
-	cmd+='("?[$][^[:space:]]*/|[^[:space:]#"$]*)qemu/run\.sh([[:space:]"]|$)'
+
+	cmd+='("?[$][^[:space:]]*/|[^[:space:]#"$]*)'
+	cmd+='qemu/run\.sh([[:space:]"]|$)'
 	grep -q -E "$cmd" "$1"
 }
 
@@ -208,9 +211,10 @@ run_suite() {
 	fail=$((fail + f))
 	skip=$((skip + s))
 	mv -f "$log" "$LOGDIR/$suite-$kind.log"
+	log=$LOGDIR/$suite-$kind.log
 	[ ! -e "$console" ] || mv -f "$console" "$LOGDIR/$suite-console.log"
-	echo "# ==== $name: $p passed, $f failed, $s skipped" \
-		"in $(($(date +%s) - start)) s (log: $LOGDIR/$suite-$kind.log) ===="
+	echo "# ==== $name: $p passed, $f failed, $s skipped in" \
+		"$(($(date +%s) - start)) s (log: $log) ===="
 }
 
 begin=$(date +%s)

@@ -170,8 +170,8 @@ gadget_remove() {
 	done
 	dirs+=("$g")
 	if [ ${#links[@]} -gt 0 ]; then
-		rm "${links[@]}" || gadget_err "cannot unlink functions of $1" ||
-			return
+		rm "${links[@]}" ||
+			gadget_err "cannot unlink functions of $1" || return
 	fi
 	rmdir "${dirs[@]}" || gadget_err "cannot remove gadget $1"
 }

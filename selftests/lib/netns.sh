@@ -183,6 +183,7 @@ ns_cleanup() {
 ns_leftovers() {
 	local left
 
-	left=$(ip netns list | awk -v p="$NS_PREFIX" 'index($1, p) == 1 { print $1 }')
+	left=$(ip netns list |
+		awk -v p="$NS_PREFIX" 'index($1, p) == 1 { print $1 }')
 	[ -z "$left" ] || ns_err "namespaces left behind:" "$left"
 }

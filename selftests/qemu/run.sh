@@ -114,8 +114,8 @@ key+=" $(stat -L -c %Y:%s /bin/busybox "/lib/modules/$KVER/modules.dep" |
 	tr '\n' ' ')"
 (
 	flock 9
-	if [ ! -s "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]
-	then
+	old=$(cat "$initrd.key" 2>/dev/null || true)
+	if [ ! -s "$initrd" ] || [ "$old" != "$key" ]; then
 		"$HERE/mkinitramfs.sh" "$KVER" "$initrd"
 		echo "$key" >"$initrd.key"
 	fi
@@ -130,8 +130,8 @@ vmlinux=$QDIR/vmlinux-$KVER
 vkey=$(stat -L -c %Y:%s "$KERNEL")
 (
 	flock 9
-	[ -s "$vmlinux" ] && [ "$(cat "$vmlinux.key" 2>/dev/null)" = "$vkey" ] &&
-		exit 0
+	old=$(cat "$vmlinux.key" 2>/dev/null || true)
+	[ -s "$vmlinux" ] && [ "$old" = "$vkey" ] && exit 0
 	rm -f "$vmlinux" "$vmlinux.key"
 	for fmt in xz zstd gzip; do
 		case $fmt in
@@ -163,7 +163,8 @@ if [ -z "$console" ]; then
 	console=$QDIR/console.log
 	if ! flock -n "$lockfd"; then
 		console=$QDIR/console.$$.log
-		echo "# run.sh: another guest is running; console in $console" >&2
+		echo "# run.sh: another guest is running;" \
+			"console in $console" >&2
 	fi
 fi
 : >"$console"
@@ -200,7 +201,8 @@ trap 'exit 143' TERM
 	printf 'cd -- %q || exit 125\n' "$PWD"
 	if [ $shell = 1 ]; then
 		if size=$(stty size 2>/dev/null); then
-			printf 'stty rows %d cols %d\n' "${size% *}" "${size#* }"
+			printf 'stty rows %d cols %d\n' \
+				"${size% *}" "${size#* }"
 		fi
 		[ -n "$cmd" ] && printf 'bash -c %q\n' "$cmd"
 		echo 'exec setsid -c -w bash -i'
@@ -265,7 +267,8 @@ for attempt in 1 2; do
 	fi
 	grep -a -q 'nmb-init: running' "$console" && break
 	[ $attempt = 1 ] || break
-	echo "# run.sh: the guest died before the job started; booting again" >&2
+	echo "# run.sh: the guest died before the job started;" \
+		"booting again" >&2
 	console_tail
 	cp "$console" "$console.failed-boot"
 done
@@ -292,7 +295,8 @@ if grep -a -q -E "$pattern" "$console"; then
 	{ grep -a -E -A 20 "$pattern" "$console" || true; } | head -n 60 |
 		tr -d '\r' | sed 's/^/# /' >&2 || true
 	if [ "$rc" = 0 ] && [ "${NMB_QEMU_KERNEL_WARN:-}" != ignore ]; then
-		echo "# run.sh: failing (NMB_QEMU_KERNEL_WARN=ignore to allow)" >&2
+		echo "# run.sh: failing" \
+			"(NMB_QEMU_KERNEL_WARN=ignore to allow)" >&2
 		rc=1
 	fi
 fi
