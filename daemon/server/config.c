@@ -192,6 +192,13 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 		cfg->max_running = (unsigned int)v;
 	if (!conf_int(root, "ping_interval", &v, 1, 3600, false))
 		cfg->ping_s = (unsigned int)v;
+	if (!conf_str(root, "state_file", &s, false)) {
+		if (s[0] != '/')
+			conf_error(conf_get(root, "state_file", CONF_ANY, false),
+				   "expected an absolute path like /var/lib/nmb/server-state.json");
+		else
+			cfg->state_file = strdup(s);
+	}
 	conf_double(root, "uniqueness_tolerance", &cfg->uniqueness_tolerance,
 		    0, 1, false);
 	if (!conf_str(root, "event_loop", &s, false)) {
@@ -233,4 +240,5 @@ void srv_config_free(struct srv_config *cfg)
 	free(cfg->tokens);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->state_file);
 }

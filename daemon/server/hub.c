@@ -142,13 +142,15 @@ struct rpc_call *srv_allow(struct srv_place *p, const char *ip,
 
 /* --- reservations ----------------------------------------------------- */
 
-static struct srv_res *res_new(struct srv_place *p, struct srv_session *s)
+/* p may be NULL for a restored reservation whose place is gone. */
+static struct srv_res *res_new(struct srv_place *p, unsigned int place_id,
+			       struct srv_session *s)
 {
 	struct srv_res *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	r->place_id = p->id;
+	r->place_id = place_id;
 	r->place = p;
 	r->holder = s;
 	r->prev = srv.res_tail;
@@ -159,8 +161,10 @@ static struct srv_res *res_new(struct srv_place *p, struct srv_session *s)
 	srv.res_tail = r;
 	r->hnext = s->res;
 	s->res = r;
-	p->res = r;
-	srv.nreserved++;
+	if (p) {
+		p->res = r;
+		srv.nreserved++;
+	}
 	return r;
 }
 
@@ -190,6 +194,7 @@ static struct srv_place *res_free(struct srv_res *r)
 		srv.nreserved--;
 	}
 	free(r);
+	srv_state_changed();
 	return p;
 }
 
@@ -206,7 +211,24 @@ int srv_lease_renew(struct srv_res *r, unsigned int lease_s)
 	r->lease_s = lease_s;
 	srv_timer_cancel(&r->lease);
 	lease_start(r);
+	srv_state_changed();
 	return (int)lease_s;
+}
+
+/* A reservation read back from the state file, held by a detached s. */
+struct srv_res *srv_res_restore(struct srv_place *p, unsigned int place_id,
+				struct srv_session *s, unsigned int lease_s,
+				uint64_t lease_left_us)
+{
+	struct srv_res *r = res_new(p, place_id, s);
+
+	if (!r)
+		return NULL;
+	r->t0_us = srv_now_us();
+	r->lease_s = lease_s;
+	if (lease_s)
+		srv_timer(&r->lease, lease_expired, lease_left_us);
+	return r;
 }
 
 /* After a reserve was answered with an error or cancelled. */
@@ -243,6 +265,7 @@ static void grant_done(void *data, json_object *result,
 		  (unsigned long long)(srv_now_us() - r->t0_us) / 1000);
 	rpc_reply(req, json_object_new_int((int32_t)r->place_id));
 	lease_start(r);
+	srv_state_changed();
 }
 
 static void grant_cancel(struct rpc_req *req, void *data)
@@ -262,7 +285,7 @@ static void grant_cancel(struct rpc_req *req, void *data)
 static void grant(struct srv_place *p, struct srv_session *s,
 		  struct rpc_req *req, uint64_t t0_us, unsigned int lease_s)
 {
-	struct srv_res *r = res_new(p, s);
+	struct srv_res *r = res_new(p, p->id, s);
 
 	if (!r) {
 		rpc_error(req, RPC_INTERNAL_ERROR, "Out of memory");
@@ -473,6 +496,7 @@ void srv_reserve(struct rpc_req *req, struct srv_session *s,
 				m = p->ema;
 		}
 	}
+	srv_state_changed();		/* the uniqueness statistics */
 	if (nfree) {
 		size_t k = 0;
 
@@ -552,8 +576,10 @@ int srv_register(struct srv_session *s, struct srv_place *p)
 	srv.places_tail = p;
 	srv.nplaces++;
 	s->place = p;
-	log_info("place registered place=%s id=%u peer=%s", p->name, p->id,
-		 p->host);
+	if (!p->offline)	/* restored places are logged by state.c */
+		log_info("place registered place=%s id=%u peer=%s", p->name,
+			 p->id, p->host);
+	srv_state_changed();
 	return 0;
 }
 
@@ -582,8 +608,13 @@ void srv_place_remove(struct srv_place *p)
 			       "gone");
 		p->res = NULL;
 	}
-	log_info("place removed place=%s id=%u peer=%s", p->name, p->id,
-		 p->host);
+	if (srv.stopping)	/* every place goes at exit: no news */
+		log_debug("place removed place=%s id=%u peer=%s", p->name,
+			  p->id, p->host);
+	else
+		log_info("place removed place=%s id=%u peer=%s", p->name,
+			 p->id, p->host);
+	srv_state_changed();
 	for (w = srv.queue; w; w = next) {
 		size_t k = 0;
 

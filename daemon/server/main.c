@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - nmb-server: options, configuration, then the lws service loop
- * until SIGTERM/SIGINT, which returns every reservation before exiting.
+ * main.c - nmb-server: options, configuration, the state file, then the
+ * lws service loop until SIGTERM/SIGINT/SIGUSR1 (see srv_wakeup()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,8 +40,9 @@ static void usage(FILE *f)
 		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
 		"                       [::]:2092, dual-stack); overrides the file\n"
 		"  -v, --verbose        log debug messages\n"
-		"SIGHUP reloads limits and windows; SIGTERM returns every\n"
-		"reservation and exits.\n"
+		"SIGHUP reloads limits and windows. SIGTERM returns every\n"
+		"reservation and exits, or, with state_file and grace, saves\n"
+		"them for the next start; SIGUSR1 always returns them.\n"
 		"  -h, --help           this text\n", DEFAULT_CONFIG);
 }
 
@@ -71,7 +72,7 @@ static void reload(void)
 		srv.cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
 		srv.cfg->max_message = cfg.max_message;
 		srv.cfg->max_running = cfg.max_running;
-		log_info("%s reloaded; listen, tls, tokens and ping_interval take effect at restart",
+		log_info("%s reloaded; listen, tls, tokens, ping_interval and state_file take effect at restart",
 			 config_path);
 	}
 	srv_config_free(&cfg);
@@ -98,16 +99,31 @@ void srv_signal(int sig)
 	on_signal(sig);
 }
 
-/* In the loop, after a signal: reload, or start returning everything. */
+/*
+ * In the loop, after a signal: reload, or stop. With a state file (and
+ * grace), SIGTERM/SIGINT keep every reservation for the next start: the
+ * exporters keep their allow-lists and the peers resume their sessions.
+ * Otherwise, and always on SIGUSR1, every reservation is returned first.
+ */
 void srv_wakeup(void)
 {
 	if (reload_signal)
 		reload();
 	if (!stop_signal || stop_deadline)
 		return;
+	sd_notify(0, "STOPPING=1");
+	if (stop_signal != SIGUSR1 && srv_state_keeps()) {
+		log_info("signal %d: keeping %u reservation(s) for the next start and stopping; peers resume them within %u s of it",
+			 (int)stop_signal, srv.nreserved, srv.cfg->grace_s);
+		srv.stopping = true;
+		srv_state_stop(true);
+		stop_deadline = srv_now_us();
+		srv_net_stop();
+		return;
+	}
 	log_info("signal %d: returning %u reservation(s) and stopping",
 		 (int)stop_signal, srv.nreserved);
-	sd_notify(0, "STOPPING=1");
+	srv_state_stop(false);
 	srv_hub_shutdown();
 	stop_deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
 	check_stopped(&stop_check);
@@ -196,8 +212,11 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ret = srv_net_init();
+	if (!ret)
+		ret = srv_state_init();
 	if (!ret) {
 		sd_notify(0, "READY=1");
 		ret = srv_net_run();
@@ -205,6 +224,7 @@ int main(int argc, char **argv)
 	/* Stopping already: a second SIGTERM must not cut the teardown. */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	srv_net_exit();
 	srv_config_free(&cfg);
 	log_info("stopped");

@@ -140,6 +140,7 @@ static void ws_open(struct lws *wsi, struct srv_conn *c)
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->id = srv.next_conn_id++;
+	srv_state_conn_opened();
 	peer_ip(wsi, c->ip, sizeof(c->ip));
 	if (!t || t == &no_auth) {
 		c->roles = srv.cfg->ntokens ? 0 : SRV_ROLE_ALL;

@@ -55,6 +55,7 @@ struct srv_config {
 	unsigned int ping_s;
 	bool poll_loop;			/* event_loop: poll */
 	bool have_file;
+	char *state_file;		/* NULL: state lives in memory only */
 };
 
 /* Fills cfg from FILE; a missing default file is not an error. */
@@ -104,6 +105,7 @@ struct srv_session {
 	struct srv_place *place;
 	struct srv_res *res;		/* held, via hnext */
 	lws_sorted_usec_list_t grace;
+	int64_t grace_end_ms;		/* wall clock; 0 while connected */
 	struct srv_session *prev, *next;
 };
 
@@ -198,12 +200,29 @@ void srv_notify(struct srv_session *s, const char *method,
 struct srv_res *srv_res_find(struct srv_session *s, unsigned int place_id);
 struct srv_res *srv_res_by_place(unsigned int place_id);
 int srv_lease_renew(struct srv_res *res, unsigned int lease_s);
+struct srv_res *srv_res_restore(struct srv_place *p, unsigned int place_id,
+				struct srv_session *s, unsigned int lease_s,
+				uint64_t lease_left_us);
 
 /* session.c: sessions, reconnect grace, resume */
 void srv_conn_opened(struct srv_conn *c);
 void srv_conn_closed(struct srv_conn *c);
 int srv_resume(struct srv_conn *c, const char *token);
 void srv_session_free(struct srv_session *s);
+struct srv_session *srv_session_restore(const char *token, const char *user,
+					const char *ip);
+void srv_session_grace(struct srv_session *s, uint64_t us);
+
+/*
+ * state.c: the optional state file, so that a server restart within the
+ * grace window loses no session, place or reservation.
+ */
+int srv_state_init(void);		/* after srv_net_init: restore */
+void srv_state_changed(void);		/* saves within 100 ms */
+void srv_state_conn_opened(void);	/* keeps the saved counter ahead */
+bool srv_state_keeps(void);		/* SIGTERM saves rather than returns */
+void srv_state_stop(bool keep);		/* last write; no more after it */
+int64_t srv_wall_ms(void);
 
 /* place.c: export descriptions (§5) */
 struct srv_place *srv_place_parse(json_object *desc, char *err,

@@ -25,6 +25,7 @@ void srv_session_free(struct srv_session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	free(s);
+	srv_state_changed();
 }
 
 static void grace_expired(lws_sorted_usec_list_t *sul)
@@ -35,6 +36,36 @@ static void grace_expired(lws_sorted_usec_list_t *sul)
 	log_info("session of user=%s not resumed within %us; dropping it",
 		 s->user, srv.cfg->grace_s);
 	srv_session_free(s);
+}
+
+/* Starts (or restarts) the window in which s may be resumed. */
+void srv_session_grace(struct srv_session *s, uint64_t us)
+{
+	s->grace_end_ms = srv_wall_ms() + (int64_t)(us / 1000);
+	srv_timer(&s->grace, grace_expired, us);
+}
+
+/* A detached session read back from the state file (state.c). */
+struct srv_session *srv_session_restore(const char *token, const char *user,
+					const char *ip)
+{
+	struct srv_session *s;
+
+	if (strlen(token) >= sizeof(s->token) ||
+	    strlen(user) >= sizeof(s->user) || strlen(ip) >= sizeof(s->ip))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	strcpy(s->token, token);
+	strcpy(s->user, user);
+	strcpy(s->ip, ip);
+	s->notify = true;
+	s->next = srv.sessions;
+	if (srv.sessions)
+		srv.sessions->prev = s;
+	srv.sessions = s;
+	return s;
 }
 
 void srv_conn_opened(struct srv_conn *c)
@@ -85,7 +116,8 @@ void srv_conn_closed(struct srv_conn *c)
 	}
 	log_info("session of user=%s peer=%s detached; kept for %us",
 		 s->user, s->ip, srv.cfg->grace_s);
-	srv_timer(&s->grace, grace_expired, srv.cfg->grace_s * 1000000ull);
+	srv_session_grace(s, srv.cfg->grace_s * 1000000ull);
+	srv_state_changed();
 }
 
 static void resync_done(void *data, json_object *result,
@@ -113,6 +145,7 @@ int srv_resume(struct srv_conn *c, const char *token)
 	if (old->place || old->res)
 		return -EBUSY;
 	srv_timer_cancel(&s->grace);
+	s->grace_end_ms = 0;
 	if (old->prev)
 		old->prev->next = old->next;
 	else
@@ -139,5 +172,6 @@ int srv_resume(struct srv_conn *c, const char *token)
 			srv_allow(r->place, s->ip, resync_done, NULL);
 	log_info("session of user=%s resumed peer=%s conn=%u", s->user, s->ip,
 		 c->id);
+	srv_state_changed();
 	return 0;
 }

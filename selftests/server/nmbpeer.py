@@ -28,10 +28,11 @@ class Server:
     """One nmb-server process; stderr goes to a log file."""
 
     def __init__(self, binary, workdir, config=None, listen=None, args=(),
-                 env=None):
+                 env=None, port=None, log_name=None):
         self.binary = binary
-        self.port = free_port()
-        self.log_path = os.path.join(workdir, "server-%d.log" % self.port)
+        self.port = port or free_port()
+        self.log_path = os.path.join(workdir, log_name or
+                                     "server-%d.log" % self.port)
         cmd = [binary]
         if config is not None:
             path = os.path.join(workdir, "server-%d.yaml" % self.port)
