@@ -15,10 +15,13 @@
 # ttyACM; bytes both ways with the gadget's ttyGS0; a board reboot (UDC
 # unbind/bind) comes back on the same vhci port by itself, serial works
 # again; an exporter restart too; nmbctl attach prints the node; a
-# mass-storage board's disk is found and read; a second user waits in the
-# queue and gets the place when the first user's agent is killed (-9),
-# whose access the exporter cuts; detach frees the port; SIGTERM
-# detaches and returns. Prints the measured attach and re-attach times.
+# mass-storage board's disk is found and read; a server restart within
+# grace (state file) loses no reservation: the board stays on its vhci
+# port and a second user stays in the queue; that user gets the place
+# when the first detaches and returns it, and again when the first
+# user's agent is killed (-9), whose access the exporter cuts; detach
+# frees the port; SIGTERM detaches and returns. Prints the measured
+# attach and re-attach times.
 #
 # Usage: guest_test.py BUILD_DIR NMB_WATCH_KO
 
@@ -295,7 +298,8 @@ DISK_DESC = """parts:
 def run():
     global SOCK
     sconf = os.path.join(TMP, "server.yaml")
-    write(sconf, "grace: 3\n")
+    write(sconf, "grace: 3\nstate_file: %s\n" %
+          os.path.join(TMP, "server-state.json"))
     start("server", "server", [B + "/nmb-server", "-c", sconf])
     conf = os.path.join(TMP, "exporter.yaml")
     write(conf, """\
@@ -430,9 +434,6 @@ places:
     call("detach", name="disk")
     call("return_reservation", name="disk")
 
-    # A second user waits; the first user's agent dies (-9): after the
-    # server's grace the place goes to the waiting user and the exporter
-    # cuts the first user's access.
     r = call("attach", name="demo")
     ok("result" in r and r["result"][0].get("up"), "attach again: %s" % r)
     start("agent2", "user2", [B + "/nmb-agent", "-c", "/dev/null",
@@ -445,6 +446,77 @@ places:
         res2["r"] = call("reserve", sock=SOCK2, name="demo2",
                          import_description=DESC2, timeout=120)
     import threading
+    th = threading.Thread(target=reserve2)
+    th.start()
+    time.sleep(2)
+    ok(th.is_alive(), "second user's reserve waits in the queue")
+
+    # Server restart within grace: the state file keeps the first user's
+    # reservation; both agents and the exporter reconnect; the board
+    # stays on its vhci port and the second user does not get it.
+    resumed = log_text("agent").count("session resumed")
+    ex_resumed = log_text("exporter").count("session resumed")
+    rc = stop("server")
+    procs["server-1"] = procs.pop("server")
+    ok(rc == 0 and "keeping 1 reservation(s)" in log_text("server-1"),
+       "server SIGTERM with a state file keeps the reservation (rc=%s)" %
+       rc)
+    t0 = time.monotonic()
+    start("server", "server", [B + "/nmb-server", "-c", sconf])
+    ok(wait(lambda: "restored 3 session(s), 2 place(s), 1 reservation(s)"
+            in log_text("server"), 20),
+       "restarted server restored the holder's session and both places")
+    th.join(30)
+    ok(not th.is_alive() and "result" not in res2.get("r", {}),
+       "the waiting reserve did not get the place across the restart: %s"
+       % res2.get("r"))
+    ok(wait(lambda: log_text("agent").count("session resumed") > resumed,
+            20, 0.1), "first user's agent resumed its session")
+    ok(wait(lambda: log_text("exporter").count("session resumed") >
+            ex_resumed, 20, 0.1), "exporter resumed its place")
+    diag("server restart: %.0f ms from start to both resumed" %
+         ((time.monotonic() - t0) * 1000))
+    st = up_status()
+    ok(st and st.get("vhci_port") == vport and st.get("busid") == busid,
+       "the board stays on vhci port %s, busid %s: %s" % (vport, busid,
+                                                          st))
+    ok(st and serial_round_trip(tty_of(st)), "serial still works")
+    wait(lambda: log_text("agent2").count("connected to server") > 1, 20,
+         0.1)
+    res2 = {}
+    th = threading.Thread(target=reserve2)
+    th.start()
+    time.sleep(4)
+    ok(th.is_alive(), "4 s after the restart (grace 3 s) the second "
+       "user, queued again, still waits: no reservation lost")
+
+    # The first user detaches and returns: the waiting user gets it.
+    r = call("detach", name="demo")
+    ok("result" in r and wait(lambda: not vhci_used(vport), 10),
+       "first user detached (vhci port %s free)" % vport)
+    r = call("return_reservation", name="demo")
+    th.join(30)
+    ok("result" in r and res2.get("r", {}).get("result", 1) is None,
+       "second user gets the place once the first detaches and returns "
+       "it: %s %s" % (r, res2.get("r")))
+    r = call("attach", sock=SOCK2, name="demo2")
+    st2 = (r.get("result") or [{}])[0]
+    ok("result" in r and st2.get("up") and tty_of(st2) and
+       serial_round_trip(tty_of(st2)),
+       "second user attached, serial works: %s" % r)
+    call("detach", sock=SOCK2, name="demo2")
+    call("return_reservation", sock=SOCK2, name="demo2")
+    ok(wait(lambda: not vhci_used(st2.get("vhci_port", 0)), 10),
+       "second user detached and returned")
+
+    # A second user waits; the first user's agent dies (-9): after the
+    # server's grace the place goes to the waiting user and the exporter
+    # cuts the first user's access.
+    r = call("reserve", name="demo", import_description=DESC)
+    r = "result" in r and call("attach", name="demo") or r
+    ok("result" in r and r["result"][0].get("up"),
+       "first user reserves and attaches again: %s" % r)
+    res2 = {}
     th = threading.Thread(target=reserve2)
     th.start()
     time.sleep(2)
