@@ -408,6 +408,9 @@ def check_doc_examples(build, tmp, url, sock):
                 with open(tf, "w") as f:
                     f.write("0123456789abcdef0123456789abcdef\n")
                 text = text.replace(path, tf)
+            text = re.sub(r"^(\s*state_file:\s*)\S+", lambda m: m.group(1)
+                          + os.path.join(tmp, "state%d.json" % k), text,
+                          flags=re.M)
             text = re.sub(r"^(\s*cert:\s*)\S+", lambda m: m.group(1) + crt,
                           text, flags=re.M)
             text = re.sub(r"^(\s*key:\s*)\S+", lambda m: m.group(1) + key,
