@@ -117,9 +117,12 @@ class Peer:
 
     @classmethod
     async def connect(cls, url, headers=None, ssl=None):
+        # Like not-my-board's clients: answer pings, never send any (§2).
+        # Pings of our own could time out on a busy host and kill the
+        # connection in the middle of a test.
         ws = await websockets.connect(url, extra_headers=headers or {},
                                       ssl=ssl, max_size=2 ** 24,
-                                      compression=None)
+                                      compression=None, ping_interval=None)
         return cls(ws)
 
     async def _allowed_ips(self, ips):
