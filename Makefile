@@ -153,7 +153,7 @@ install: all
 # --- tests ----------------------------------------------------------------
 
 selftests: deps
-	$(MAKE) module userspace
+	$(MAKE) module userspace userspace-asan
 	selftests/run_all.sh --kernel-only
 
 check: deps

@@ -9,10 +9,8 @@
 # selftests/qemu/run.sh). Host suites run first, then guest suites (qemu,
 # the test bed's own smoke test, first of them). --kernel-only runs only
 # guest suites, --suite NAME only that folder's (may be repeated).
-# A run-guest.sh normally runs inside the guest; one that calls
-# selftests/qemu/run.sh itself (to build on the host first) is run here
-# and boots its own guest.
-# Nothing is built here: `make check` / `make selftests` build first.
+# A run-guest.sh runs inside the guest, as root, over the host's root
+# file system. Nothing is built here: `make check` / `make selftests` build first.
 #
 # Every suite prints TAP. Top-level lines are counted: "ok N" passed,
 # "ok N ... # SKIP" skipped, "not ok N" failed ("not ok N ... # TODO" is
@@ -121,17 +119,6 @@ suite_timeout() {
 	echo "${t:-600}"
 }
 
-# boots_itself SCRIPT: does a command line of the script start with
-# [exec] .../qemu/run.sh? Then it runs here and boots its own guest (after
-# building on the host what it needs); otherwise it runs in a guest.
-boots_itself() {
-	local cmd='^[[:space:]]*(exec[[:space:]]+)?'
-
-	cmd+='("?[$][^[:space:]]*/|[^[:space:]#"$]*)'
-	cmd+='qemu/run\.sh([[:space:]"]|$)'
-	grep -q -E "$cmd" "$1"
-}
-
 count() {
 	grep -c -E "$1" "$2"
 }
@@ -154,13 +141,11 @@ run_suite() {
 	else
 		cmd=("selftests/$suite/run-guest.sh")
 		[ -x "${cmd[0]}" ] || cmd=(bash "${cmd[0]}")
+		# Every run-guest.sh runs inside a guest of its own; the
+		# Makefile built on the host what it uses.
 		export NMB_QEMU_CONSOLE=$console
-		if boots_itself "${cmd[-1]}"; then
-			cmd=(timeout -k 10 $((t + 60)) "${cmd[@]}")
-		else
-			cmd=(timeout -k 10 $((t + 60)) selftests/qemu/run.sh
-				--timeout "$t" -- "${cmd[@]}")
-		fi
+		cmd=(timeout -k 10 $((t + 60)) selftests/qemu/run.sh
+			--timeout "$t" -- "${cmd[@]}")
 	fi
 
 	echo "# ==== $name ===="

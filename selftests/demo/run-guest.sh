@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# run-guest.sh - the `make demo` session without the narration: boots the
-# QEMU guest and runs selftests/demo/farm.sh in check mode, which prints
-# TAP for each claim of the demo (attach, serial before and after a board
-# reboot on the same vhci port, power switch, detach) and for a clean
-# stop of the daemons. Uses the ASan/UBSan daemons of build/asan when
-# they are built (make check builds them), else those of build/.
+# run-guest.sh - the `make demo` session without the narration: runs
+# selftests/demo/farm.sh in check mode inside the QEMU guest
+# (selftests/run_all.sh boots it), which prints TAP for each claim of the
+# demo (attach, serial before and after a board reboot on the same vhci
+# port, power switch, detach) and for a clean stop of the daemons. Uses
+# the ASan/UBSan daemons of build/asan when they are built (make check
+# builds them), else those of build/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,7 +22,4 @@ for f in kmod/nmb_watch.ko $bin/nmb-server $bin/nmb-exporter \
 	fi
 done
 echo "# daemons and nmbctl from $bin/"
-
-NMB_DEMO_BIN=$PWD/$bin exec selftests/qemu/run.sh \
-	--timeout "${NMB_GUEST_TIMEOUT:-300}" -- \
-	bash selftests/demo/farm.sh check
+NMB_DEMO_BIN=$PWD/$bin exec bash selftests/demo/farm.sh check
