@@ -94,6 +94,15 @@ int ctl_call1(const char *method, json_object *params, json_object **result,
 
 /* Prints the agent's JSON result as is, one line. */
 void ctl_print_json(json_object *result);
+/*
+ * The start every listing without arguments shares: parses the options,
+ * calls method and, with --json, prints the answer as is. Returns CTL_OK
+ * with *result a list for the caller to print and put, CTL_OK with
+ * *result NULL when all is done, or an exit code. what completes the
+ * message for an answer that is no list (" of interfaces", or "").
+ */
+int ctl_list_fetch(int argc, char **argv, const char *method,
+		   const char *what, json_object **result);
 
 /*
  * A field of object o as text: strings as is, booleans yes/no, numbers,

@@ -117,6 +117,32 @@ int ctl_call1(const char *method, json_object *params, json_object **result,
 	return ret;
 }
 
+int ctl_list_fetch(int argc, char **argv, const char *method,
+		   const char *what, json_object **result)
+{
+	int i, ret;
+
+	*result = NULL;
+	i = ctl_parse(argc, argv, NULL);
+	if (i <= 0)
+		return i ? CTL_USAGE : CTL_OK;
+	if (i != argc)
+		return ctl_usage_error(argv[0], "takes no arguments");
+	ret = ctl_call1(method, NULL, result, argv[0], NULL);
+	if (ret)
+		return ret;
+	if (ctl.json)
+		ctl_print_json(*result);
+	else if (json_object_is_type(*result, json_type_array))
+		return CTL_OK;
+	else
+		ret = ctl_fail(CTL_FAILED, argv[0], NULL,
+			       "the agent's answer is not a list%s", what);
+	json_object_put(*result);
+	*result = NULL;
+	return ret;
+}
+
 void ctl_print_json(json_object *result)
 {
 	puts(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN |

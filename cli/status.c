@@ -71,24 +71,11 @@ int status_main(int argc, char **argv)
 	const char *row[NCOLS];
 	json_object *result;
 	struct ctl_table t;
-	int i, ret;
+	int ret;
 
-	i = ctl_parse(argc, argv, NULL);
-	if (i <= 0)
-		return i ? CTL_USAGE : CTL_OK;
-	if (i != argc)
-		return ctl_usage_error(argv[0], "takes no arguments");
-	ret = ctl_call1("status", NULL, &result, "status", NULL);
-	if (ret)
+	ret = ctl_list_fetch(argc, argv, "status", " of interfaces", &result);
+	if (ret || !result)
 		return ret;
-	if (ctl.json) {
-		ctl_print_json(result);
-		goto out;
-	}
-	if (!json_object_is_type(result, json_type_array)) {
-		ret = not_a_list("status");
-		goto out;
-	}
 	ctl_table_init(&t, NCOLS);
 	if (json_object_array_length(result))
 		ret = ctl_table_add(&t, header);
@@ -104,7 +91,6 @@ int status_main(int argc, char **argv)
 		ret = ctl_fail(CTL_FAILED, "status", NULL, "out of memory");
 	ctl_table_print(&t);
 	ctl_table_free(&t);
-out:
 	json_object_put(result);
 	return ret;
 }

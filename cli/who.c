@@ -10,25 +10,11 @@ int who_main(int argc, char **argv)
 	char place[256], user[256];
 	json_object *result;
 	struct ctl_table t;
-	int i, ret;
+	int ret;
 
-	i = ctl_parse(argc, argv, NULL);
-	if (i <= 0)
-		return i ? CTL_USAGE : CTL_OK;
-	if (i != argc)
-		return ctl_usage_error(argv[0], "takes no arguments");
-	ret = ctl_call1("get_reservations", NULL, &result, "who", NULL);
-	if (ret)
+	ret = ctl_list_fetch(argc, argv, "get_reservations", "", &result);
+	if (ret || !result)
 		return ret;
-	if (ctl.json) {
-		ctl_print_json(result);
-		goto out;
-	}
-	if (!json_object_is_type(result, json_type_array)) {
-		ret = ctl_fail(CTL_FAILED, "who", NULL,
-			       "the agent's answer is not a list");
-		goto out;
-	}
 	ctl_table_init(&t, 2);
 	if (json_object_array_length(result))
 		ret = ctl_table_add(&t, (const char *[]){ "PLACE", "USER" });
@@ -43,7 +29,6 @@ int who_main(int argc, char **argv)
 		ret = ctl_fail(CTL_FAILED, "who", NULL, "out of memory");
 	ctl_table_print(&t);
 	ctl_table_free(&t);
-out:
 	json_object_put(result);
 	return ret;
 }
