@@ -16,7 +16,8 @@ import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmbpeer import Peer, Server, close_all, free_port, place_desc  # noqa
+from nmbpeer import (Peer, Server, call_error, close_all,  # noqa
+                     free_port, place_desc)
 
 BIN, WORK = sys.argv[1], sys.argv[2]
 TESTS = []
@@ -55,6 +56,11 @@ class Farm:
                           log_name=name)
         self.port = self.srv.port
         servers.append(self.srv)
+        # The file is read after the listeners are up: wait for its line.
+        end = time.time() + 10
+        while time.time() < end and self.srv.proc.poll() is None and \
+                "state file " not in self.srv.text():
+            time.sleep(0.02)
         return self.srv
 
     def saved(self):
@@ -295,6 +301,53 @@ async def lease_survives_restart():
     dt = time.time() - t0
     check(dt > 2.5, "lease ran out after %.1f s" % dt)
     return "a lease keeps running out after a restart (%.1f s)" % dt
+
+
+TOKENS = """tokens:
+  - name: exp
+    token: exporter-secret-0123456789
+    roles: [exporter]
+  - name: alice
+    token: importer-secret-0123456789
+    roles: [importer]
+  - name: bob
+    token: importer2-secret-0123456789
+    roles: [importer]
+"""
+
+
+def bearer(t):
+    return {"Authorization": "Bearer " + t}
+
+
+EXP = bearer("exporter-secret-0123456789")
+ALICE = bearer("importer-secret-0123456789")
+BOB = bearer("importer2-secret-0123456789")
+
+
+@test
+async def tokens_bind_restored_sessions():
+    farm = Farm(extra=TOKENS)
+    s = farm.start()
+    e = await Peer.connect(s.url(), headers=EXP)
+    etok = (await hello(e))["session"]
+    pid = await e.call("register_place", place_desc("secured"))
+    a = await Peer.connect(s.url(), headers=ALICE)
+    atok = (await hello(a))["session"]
+    await a.call("reserve", [pid])
+    s.proc.send_signal(signal.SIGTERM)
+    s.stop(sig=None)
+    s = farm.start()
+    b = await Peer.connect(s.url(), headers=BOB)
+    err = await call_error(hello(b, atok))
+    check(err and "session belongs to another token" in err.message, err)
+    e2 = await Peer.connect(s.url(), headers=EXP)
+    check((await hello(e2, etok))["resumed"], "exporter resumed")
+    a2 = await Peer.connect(s.url(), headers=ALICE)
+    check((await hello(a2, atok))["resumed"], "alice resumed")
+    r = await a2.call("get_reservations")
+    check(r == {"reservations": [{"place_id": pid, "user": "alice"}]}, r)
+    return "with tokens a restored session is resumed only by its token"
 
 
 @test
