@@ -456,6 +456,17 @@ places:
     # stays on its vhci port and the second user does not get it.
     resumed = log_text("agent").count("session resumed")
     ex_resumed = log_text("exporter").count("session resumed")
+    devnum_path = "/sys/bus/usb/devices/%s/devnum" % busid
+    devnum = open(devnum_path).read().strip()
+    gaps, watching = [], [True]
+
+    def watch():
+        while watching[0]:
+            if not vhci_used(vport):
+                gaps.append(time.monotonic())
+            time.sleep(0.05)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     rc = stop("server")
     procs["server-1"] = procs.pop("server")
     ok(rc == 0 and "keeping 1 reservation(s)" in log_text("server-1"),
@@ -476,10 +487,20 @@ places:
             ex_resumed, 20, 0.1), "exporter resumed its place")
     diag("server restart: %.0f ms from start to both resumed" %
          ((time.monotonic() - t0) * 1000))
+    time.sleep(1)
+    watching[0] = False
+    watcher.join()
+    try:
+        devnum2 = open(devnum_path).read().strip()
+    except OSError as e:
+        devnum2 = repr(e)
+    ok(not gaps and devnum2 == devnum,
+       "the board stayed attached through the restart: vhci port %s "
+       "never free (%d gaps), devnum %s -> %s" % (vport, len(gaps),
+                                                  devnum, devnum2))
     st = up_status()
     ok(st and st.get("vhci_port") == vport and st.get("busid") == busid,
-       "the board stays on vhci port %s, busid %s: %s" % (vport, busid,
-                                                          st))
+       "the board is on vhci port %s, busid %s: %s" % (vport, busid, st))
     ok(st and serial_round_trip(tty_of(st)), "serial still works")
     wait(lambda: log_text("agent2").count("connected to server") > 1, 20,
          0.1)
