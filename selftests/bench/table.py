@@ -10,6 +10,36 @@ DESCRIPTIONS = {
     "detect_tail_nmb": "Detection, nmb_watch: device added to bound",
     "detect_tail_uevent": "Detection, udev style: uevent to bind done",
     "detect_tail_ratio": "Detection ratio, add to bound, nmb / udev",
+    "attach_nmb": "Attach, nmb: nmbctl attach (reserve + attach) to tty opens",
+    "attach_usbip": "Attach, usbip: usbip attach to tty opens",
+    "attach_ratio": "Attach ratio nmb / usbip (target <= 1.2)",
+    "attach_nmb_reserve": "Attach, nmb, split: nmbctl reserve alone",
+    "attach_nmb_reserved": "Attach, nmb, split: attach of a reserved place",
+    "attach_reserved_ratio": "Attach ratio, reserved place nmb / usbip",
+    "reattach": "Re-attach, nmb: gadget replug to tty opens, same vhci port",
+    "bulk_local": "Bulk read, local dummy_hcd: dd O_DIRECT 1 MiB",
+    "bulk_usbip": "Bulk read through usbip: dd O_DIRECT 1 MiB",
+    "bulk_nmb": "Bulk read through nmb: dd O_DIRECT 1 MiB",
+    "bulk_ratio": "Bulk ratio nmb / usbip (target >= 0.95)",
+    "rtt_nmb": "CDC-ACM 1-byte echo round trip, nmb (median per run)",
+    "rtt_usbip": "CDC-ACM 1-byte echo round trip, usbip (median per run)",
+    "rtt_ratio": "Echo round trip ratio nmb / usbip",
+    "tcp_mbps_tunnel": "TCP through the nmb tunnel: throughput",
+    "tcp_mbps_direct": "TCP direct to the target: throughput",
+    "tcp_ratio": "TCP throughput ratio tunnel / direct (target >= 0.8)",
+    "tcp_connect_tunnel": "TCP through the nmb tunnel: connect to 1st byte",
+    "tcp_connect_direct": "TCP direct: connect to first byte",
+    "tcp_connect_ratio": "TCP connect ratio tunnel / direct",
+    "server_cycles_1": "Server: reserve+return cycles, 1 agent (host)",
+    "server_cycles_10": "Server: reserve+return cycles, 10 agents (host)",
+    "server_cycles_100": "Server: reserve+return cycles, 100 agents (host)",
+    "server_reserve_contended_p50":
+        "Server: time to reserve, 50 agents on 5 places, p50",
+    "server_reserve_contended_p99":
+        "Server: time to reserve, 50 agents on 5 places, p99",
+    "server_rss_per_idle_conn":
+        "Server: RSS per idle WebSocket connection, at 10,000",
+    "server_idle_held": "Server: idle WebSocket connections held",
 }
 
 rows = []
