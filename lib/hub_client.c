@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hub_client.c - WebSocket client to the hub on libwebsockets, serviced
- * from lib/loop: lws announces its fds (ADD/DEL/CHANGE_MODE_POLL_FD),
- * each becomes a loop_fd, and any activity, plus a 250 ms tick for lws's
- * own timers, runs a non-waiting lws_service().
+ * from lib/loop. Debian's libwebsockets is built without
+ * LWS_WITH_EXTERNAL_POLL, so it never announces its fds: each client
+ * watches its own connection's socket (lws_get_socket_fd()) for input,
+ * and for output while it connects or has messages queued, and any
+ * activity runs a non-waiting lws_service() at once. A 250 ms tick
+ * drives lws's own timers. (Were external poll built in, the
+ * ADD/DEL/CHANGE_MODE_POLL_FD callbacks would add lws's other fds too.)
  *
  * Debian's libwebsockets resolves names with a blocking getaddrinfo();
  * a hub given by name is resolved in a thread first, so a slow DNS never
@@ -60,6 +64,10 @@ struct hub_client {
 	void *arg;
 
 	struct lws *wsi;
+	struct loop_fd *sock_lfd;	/* wsi's socket in lib/loop */
+	int sock_fd;
+	uint32_t sock_events;
+	bool connected_out;	/* the connect's EPOLLOUT was seen */
 	struct rpc_chan *chan;
 	struct msg *txq, **txq_tail;
 	char *rx;
@@ -86,6 +94,8 @@ static struct {
 	bool in_service;
 } lws;
 
+static void sock_sync(struct hub_client *hc);
+
 static void service(void)
 {
 	if (!lws.ctx || lws.in_service)
@@ -93,6 +103,51 @@ static void service(void)
 	lws.in_service = true;
 	lws_service(lws.ctx, -1);
 	lws.in_service = false;
+	for (struct hub_client *hc = lws.clients; hc; hc = hc->next)
+		sock_sync(hc);
+}
+
+static void on_sock(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct hub_client *hc = arg;
+
+	(void)lfd;
+	if (events & EPOLLOUT)
+		hc->connected_out = true;
+	service();
+}
+
+/*
+ * Keeps hc's socket in lib/loop in step with its connection: readable
+ * always; writable while the connect is in progress (once) and while
+ * messages wait to be written. Runs after every service, which is when
+ * lws opens and closes sockets.
+ */
+static void sock_sync(struct hub_client *hc)
+{
+	int fd = hc->wsi ? lws_get_socket_fd(hc->wsi) : -1;
+	uint32_t ev;
+
+	if (fd != hc->sock_fd || (fd >= 0 && !hc->sock_lfd)) {
+		loop_fd_del(hc->sock_lfd);
+		hc->sock_lfd = NULL;
+		hc->sock_fd = -1;
+		hc->connected_out = false;
+		if (fd < 0)
+			return;
+		hc->sock_lfd = loop_fd_add(lws.loop, fd, EPOLLIN, on_sock, hc);
+		if (!hc->sock_lfd)
+			return;		/* the tick still services it */
+		hc->sock_fd = fd;
+		hc->sock_events = EPOLLIN;
+	}
+	if (!hc->sock_lfd)
+		return;
+	ev = EPOLLIN;
+	if ((!hc->chan && !hc->connected_out) || hc->txq)
+		ev |= EPOLLOUT;
+	if (ev != hc->sock_events && !loop_fd_mod(hc->sock_lfd, ev))
+		hc->sock_events = ev;
 }
 
 static void on_lws_fd(struct loop_fd *lfd, uint32_t events, void *arg)
@@ -223,6 +278,7 @@ static int rpc_send(void *ctx, const char *data, size_t len)
 	*hc->txq_tail = m;
 	hc->txq_tail = &m->next;
 	lws_callback_on_writable(hc->wsi);
+	sock_sync(hc);
 	return 0;
 }
 
@@ -615,6 +671,7 @@ int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 	hc->ops = conf->ops;
 	hc->arg = conf->arg;
 	hc->txq_tail = &hc->txq;
+	hc->sock_fd = -1;
 	if (!hc->url || !hc->name || (conf->token && !hc->token)) {
 		hub_client_free(hc);
 		return -ENOMEM;
@@ -647,6 +704,8 @@ void hub_client_free(struct hub_client *hc)
 			*pp = hc->next;
 			break;
 		}
+	loop_fd_del(hc->sock_lfd);
+	hc->sock_lfd = NULL;
 	if (hc->wsi) {
 		lws_set_wsi_user(hc->wsi, NULL);
 		lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK,
