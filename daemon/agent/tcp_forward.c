@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "relay.h"
+#include "sockopt.h"
 
 struct conn {
 	struct tcp_forward *f;
@@ -102,6 +103,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	fd = accept4(loop_fd_fd(lfd), NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	sock_nodelay(fd);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);

@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "log.h"
 #include "loop.h"
+#include "sockopt.h"
 
 #define HEAD_MAX	4096
 
@@ -166,6 +167,7 @@ struct tunnel *tunnel_open(const char *host, unsigned int port,
 	}
 	freeaddrinfo(ai);
 	ai = NULL;
+	sock_nodelay(t->fd);
 	t->lfd = loop_fd_add(agent.loop, t->fd, EPOLLOUT, on_fd, t);
 	if (!t->lfd)
 		goto fail;

@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 #include "agent.h"
 #include "log.h"
 #include "loop.h"
+#include "sockopt.h"
 #include "usbip.h"
 
 #define USB_TARGET		"usb.not-my-board.localhost:3240"
@@ -95,16 +95,6 @@ static void fail(struct usb_import *u, const char *msg)
 		 u->iface, msg, u->backoff_s);
 	u->state = BACKOFF;
 	loop_timer_set(u->timer, u->backoff_s * 1000ULL);
-}
-
-static void keepalive(int fd)
-{
-	int on = 1, idle = 7, intvl = 5, cnt = 3;
-
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
 static uint32_t vhci_speed(uint32_t wire)
@@ -254,7 +244,7 @@ static void on_tunnel(void *arg, int err, const char *msg, int fd,
 		(void)early;
 		return fail(u, "the exporter sent data before the import request");
 	}
-	keepalive(fd);
+	sock_keepalive(fd, 7, 5, 3);	/* §7 agent step 2 */
 	usbip_build_req_import(req, u->busid);
 	if (send(fd, req, sizeof(req), MSG_NOSIGNAL) != sizeof(req))
 		return fail(u, "cannot send the import request");

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "sockopt.h"
 
 #define USB_TARGET	"usb.not-my-board.localhost:3240"
 
@@ -95,16 +95,6 @@ static const struct tcp_if *find_tcp(const struct place *p,
 	return NULL;
 }
 
-static void usb_keepalive(int fd)
-{
-	int one = 1, idle = 5, intvl = 5, cnt = 3;
-
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
 static void on_usb_req(struct conn *c)
 {
 	char busid[USBIP_BUSID_SIZE];
@@ -173,7 +163,7 @@ static void dispatch(struct conn *c, struct http_request *req)
 			conn_free(c);
 			return;
 		}
-		usb_keepalive(c->fd);
+		sock_keepalive(c->fd, 5, 5, 3);	/* §7 exporter step 1 */
 		respond(c, 200, NULL);
 		c->state = CONN_USB_REQ;
 		free(c->buf);
@@ -318,6 +308,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 		close(fd);
 		return;
 	}
+	sock_nodelay(fd);
 	c->place = p;
 	c->fd = fd;
 	c->tfd = -1;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "relay.h"
+#include "sockopt.h"
 
 struct resolve_job {
 	atomic_int refs;	/* the thread and the connection */
@@ -147,6 +148,7 @@ static void try_connect(struct conn *c)
 			err = errno;
 			continue;
 		}
+		sock_nodelay(c->tfd);
 		if (connect(c->tfd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 		    errno == EINPROGRESS) {
 			c->tlfd = loop_fd_add(c->place->exp->loop, c->tfd,
