@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * relay.c - splice() relay: socket -> pipe -> socket in each direction,
- * level-triggered epoll, one pipe of PIPE_CAP bytes per direction.
+ * level-triggered epoll, one pipe per direction, enlarged to PIPE_CAP
+ * where the system allows (fewer rounds of splice() per megabyte). The
+ * epoll interest of a socket is changed only when it differs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,11 +16,12 @@
 #include "loop.h"
 #include "relay.h"
 
-#define PIPE_CAP	((size_t)64 * 1024)
+#define PIPE_CAP	((size_t)1024 * 1024)
 
 struct dir {
 	int src, dst;
 	int pipe[2];
+	size_t cap;		/* the pipe's capacity */
 	size_t queued;		/* bytes in the pipe */
 	uint64_t moved;
 	bool eof;		/* src said EOF */
@@ -28,6 +31,7 @@ struct dir {
 
 struct relay {
 	struct loop_fd *lfd[2];
+	uint32_t events[2];	/* what lfd[i] waits for now */
 	int fd[2];
 	struct dir dir[2];	/* 0: a -> b, 1: b -> a */
 	relay_done_cb done;
@@ -44,7 +48,7 @@ static int pump(struct dir *d)
 	d->want_in = d->want_out = false;
 	for (;;) {
 		if (!budget--) {
-			d->want_in = !d->eof && d->queued < PIPE_CAP;
+			d->want_in = !d->eof && d->queued < d->cap;
 			d->want_out = d->queued > 0;
 			return 0;
 		}
@@ -69,9 +73,9 @@ static int pump(struct dir *d)
 			}
 			return 0;
 		}
-		if (d->queued >= PIPE_CAP)
+		if (d->queued >= d->cap)
 			return 0;
-		n = splice(d->src, NULL, d->pipe[1], NULL, PIPE_CAP - d->queued,
+		n = splice(d->src, NULL, d->pipe[1], NULL, d->cap - d->queued,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -102,7 +106,8 @@ static void update(struct relay *r)
 			ev |= EPOLLIN;
 		if (r->dir[!i].want_out)
 			ev |= EPOLLOUT;
-		loop_fd_mod(r->lfd[i], ev);
+		if (ev != r->events[i] && !loop_fd_mod(r->lfd[i], ev))
+			r->events[i] = ev;
 	}
 }
 
@@ -165,10 +170,16 @@ int relay_new(struct loop *loop, int a, int b, const void *early,
 		r->dir[i].pipe[0] = r->dir[i].pipe[1] = -1;
 	}
 	for (i = 0; i < 2 && !err; i++) {
-		if (pipe2(r->dir[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		int cap;
+
+		if (pipe2(r->dir[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 			err = -errno;
-		else
-			fcntl(r->dir[i].pipe[1], F_SETPIPE_SZ, PIPE_CAP);
+			break;
+		}
+		cap = fcntl(r->dir[i].pipe[1], F_SETPIPE_SZ, (int)PIPE_CAP);
+		if (cap < 0)	/* over pipe-max-size: keep what it has */
+			cap = fcntl(r->dir[i].pipe[1], F_GETPIPE_SZ);
+		r->dir[i].cap = cap > 0 ? (size_t)cap : 4096;
 	}
 	if (!err)
 		err = set_nonblock(a);
@@ -183,7 +194,8 @@ int relay_new(struct loop *loop, int a, int b, const void *early,
 			r->dir[0].queued = early_len;
 	}
 	for (i = 0; i < 2 && !err; i++) {
-		r->lfd[i] = loop_fd_add(loop, r->fd[i], EPOLLIN | EPOLLOUT,
+		r->events[i] = EPOLLIN | EPOLLOUT;
+		r->lfd[i] = loop_fd_add(loop, r->fd[i], r->events[i],
 					on_event, r);
 		if (!r->lfd[i])
 			err = -errno;
