@@ -215,6 +215,7 @@ chmod 0644 "$job"
 # no_timer_check: on a busy host, TCG can be too slow for the IO-APIC timer
 # probe, and the boot panics ("IO-APIC + timer doesn't work!").
 append="console=ttyS0 panic=-1 no_timer_check rdinit=/init nmb_job=$job"
+append+=" nmb_repo=$REPO"
 # Boot-time savings under TCG: no crypto self-tests (~0.3 s), and a
 # preset loops_per_jiffy (the host's clock rate; the second CPU otherwise
 # calibrates for ~0.3 s).
