@@ -360,14 +360,43 @@ fetch() {
 		fail "fetch $* failed"
 }
 
+# tcp_once tunnel|direct [SUFFIX]: one connect and one transfer.
 tcp_once() {
-	local addr=127.0.0.1 out
+	local addr=127.0.0.1 out tag=$1${2:-}
 
 	[ "$1" = tunnel ] || addr=$EXP_ADDR
 	out=$(fetch "$addr" "$TCP_PORT" 1)
-	add "tcp_connect_$1" "${out%% *}"
+	add "tcp_connect_$tag" "${out%% *}"
 	out=$(fetch "$addr" "$TCP_PORT" $((TCP_MB * 1000000)))
-	add "tcp_mbps_$1" "${out##* }"
+	add "tcp_mbps_$tag" "${out##* }"
+}
+
+# The same over a lab-like link: the exporter's eth0 (which the data of
+# both paths leaves by) shaped to 1 Gbit/s. Without a limit both paths are
+# bound by the emulated CPUs, and the tunnel does three TCP connections'
+# and two relays' work where the direct path does one connection's.
+bench_tcp_1g() {
+	local i
+
+	if ! ns_exec exporter tc qdisc add dev eth0 root tbf rate 1gbit \
+		burst 512kb latency 50ms 2>>"$LOG/tc.log"; then
+		echo "# TCP at 1 Gbit/s: cannot shape the link (tc tbf); skipped"
+		return 0
+	fi
+	echo "# TCP at 1 Gbit/s: the same, the exporter's link shaped with tbf"
+	for ((i = 0; i < runs; i++)); do
+		if ((i % 2)); then
+			tcp_once direct _1g
+			tcp_once tunnel _1g
+		else
+			tcp_once tunnel _1g
+			tcp_once direct _1g
+		fi
+	done
+	ns_exec exporter tc qdisc del dev eth0 root 2>>"$LOG/tc.log" || true
+	emit tcp_mbps_tunnel_1g MB/s
+	emit tcp_mbps_direct_1g MB/s
+	ratio tcp_ratio_1g tcp_mbps_tunnel_1g tcp_mbps_direct_1g tunnel/direct
 }
 
 bench_tcp() {
@@ -390,6 +419,7 @@ bench_tcp() {
 	emit tcp_connect_direct ms
 	ratio tcp_connect_ratio tcp_connect_tunnel tcp_connect_direct \
 		tunnel/direct
+	bench_tcp_1g
 }
 
 # --- 3: re-attach after a board reboot (the place is attached) --------------

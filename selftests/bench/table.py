@@ -4,6 +4,9 @@
 import sys
 
 DESCRIPTIONS = {
+    "tcp_mbps_tunnel_1g": "TCP through the nmb tunnel, 1 Gbit/s link: throughput",
+    "tcp_mbps_direct_1g": "TCP direct to the target, 1 Gbit/s link: throughput",
+    "tcp_ratio_1g": "TCP throughput ratio tunnel / direct, 1 Gbit/s link",
     "detect_nmb": "Detection, nmb_watch: plug to event, device on usbip-host",
     "detect_uevent": "Detection, udev style: plug to uevent + bind done",
     "detect_ratio": "Detection ratio nmb / udev style",
