@@ -28,15 +28,18 @@
 import glob
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import termios
 import time
-import tty
+
+sys.dont_write_bytecode = True     # the guest sees the repository read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from nmbtest import (diag, ok, serial_round_trip, sh,  # noqa: E402
+                     summary, tap, wait, write)
 
 B, KO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 TMP = tempfile.mkdtemp(prefix="nmb-agent-guest-")
@@ -49,46 +52,7 @@ DISK_MAGIC = b"nmb disk board sector zero\n".ljust(512, b"\0")
 NMBCTL = None
 PORT_NUM = 2
 MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
-n_test = n_fail = 0
 procs = {}
-
-
-def ok(cond, name, todo=None):
-    global n_test, n_fail
-    n_test += 1
-    if not cond and not todo:
-        n_fail += 1
-    print("%sok %d - %s%s" % ("" if cond else "not ", n_test, name,
-                              " # TODO " + todo if todo and not cond
-                              else ""), flush=True)
-    return cond
-
-
-def diag(msg):
-    for line in str(msg).splitlines():
-        print("# " + line, flush=True)
-
-
-def sh(cmd):
-    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    if r.returncode:
-        diag("%s: %s%s" % (cmd, r.stdout, r.stderr))
-    return r.returncode == 0
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def wait(cond, timeout=20, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def plug(on, gadget=GADGET, udc="dummy_udc.0"):
@@ -192,46 +156,6 @@ def call(method, timeout=60, sock=None, **params):
         buf += d
     s.close()
     return json.loads(buf) if buf else {"error": {"message": "EOF"}}
-
-
-def raw(path):
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-    tty.setraw(fd)
-    attrs = termios.tcgetattr(fd)
-    attrs[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attrs)
-    return fd
-
-
-def pass_bytes(src, dst, data, timeout=10):
-    os.write(src, data)
-    got = b""
-    end = time.monotonic() + timeout
-    while len(got) < len(data) and time.monotonic() < end:
-        r, _, _ = select.select([dst], [], [], 0.2)
-        if r:
-            try:
-                got += os.read(dst, 4096)
-            except BlockingIOError:
-                pass
-    return got == data
-
-
-def serial_round_trip(acm):
-    a = g = -1
-    try:
-        a = raw(acm)
-        g = raw("/dev/ttyGS0")
-        up = pass_bytes(a, g, b"nmb agent->board\n")
-        down = pass_bytes(g, a, b"nmb board->agent\n")
-        return up and down
-    except OSError as e:
-        diag("serial: %s" % e)
-        return False
-    finally:
-        for fd in (a, g):
-            if fd >= 0:
-                os.close(fd)
 
 
 def usb_status(sock=None, name="demo"):
@@ -605,13 +529,11 @@ def main():
             diag("--- %s log" % name)
             diag("\n".join(l for l in log_text(name).splitlines()
                            if ": debug: " not in l))
-    if n_fail:
+    if tap.n_fail:
         for name in procs:
             diag("--- %s log" % name)
             diag(log_text(name)[-6000:])
-    print("1..%d" % n_test)
-    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
-    sys.exit(1 if n_fail else 0)
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

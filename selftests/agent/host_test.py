@@ -19,19 +19,13 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from nmbpeer import Peer, Server, SANITIZER_MARKS  # noqa: E402
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import nmbtest  # noqa: E402
+from nmbtest import check, collector  # noqa: E402
 
 SERVER, AGENT, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
+TESTS, test = collector()
 
 
 class Agent:
@@ -567,14 +561,8 @@ async def auto_return(a):
 
 
 def make_cert():
-    key = os.path.join(WORK, "key.pem")
-    crt = os.path.join(WORK, "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-keyout", key, "-out", crt, "-days", "1",
-                    "-subj", "/CN=localhost", "-addext",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return crt, key
+    return nmbtest.make_cert(os.path.join(WORK, "key.pem"),
+                             os.path.join(WORK, "cert.pem"))
 
 
 @test

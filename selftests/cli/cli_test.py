@@ -16,16 +16,19 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True     # no .pyc files next to the sources
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_agent import FakeAgent  # noqa: E402
+from nmbtest import diag, ok, summary  # noqa: E402
+import nmbtest  # noqa: E402
 
 NMBCTL = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TMP = tempfile.mkdtemp(prefix="nmbctl-test-")
 SOCK = os.path.join(TMP, "agent.sock")
 HOME = os.path.join(TMP, "home")
-n_test = 0
-n_fail = 0
 
 DEMO = "parts:\n  board:\n    compatible: [raspberry-pi]\n" \
        "    usb:\n      serial: {port_num: 3}\n"
@@ -43,21 +46,6 @@ PLACE = {"id": 4, "name": "rpi-3", "host": "10.0.0.3", "port": 2092,
                     "usb": {"serial": {"usbid": "1-2"}},
                     "tcp": {"ssh": {"host": "10.0.0.3", "port": 22}}}],
          "stats": {"uniqueness": 0.5}}
-
-
-def ok(cond, name):
-    global n_test, n_fail
-    n_test += 1
-    if not cond:
-        n_fail += 1
-    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
-          flush=True)
-    return cond
-
-
-def diag(text):
-    for line in str(text).splitlines():
-        print("# " + line)
 
 
 class Run:
@@ -94,9 +82,7 @@ def check(r, rc, name):
 
 
 def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
+    nmbtest.write(path, text, parents=True)
 
 
 def one_line_error(r, prefix):
@@ -570,9 +556,7 @@ def main():
     finally:
         agent.close()
         shutil.rmtree(TMP, ignore_errors=True)
-    print("1..%d" % n_test)
-    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
-    return 1 if n_fail else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -23,14 +23,15 @@ import sys
 import time
 import urllib.request
 
+sys.dont_write_bytecode = True     # the guest sees the repository read-only
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest_test as g  # noqa: E402
+from nmbtest import (diag, no_sanitizer_report, ok,  # noqa: E402
+                     sigterm, summary, tap)
 
 SERVER = sys.argv[4]
 HUB = "198.18.1.2"
 HERE = os.path.dirname(os.path.abspath(__file__))
-ok = g.ok
-diag = g.diag
 
 
 def setup_hub_ns():
@@ -109,7 +110,7 @@ def main():
     g.next_port_num = 8
     if not ok(g.setup() and setup_hub_ns(),
               "three hosts: hub, exporter, agent namespaces"):
-        print("1..%d" % g.n_test)
+        print("1..%d" % tap.n_test)
         sys.exit(1)
     slog = open(os.path.join(g.TMP, "server.log"), "w+")
     elog = open(os.path.join(g.TMP, "exporter-s.log"), "w+")
@@ -133,12 +134,7 @@ places:
     finally:
         for p, name in ((exporter, "exporter"), (server, "server")):
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    rc = p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    rc = None
+                rc = sigterm(p, 30)
                 ok(rc == 0, "%s: clean exit on SIGTERM (rc=%s)" % (name, rc))
             if name == "exporter":
                 ok(g.wait(lambda: g.driver() not in
@@ -149,17 +145,12 @@ places:
                    elog.read(), "SIGTERM stopped the running export")
                 for a in AGENTS:
                     a.close()
-        elog.seek(0)
-        text = elog.read()
-        ok("ERROR: AddressSanitizer" not in text and
-           "runtime error" not in text, "no sanitizer report")
-        if g.n_fail:
+        text = no_sanitizer_report(elog)
+        if tap.n_fail:
             slog.seek(0)
             diag("exporter log:\n" + text[-6000:])
             diag("server log:\n" + slog.read()[-3000:])
-    print("1..%d" % g.n_test)
-    print("# %d passed, %d failed" % (g.n_test - g.n_fail, g.n_fail))
-    sys.exit(1 if g.n_fail else 0)
+    sys.exit(summary())
 
 
 def run(server, slog):

@@ -15,18 +15,20 @@
 import glob
 import os
 import re
-import select
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import termios
 import time
-import tty
 
+sys.dont_write_bytecode = True     # the guest sees the repository read-only
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_hub import FakeHub  # noqa: E402
+from nmbtest import (diag, no_sanitizer_report, ok,  # noqa: E402
+                     serial_round_trip, sh, sigterm, summary, tap, wait,
+                     write)
 
 EXPORTER, CLIENT, KO = sys.argv[1:4]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-guest-")
@@ -35,31 +37,7 @@ PLACE_PORT = 2192
 BUSID = "1-1"
 DEV = "/sys/bus/usb/devices/" + BUSID
 GADGET = "/sys/kernel/config/usb_gadget/g1"
-n_test = 0
-n_fail = 0
 next_port_num = 0
-
-
-def ok(cond, name):
-    global n_test, n_fail
-    n_test += 1
-    if not cond:
-        n_fail += 1
-    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
-          flush=True)
-    return cond
-
-
-def diag(msg):
-    for line in str(msg).splitlines():
-        print("# " + line, flush=True)
-
-
-def sh(cmd):
-    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    if r.returncode:
-        diag("%s: %s%s" % (cmd, r.stdout, r.stderr))
-    return r.returncode == 0
 
 
 def read(path, default=""):
@@ -70,26 +48,11 @@ def read(path, default=""):
         return default
 
 
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def driver():
     try:
         return os.path.basename(os.readlink(DEV + "/driver"))
     except OSError:
         return "" if os.path.exists(DEV) else None
-
-
-def wait(cond, timeout=20, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 def plug(on):
@@ -156,46 +119,6 @@ def import_end(p, timeout=60):
     return (m, out + err)
 
 
-def raw(path):
-    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-    tty.setraw(fd)
-    attrs = termios.tcgetattr(fd)
-    attrs[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attrs)
-    return fd
-
-
-def pass_bytes(src, dst, data, timeout=10):
-    os.write(src, data)
-    got = b""
-    end = time.monotonic() + timeout
-    while len(got) < len(data) and time.monotonic() < end:
-        r, _, _ = select.select([dst], [], [], 0.2)
-        if r:
-            try:
-                got += os.read(dst, 4096)
-            except BlockingIOError:
-                pass
-    return got == data
-
-
-def serial_round_trip(acm):
-    a = g = -1
-    try:
-        a = raw(acm)
-        g = raw("/dev/ttyGS0")
-        up = pass_bytes(a, g, b"nmb agent->board\n")
-        down = pass_bytes(g, a, b"nmb board->agent\n")
-        return up and down
-    except OSError as e:
-        diag("serial: %s" % e)
-        return False
-    finally:
-        for fd in (a, g):
-            if fd >= 0:
-                os.close(fd)
-
-
 def proxy_status(data):
     s = socket.create_connection(("198.18.0.1", PLACE_PORT), timeout=10)
     s.sendall(data)
@@ -242,7 +165,7 @@ def main():
     global LOG
     print("TAP version 13", flush=True)
     if not ok(setup(), "guest set up: modules, nmb_watch, gadget, netns"):
-        print("1..%d" % n_test)
+        print("1..%d" % tap.n_test)
         sys.exit(1)
     ok(wait(lambda: driver() not in (None, "")) not in ("usbip-host",),
        "board plugged before the exporter: default driver (%s)" % driver())
@@ -267,12 +190,7 @@ places:
         hub = run(hub, proc)
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = None
+            rc = sigterm(proc, 30)
             ok(rc == 0, "SIGTERM: clean exit (rc=%s)" % rc)
             ok(wait(lambda: driver() not in (None, "", "usbip-host"), 20),
                "after SIGTERM the board is back on its default driver "
@@ -280,16 +198,11 @@ places:
             ok(bool(wait(lambda: tty_devs(), 20)),
                "host driver cdc_acm took the board again (%s)" %
                sorted(tty_devs()))
-        logf.seek(0)
-        text = logf.read()
-        ok("ERROR: AddressSanitizer" not in text and
-           "runtime error" not in text, "no sanitizer report")
-        if n_fail:
+        text = no_sanitizer_report(logf)
+        if tap.n_fail:
             diag("exporter log:\n" + text[-8000:])
         hub.stop()
-    print("1..%d" % n_test)
-    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
-    sys.exit(1 if n_fail else 0)
+    sys.exit(summary())
 
 
 def run(hub, proc):

@@ -10,7 +10,6 @@
 import hashlib
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -20,42 +19,17 @@ import tempfile
 import threading
 import time
 
+sys.dont_write_bytecode = True     # no .pyc files next to the sources
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_hub import FakeHub  # noqa: E402
+import nmbtest  # noqa: E402
+from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
+                     sigterm, summary, tap)
 
 EXPORTER = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-test-")
-n_test = 0
-n_fail = 0
-
-
-def ok(cond, name):
-    global n_test, n_fail
-    n_test += 1
-    if not cond:
-        n_fail += 1
-    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
-          flush=True)
-    return cond
-
-
-def diag(msg):
-    for line in str(msg).splitlines():
-        print("# " + line, flush=True)
-
-
-def free_port():
-    while True:
-        p = random.randint(20000, 60000)
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            pass
-        finally:
-            s.close()
-
 
 HUB_PORT = free_port()
 PLACE_PORT = free_port()
@@ -286,14 +260,8 @@ places:
 # --- TLS and token ----------------------------------------------------------
 
 def make_cert(name):
-    key = os.path.join(TMP, name + ".key")
-    crt = os.path.join(TMP, name + ".pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                    "-nodes", "-keyout", key, "-out", crt, "-days", "2",
-                    "-subj", "/CN=localhost", "-addext",
-                    "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return crt, key
+    return nmbtest.make_cert(os.path.join(TMP, name + ".key"),
+                             os.path.join(TMP, name + ".pem"), days=2)
 
 
 def test_tls():
@@ -302,7 +270,7 @@ def test_tls():
         crt, key = make_cert("hub")
         other, _ = make_cert("other")
     except (OSError, subprocess.CalledProcessError) as e:
-        print("ok %d - # SKIP no openssl: %s" % (n_test + 1, e))
+        print("ok %d - # SKIP no openssl: %s" % (tap.n_test + 1, e))
         return
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(crt, key)
@@ -450,28 +418,19 @@ def main():
         run(hub, proc)
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = None
+            rc = sigterm(proc, 20)
             ok(rc == 0, "SIGTERM: clean exit, no ASan/LSan report (rc=%s)"
                % rc)
-        log.seek(0)
-        text = log.read()
-        ok("ERROR: AddressSanitizer" not in text and
-           "runtime error" not in text, "no sanitizer report in the log")
-        if n_fail:
+        text = no_sanitizer_report(log, "no sanitizer report in the log")
+        if tap.n_fail:
             diag("exporter log:\n" + text[-6000:])
         hub.stop()
-    print("1..%d" % n_test)
-    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
-    if n_fail:
+    rc = summary()
+    if rc:
         print("# files kept in " + TMP)
     else:
         shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(1 if n_fail else 0)
+    sys.exit(rc)
 
 
 def run(hub, proc):

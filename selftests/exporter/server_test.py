@@ -13,7 +13,6 @@
 import asyncio
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -27,39 +26,15 @@ import urllib.request
 
 import websockets
 
+sys.dont_write_bytecode = True     # no .pyc files next to the sources
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import nmbtest  # noqa: E402
+from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
+                     sigterm, summary, tap)
+
 EXPORTER, SERVER = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-server-")
-n_test = 0
-n_fail = 0
-
-
-def ok(cond, name):
-    global n_test, n_fail
-    n_test += 1
-    if not cond:
-        n_fail += 1
-    print("%sok %d - %s" % ("" if cond else "not ", n_test, name),
-          flush=True)
-    return cond
-
-
-def diag(msg):
-    for line in str(msg).splitlines():
-        print("# " + line, flush=True)
-
-
-def free_port():
-    while True:
-        p = random.randint(20000, 60000)
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            pass
-        finally:
-            s.close()
-
 
 SRV_PORT, CUT_PORT, PLACE_PORT, ECHO_PORT = (free_port() for _ in range(4))
 
@@ -174,14 +149,8 @@ def places():
         return json.loads(r.read())["places"]
 
 
-def wait(cond, timeout=20, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
+def wait(cond, timeout=20):
+    return nmbtest.wait(cond, timeout, step=0.1)
 
 
 class Agent:
@@ -261,28 +230,19 @@ places:
     finally:
         for p, name in ((exporter, "exporter"), (server, "server")):
             if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    rc = p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    rc = None
+                rc = sigterm(p, 20)
                 ok(rc == 0, "%s: clean exit on SIGTERM (rc=%s)" % (name, rc))
-        elog.seek(0)
-        text = elog.read()
-        ok("ERROR: AddressSanitizer" not in text and
-           "runtime error" not in text, "no sanitizer report")
-        if n_fail:
+        text = no_sanitizer_report(elog)
+        if tap.n_fail:
             slog.seek(0)
             diag("exporter log:\n" + text[-5000:])
             diag("server log:\n" + slog.read()[-3000:])
-    print("1..%d" % n_test)
-    print("# %d passed, %d failed" % (n_test - n_fail, n_fail))
-    if n_fail:
+    rc = summary()
+    if rc:
         print("# files kept in " + TMP)
     else:
         shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(1 if n_fail else 0)
+    sys.exit(rc)
 
 
 def run(cutter):

@@ -12,26 +12,19 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "lib")]
 from nmbpeer import (Peer, Server, call_error, close_all,  # noqa
                      free_port, place_desc)
+from nmbtest import (check, collector, run_tests, servers_line,  # noqa: E402
+                     settle)
 
 BIN, WORK = sys.argv[1], sys.argv[2]
-TESTS = []
+TESTS, test = collector()
 servers = []     # (server, expected exit code)
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 class Farm:
@@ -75,15 +68,6 @@ def get(srv, path):
     with urllib.request.urlopen(srv.url(path, scheme="http"),
                                 timeout=5) as r:
         return json.loads(r.read())
-
-
-async def settle(pred, timeout=3):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.02)
-    return pred()
 
 
 async def hello(peer, session=None):
@@ -393,34 +377,10 @@ async def bad_state_files():
 async def main():
     print("TAP version 13")
     print("1..%d" % (len(TESTS) + 1))
-    n = 0
-    for fn in TESTS:
-        n += 1
-        try:
-            note = await asyncio.wait_for(fn(), 40)
-            print("ok %d - %s: %s" % (n, fn.__name__, note))
-        except Exception as e:
-            print("not ok %d - %s: %r" % (n, fn.__name__, e))
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-        await close_all()
-        sys.stdout.flush()
-    bad = []
-    for s in servers:
-        if s.proc.returncode is not None and s.proc.returncode < 0:
-            continue        # killed on purpose
-        code, report = s.stop()
-        if code != 0 or report:
-            bad.append("%s: exit %s %s" % (s.log_path, code, report or ""))
-    n += 1
-    if bad:
-        print("not ok %d - every server exited 0 without sanitizer reports"
-              % n)
-        for b in bad:
-            print("# " + b)
-    else:
-        print("ok %d - %d server processes exited 0 without sanitizer "
-              "reports" % (n, len(servers)))
+    n = await run_tests(TESTS, 40, close_all)
+    # servers killed on purpose are not asked to stop
+    servers_line(n + 1, servers, skip=lambda s: s.proc.returncode is not None
+                 and s.proc.returncode < 0)
 
 
 asyncio.run(main())

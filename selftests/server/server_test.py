@@ -11,26 +11,20 @@ import ssl
 import subprocess
 import sys
 import time
-import traceback
 
 import websockets
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "lib")]
 from nmbpeer import Peer, RpcError, Server, call_error, close_all, place_desc  # noqa
+import nmbtest  # noqa: E402
+from nmbtest import (check, collector, run_tests, servers_line,  # noqa: E402
+                     settle)
 
 BIN, WORK = sys.argv[1], sys.argv[2]
-TESTS = []
+TESTS, test = collector()
 servers = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def new_server(**kw):
@@ -58,15 +52,6 @@ def metric(srv, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     return None
-
-
-async def settle(pred, timeout=3):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        await asyncio.sleep(0.02)
-    return pred()
 
 
 async def no_message(peer, timeout=0.3):
@@ -1009,11 +994,7 @@ def make_cert():
     key = os.path.join(WORK, "key.pem")
     crt = os.path.join(WORK, "cert.pem")
     if not os.path.exists(crt):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
-                        "-nodes", "-keyout", key, "-out", crt, "-days", "1",
-                        "-subj", "/CN=localhost", "-addext",
-                        "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                       check=True, capture_output=True)
+        nmbtest.make_cert(key, crt)
     return crt, key
 
 
@@ -1144,34 +1125,14 @@ async def main():
     print("TAP version 13")
     print("1..%d" % (len(TESTS) + 1))
     S = new_server()
-    n = 0
-    for fn in TESTS:
-        n += 1
-        try:
-            note = await asyncio.wait_for(fn(), 30)
-            print("ok %d - %s: %s" % (n, fn.__name__, note))
-        except Exception as e:
-            print("not ok %d - %s: %r" % (n, fn.__name__, e))
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
+
+    async def after():
         await close_all()
         await settle(lambda: metric(S, "nmb_places_registered") == 0 and
                      metric(S, "nmb_places_reserved") == 0)
-        sys.stdout.flush()
-    bad = []
-    for s in servers:
-        code, report = s.stop()
-        if code != 0 or report:
-            bad.append("%s: exit %s %s" % (s.log_path, code, report or ""))
-    n += 1
-    if bad:
-        print("not ok %d - every server exited 0 without sanitizer reports"
-              % n)
-        for b in bad:
-            print("# " + b)
-    else:
-        print("ok %d - %d server processes exited 0 without sanitizer "
-              "reports" % (n, len(servers)))
+
+    n = await run_tests(TESTS, 30, after)
+    servers_line(n + 1, servers)
 
 
 asyncio.run(main())

@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: GPL-2.0
+"""nmbtest - helpers shared by the Python test suites of selftests/.
+
+Offers:
+  TAP output    ok(cond, name, todo=None), diag(msg), the counters
+                tap.n_test and tap.n_fail, summary() (the "1..N" plan and
+                the "# N passed, N failed" line; returns the exit status)
+  test lists    collector() -> (TESTS, @test), check(cond, what),
+                async run_tests(tests, timeout, after=None) and
+                servers_line(n, servers, skip=None) for the "ok N - name:
+                note" runners of selftests/server/
+  polling       wait(cond, timeout=20, step=0.05), async settle(pred,
+                timeout=3)
+  ports, files  free_port(), sh(cmd), write(path, text, parents=False)
+  serial lines  raw(path), pass_bytes(src, dst, data, timeout=10),
+                serial_round_trip(acm, gadget="/dev/ttyGS0")
+  processes     sigterm(proc, timeout), no_sanitizer_report(log, name),
+                make_cert(key, crt, days=1)
+
+Import it with sys.dont_write_bytecode = True: the guest suites see the
+repository read-only.
+"""
+
+import asyncio
+import os
+import random
+import select
+import signal
+import socket
+import subprocess
+import sys
+import termios
+import time
+import traceback
+import tty
+
+
+# --- TAP ------------------------------------------------------------------
+
+class Tap:
+    """Counts "ok N" lines; one per process (the module's `tap`)."""
+
+    def __init__(self):
+        self.n_test = 0
+        self.n_fail = 0
+
+    def ok(self, cond, name, todo=None):
+        """Prints "ok N - name" or "not ok N - name"; a failure with a
+        todo reason is printed with "# TODO reason" and not counted as
+        failed. Returns cond."""
+        self.n_test += 1
+        if not cond and not todo:
+            self.n_fail += 1
+        print("%sok %d - %s%s" % ("" if cond else "not ", self.n_test, name,
+                                  " # TODO " + todo if todo and not cond
+                                  else ""), flush=True)
+        return cond
+
+    def summary(self):
+        """The plan and the pass/fail line; returns the exit status."""
+        print("1..%d" % self.n_test)
+        print("# %d passed, %d failed" % (self.n_test - self.n_fail,
+                                          self.n_fail))
+        return 1 if self.n_fail else 0
+
+
+tap = Tap()
+ok = tap.ok
+summary = tap.summary
+
+
+def diag(msg):
+    for line in str(msg).splitlines():
+        print("# " + line, flush=True)
+
+
+# --- lists of test functions (selftests/server, selftests/agent host) -----
+
+def collector():
+    """TESTS, test = collector(): @test appends a function to TESTS."""
+    tests = []
+
+    def test(fn):
+        tests.append(fn)
+        return fn
+
+    return tests, test
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+async def run_tests(tests, timeout, after=None):
+    """Runs each coroutine function with a timeout, prints "ok N - name:
+    note" (note is what it returns) or "not ok N - name: exception" and
+    the traceback; awaits after() between tests. Returns N."""
+    n = 0
+    for fn in tests:
+        n += 1
+        try:
+            note = await asyncio.wait_for(fn(), timeout)
+            print("ok %d - %s: %s" % (n, fn.__name__, note))
+        except Exception as e:
+            print("not ok %d - %s: %r" % (n, fn.__name__, e))
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+        if after:
+            await after()
+        sys.stdout.flush()
+    return n
+
+
+def servers_line(n, servers, skip=None):
+    """Test n: every nmbpeer.Server stops with exit 0 and no sanitizer
+    report (servers for which skip(server) is true are left out)."""
+    bad = []
+    for s in servers:
+        if skip and skip(s):
+            continue
+        code, report = s.stop()
+        if code != 0 or report:
+            bad.append("%s: exit %s %s" % (s.log_path, code, report or ""))
+    if bad:
+        print("not ok %d - every server exited 0 without sanitizer reports"
+              % n)
+        for b in bad:
+            print("# " + b)
+    else:
+        print("ok %d - %d server processes exited 0 without sanitizer "
+              "reports" % (n, len(servers)))
+
+
+# --- polling --------------------------------------------------------------
+
+def wait(cond, timeout=20, step=0.05):
+    """Polls cond() every step seconds; its first true value, or its last."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+async def settle(pred, timeout=3):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        await asyncio.sleep(0.02)
+    return pred()
+
+
+# --- ports, commands, files -----------------------------------------------
+
+def free_port():
+    """A TCP port of 127.0.0.1 in 20000-60000 that nobody has bound."""
+    while True:
+        p = random.randint(20000, 60000)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+
+def sh(cmd):
+    """Runs a shell command; its output goes to diag() when it fails."""
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if r.returncode:
+        diag("%s: %s%s" % (cmd, r.stdout, r.stderr))
+    return r.returncode == 0
+
+
+def write(path, text, parents=False):
+    if parents:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+# --- serial lines (CDC-ACM board on dummy_hcd, gadget side ttyGS0) ---------
+
+def raw(path):
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    return fd
+
+
+def pass_bytes(src, dst, data, timeout=10):
+    os.write(src, data)
+    got = b""
+    end = time.monotonic() + timeout
+    while len(got) < len(data) and time.monotonic() < end:
+        r, _, _ = select.select([dst], [], [], 0.2)
+        if r:
+            try:
+                got += os.read(dst, 4096)
+            except BlockingIOError:
+                pass
+    return got == data
+
+
+def serial_round_trip(acm, gadget="/dev/ttyGS0"):
+    """Bytes both ways between the agent's ttyACM and the board's tty."""
+    a = g = -1
+    try:
+        a = raw(acm)
+        g = raw(gadget)
+        up = pass_bytes(a, g, b"nmb agent->board\n")
+        down = pass_bytes(g, a, b"nmb board->agent\n")
+        return up and down
+    except OSError as e:
+        diag("serial: %s" % e)
+        return False
+    finally:
+        for fd in (a, g):
+            if fd >= 0:
+                os.close(fd)
+
+
+# --- processes, certificates ------------------------------------------------
+
+def sigterm(p, timeout):
+    """SIGTERM to a subprocess.Popen: its exit status, or None when it
+    had to be killed after timeout seconds."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return None
+
+
+def no_sanitizer_report(log, name="no sanitizer report"):
+    """A test that the log (a file opened "w+") holds no ASan or UBSan
+    report; returns the log's text."""
+    log.seek(0)
+    text = log.read()
+    ok("ERROR: AddressSanitizer" not in text and
+       "runtime error" not in text, name)
+    return text
+
+
+def make_cert(key, crt, days=1):
+    """A self-signed certificate for localhost and 127.0.0.1 (openssl);
+    returns (crt, key)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", str(days),
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return crt, key
