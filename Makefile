@@ -127,9 +127,12 @@ install: all
 	$(if $(wildcard udev/*.rules),install -m 0644 udev/*.rules \
 		$(DESTDIR)$(UDEVDIR)/rules.d/)
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/nmb
+	# server.yaml is read by the server's dynamic user and holds no
+	# secrets (tokens go to token_file); the others are root's.
 	for f in $(wildcard Documentation/examples/*.yaml); do \
 		t=$(DESTDIR)$(SYSCONFDIR)/nmb/$$(basename $$f); \
-		[ -e $$t ] || install -m 0640 $$f $$t; \
+		m=0640; [ $$(basename $$f) = server.yaml ] && m=0644; \
+		[ -e $$t ] || install -m $$m $$f $$t; \
 	done
 	for s in 1 5 8; do \
 		for m in Documentation/man/*.$$s; do \

@@ -24,7 +24,7 @@ kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
 	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 
 out=$(make -s install DESTDIR="$dest" 2>&1)
 rc=$?
@@ -53,6 +53,11 @@ tap $? "every binary, unit, module, config example, man page is installed"
 
 grep -q nmb_watch "$dest/lib/modules/$kver/modules.dep" 2>/dev/null
 tap $? "depmod ran on the installed module"
+
+# nmb-server.service runs as a dynamic user: it must be able to read it.
+mode=$(stat -c %a "$dest/etc/nmb/server.yaml" 2>/dev/null)
+[ "$mode" = 644 ]
+tap $? "server.yaml is readable by the server's dynamic user (mode $mode)"
 
 # Verify the units as installed, with ExecStart pointing into DESTDIR
 # and man pages looked up there.
