@@ -371,6 +371,28 @@ int usb_start(struct exporter *e)
 	return 0;
 }
 
+/*
+ * After "-1" usbip-host tears the connection down in its own work item.
+ * Unbinding it meanwhile (which closing the watches does) races that
+ * teardown, and 6.1's usbip-core then oopses in its event handler: wait
+ * until usbip_status says available again (§7 exporter step 6), or the
+ * device is gone, for at most STOP_WAIT_MS.
+ */
+#define STOP_WAIT_MS	3000
+
+static void wait_available(struct usbdev *d)
+{
+	uint64_t end = loop_now_ms() + STOP_WAIT_MS;
+	int st;
+
+	while ((st = usbip_status(d->busid)) >= 0 &&
+	       st != USBIP_ST_AVAILABLE && loop_now_ms() < end)
+		usleep(10000);
+	if (st >= 0 && st != USBIP_ST_AVAILABLE)
+		log_warn("place %s: busid %s: usbip-host still busy after %d ms; giving the device back anyway",
+			 d->place->name, d->busid, STOP_WAIT_MS);
+}
+
 void usb_stop(struct exporter *e)
 {
 	size_t i;
@@ -384,6 +406,8 @@ void usb_stop(struct exporter *e)
 			log_notice("place %s: busid %s: export to %s stopped",
 				   d->place->name, d->busid, d->owner->peer);
 		}
+		if (d->owner)	/* stopped now, or cut by the allow-list */
+			wait_available(d);
 		if (d->owner)
 			release_owner(d, "exporter stopping");
 		while (!list_empty(&d->waiters)) {
