@@ -6,25 +6,14 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-n=0
-failed=0
-tap() {	# tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+. selftests/lib/tap.sh
 
-echo "TAP version 13"
-echo "1..3"
+tap_plan 3
 
 python3 selftests/abi/check-uapi.py \
 	Documentation/netlink/specs/nmb_watch.yaml \
 	"$PWD/include/uapi/linux/nmb_watch.h"
-tap $? "uapi header agrees with Documentation/netlink/specs/nmb_watch.yaml"
+tap_result $? "uapi header agrees with Documentation/netlink/specs/nmb_watch.yaml"
 
 # clang-tidy's bugprone checks over every user-space C file.
 mapfile -t srcs < <(git ls-files 'lib/*.c' 'daemon/*.c' 'cli/*.c' \
@@ -36,8 +25,8 @@ out=$(clang-tidy --quiet \
 	"${srcs[@]}" -- "${cflags[@]}" 2>&1)
 rc=$?
 [ $rc = 0 ] || echo "$out" | grep -E 'warning:|error:' | sed 's/^/# /'
-tap $rc "clang-tidy bugprone-* finds nothing in ${#srcs[@]} user-space files"
+tap_result $rc "clang-tidy bugprone-* finds nothing in ${#srcs[@]} user-space files"
 mapfile -t rsts < <(git ls-files 'Documentation/*.rst')
 python3 selftests/abi/check-rst.py "${rsts[@]}" 2>/dev/null
-tap $? "every Documentation/*.rst parses without docutils warnings"
-exit $failed
+tap_result $? "every Documentation/*.rst parses without docutils warnings"
+[ "$TAP_FAILED" = 0 ]

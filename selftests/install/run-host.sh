@@ -6,30 +6,19 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-n=0
-failed=0
-tap() {	# tap STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+. selftests/lib/tap.sh
 
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
 	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
 
-echo "TAP version 13"
-echo "1..5"
+tap_plan 5
 
 out=$(make -s install DESTDIR="$dest" 2>&1)
 rc=$?
 [ $rc = 0 ] || echo "$out" | tail -20 | sed 's/^/# /'
-tap $rc "make install DESTDIR=... succeeds"
+tap_result $rc "make install DESTDIR=... succeeds"
 
 missing=
 for f in usr/sbin/nmb-server usr/sbin/nmb-exporter usr/sbin/nmb-agent \
@@ -49,15 +38,15 @@ for f in usr/sbin/nmb-server usr/sbin/nmb-exporter usr/sbin/nmb-agent \
 done
 [ -z "$missing" ] || echo "# missing:$missing"
 [ -z "$missing" ]
-tap $? "every binary, unit, module, config example, man page is installed"
+tap_result $? "every binary, unit, module, config example, man page is installed"
 
 grep -q nmb_watch "$dest/lib/modules/$kver/modules.dep" 2>/dev/null
-tap $? "depmod ran on the installed module"
+tap_result $? "depmod ran on the installed module"
 
 # nmb-server.service runs as a dynamic user: it must be able to read it.
 mode=$(stat -c %a "$dest/etc/nmb/server.yaml" 2>/dev/null)
 [ "$mode" = 644 ]
-tap $? "server.yaml is readable by the server's dynamic user (mode $mode)"
+tap_result $? "server.yaml is readable by the server's dynamic user (mode $mode)"
 
 # Verify the units as installed, with ExecStart pointing into DESTDIR
 # and man pages looked up there.
@@ -70,5 +59,5 @@ out=$(cd "$units" && MANPATH="$dest/usr/share/man" SYSTEMD_LOG_LEVEL=notice \
 rc=$?
 [ -z "$out" ] || { echo "$out" | sed 's/^/# /'; rc=1; }
 rm -rf "$units"
-tap $rc "systemd-analyze verify accepts the units"
-exit $failed
+tap_result $rc "systemd-analyze verify accepts the units"
+[ "$TAP_FAILED" = 0 ]
