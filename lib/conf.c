@@ -14,6 +14,13 @@
 #include "conf.h"
 #include "log.h"
 
+/*
+ * CONF_DEPTH_MAX, CONF_NODES_MAX (conf.h): the parser recurses once per
+ * nesting level, and every node costs memory and a path string. Real
+ * configurations and import descriptions nest fewer than 10 levels and
+ * hold a few hundred values.
+ */
+
 struct conf {
 	char *file;
 	unsigned int errors;
@@ -87,6 +94,8 @@ static bool is_null(const yaml_event_t *ev)
 struct parser {
 	struct conf *c;
 	yaml_parser_t yp;
+	unsigned int depth;	/* maps and lists open around the event */
+	unsigned int nodes;
 	char err[256];
 	int err_line;
 };
@@ -183,9 +192,17 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path,
 		      struct conf_node **out)
 {
 	int line = (int)ev->start_mark.line + 1;
+	char msg[128];
 	struct conf_node *n;
 	int ret = 0;
 
+	if (++p->nodes > CONF_NODES_MAX) {
+		yaml_event_delete(ev);
+		snprintf(msg, sizeof(msg),
+			 "more than %d values; split the file",
+			 CONF_NODES_MAX);
+		return parse_fail(p, line, msg);
+	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n = node_new(p->c, CONF_SCALAR, line, path);
@@ -198,13 +215,22 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path,
 		return 0;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
+		if (p->depth >= CONF_DEPTH_MAX) {
+			yaml_event_delete(ev);
+			snprintf(msg, sizeof(msg),
+				 "maps and lists nested more than %d deep",
+				 CONF_DEPTH_MAX);
+			return parse_fail(p, line, msg);
+		}
 		n = node_new(p->c, ev->type == YAML_MAPPING_START_EVENT ?
 				   CONF_MAP : CONF_SEQ, line, path);
 		yaml_event_delete(ev);
 		if (!n)
 			return -ENOMEM;
 		*out = n;
+		p->depth++;
 		ret = parse_children(p, n);
+		p->depth--;
 		return ret;
 	case YAML_ALIAS_EVENT:
 		yaml_event_delete(ev);
@@ -256,16 +282,25 @@ static int parse_doc(struct parser *p)
 	return ret;
 }
 
-static struct conf *load(const char *file, FILE *f, const char *text)
+/*
+ * Parses f or text. On failure returns NULL with errno set, and the
+ * reason ("FILE:LINE: what") is written to err, or logged if err is NULL.
+ */
+static struct conf *load(const char *file, FILE *f, const char *text,
+			 char *err, size_t errlen)
 {
 	struct parser p = { 0 };
 	struct conf *c = calloc(1, sizeof(*c));
+	char msg[512];
 	int ret;
 
 	if (c)
 		c->file = strdup(file);
 	if (!c || !c->file) {
 		free(c);
+		if (err)
+			snprintf(err, errlen, "%s: out of memory while loading",
+				 file);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -291,10 +326,16 @@ static struct conf *load(const char *file, FILE *f, const char *text)
 	}
 	if (ret) {
 		if (ret == -ENOMEM)
-			log_err("%s: out of memory while loading", file);
+			snprintf(msg, sizeof(msg),
+				 "%s: out of memory while loading", file);
 		else
-			log_err("%s:%d: %s; fix the YAML syntax", file,
-				p.err_line, p.err);
+			snprintf(msg, sizeof(msg),
+				 "%s:%d: %s; fix the YAML syntax", file,
+				 p.err_line, p.err);
+		if (err)
+			snprintf(err, errlen, "%s", msg);
+		else
+			log_err("%s", msg);
 		conf_free(c);
 		errno = -ret;
 		return NULL;
@@ -315,7 +356,7 @@ struct conf *conf_load(const char *file)
 		errno = err;
 		return NULL;
 	}
-	c = load(file, f, NULL);
+	c = load(file, f, NULL, NULL, 0);
 	err = errno;
 	fclose(f);
 	errno = err;
@@ -324,7 +365,13 @@ struct conf *conf_load(const char *file)
 
 struct conf *conf_load_string(const char *file, const char *text)
 {
-	return load(file, NULL, text);
+	return load(file, NULL, text, NULL, 0);
+}
+
+struct conf *conf_parse_string(const char *file, const char *text,
+			       char *err, size_t errlen)
+{
+	return load(file, NULL, text, err, errlen);
 }
 
 void conf_free(struct conf *c)

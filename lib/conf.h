@@ -30,12 +30,18 @@
  * counted). A NULL map is accepted and behaves as an empty one, so a missing
  * section needs no special case. Scalars are strings; conf_int/bool/double
  * convert them (YAML 1.1 booleans: true/false/yes/no/on/off).
+ *
+ * Limits: maps and lists nest at most CONF_DEPTH_MAX deep and a file holds
+ * at most CONF_NODES_MAX values; beyond, loading fails with FILE:LINE.
  */
 #ifndef NMB_CONF_H
 #define NMB_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define CONF_DEPTH_MAX	64
+#define CONF_NODES_MAX	100000
 
 enum conf_type { CONF_SCALAR, CONF_MAP, CONF_SEQ, CONF_ANY };
 
@@ -56,6 +62,12 @@ struct conf_node {
 struct conf *conf_load(const char *file);
 /* Parses a string; file names it in messages. */
 struct conf *conf_load_string(const char *file, const char *text);
+/*
+ * The same without logging: on failure NULL with errno set, and err holds
+ * "FILE:LINE: what was wrong" (for answers to a peer).
+ */
+struct conf *conf_parse_string(const char *file, const char *text,
+			       char *err, size_t errlen);
 void conf_free(struct conf *c);
 struct conf_node *conf_root(struct conf *c);
 const char *conf_file(const struct conf *c);

@@ -321,15 +321,9 @@ int match_import_parse(const char *text, const char *file,
 	ret = syntax_check(&c, text);
 	if (ret)
 		return ret;
-	cf = conf_load_string(file, text);
-	if (!cf) {
-		if (errno == ENOMEM)
-			return -ENOMEM;
-		snprintf(err, errlen,
-			 "%s: not an import description: a map with 'parts' at the top, one YAML document, no duplicate keys",
-			 file);
-		return -EINVAL;
-	}
+	cf = conf_parse_string(file, text, err, errlen);
+	if (!cf)
+		return errno == ENOMEM ? -ENOMEM : -EINVAL;
 	imp = calloc(1, sizeof(*imp));
 	ret = imp ? parse_root(&c, conf_root(cf), imp) : -ENOMEM;
 	conf_free(cf);
