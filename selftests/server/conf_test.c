@@ -47,6 +47,63 @@ static const char doc[] =
 	"tolerance: 0.5\n"
 	"empty:\n";
 
+/* "a: " then depth nested flow lists, e.g. depth 2: "a: [[1]]" */
+static char *nested(int depth)
+{
+	char *t = malloc(3 + 2 * (size_t)depth + 3);
+	int i;
+
+	strcpy(t, "a: ");
+	for (i = 0; i < depth; i++)
+		t[3 + i] = '[';
+	t[3 + depth] = '1';
+	for (i = 0; i < depth; i++)
+		t[4 + depth + i] = ']';
+	strcpy(t + 4 + 2 * depth, "\n");
+	return t;
+}
+
+static void test_limits(void)
+{
+	char err[256] = "", *t;
+	struct conf *c;
+	size_t i;
+
+	t = nested(CONF_DEPTH_MAX - 1);	/* the map at the top is one level */
+	c = conf_parse_string("d.yaml", t, err, sizeof(err));
+	TAP_OK(c, "%d nested levels load", CONF_DEPTH_MAX);
+	conf_free(c);
+	free(t);
+	t = nested(CONF_DEPTH_MAX);
+	c = conf_parse_string("d.yaml", t, err, sizeof(err));
+	TAP_OK(!c && errno == EINVAL &&
+	       strstr(err, "d.yaml:1: maps and lists nested more than 64 deep"),
+	       "%d nested levels refused with FILE:LINE: %s",
+	       CONF_DEPTH_MAX + 1, err);
+	free(t);
+	t = nested(100000);
+	c = conf_parse_string("e.yaml", t, err, sizeof(err));
+	TAP_OK(!c && strstr(err, "e.yaml:1: maps and lists nested"),
+	       "100,000 nested levels refused, no stack overflow");
+	free(t);
+	/* "a: [0,0,...]" with CONF_NODES_MAX items: one value too many */
+	t = malloc(8 + 2 * (size_t)CONF_NODES_MAX);
+	strcpy(t, "a: [");
+	for (i = 0; i < CONF_NODES_MAX; i++)
+		strcpy(t + 4 + 2 * i, "0,");
+	strcpy(t + 4 + 2 * i - 1, "]\n");
+	c = conf_parse_string("f.yaml", t, err, sizeof(err));
+	TAP_OK(!c && strstr(err, "f.yaml:1: more than 100000 values"),
+	       "more than %d values refused: %s", CONF_NODES_MAX, err);
+	t[4 + 2 * (CONF_NODES_MAX - 2) - 1] = ']';	/* root, a, items */
+	t[4 + 2 * (CONF_NODES_MAX - 2)] = 0;
+	c = conf_parse_string("f.yaml", t, err, sizeof(err));
+	TAP_OK(c && conf_len(conf_get(conf_root(c), "a", CONF_SEQ, true)) ==
+		    CONF_NODES_MAX - 2, "%d values load", CONF_NODES_MAX);
+	conf_free(c);
+	free(t);
+}
+
 int main(void)
 {
 	struct conf_node *root, *listen, *item, *tls;
@@ -131,5 +188,6 @@ int main(void)
 	conf_free(c);
 	c = conf_load("/nonexistent/nmb.yaml");
 	TAP_OK(!c && errno == ENOENT, "missing file: ENOENT");
+	test_limits();
 	TAP_DONE();
 }
