@@ -31,6 +31,7 @@
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "url.h"
 
 #define TICK_MS		250
 #define BACKOFF_MIN_MS	1000
@@ -607,49 +608,14 @@ static void connect_now(struct loop_timer *t, void *arg)
 /* ws[s]://host[:port][/prefix] -> host, port, "<prefix>/ws" */
 static int parse_url(struct hub_client *hc)
 {
-	const char *s = hc->url, *h, *e, *slash;
-	int def_port;
-	size_t hl;
+	struct url u;
 
-	if (!strncmp(s, "ws://", 5) || !strncmp(s, "http://", 7)) {
-		hc->tls = false;
-		def_port = 80;
-	} else if (!strncmp(s, "wss://", 6) || !strncmp(s, "https://", 8)) {
-		hc->tls = true;
-		def_port = 443;
-	} else {
+	if (url_parse(hc->url, &u, NULL))
 		return -EINVAL;
-	}
-	h = strstr(s, "://") + 3;
-	slash = strchr(h, '/');
-	e = slash ? slash : h + strlen(h);
-	hc->port = def_port;
-	if (*h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(e - h));
-
-		if (!rb)
-			return -EINVAL;
-		hl = (size_t)(rb - h - 1);
-		h++;
-		if (rb[1] == ':')
-			hc->port = atoi(rb + 2);
-	} else {
-		const char *colon = memchr(h, ':', (size_t)(e - h));
-
-		hl = (size_t)((colon ? colon : e) - h);
-		if (colon)
-			hc->port = atoi(colon + 1);
-	}
-	if (!hl || hc->port <= 0 || hc->port > 65535)
-		return -EINVAL;
-	hc->host = strndup(h, hl);
-	if (!slash)
-		slash = "";
-	/* drop a query string; keep a path prefix */
-	hl = strcspn(slash, "?#");
-	while (hl && slash[hl - 1] == '/')
-		hl--;
-	if (asprintf(&hc->path, "%.*s/ws", (int)hl, slash) < 0)
+	hc->tls = u.tls;
+	hc->port = (int)u.port;
+	hc->host = strdup(u.host);
+	if (asprintf(&hc->path, "%s/ws", u.path) < 0)
 		hc->path = NULL;
 	return hc->host && hc->path ? 0 : -ENOMEM;
 }

@@ -18,6 +18,7 @@
 
 #include "jsonrpc.h"
 #include "match.h"
+#include "url.h"
 
 struct loop;
 struct loop_fd;
@@ -45,25 +46,12 @@ struct agent_conf {
 int config_load(struct agent_conf *cfg, const char *file, bool explicit);
 void config_free(struct agent_conf *cfg);
 
-/* --- the URL of the server (url.c) ------------------------------------- */
-
-struct agent_url {
-	bool tls;
-	char host[256];
-	unsigned int port;
-	char path[256];		/* prefix without trailing '/', may be "" */
-};
-
-int url_parse(const char *url, struct agent_url *u);
-/* True if ip (a literal) is a loopback address. */
-bool url_is_loopback(const char *ip);
-
 /* --- the agent --------------------------------------------------------- */
 
 struct agent {
 	struct loop *loop;
 	struct agent_conf cfg;
-	struct agent_url url;
+	struct url url;		/* of cfg.server (lib/url) */
 	struct hub_client *hub;
 	struct rpc_chan *chan;		/* hub channel once hello is done */
 	char session[80];		/* server's grace token, "" if none */

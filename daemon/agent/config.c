@@ -21,6 +21,7 @@
 #include "agent.h"
 #include "conf.h"
 #include "log.h"
+#include "url.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -49,6 +50,8 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	const char *group = NULL, *level = NULL;
 	struct conf_node *root, *tls;
 	bool verify = true;
+	const char *why;
+	struct url url;
 	struct conf *c;
 	int ret = 0;
 
@@ -59,7 +62,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 		return -EINVAL;
 	}
 	root = conf_root(c);
-	conf_str(root, "server", &server, false);
+	if (!conf_str(root, "server", &server, false) &&
+	    url_parse(server, &url, &why))
+		conf_error(conf_get(root, "server", CONF_ANY, false),
+			   "'%.200s': %s", server, why);
 	conf_str(root, "token", &token, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_str(tls, "ca-file", &ca, false);

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL;
+	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL, *why;
 	struct loop_fd *sig_lfd = NULL;
 	bool explicit = false, verbose = false;
 	int opt, sfd = -1, ret = 1;
@@ -156,9 +156,8 @@ int main(int argc, char **argv)
 			file);
 		goto out_cfg;
 	}
-	if (url_parse(agent.cfg.server, &agent.url)) {
-		log_err("server URL '%s': expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]",
-			agent.cfg.server);
+	if (url_parse(agent.cfg.server, &agent.url, &why)) {
+		log_err("server URL '%.200s': %s", agent.cfg.server, why);
 		goto out_cfg;
 	}
 	if (!strcmp(agent.cfg.socket, AGENT_SOCKET))

@@ -261,18 +261,19 @@ struct places_req *places_fetch(places_cb cb, void *arg)
 				  .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
 	struct places_req *r = calloc(1, sizeof(*r));
-	char port[8];
+	char port[8], authority[URL_HOST_MAX + 16];
 	int ret;
 
 	if (!r)
 		return NULL;
+	url_authority(&agent.url, authority, sizeof(authority));
 	r->fd = -1;
 	r->cb = cb;
 	r->arg = arg;
 	r->req_len = (size_t)snprintf(r->req, sizeof(r->req),
-		"GET %s/api/v1/places HTTP/1.1\r\nHost: %s:%u\r\n"
+		"GET %s/api/v1/places HTTP/1.1\r\nHost: %s\r\n"
 		"Accept: application/json\r\nConnection: close\r\n%s%s%s\r\n",
-		agent.url.path, agent.url.host, agent.url.port,
+		agent.url.path, authority,
 		agent.cfg.token ? "Authorization: Bearer " : "",
 		agent.cfg.token ? agent.cfg.token : "",
 		agent.cfg.token ? "\r\n" : "");

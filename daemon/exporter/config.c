@@ -38,6 +38,7 @@
 #include "conf.h"
 #include "exporter.h"
 #include "log.h"
+#include "url.h"
 
 static const char **str_list(struct conf_node *seq, size_t *n)
 {
@@ -238,6 +239,8 @@ static int parse_log_level(struct conf_node *root)
 int config_load(const char *file, struct exporter_conf *cfg)
 {
 	struct conf_node *root, *places, *tls, *it;
+	const char *why;
+	struct url url;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tls_verify = true;
@@ -251,7 +254,10 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		return -err;
 	}
 	root = conf_root(cfg->conf);
-	conf_str(root, "server", &cfg->server, false);
+	if (!conf_str(root, "server", &cfg->server, false) &&
+	    url_parse(cfg->server, &url, &why))
+		conf_error(conf_get(root, "server", CONF_ANY, false),
+			   "'%.200s': %s", cfg->server, why);
 	conf_str(root, "token", &cfg->token, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_str(tls, "ca-file", &cfg->ca_file, false);

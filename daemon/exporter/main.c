@@ -21,6 +21,7 @@
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "url.h"
 
 #define DEFAULT_CONFIG	"/etc/nmb/exporter.yaml"
 
@@ -75,10 +76,11 @@ int main(int argc, char **argv)
 		{ "test-without-nmb-watch", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = DEFAULT_CONFIG, *server = NULL;
+	const char *file = DEFAULT_CONFIG, *server = NULL, *why;
 	struct exporter e = { 0 };
 	struct loop_fd *sig_lfd = NULL;
 	bool verbose = false, check = false;
+	struct url url;
 	size_t i, started = 0;
 	int opt, sfd = -1, ret = 1;
 	sigset_t mask;
@@ -122,6 +124,10 @@ int main(int argc, char **argv)
 	if (!e.cfg.server) {
 		log_err("%s: no hub URL: set 'server' or pass --server URL",
 			file);
+		goto out_cfg;
+	}
+	if (server && url_parse(server, &url, &why)) {
+		log_err("--server '%.200s': %s", server, why);
 		goto out_cfg;
 	}
 	if (check) {
