@@ -199,7 +199,7 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path,
 	if (++p->nodes > CONF_NODES_MAX) {
 		yaml_event_delete(ev);
 		snprintf(msg, sizeof(msg),
-			 "more than %d values; split the file",
+			 "more than %d values; this is not a configuration",
 			 CONF_NODES_MAX);
 		return parse_fail(p, line, msg);
 	}
@@ -218,7 +218,7 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path,
 		if (p->depth >= CONF_DEPTH_MAX) {
 			yaml_event_delete(ev);
 			snprintf(msg, sizeof(msg),
-				 "maps and lists nested more than %d deep",
+				 "maps and lists nested more than %d deep; flatten them",
 				 CONF_DEPTH_MAX);
 			return parse_fail(p, line, msg);
 		}
@@ -328,10 +328,10 @@ static struct conf *load(const char *file, FILE *f, const char *text,
 		if (ret == -ENOMEM)
 			snprintf(msg, sizeof(msg),
 				 "%s: out of memory while loading", file);
-		else
-			snprintf(msg, sizeof(msg),
-				 "%s:%d: %s; fix the YAML syntax", file,
-				 p.err_line, p.err);
+		else	/* the limits' messages bring their own advice */
+			snprintf(msg, sizeof(msg), "%s:%d: %s%s", file,
+				 p.err_line, p.err, strchr(p.err, ';') ? "" :
+				 "; fix the YAML syntax");
 		if (err)
 			snprintf(err, errlen, "%s", msg);
 		else
@@ -503,6 +503,34 @@ int conf_str(struct conf_node *map, const char *key, const char **out,
 	struct conf_node *n = member(map, key, required);
 
 	return n ? conf_node_str(n, out) : -ENOENT;
+}
+
+int conf_node_path(struct conf_node *n, const char **out)
+{
+	const char *v;
+
+	n->used = true;
+	if (n->type != CONF_SCALAR || !n->value)
+		return conf_error(n, "expected a path such as /etc/nmb/file or ./file");
+	v = n->value;
+	if (!strchr(v, '/'))
+		return conf_error(n, "expected a path such as /etc/nmb/file or ./file, got '%.64s'; a name without '/' is not taken as a path",
+				  v);
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			return conf_error(n, "a path holds no control characters");
+	if (strlen(v) >= 4096)
+		return conf_error(n, "path longer than 4095 bytes");
+	*out = v;
+	return 0;
+}
+
+int conf_path(struct conf_node *map, const char *key, const char **out,
+	      bool required)
+{
+	struct conf_node *n = member(map, key, required);
+
+	return n ? conf_node_path(n, out) : -ENOENT;
 }
 
 int conf_int(struct conf_node *map, const char *key, long long *out,

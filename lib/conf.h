@@ -85,6 +85,12 @@ size_t conf_len(const struct conf_node *node);
 
 int conf_str(struct conf_node *map, const char *key, const char **out,
 	     bool required);
+/*
+ * A file system path: a string holding a '/' (absolute, or relative like
+ * ./agent.sock), no control characters. "socket: 5" is refused.
+ */
+int conf_path(struct conf_node *map, const char *key, const char **out,
+	      bool required);
 int conf_int(struct conf_node *map, const char *key, long long *out,
 	     long long min, long long max, bool required);
 int conf_double(struct conf_node *map, const char *key, double *out,
@@ -97,6 +103,7 @@ int conf_node_str(struct conf_node *n, const char **out);
 int conf_node_int(struct conf_node *n, long long *out, long long min,
 		  long long max);
 int conf_node_bool(struct conf_node *n, bool *out);
+int conf_node_path(struct conf_node *n, const char **out);
 
 /* Reports every member of map that no getter asked for. Returns count. */
 int conf_check_unknown(struct conf_node *map);

@@ -68,10 +68,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 			   "'%.200s': %s", server, why);
 	conf_str(root, "token", &token, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
-	conf_str(tls, "ca-file", &ca, false);
+	conf_path(tls, "ca-file", &ca, false);
 	conf_bool(tls, "verify", &verify, false);
 	conf_check_unknown(tls);
-	conf_str(root, "socket", &sock, false);
+	conf_path(root, "socket", &sock, false);
 	conf_str(root, "group", &group, false);
 	if (!conf_str(root, "log-level", &level, false)) {
 		if (log_level(level) < 0)

@@ -260,7 +260,7 @@ int config_load(const char *file, struct exporter_conf *cfg)
 			   "'%.200s': %s", cfg->server, why);
 	conf_str(root, "token", &cfg->token, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
-	conf_str(tls, "ca-file", &cfg->ca_file, false);
+	conf_path(tls, "ca-file", &cfg->ca_file, false);
 	conf_bool(tls, "verify", &cfg->tls_verify, false);
 	if (tls)
 		conf_check_unknown(tls);
