@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "jsonrpc.h"
 #include "log.h"
@@ -231,12 +232,11 @@ static void req_cancel(struct rpc_req *req)
 	req_unlink_free(req);
 }
 
+/* Numbers compare by their text: an id beyond 64 bits keeps its own. */
 static bool same_id(json_object *a, json_object *b)
 {
 	if (json_object_get_type(a) != json_object_get_type(b))
 		return false;
-	if (json_object_is_type(a, json_type_int))
-		return json_object_get_int64(a) == json_object_get_int64(b);
 	return strcmp(json_object_get_string(a),
 		      json_object_get_string(b)) == 0;
 }
@@ -436,6 +436,112 @@ static void handle_response(struct rpc_chan *ch, json_object *id,
 	}
 }
 
+/* --- ids beyond 64 bits --------------------------------------------- */
+
+/*
+ * json-c keeps the text of a fractional number, but an integer beyond 64
+ * bits is clamped to INT64_MIN or UINT64_MAX (and "-0" becomes 0). A peer
+ * (not-my-board's Python has no limit) must get its id back byte for
+ * byte, so for those values the id's text is read again from the message
+ * with libyaml, whose flow maps read JSON and keep every scalar's text.
+ */
+static bool maybe_clamped(json_object *id)
+{
+	int64_t v;
+
+	if (!json_object_is_type(id, json_type_int))
+		return false;
+	v = json_object_get_int64(id);
+	return v == 0 || v == INT64_MIN ||
+	       (v == INT64_MAX && json_object_get_uint64(id) == UINT64_MAX);
+}
+
+static bool is_integer_text(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* The text of the top-level "id" member of msg, or NULL. */
+static char *id_text(const char *msg, size_t len)
+{
+	bool expect_key = true, want = false, done = false;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	char *text = NULL;
+	int depth = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return NULL;
+	yaml_parser_set_input_string(&p, (const unsigned char *)msg, len);
+	while (!done && yaml_parser_parse(&p, &ev)) {
+		const char *v = (const char *)ev.data.scalar.value;
+
+		switch (ev.type) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (depth == 1) {	/* a member's value */
+				expect_key = true;
+				want = false;
+			}
+			depth++;
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			depth--;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (depth != 1)
+				break;
+			if (expect_key) {
+				want = !strcmp(v, "id");
+			} else if (want) {
+				text = strdup(v);
+				done = true;
+			}
+			expect_key = !expect_key;
+			break;
+		case YAML_STREAM_END_EVENT:
+		case YAML_ALIAS_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (text && !is_integer_text(text)) {
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
+/* Makes id (an integer json-c may have clamped) print as in msg. */
+static void keep_id_text(struct rpc_chan *ch, json_object *id,
+			 const char *msg, size_t len)
+{
+	char *text;
+
+	if (!maybe_clamped(id))
+		return;
+	text = id_text(msg, len);
+	if (!text) {
+		log_info("%s: cannot read the text of id %s; answering with it",
+			 chan_name(ch), json_object_to_json_string(id));
+		return;
+	}
+	json_object_set_serializer(id, json_object_userdata_to_json_string,
+				   text, json_object_free_userdata);
+}
+
 /* --- input ---------------------------------------------------------- */
 
 static bool valid_id(json_object *id)
@@ -444,7 +550,8 @@ static bool valid_id(json_object *id)
 	       json_object_is_type(id, json_type_string);
 }
 
-static void dispatch(struct rpc_chan *ch, json_object *msg)
+static void dispatch(struct rpc_chan *ch, json_object *msg, const char *buf,
+		     size_t len)
 {
 	json_object *id = NULL, *method = NULL, *params = NULL;
 	bool has_id, is_response;
@@ -455,6 +562,8 @@ static void dispatch(struct rpc_chan *ch, json_object *msg)
 			 chan_name(ch));
 		return;
 	}
+	if (has_id)
+		keep_id_text(ch, id, buf, len);
 	json_object_object_get_ex(msg, "params", &params);
 	if (json_object_object_get_ex(msg, "method", &method)) {
 		if (!json_object_is_type(method, json_type_string) ||
@@ -536,7 +645,7 @@ void rpc_input(struct rpc_chan *ch, const char *buf, size_t len)
 		log_info("%s: message that is not an object dropped",
 			 chan_name(ch));
 	else
-		dispatch(ch, msg);
+		dispatch(ch, msg, buf, len);
 out:
 	json_object_put(msg);
 }

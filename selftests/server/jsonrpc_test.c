@@ -102,6 +102,29 @@ static const struct rpc_method methods[] = {
 
 #define SENT(i, s) (nsent > (i) && strcmp(sent[i], s) == 0)
 
+/* json-c's tokener stops at JSON_TOKENER_DEFAULT_DEPTH (32) levels. */
+static void test_depth(struct rpc_chan *ch)
+{
+	static const char head[] = "{\"id\": 40, \"method\": \"echo\", \"params\": ";
+	static char msg[sizeof(head) + 2 * 100000 + 2];
+	static const int depths[] = { 31, 32, 100000 };
+	size_t h = strlen(head);
+
+	for (int i = 0; i < 3; i++) {
+		int depth = depths[i];
+
+		memcpy(msg, head, h);
+		memset(msg + h, '[', (size_t)depth);
+		memset(msg + h + depth, ']', (size_t)depth);
+		strcpy(msg + h + 2 * depth, "}");
+		feed(ch, msg);
+		TAP_OK(depth == 31 ? nsent == 1 && strstr(sent[0], "\"id\":40") :
+				     nsent == 0,
+		       "params nested %d deep (message %d deep): %s", depth,
+		       depth + 1, depth == 31 ? "answered" : "dropped");
+	}
+}
+
 int main(void)
 {
 	struct rpc_chan *ch;
@@ -149,6 +172,22 @@ int main(void)
 	TAP_OK(nsent == 0, "batch: no reply");
 	feed(ch, "{\"id\": 8.0, \"method\": \"echo\"}");
 	TAP_OK(nsent == 0, "float id: no reply");
+	test_depth(ch);
+	feed(ch, "{\"id\": 123456789012345678901234567890, \"method\": \"echo\"}");
+	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,\"result\":[]}"),
+	       "id beyond 64 bits comes back unchanged: %s", sent[0]);
+	feed(ch, "{\"params\": {\"id\": 1, \"a\": [{\"id\": 2}]}, \"method\": \"echo\", \"id\": -99999999999999999999999}");
+	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":-99999999999999999999999,\"result\":{\"id\":1,\"a\":[{\"id\":2}]}}"),
+	       "negative id beyond 64 bits, after nested ids: %s", sent[0]);
+	feed(ch, "{\"id\": 18446744073709551615, \"method\": \"nope\"}");
+	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551615,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
+	       "id 2^64-1 unchanged in an error: %s", sent[0]);
+	feed(ch, "{\"id\": -0, \"method\": \"echo\"}");
+	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":-0,\"result\":[]}"),
+	       "id -0 unchanged: %s", sent[0]);
+	feed(ch, "{\"id\": 0, \"method\": \"echo\"}");
+	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":[]}"),
+	       "id 0 unchanged: %s", sent[0]);
 	feed(ch, "{\"result\": 1}");
 	TAP_OK(nsent == 0, "response without id: no reply");
 	feed(ch, "{\"id\": 999, \"result\": 1}");
