@@ -24,7 +24,7 @@ DEB_BUILD := gcc make pkg-config libwebsockets-dev libssl-dev libjson-c-dev \
 DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	linux-source-6.1 python3 python3-yaml iproute2 valgrind usbip \
 	clang-tidy sparse codespell systemd openssl python3-docutils \
-	python3-websockets groff man-db
+	python3-websockets groff man-db clang libclang-rt-14-dev
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 all: module userspace
@@ -163,8 +163,18 @@ check: deps
 	@mkdir -p $(OUT)
 	$(MAKE) module-check
 	$(MAKE) style
-	$(MAKE) module userspace userspace-asan
+	$(MAKE) module userspace userspace-asan fuzz-build
 	selftests/run_all.sh
+
+# libFuzzer targets of fuzz/ (clang): `make fuzz` grows their corpora for
+# FUZZ_SECONDS each; `make check` replays the corpora (selftests/fuzz).
+FUZZ_SECONDS ?= 60
+
+fuzz-build:
+	$(MAKE) -f fuzz/build.mk O=$(OUT)/fuzz
+
+fuzz: deps fuzz-build
+	O=$(OUT) fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps
 	$(MAKE) module userspace
@@ -184,4 +194,5 @@ clean:
 
 # install: see above
 .PHONY: install all deps module module-debug module-install style module-check \
-	userspace userspace-asan selftests check bench demo demo-shell clean
+	userspace userspace-asan selftests check bench demo demo-shell clean \
+	fuzz fuzz-build

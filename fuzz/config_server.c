@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config_server.c - fuzz target: nmb-server's configuration file, loaded and
+ * checked as the daemon does at start, with --check and on SIGHUP.
+ */
+#include "server.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *path = fuzz_file(data, size);
+	static bool init;
+	struct srv_config cfg;
+
+	if (!init) {
+		fuzz_log_init("fuzz-config-server");
+		init = true;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	srv_config_load(&cfg, path, true);
+	srv_config_free(&cfg);
+	return 0;
+}
