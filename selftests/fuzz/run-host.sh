@@ -48,7 +48,12 @@ renumber() {
 			seen=$((seen + 1))
 			rc=0
 			[[ -n ${BASH_REMATCH[1]} ]] && rc=1
-			tap_result $rc "$name: ${BASH_REMATCH[2]}"
+			if [[ ${BASH_REMATCH[2]} == *" # SKIP "* ]]; then
+				tap_skip "$name: ${BASH_REMATCH[2]%% # SKIP *}" \
+					"${BASH_REMATCH[2]#* # SKIP }"
+			else
+				tap_result $rc "$name: ${BASH_REMATCH[2]}"
+			fi
 		elif [[ $line =~ ^1\.\.([0-9]+)$ ]]; then
 			planned=${BASH_REMATCH[1]}
 		elif [[ $line == \#* ]]; then
