@@ -110,6 +110,11 @@ static void load_tcp(struct conf_node *map, struct part *pt)
 				   "expected a host name or IP address");
 			continue;
 		}
+		if (strpbrk(t->host, "[]:")) {
+			conf_error(conf_get(it, "host", CONF_ANY, false),
+				   "IPv6 addresses are not supported here: the CONNECT target HOST:PORT is split at its first ':' (as not-my-board does); use a host name that resolves to the address");
+			continue;
+		}
 		conf_check_unknown(it);
 		t->port = (unsigned int)port;
 		if (asprintf(&t->target, "%s:%u", t->host, t->port) < 0)

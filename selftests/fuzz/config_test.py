@@ -2,7 +2,8 @@
 # config_test.py - the values of configuration files that one parser
 # checks for every daemon (issue 17, defect 7): server URLs through
 # lib/url (no ftp://, IPv6 in brackets, which work against a real
-# nmb-server on [::1]), and paths that must look like paths ("socket: 5").
+# nmb-server on [::1]), IPv6 TCP targets refused clearly, and paths that
+# must look like paths ("socket: 5").
 # Prints TAP.
 # Usage: config_test.py BUILD_DIR WORKDIR   (BUILD_DIR: the ASan build)
 import os
@@ -70,6 +71,14 @@ def test_exporter_urls():
            [conf + ":1: key 'server'", "IPv6 addresses go in brackets"],
            "nmb-exporter --check: an IPv6 address without brackets "
            "refused")
+    for host in ("'[::1]'", "'::1'"):
+        conf = write("tcp6.yaml", "server: ws://h\n" + PLACE.replace(
+            "127.0.0.1", host) % 3000)
+        expect([B + "/nmb-exporter", "-c", conf, "--check"],
+               [conf + ":8: key 'places[0].parts[0].tcp.ssh.host'",
+                "IPv6 addresses are not supported here"],
+               "nmb-exporter --check: TCP target host %s refused clearly"
+               % host)
     conf = write("v6.yaml", "server: ws://[::1]:2092/farm\n" + PLACE % 3000)
     rc, out = run([B + "/nmb-exporter", "-c", conf, "--check"])
     ok(rc == 0, "nmb-exporter --check: ws://[::1]:2092/farm accepted")
