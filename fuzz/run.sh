@@ -23,6 +23,12 @@ if [ ${#targets[@]} = 0 ]; then
 		targets+=("${t%.c}")
 	done
 fi
+# CPU seconds used by the finished children of this shell
+child_cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print int(($16 + $17) / hz) }' \
+		/proc/$$/stat
+}
+
 failed=0
 for t in "${targets[@]}"; do
 	bin=$B/$t corpus=fuzz/corpus/$t new=$B/new-$t
@@ -33,6 +39,7 @@ for t in "${targets[@]}"; do
 	mkdir -p "$corpus" "$new"
 	before=$(ls "$corpus" | wc -l)
 	echo "  FUZZ   $t: ${secs}s from $before inputs"
+	cpu=$(child_cpu)
 	# -close_fd_mask=2: the targets log every error they meet; reports
 	# of libFuzzer and the sanitizers still come through.
 	if ! nice "$bin" -max_total_time="$secs" -timeout=10 \
@@ -44,6 +51,7 @@ for t in "${targets[@]}"; do
 		failed=1
 		continue
 	fi
+	echo "  FUZZ   $t: $(($(child_cpu) - cpu)) CPU-seconds"
 	grep -E '^stat::(number_of_executed_units|peak_rss)' "$B/$t.log" |
 		sed "s/^/  FUZZ   $t: /"
 	min=$B/min-$t
