@@ -14,13 +14,6 @@
 #include "conf.h"
 #include "log.h"
 
-/*
- * CONF_DEPTH_MAX, CONF_NODES_MAX (conf.h): the parser recurses once per
- * nesting level, and every node costs memory and a path string. Real
- * configurations and import descriptions nest fewer than 10 levels and
- * hold a few hundred values.
- */
-
 struct conf {
 	char *file;
 	unsigned int errors;
@@ -199,7 +192,7 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path,
 	if (++p->nodes > CONF_NODES_MAX) {
 		yaml_event_delete(ev);
 		snprintf(msg, sizeof(msg),
-			 "more than %d values; this is not a configuration",
+			 "more than %d values; split the file or shorten its lists",
 			 CONF_NODES_MAX);
 		return parse_fail(p, line, msg);
 	}
