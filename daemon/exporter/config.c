@@ -16,7 +16,9 @@
  *   log-level: info                 # optional: err, warning, notice,
  *                                   # info (default), debug
  *   places:                         # required, one or more
- *     - name: rpi-3                 # required, unique string
+ *     - name: rpi-3                 # required, unique; 1 to 64
+ *                                   # printable ASCII characters, no
+ *                                   # spaces (lib/place_name.h)
  *       port: 2192                  # required, 1..65535, unique: the
  *                                   # CONNECT proxy listens there
  *       parts:                      # required list, may be empty
@@ -38,6 +40,7 @@
 #include "conf.h"
 #include "exporter.h"
 #include "log.h"
+#include "place_name.h"
 
 static const char **str_list(struct conf_node *seq, size_t *n)
 {
@@ -120,13 +123,16 @@ static void load_tcp(struct conf_node *map, struct part *pt)
 static void load_place(struct conf_node *n, struct place *p)
 {
 	struct conf_node *parts, *it;
+	char why[128];
 	long long port;
 
 	if (n->type != CONF_MAP) {
 		conf_error(n, "expected a map");
 		return;
 	}
-	conf_str(n, "name", &p->name, true);
+	if (!conf_str(n, "name", &p->name, true) &&
+	    place_name_check(p->name, strlen(p->name), why, sizeof(why)))
+		conf_error(conf_get(n, "name", CONF_ANY, false), "%s", why);
 	if (conf_int(n, "port", &port, 1, 65535, true) == 0)
 		p->port = (unsigned int)port;
 	parts = conf_get(n, "parts", CONF_SEQ, true);

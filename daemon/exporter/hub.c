@@ -83,7 +83,7 @@ static void registered(void *data, json_object *result,
 			return;
 		}
 		log_err("place %s: the hub refused the registration: %s; retrying",
-			p->name, err->message ? err->message : "?");
+			p->name, log_esc(err->message));
 		hub_client_reconnect(p->hub);
 		return;
 	}
@@ -115,7 +115,7 @@ static void hello_done(void *data, json_object *result,
 	p->session = NULL;
 	if (err) {
 		log_info("place %s: the hub has no session extension (%s); registering",
-			 p->name, err->message ? err->message : "?");
+			 p->name, log_esc(err->message));
 	} else if (json_object_is_type(result, json_type_object)) {
 		if (json_object_object_get_ex(result, "session", &o) &&
 		    json_object_is_type(o, json_type_string))

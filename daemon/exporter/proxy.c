@@ -125,7 +125,7 @@ static void on_usb_req(struct conn *c)
 	dev = usb_find(c->place->exp, busid);
 	if (!dev || dev->place != c->place) {
 		log_warn("place %s: peer %s: import of busid '%s', which this place does not export; closed",
-			 c->place->name, c->peer, busid);
+			 c->place->name, c->peer, log_esc(busid));
 		conn_free(c);
 		return;
 	}

@@ -355,16 +355,19 @@ static lws_retry_bo_t retry = {
 	.secs_since_valid_hangup = 40,
 };
 
+/* Its lines may quote what a peer sent: escaped. */
 static void lws_log(int level, const char *line)
 {
+	char buf[1100];
 	size_t n = strlen(line);
 
 	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
 		n--;
+	log_escape(buf, sizeof(buf), line, n, 256);
 	if (level & LLL_ERR)
-		log_err("libwebsockets: %.*s", (int)n, line);
+		log_err("libwebsockets: %s", buf);
 	else
-		log_debug("libwebsockets: %.*s", (int)n, line);
+		log_debug("libwebsockets: %s", buf);
 }
 
 /* libuv mode: lws owns SIGTERM/SIGINT and calls this inside the loop. */
