@@ -22,6 +22,15 @@
 
 #define OUT_LIMIT	(64u << 20)	/* queued bytes before we give up */
 #define RX_KEEP		4096		/* rx buffer kept between messages */
+/*
+ * Descriptors kept out of libwebsockets' count for everything else (libuv,
+ * the state file, a reload, sd_notify). Once its count reaches the rest,
+ * libwebsockets stops polling the listeners until a connection closes, so
+ * accept() never fails with EMFILE (which it would retry at once, for
+ * ever, logging each time).
+ */
+#define FD_RESERVE	32
+#define FD_MAX		1048576
 
 static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
 static bool dying, use_uv, stopped;
@@ -430,7 +439,7 @@ int srv_net_init(void)
 				     LLL_WARN : 0), lws_log);
 	/* 10,000 idle agents need 10,000 descriptors. */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+		rl.rlim_cur = rl.rlim_max > FD_MAX ? FD_MAX : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	for (unsigned int i = 0; i < srv.cfg->nlisten; i++)
@@ -440,9 +449,11 @@ int srv_net_init(void)
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
-	info.fd_limit_per_thread = !getrlimit(RLIMIT_NOFILE, &rl) &&
-				   rl.rlim_cur < 1048576 ?
-				   (unsigned int)rl.rlim_cur : 1048576;
+	info.fd_limit_per_thread = FD_MAX;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < FD_MAX)
+		info.fd_limit_per_thread = rl.rlim_cur > 2 * FD_RESERVE ?
+					   (unsigned int)rl.rlim_cur - FD_RESERVE :
+					   (unsigned int)rl.rlim_cur / 2;
 	srv.ctx = new_context(&info);
 	if (!srv.ctx) {
 		log_err("cannot create the libwebsockets context");
@@ -491,6 +502,15 @@ void srv_net_exit(void)
 		return;
 	dying = true;
 	srv_hub_free();
+	if (use_uv && !stopped) {
+		/*
+		 * Start-up failed (a listener): the libuv loop never ran, and
+		 * only it completes the destruction lws_context_destroy()
+		 * starts; the second call frees the context.
+		 */
+		lws_context_destroy(srv.ctx);
+		lws_service(srv.ctx, 0);
+	}
 	lws_context_destroy(srv.ctx);
 	srv.ctx = NULL;
 }
