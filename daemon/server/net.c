@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "utf8.h"
 
 #define OUT_LIMIT	(64u << 20)	/* queued bytes before we give up */
 #define RX_KEEP		4096		/* rx buffer kept between messages */
@@ -103,28 +104,39 @@ static void peer_ip(struct lws *wsi, char *ip, size_t len)
 }
 
 /* Refuses an upgrade with an empty HTTP/1.1 answer. */
-static int refuse(struct lws *wsi, unsigned int status, const char *text)
+static int refuse_with(struct lws *wsi, unsigned int status, const char *text,
+		       const char *header)
 {
-	char buf[LWS_PRE + 160];
+	char buf[LWS_PRE + 200];
 	int n;
 
 	n = snprintf(buf + LWS_PRE, sizeof(buf) - LWS_PRE,
-		     "HTTP/1.1 %u %s\r\ncontent-length: 0\r\n"
-		     "connection: close\r\n\r\n", status, text);
+		     "HTTP/1.1 %u %s\r\n%scontent-length: 0\r\n"
+		     "connection: close\r\n\r\n", status, text, header);
 	lws_write(wsi, (unsigned char *)buf + LWS_PRE, (size_t)n,
 		  LWS_WRITE_HTTP_HEADERS);
 	return -1;
 }
 
+static int refuse(struct lws *wsi, unsigned int status, const char *text)
+{
+	return refuse_with(wsi, status, text, "");
+}
+
 static int ws_filter(struct lws *wsi)
 {
 	const struct srv_token *t = &no_auth;
-	char uri[256];
+	char uri[256], version[8];
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, "/ws") != 0) {
 		return refuse(wsi, 403, "Forbidden");
 	}
+	/* RFC 6455 4.2.2: only version 13, named in a 426 otherwise */
+	if (lws_hdr_copy(wsi, version, sizeof(version),
+			 WSI_TOKEN_VERSION) < 0 || strcmp(version, "13") != 0)
+		return refuse_with(wsi, 426, "Upgrade Required",
+				   "sec-websocket-version: 13\r\n");
 	if (srv.stopping)
 		return refuse(wsi, 503, "Service Unavailable");
 	if (srv.cfg->ntokens)
@@ -268,6 +280,20 @@ static int ws_write(struct lws *wsi, struct srv_conn *c)
 	return 0;
 }
 
+/* RFC 6455 8.1: a text message that is not UTF-8 fails the connection. */
+static bool text_ok(struct lws *wsi, struct srv_conn *c, const char *msg,
+		    size_t len)
+{
+	static const char why[] = "text message is not valid UTF-8";
+
+	if (lws_frame_is_binary(wsi) || utf8_valid(msg, len))
+		return true;
+	log_warn("conn=%u peer=%s: %s; closing", c->id, c->ip, why);
+	lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+			 (unsigned char *)why, sizeof(why) - 1);
+	return false;
+}
+
 static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 		      size_t len)
 {
@@ -301,6 +327,8 @@ static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 		return -1;
 	}
 	if (first && last) {
+		if (!text_ok(wsi, c, in, len))
+			return -1;
 		rpc_input(c->rpc, in, len);
 		return 0;
 	}
@@ -316,6 +344,8 @@ static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 	c->rx_len += len;
 	if (!last)
 		return 0;
+	if (!text_ok(wsi, c, c->rx, c->rx_len))
+		return -1;
 	rpc_input(c->rpc, c->rx, c->rx_len);
 	c->rx_len = 0;
 	if (c->rx_cap > RX_KEEP) {
@@ -354,8 +384,46 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
+/*
+ * A request line libwebsockets cannot parse (an unknown method, TLS on a
+ * plain port, binary garbage) falls back to this raw protocol: it answers
+ * 400 instead of libwebsockets' own 403 page, and closes.
+ */
+static int bad_http(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	static const char answer[] =
+		"HTTP/1.1 400 Bad Request\r\n"
+		"content-type: text/plain; charset=utf-8\r\n"
+		"content-length: 12\r\nconnection: close\r\n\r\n"
+		"Bad Request\n";
+	unsigned char buf[LWS_PRE + sizeof(answer)];
+
+	(void)user;
+	(void)in;
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_ADOPT:
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_CLOSE:
+		return 0;
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		memcpy(buf + LWS_PRE, answer, sizeof(answer) - 1);
+		lws_write(wsi, buf + LWS_PRE, sizeof(answer) - 1,
+			  LWS_WRITE_RAW);
+		return -1;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return -1;	/* never a WebSocket subprotocol */
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "nmb", callback, sizeof(struct srv_conn), 4096, 0, NULL, 0 },
+	{ "nmb-bad-http", bad_http, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -471,6 +539,10 @@ int srv_net_init(void)
 		info.protocols = protocols;
 		info.retry_and_idle_policy = &retry;
 		info.timeout_secs = 20;
+		info.options |=
+			LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+		info.listen_accept_role = "raw-skt";
+		info.listen_accept_protocol = "nmb-bad-http";
 		if (l->addr && strchr(l->addr, '.'))
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (!l->plain) {
