@@ -165,6 +165,7 @@ struct conn {
 	struct loop_fd *lfd;
 	char *buf;			/* request head, HTTP_HEAD_MAX + 1 */
 	size_t len;
+	struct loop_timer *deadline;	/* PROXY_REQUEST_TIMEOUT_MS */
 	/* USB */
 	uint8_t req[USBIP_REQ_IMPORT_SIZE];
 	size_t req_len;
@@ -185,6 +186,13 @@ struct conn {
 };
 
 /* proxy.c */
+/*
+ * From accept to a complete request (the CONNECT head, then for a USB
+ * tunnel its OP_REQ_IMPORT): a head not complete by then is answered
+ * 408, a USB request closed, so a client that drips bytes or none
+ * (slowloris) does not hold a connection for ever.
+ */
+#define PROXY_REQUEST_TIMEOUT_MS	10000
 int proxy_start(struct place *p);
 void proxy_stop(struct place *p);
 void conn_free(struct conn *c);
