@@ -13,6 +13,10 @@
  *   tls:                            # optional, for wss/https
  *     ca-file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
+ *   state_dir: /var/lib/nmb-exporter  # optional: where sessions.json
+ *                                   # keeps the hub sessions across
+ *                                   # restarts (default: systemd's
+ *                                   # $STATE_DIRECTORY, else this)
  *   log-level: info                 # optional: err, warning, notice,
  *                                   # info (default), debug
  *   places:                         # required, one or more
@@ -259,6 +263,10 @@ int config_load(const char *file, struct exporter_conf *cfg)
 	root = conf_root(cfg->conf);
 	conf_str(root, "server", &cfg->server, false);
 	conf_str(root, "token", &cfg->token, false);
+	if (conf_str(root, "state_dir", &cfg->state_dir, false))
+		cfg->state_dir = getenv("STATE_DIRECTORY");
+	if (!cfg->state_dir || !*cfg->state_dir)
+		cfg->state_dir = DEFAULT_STATE_DIR;
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_str(tls, "ca-file", &cfg->ca_file, false);
 	conf_bool(tls, "verify", &cfg->tls_verify, false);

@@ -90,6 +90,7 @@ static void registered(void *data, json_object *result,
 	p->place_id = json_object_get_int(result);
 	log_notice("place %s: registered at the hub as place %d", p->name,
 		   p->place_id);
+	session_save(p->exp);
 }
 
 static void register_place(struct place *p)
@@ -126,6 +127,7 @@ static void hello_done(void *data, json_object *result,
 	if (resumed && p->place_id) {
 		log_notice("place %s: session resumed, still place %d",
 			   p->name, p->place_id);
+		session_save(p->exp);
 		return;
 	}
 	register_place(p);
