@@ -184,7 +184,7 @@ const char *log_esc(const char *s)
 	char *buf = slots[next++ % LOG_ESC_SLOTS];
 
 	if (!s)
-		return "(null)";
+		return "?";
 	return log_escape(buf, sizeof(slots[0]), s, strnlen(s, LOG_ESC_MAX + 1),
 			  LOG_ESC_MAX);
 }

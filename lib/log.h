@@ -44,7 +44,7 @@ void nmb_log_flush(void);
 const char *log_escape(char *buf, size_t size, const char *s, size_t len,
 		       size_t max);
 /*
- * log_escape() of a NUL-terminated peer string (NULL gives "(null)"),
+ * log_escape() of a NUL-terminated peer string (NULL gives "?"),
  * truncated at LOG_ESC_MAX bytes, into one of LOG_ESC_SLOTS per-thread
  * buffers: valid until LOG_ESC_SLOTS further calls, enough for the
  * arguments of one log line.

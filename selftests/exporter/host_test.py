@@ -229,6 +229,20 @@ places:
       - compatible: [x]
         tcp: {t: {host: h, port: abc}}
 """, ":7:", "places[0].parts[0].tcp.t.port"),
+        ("place name with a space", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a b
+    port: 3000
+    parts: []
+""", ":3:", "1 to 64 printable ASCII characters"),
+        ("place name of 65 characters", """\
+server: ws://127.0.0.1:1
+places:
+  - name: %s
+    port: 3000
+    parts: []
+""" % ("x" * 65), ":3:", "65 bytes long"),
     ]
     for i, (what, text, line, key) in enumerate(cases):
         path, p = run_conf(text, "bad%d.yaml" % i)
