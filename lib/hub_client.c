@@ -384,7 +384,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 		if (loop_timer_armed(hc->retry))
 			return 0;
-		went_down(hc, in && len ? (const char *)in :
+		went_down(hc, in && len ? log_esc(in) :
 			  "connection failed");
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
@@ -406,15 +406,15 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+/* Its lines may quote what the hub sent: escaped. */
 static void lws_log(int level, const char *line)
 {
-	char buf[512];
-	size_t n;
+	char buf[1100];
+	size_t n = strlen(line);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_escape(buf, sizeof(buf), line, n, 256);
 	if (level & LLL_ERR)
 		log_warn("libwebsockets: %s", buf);
 	else

@@ -171,7 +171,7 @@ void rpc_error(struct rpc_req *req, int code, const char *message)
 		send_error(req->ch, req->id, code, message);
 	else
 		log_info("%s: notification %s failed: %s", chan_name(req->ch),
-			 req->method, message);
+			 req->method, log_esc(message));
 	req_unlink_free(req);
 }
 
@@ -182,7 +182,7 @@ void rpc_error_data(struct rpc_req *req, int code, const char *message,
 		send_error_data(req->ch, req->id, code, message, data);
 	} else {
 		log_info("%s: notification %s failed: %s", chan_name(req->ch),
-			 req->method, message);
+			 req->method, log_esc(message));
 		json_object_put(data);
 	}
 	req_unlink_free(req);
@@ -298,8 +298,8 @@ static void handle_request(struct rpc_chan *ch, json_object *id,
 			send_error(ch, id, RPC_METHOD_NOT_FOUND,
 				   "Method not found");
 		else
-			log_info("%s: notification for unknown method %.64s",
-				 chan_name(ch), name);
+			log_info("%s: notification for unknown method %s",
+				 chan_name(ch), log_esc(name));
 		return;
 	}
 	req = calloc(1, sizeof(*req));

@@ -64,7 +64,7 @@ static void hello_done(void *data, json_object *result,
 	if (err) {
 		/* A not-my-board hub: no hello, no grace. */
 		log_info("server %s has no hello (%s): no reconnect grace, lease or priority",
-			 agent.cfg.server, err->message ? err->message : "?");
+			 agent.cfg.server, log_esc(err->message));
 		agent.session[0] = '\0';
 		agent.feat_lease = agent.feat_priority = false;
 	} else {

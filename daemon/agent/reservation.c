@@ -259,7 +259,7 @@ int res_attach(struct reservation *r, char *err, size_t errlen)
 		}
 	}
 	log_notice("%s: attaching to place %s (%zu USB, %zu TCP)", r->name,
-		   r->place_name, r->nusb, r->ntcp);
+		   log_esc(r->place_name), r->nusb, r->ntcp);
 	return 0;
 fail:
 	res_detach(r);
@@ -291,7 +291,7 @@ static void auto_return(struct loop_timer *t, void *arg)
 
 	(void)t;
 	log_notice("%s: auto_return after %u s: returning place %s", r->name,
-		   r->imp->auto_return_s, r->place_name);
+		   r->imp->auto_return_s, log_esc(r->place_name));
 	res_return(r, "auto_return");
 }
 
@@ -317,8 +317,8 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 			loop_timer_set(r->auto_return,
 				       r->imp->auto_return_s * 1000ULL);
 	}
-	log_notice("%s: reserved place %s (id %d)", r->name, r->place_name,
-		   place_id);
+	log_notice("%s: reserved place %s (id %d)", r->name,
+		   log_esc(r->place_name), place_id);
 }
 
 struct returning {
@@ -342,7 +342,7 @@ static void returned(void *data, json_object *result,
 	(void)result;
 	if (err && err->code != RPC_CONNECTION_CLOSED)
 		log_warn("%s: the server refused the return: %s", ret->name,
-			 err->message ? err->message : "?");
+			 log_esc(err->message));
 	if (ret->req) {
 		rpc_req_on_cancel(ret->req, NULL, NULL);
 		rpc_reply(ret->req, NULL);
@@ -367,7 +367,7 @@ void res_return_req(struct reservation *r, const char *why,
 		ret->name = strdup(r->name);
 		ret->req = req;
 		log_info("%s: returning place %s (%s)", r->name,
-			 r->place_name ? r->place_name : "?", why);
+			 log_esc(r->place_name), why);
 		if (rpc_call(ch, "return_reservation", params, returned,
 			     ret)) {
 			if (req)
@@ -551,7 +551,7 @@ static void regain_done(void *data, json_object *result,
 	if (err) {
 		if (err->code != RPC_CONNECTION_CLOSED)
 			log_info("%s: place %s not back yet: %s", r->name,
-				 r->place_name, err->message ? err->message : "?");
+				 log_esc(r->place_name), log_esc(err->message));
 		json_object_put(place);
 		return regain_later(r);
 	}

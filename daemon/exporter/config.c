@@ -13,10 +13,16 @@
  *   tls:                            # optional, for wss/https
  *     ca-file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
+ *   state_dir: /var/lib/nmb-exporter  # optional: where sessions.json
+ *                                   # keeps the hub sessions across
+ *                                   # restarts (default: systemd's
+ *                                   # $STATE_DIRECTORY, else this)
  *   log-level: info                 # optional: err, warning, notice,
  *                                   # info (default), debug
  *   places:                         # required, one or more
- *     - name: rpi-3                 # required, unique string
+ *     - name: rpi-3                 # required, unique; 1 to 64
+ *                                   # printable ASCII characters, no
+ *                                   # spaces (lib/place_name.h)
  *       port: 2192                  # required, 1..65535, unique: the
  *                                   # CONNECT proxy listens there
  *       parts:                      # required list, may be empty
@@ -38,6 +44,7 @@
 #include "conf.h"
 #include "exporter.h"
 #include "log.h"
+#include "place_name.h"
 #include "url.h"
 
 static const char **str_list(struct conf_node *seq, size_t *n)
@@ -126,13 +133,16 @@ static void load_tcp(struct conf_node *map, struct part *pt)
 static void load_place(struct conf_node *n, struct place *p)
 {
 	struct conf_node *parts, *it;
+	char why[128];
 	long long port;
 
 	if (n->type != CONF_MAP) {
 		conf_error(n, "expected a map");
 		return;
 	}
-	conf_str(n, "name", &p->name, true);
+	if (!conf_str(n, "name", &p->name, true) &&
+	    place_name_check(p->name, strlen(p->name), why, sizeof(why)))
+		conf_error(conf_get(n, "name", CONF_ANY, false), "%s", why);
 	if (conf_int(n, "port", &port, 1, 65535, true) == 0)
 		p->port = (unsigned int)port;
 	parts = conf_get(n, "parts", CONF_SEQ, true);
@@ -264,6 +274,10 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		conf_error(conf_get(root, "server", CONF_ANY, false),
 			   "'%.200s': %s", cfg->server, why);
 	conf_str(root, "token", &cfg->token, false);
+	if (conf_str(root, "state_dir", &cfg->state_dir, false))
+		cfg->state_dir = getenv("STATE_DIRECTORY");
+	if (!cfg->state_dir || !*cfg->state_dir)
+		cfg->state_dir = DEFAULT_STATE_DIR;
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_path(tls, "ca-file", &cfg->ca_file, false);
 	conf_bool(tls, "verify", &cfg->tls_verify, false);

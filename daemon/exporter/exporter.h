@@ -103,11 +103,15 @@ struct place {
 	char *session;			/* nmb-server session, for resuming */
 };
 
+/* state_dir when exporter.yaml and systemd ($STATE_DIRECTORY) name none */
+#define DEFAULT_STATE_DIR	"/var/lib/nmb-exporter"
+
 struct exporter_conf {
 	struct conf *conf;		/* owns the strings below */
 	const char *server;
 	const char *token;
 	const char *ca_file;
+	const char *state_dir;		/* sessions.json lives there */
 	bool tls_verify;
 	struct place *places;
 	size_t n_places;
@@ -141,6 +145,7 @@ struct exporter {
 	size_t n_devs;
 	bool stopping;
 	bool test_no_watch;		/* tests only: USB never gets ready */
+	bool state_warned;		/* sessions.json not writable */
 };
 
 enum conn_state {
@@ -165,6 +170,7 @@ struct conn {
 	struct loop_fd *lfd;
 	char *buf;			/* request head, HTTP_HEAD_MAX + 1 */
 	size_t len;
+	struct loop_timer *deadline;	/* PROXY_REQUEST_TIMEOUT_MS */
 	/* USB */
 	uint8_t req[USBIP_REQ_IMPORT_SIZE];
 	size_t req_len;
@@ -185,6 +191,13 @@ struct conn {
 };
 
 /* proxy.c */
+/*
+ * From accept to a complete request (the CONNECT head, then for a USB
+ * tunnel its OP_REQ_IMPORT): a head not complete by then is answered
+ * 408, a USB request closed, so a client that drips bytes or none
+ * (slowloris) does not hold a connection for ever.
+ */
+#define PROXY_REQUEST_TIMEOUT_MS	10000
 int proxy_start(struct place *p);
 void proxy_stop(struct place *p);
 void conn_free(struct conn *c);
@@ -209,5 +222,9 @@ void tcp_conn_gone(struct conn *c);
 /* hub.c */
 int hub_start(struct place *p);
 void hub_stop(struct place *p);
+
+/* session.c: hub sessions kept in state_dir across restarts */
+void session_load(struct exporter *e);
+void session_save(struct exporter *e);
 
 #endif /* NMB_EXPORTER_H */

@@ -83,13 +83,14 @@ static void registered(void *data, json_object *result,
 			return;
 		}
 		log_err("place %s: the hub refused the registration: %s; retrying",
-			p->name, err->message ? err->message : "?");
+			p->name, log_esc(err->message));
 		hub_client_reconnect(p->hub);
 		return;
 	}
 	p->place_id = json_object_get_int(result);
 	log_notice("place %s: registered at the hub as place %d", p->name,
 		   p->place_id);
+	session_save(p->exp);
 }
 
 static void register_place(struct place *p)
@@ -115,7 +116,7 @@ static void hello_done(void *data, json_object *result,
 	p->session = NULL;
 	if (err) {
 		log_info("place %s: the hub has no session extension (%s); registering",
-			 p->name, err->message ? err->message : "?");
+			 p->name, log_esc(err->message));
 	} else if (json_object_is_type(result, json_type_object)) {
 		if (json_object_object_get_ex(result, "session", &o) &&
 		    json_object_is_type(o, json_type_string))
@@ -126,6 +127,7 @@ static void hello_done(void *data, json_object *result,
 	if (resumed && p->place_id) {
 		log_notice("place %s: session resumed, still place %d",
 			   p->name, p->place_id);
+		session_save(p->exp);
 		return;
 	}
 	register_place(p);

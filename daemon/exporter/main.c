@@ -164,6 +164,7 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < e.cfg.n_places; i++)
 		e.cfg.places[i].exp = &e;
+	session_load(&e);
 	/* nmb_watch is needed only when there is a USB interface to watch. */
 	if (count_usb(&e.cfg) && usb_start(&e))
 		goto out_usb;

@@ -66,6 +66,7 @@ void conn_free(struct conn *c)
 		usb_conn_gone(c, false);
 	tcp_conn_gone(c);
 	list_del(&c->node);
+	loop_timer_free(c->deadline);
 	loop_fd_del(c->lfd);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -125,10 +126,11 @@ static void on_usb_req(struct conn *c)
 	dev = usb_find(c->place->exp, busid);
 	if (!dev || dev->place != c->place) {
 		log_warn("place %s: peer %s: import of busid '%s', which this place does not export; closed",
-			 c->place->name, c->peer, busid);
+			 c->place->name, c->peer, log_esc(busid));
 		conn_free(c);
 		return;
 	}
+	loop_timer_cancel(c->deadline);
 	usb_enqueue(dev, c);
 }
 
@@ -177,6 +179,7 @@ static void dispatch(struct conn *c, struct http_request *req)
 		reject(c, 403, "Target not allowed", "CONNECT to a target this place does not export");
 		return;
 	}
+	loop_timer_cancel(c->deadline);
 	respond(c, 200, NULL);
 	if (early) {
 		c->early = malloc(early);
@@ -260,6 +263,21 @@ static void on_conn(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 }
 
+static void request_timeout(struct loop_timer *t, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)t;
+	if (c->state == CONN_HEAD) {
+		reject(c, 408, "Request Timeout",
+		       "no complete request head within 10 s");
+		return;
+	}
+	log_warn("place %s: peer %s: no USB/IP import request within 10 s; closed",
+		 c->place->name, c->peer);
+	conn_free(c);
+}
+
 static void peer_name(const struct sockaddr_storage *ss, char *ip,
 		      size_t size, uint16_t *port)
 {
@@ -320,11 +338,13 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 	c->buf = malloc(HTTP_HEAD_MAX + 1);
 	c->lfd = loop_fd_add(p->exp->loop, fd, EPOLLIN, on_conn, c);
-	if (!c->buf || !c->lfd) {
+	c->deadline = loop_timer_new(p->exp->loop, request_timeout, c);
+	if (!c->buf || !c->lfd || !c->deadline) {
 		log_err("place %s: peer %s: out of memory", p->name, c->peer);
 		conn_free(c);
 		return;
 	}
+	loop_timer_set(c->deadline, PROXY_REQUEST_TIMEOUT_MS);
 	log_debug("place %s: peer %s: connection from port %u", p->name,
 		  c->peer, c->peer_port);
 }

@@ -253,7 +253,7 @@ static void grant_done(void *data, json_object *result,
 	if (err) {
 		log_warn("place=%s id=%u: exporter failed set_allowed_ips for user=%s peer=%s: %s",
 			 res_name(r), r->place_id, r->holder->user,
-			 r->holder->ip, err->message);
+			 r->holder->ip, log_esc(err->message));
 		srv_metrics_outcome(SRV_EXPORTER_ERROR, 0);
 		rpc_error(req, RPC_INTERNAL_ERROR, err->message);
 		res_abort(r);

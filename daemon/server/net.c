@@ -19,9 +19,19 @@
 
 #include "log.h"
 #include "server.h"
+#include "utf8.h"
 
 #define OUT_LIMIT	(64u << 20)	/* queued bytes before we give up */
 #define RX_KEEP		4096		/* rx buffer kept between messages */
+/*
+ * Descriptors kept out of libwebsockets' count for everything else (libuv,
+ * the state file, a reload, sd_notify). Once its count reaches the rest,
+ * libwebsockets stops polling the listeners until a connection closes, so
+ * accept() never fails with EMFILE (which it would retry at once, for
+ * ever, logging each time).
+ */
+#define FD_RESERVE	32
+#define FD_MAX		1048576
 
 static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
 static bool dying, use_uv, stopped;
@@ -94,28 +104,39 @@ static void peer_ip(struct lws *wsi, char *ip, size_t len)
 }
 
 /* Refuses an upgrade with an empty HTTP/1.1 answer. */
-static int refuse(struct lws *wsi, unsigned int status, const char *text)
+static int refuse_with(struct lws *wsi, unsigned int status, const char *text,
+		       const char *header)
 {
-	char buf[LWS_PRE + 160];
+	char buf[LWS_PRE + 200];
 	int n;
 
 	n = snprintf(buf + LWS_PRE, sizeof(buf) - LWS_PRE,
-		     "HTTP/1.1 %u %s\r\ncontent-length: 0\r\n"
-		     "connection: close\r\n\r\n", status, text);
+		     "HTTP/1.1 %u %s\r\n%scontent-length: 0\r\n"
+		     "connection: close\r\n\r\n", status, text, header);
 	lws_write(wsi, (unsigned char *)buf + LWS_PRE, (size_t)n,
 		  LWS_WRITE_HTTP_HEADERS);
 	return -1;
 }
 
+static int refuse(struct lws *wsi, unsigned int status, const char *text)
+{
+	return refuse_with(wsi, status, text, "");
+}
+
 static int ws_filter(struct lws *wsi)
 {
 	const struct srv_token *t = &no_auth;
-	char uri[256];
+	char uri[256], version[8];
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, "/ws") != 0) {
 		return refuse(wsi, 403, "Forbidden");
 	}
+	/* RFC 6455 4.2.2: only version 13, named in a 426 otherwise */
+	if (lws_hdr_copy(wsi, version, sizeof(version),
+			 WSI_TOKEN_VERSION) < 0 || strcmp(version, "13") != 0)
+		return refuse_with(wsi, 426, "Upgrade Required",
+				   "sec-websocket-version: 13\r\n");
 	if (srv.stopping)
 		return refuse(wsi, 503, "Service Unavailable");
 	if (srv.cfg->ntokens)
@@ -259,6 +280,20 @@ static int ws_write(struct lws *wsi, struct srv_conn *c)
 	return 0;
 }
 
+/* RFC 6455 8.1: a text message that is not UTF-8 fails the connection. */
+static bool text_ok(struct lws *wsi, struct srv_conn *c, const char *msg,
+		    size_t len)
+{
+	static const char why[] = "text message is not valid UTF-8";
+
+	if (lws_frame_is_binary(wsi) || utf8_valid(msg, len))
+		return true;
+	log_warn("conn=%u peer=%s: %s; closing", c->id, c->ip, why);
+	lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+			 (unsigned char *)why, sizeof(why) - 1);
+	return false;
+}
+
 static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 		      size_t len)
 {
@@ -292,6 +327,8 @@ static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 		return -1;
 	}
 	if (first && last) {
+		if (!text_ok(wsi, c, in, len))
+			return -1;
 		rpc_input(c->rpc, in, len);
 		return 0;
 	}
@@ -307,6 +344,8 @@ static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 	c->rx_len += len;
 	if (!last)
 		return 0;
+	if (!text_ok(wsi, c, c->rx, c->rx_len))
+		return -1;
 	rpc_input(c->rpc, c->rx, c->rx_len);
 	c->rx_len = 0;
 	if (c->rx_cap > RX_KEEP) {
@@ -345,8 +384,46 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
+/*
+ * A request line libwebsockets cannot parse (an unknown method, TLS on a
+ * plain port, binary garbage) falls back to this raw protocol: it answers
+ * 400 instead of libwebsockets' own 403 page, and closes.
+ */
+static int bad_http(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	static const char answer[] =
+		"HTTP/1.1 400 Bad Request\r\n"
+		"content-type: text/plain; charset=utf-8\r\n"
+		"content-length: 12\r\nconnection: close\r\n\r\n"
+		"Bad Request\n";
+	unsigned char buf[LWS_PRE + sizeof(answer)];
+
+	(void)user;
+	(void)in;
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_ADOPT:
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_CLOSE:
+		return 0;
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		memcpy(buf + LWS_PRE, answer, sizeof(answer) - 1);
+		lws_write(wsi, buf + LWS_PRE, sizeof(answer) - 1,
+			  LWS_WRITE_RAW);
+		return -1;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return -1;	/* never a WebSocket subprotocol */
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}
+
 static const struct lws_protocols protocols[] = {
 	{ "nmb", callback, sizeof(struct srv_conn), 4096, 0, NULL, 0 },
+	{ "nmb-bad-http", bad_http, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -355,16 +432,19 @@ static lws_retry_bo_t retry = {
 	.secs_since_valid_hangup = 40,
 };
 
+/* Its lines may quote what a peer sent: escaped. */
 static void lws_log(int level, const char *line)
 {
+	char buf[1100];
 	size_t n = strlen(line);
 
 	while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
 		n--;
+	log_escape(buf, sizeof(buf), line, n, 256);
 	if (level & LLL_ERR)
-		log_err("libwebsockets: %.*s", (int)n, line);
+		log_err("libwebsockets: %s", buf);
 	else
-		log_debug("libwebsockets: %.*s", (int)n, line);
+		log_debug("libwebsockets: %s", buf);
 }
 
 /* libuv mode: lws owns SIGTERM/SIGINT and calls this inside the loop. */
@@ -427,7 +507,7 @@ int srv_net_init(void)
 				     LLL_WARN : 0), lws_log);
 	/* 10,000 idle agents need 10,000 descriptors. */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+		rl.rlim_cur = rl.rlim_max > FD_MAX ? FD_MAX : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	for (unsigned int i = 0; i < srv.cfg->nlisten; i++)
@@ -437,9 +517,11 @@ int srv_net_init(void)
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
-	info.fd_limit_per_thread = !getrlimit(RLIMIT_NOFILE, &rl) &&
-				   rl.rlim_cur < 1048576 ?
-				   (unsigned int)rl.rlim_cur : 1048576;
+	info.fd_limit_per_thread = FD_MAX;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < FD_MAX)
+		info.fd_limit_per_thread = rl.rlim_cur > 2 * FD_RESERVE ?
+					   (unsigned int)rl.rlim_cur - FD_RESERVE :
+					   (unsigned int)rl.rlim_cur / 2;
 	srv.ctx = new_context(&info);
 	if (!srv.ctx) {
 		log_err("cannot create the libwebsockets context");
@@ -457,6 +539,10 @@ int srv_net_init(void)
 		info.protocols = protocols;
 		info.retry_and_idle_policy = &retry;
 		info.timeout_secs = 20;
+		info.options |=
+			LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+		info.listen_accept_role = "raw-skt";
+		info.listen_accept_protocol = "nmb-bad-http";
 		if (l->addr && strchr(l->addr, '.'))
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (!l->plain) {
@@ -488,6 +574,15 @@ void srv_net_exit(void)
 		return;
 	dying = true;
 	srv_hub_free();
+	if (use_uv && !stopped) {
+		/*
+		 * Start-up failed (a listener): the libuv loop never ran, and
+		 * only it completes the destruction lws_context_destroy()
+		 * starts; the second call frees the context.
+		 */
+		lws_context_destroy(srv.ctx);
+		lws_service(srv.ctx, 0);
+	}
 	lws_context_destroy(srv.ctx);
 	srv.ctx = NULL;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place_name.h"
 #include "server.h"
 
 static const char *type_name(json_object *o)
@@ -152,6 +153,7 @@ struct srv_place *srv_place_parse(json_object *in, char *err, size_t errlen)
 {
 	json_object *desc = json_object_new_object(), *v, *parts, *o;
 	struct srv_place *p = NULL;
+	char why[128];
 	int64_t port;
 
 	if (!json_object_is_type(in, json_type_object))
@@ -164,6 +166,10 @@ struct srv_place *srv_place_parse(json_object *in, char *err, size_t errlen)
 		FAIL("name: Missing");
 	if (!json_object_is_type(v, json_type_string))
 		FAIL("name: Expected str, got %s", type_name(v));
+	if (place_name_check(json_object_get_string(v),
+			     (size_t)json_object_get_string_len(v), why,
+			     sizeof(why)))
+		FAIL("name: Invalid value: %s", why);
 	json_object_object_add(desc, "name", json_object_get(v));
 	if (!json_object_object_get_ex(in, "port", &v))
 		FAIL("port: Missing");

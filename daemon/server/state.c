@@ -361,7 +361,7 @@ static void restore_places(json_object *list, struct counts *n)
 		p = srv_place_parse(desc, err, sizeof(err));
 		if (!p) {
 			log_warn("state file %s: place id %lld: %s; not restored",
-				 srv.cfg->state_file, (long long)id, err);
+				 srv.cfg->state_file, (long long)id, log_esc(err));
 			n->skipped++;
 			continue;
 		}

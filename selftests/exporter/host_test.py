@@ -229,6 +229,20 @@ places:
       - compatible: [x]
         tcp: {t: {host: h, port: abc}}
 """, ":7:", "places[0].parts[0].tcp.t.port"),
+        ("place name with a space", """\
+server: ws://127.0.0.1:1
+places:
+  - name: a b
+    port: 3000
+    parts: []
+""", ":3:", "1 to 64 printable ASCII characters"),
+        ("place name of 65 characters", """\
+server: ws://127.0.0.1:1
+places:
+  - name: %s
+    port: 3000
+    parts: []
+""" % ("x" * 65), ":3:", "65 bytes long"),
     ]
     for i, (what, text, line, key) in enumerate(cases):
         path, p = run_conf(text, "bad%d.yaml" % i)
@@ -393,6 +407,29 @@ places:
         p.wait(20)
 
 
+def test_request_deadline():
+    """Slowloris: a head never completed is answered 408, a USB tunnel
+    without its OP_REQ_IMPORT is closed (PROXY_REQUEST_TIMEOUT_MS, 10 s)."""
+    silent, dripping, usb = connect(), connect(), connect()
+    dripping.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost:" % SINK_PORT)
+    usb.sendall(connect_req(USB_TARGET))
+    usb_head, _ = read_head(usb)
+    t0 = time.monotonic()
+    for s in (silent, dripping, usb):
+        s.settimeout(30)
+    for i in range(5):      # bytes keep coming, the deadline stays
+        time.sleep(1)
+        dripping.sendall(b" ")
+    heads = [read_head(s)[0] for s in (silent, dripping)]
+    ok([status_of(h) for h in heads] == [408, 408],
+       "no complete head within the deadline: 408 (%s)" % heads)
+    ok(status_of(usb_head) == 200 and closed_without_reply(usb, 30),
+       "USB tunnel without OP_REQ_IMPORT: closed")
+    diag("request deadline hit after %.1f s" % (time.monotonic() - t0))
+    for s in (silent, dripping, usb):
+        s.close()
+
+
 def request_to(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     head, _ = read_head(s)
@@ -485,6 +522,9 @@ def run(hub, proc):
     head, _ = read_head(s)
     s.close()
     ok(status_of(head) == 431, "head over 16 KiB: 431")
+    ok(status_of(request(b"\x16\x03\x01\x00\x05hello\r\n\r\n")) == 400,
+       "binary garbage (TLS hello): 400")
+    test_request_deadline()
     s = connect()
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     for b in connect_req(b"127.0.0.1:%d" % SINK_PORT):

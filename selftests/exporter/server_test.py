@@ -3,7 +3,8 @@
 # server_test.py - nmb-exporter against the real nmb-server (host, TAP):
 # registration, a reservation opening the proxy to the agent, the
 # reconnect grace (hello + session) through a connection we can cut, the
-# return closing the proxy again.
+# return closing the proxy again, and a kill -9 of the exporter: restarted,
+# it resumes its session from state_dir and the holder's tunnel works.
 #
 #   agent (python, WebSocket) --------------------> nmb-server
 #   nmb-exporter --> cutter (python TCP forwarder) --^
@@ -205,6 +206,7 @@ tokens:
         f.write("""\
 server: ws://127.0.0.1:%d
 token: exporter-token-0123456789
+state_dir: %s
 places:
   - name: bench
     port: %d
@@ -212,23 +214,26 @@ places:
       - compatible: [echo]
         tcp:
           echo: {host: 127.0.0.1, port: %d}
-""" % (CUT_PORT, PLACE_PORT, ECHO_PORT))
+""" % (CUT_PORT, os.path.join(TMP, "state"), PLACE_PORT, ECHO_PORT))
+    os.mkdir(os.path.join(TMP, "state"))
     slog = open(os.path.join(TMP, "server.log"), "w+")
     elog = open(os.path.join(TMP, "exporter.log"), "w+")
     server = subprocess.Popen([SERVER, "-c", scfg, "--listen",
                                "127.0.0.1:%d" % SRV_PORT], stdout=slog,
                               stderr=slog)
     cutter = Cutter()
-    exporter = None
+    procs = {}
     try:
         ok(wait(port_open, 20), "nmb-server up")
-        exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
-                                    stdout=elog, stderr=elog)
+        procs["exporter"] = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                             stdout=elog, stderr=elog)
         run(cutter)
+        crash(procs, ecfg)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         ok(False, "no exception: %r" % e)
     finally:
-        for p, name in ((exporter, "exporter"), (server, "server")):
+        for p, name in ((procs.get("exporter"), "exporter"),
+                        (server, "server")):
             if p and p.poll() is None:
                 rc = sigterm(p, 20)
                 ok(rc == 0, "%s: clean exit on SIGTERM (rc=%s)" % (name, rc))
@@ -302,6 +307,48 @@ places:
               "the hub refused the connection" in text and "token" in text,
               "wrong token: not registered, the refusal is logged"):
         diag(text[-1500:])
+
+
+def tunnel_works():
+    try:
+        return tunnel_status() == (200, True)
+    except OSError:
+        return False
+
+
+def crash(procs, ecfg):
+    """kill -9 of the exporter while the place is reserved."""
+    pid = [p for p in places() if p["name"] == "bench"][0]["id"]
+    agent = Agent()
+    r = agent.call("reserve", [[pid]])
+    ok(r.get("result") == pid and tunnel_works(), "reserved again")
+    saved = os.path.join(TMP, "state", "sessions.json")
+    ok(wait(lambda: os.path.exists(saved), 10) and
+       oct(os.stat(saved).st_mode & 0o777) == "0o600" and
+       json.load(open(saved))["places"]["bench"]["place_id"] == pid,
+       "session and place id saved in state_dir (0600)")
+    procs["exporter"].kill()
+    procs["exporter"].wait()
+    ok(wait(lambda: not tunnel_works(), 10), "exporter killed (-9)")
+    path = os.path.join(TMP, "exporter-restarted.log")
+    log = open(path, "w+")
+    t0 = time.monotonic()
+    procs["exporter"] = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                         stdout=log, stderr=log)
+    back = wait(tunnel_works, 20)
+    took = time.monotonic() - t0
+    text = open(path).read()
+    if not ok(back, "restarted: the holder's tunnel works again, well "
+              "within the server's grace (30 s)"):
+        diag(text[-2000:])
+    diag("kill -9 to tunnel admitted again: %.2f s after the restart" % took)
+    ok("session resumed, still place %d" % pid in text and
+       "already registered" not in text, "resumed from sessions.json, "
+       "not refused as already registered")
+    pl = [p for p in places() if p["name"] == "bench"]
+    ok(len(pl) == 1 and pl[0]["id"] == pid, "same place id")
+    r = agent.call("return_reservation", [pid])
+    ok("result" in r, "returned after the crash")
 
 
 if __name__ == "__main__":

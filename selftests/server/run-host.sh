@@ -4,7 +4,8 @@
 # run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc and
 # lib/conf, then loopback protocol tests against the ASan/UBSan build of
 # nmb-server with real WebSocket clients, then its restarts with a state
-# file (restart_test.py). One TAP stream on stdout.
+# file (restart_test.py), then against hostile peers (hardening_test.py).
+# One TAP stream on stdout.
 #
 # Usage: selftests/server/run-host.sh [BUILD_DIR]   (default build/asan)
 set -u
@@ -61,6 +62,8 @@ if [[ -x $B/nmb-server ]]; then
 	suite server $PY selftests/server/server_test.py "$B/nmb-server" "$WORK"
 	suite restart $PY selftests/server/restart_test.py "$B/nmb-server" \
 		"$WORK"
+	suite hardening $PY selftests/server/hardening_test.py \
+		"$B/nmb-server" "$WORK"
 else
 	n=$((n + 1)); failed=$((failed + 1))
 	echo "not ok $n - server: $B/nmb-server not built (make userspace-asan)"

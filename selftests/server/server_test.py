@@ -206,7 +206,7 @@ async def register_validation():
         check(err and err.code == -32603, (d, err))
     err = await call_error(e.call("register_place"))
     check(err and err.code == -32603 and "missing" in err.message, err)
-    ok = await e.call("register_place", {"name": "", "port": True,
+    ok = await e.call("register_place", {"name": "e", "port": True,
                                          "parts": [{"compatible": [],
                                                     "usb": {"a": {"usbid": "3-1.2.10"}}}]})
     await e.close()
