@@ -76,13 +76,17 @@ TRIXIE_RUN = chroot $(TRIXIE_ROOT) /usr/bin/env -i \
 deps-trixie: deps-host
 	@selftests/qemu/trixie-root.sh $(TRIXIE) $(TRIXIE_MIRROR) $(TRIXIE_PKGS)
 
-# The module for Debian 13, built in the root from a copy of the sources
-# (kmod/ keeps the Debian 12 objects): $(TRIXIE_KO).
+# The module's sources (not the Debian 12 objects of kmod/) into DIR.
+KMOD_SRCS = kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+	$(wildcard kmod/*.h)
+trixie_copy = rm -rf $(1) && mkdir -p $(1)/kmod && \
+	cp -r Kbuild include $(1)/ && cp $(KMOD_SRCS) $(1)/kmod/
+
+# The module for Debian 13, built in the root from a copy of the sources:
+# $(TRIXIE_KO).
 module-trixie:
 	$(TRIXIE_NEED)
-	@rm -rf $(TRIXIE_ROOT)/nmb && mkdir -p $(TRIXIE_ROOT)/nmb
-	@cp -r Kbuild kmod include $(TRIXIE_ROOT)/nmb/
-	@rm -f $(TRIXIE_ROOT)/nmb/kmod/*.o $(TRIXIE_ROOT)/nmb/kmod/*.ko
+	@$(call trixie_copy,$(TRIXIE_ROOT)/nmb)
 	$(TRIXIE_RUN) make -C /lib/modules/$(TRIXIE_KVER)/build M=/nmb \
 		modules || { echo "module-trixie: nmb_watch does not build" \
 		"against $(TRIXIE_KVER) (Debian 13)"; exit 1; }
@@ -91,9 +95,7 @@ module-trixie:
 # W=1 and sparse (C=2, the root's sparse) must be silent for Debian 13 too.
 module-check-trixie:
 	$(TRIXIE_NEED)
-	@rm -rf $(TRIXIE_ROOT)/nmb-check && mkdir -p $(TRIXIE_ROOT)/nmb-check
-	@cp -r Kbuild kmod include $(TRIXIE_ROOT)/nmb-check/
-	@rm -f $(TRIXIE_ROOT)/nmb-check/kmod/*.o
+	@$(call trixie_copy,$(TRIXIE_ROOT)/nmb-check)
 	@$(TRIXIE_RUN) make -C /lib/modules/$(TRIXIE_KVER)/build \
 		M=/nmb-check W=1 C=2 modules >$(TRIXIE)/module-check.log 2>&1; \
 	rc=$$?; cat $(TRIXIE)/module-check.log; \
