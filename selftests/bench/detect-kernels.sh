@@ -20,13 +20,20 @@ kver13=$(cat "$trixie/kernel/kver" 2>/dev/null) || {
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+failed=0
 # one KVER KERNEL_ROOT MODULE: the detection lines of one boot, tagged.
 one() {
 	echo "# detection on $1"
-	KVER=$1 NMB_QEMU_KERNEL_ROOT=$2 NMB_WATCH_KO=$3 NMB_BENCH_ONLY=detect \
-		NMB_BENCH_RUNS=$runs selftests/qemu/run.sh --timeout 900 \
-		selftests/bench/guest.sh | tee /dev/stderr |
-		sed -n "s/^bench /$1 /p" >>"$log"
+	if ! KVER=$1 NMB_QEMU_KERNEL_ROOT=$2 NMB_WATCH_KO=$3 \
+		NMB_BENCH_ONLY=detect NMB_BENCH_RUNS=$runs \
+		selftests/qemu/run.sh --timeout 900 selftests/bench/guest.sh |
+		while IFS= read -r line; do
+			echo "$line"
+			[[ $line != "bench "* ]] || echo "$1 ${line#bench }" >>"$log"
+		done; then
+		echo "bench-detect: the detection benchmark failed on $1" >&2
+		failed=1
+	fi
 }
 
 one "$kver12" "" "$PWD/kmod/nmb_watch.ko"
@@ -54,3 +61,4 @@ awk -v runs="$runs" '
 			printf "%-24s %10s %14s %8s\n", order[i], nmb[order[i]],
 				ue[order[i]], ratio[order[i]]
 	}' "$log"
+exit $failed
