@@ -149,7 +149,7 @@ style: $(CHECKPATCH_TREE)/scripts/checkpatch.pl
 # Warnings are errors here: W=1 and sparse (C=2) must both be silent.
 module-check:
 	@mkdir -p $(OUT)
-	$(KCLEAN) >/dev/null
+	{ $(KCLEAN); } >/dev/null
 	$(KMAKE) W=1 C=2 modules >$(OUT)/module-check.log 2>&1; rc=$$?; \
 	cat $(OUT)/module-check.log; \
 	grep -q '  CHECK   .*kmod/main.c' $(OUT)/module-check.log || \
