@@ -14,6 +14,11 @@ KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-image-amd64 2>/dev/null | \
 	  sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
 KDIR ?= /lib/modules/$(KVER)/build
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR)
+# kbuild's clean of M=$(CURDIR) would delete every *.o, *.a and *.ko* under
+# build/ too, the Debian 13 root's and kernel's among them: clean kmod/.
+KCLEAN = $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean && \
+	rm -f Module.symvers modules.order .Module.symvers.cmd \
+		.modules.order.cmd
 SRCTAR := /usr/src/linux-source-6.1.tar.xz
 OUT ?= build
 ASAN_OUT := $(OUT)/asan
@@ -24,12 +29,15 @@ DEB_BUILD := gcc make pkg-config libwebsockets-dev libssl-dev libjson-c-dev \
 DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	linux-source-6.1 python3 python3-yaml iproute2 valgrind usbip \
 	clang-tidy sparse codespell systemd openssl python3-docutils \
-	python3-websockets groff man-db clang libclang-rt-14-dev
+	python3-websockets groff man-db clang libclang-rt-14-dev \
+	mmdebstrap xz-utils dkms
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 all: module userspace
 
-deps:
+deps: deps-host deps-trixie
+
+deps-host:
 	@missing=; for p in $(DEB_ALL); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 			grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -41,10 +49,69 @@ deps:
 			>/dev/null || exit 1; \
 	fi
 
+# --- Debian 13 (trixie): the second kernel ---------------------------------
+# Its kbuild tools are built against Debian 13's C library and compiler, so
+# the module is built for it in a Debian 13 root under build/ (mmdebstrap;
+# nothing goes into the host): gcc, make, sparse and linux-headers-amd64.
+# The linux-image package of the same version is fetched with it and
+# unpacked into build/trixie/kernel for the QEMU bed
+# (NMB_QEMU_KERNEL_ROOT of selftests/qemu/run.sh). Versions come from the
+# packages: the root's linux-headers-amd64 names the kernel.
+# `rm -rf build/trixie && make deps-trixie` takes a newer Debian 13 kernel.
+TRIXIE := $(OUT)/trixie
+TRIXIE_ROOT := $(TRIXIE)/root
+TRIXIE_KERNEL := $(TRIXIE)/kernel
+TRIXIE_KO := $(TRIXIE)/nmb_watch.ko
+TRIXIE_MIRROR ?= http://deb.debian.org/debian
+TRIXIE_PKGS := gcc make sparse linux-headers-amd64
+TRIXIE_KVER = $(shell cat $(TRIXIE_KERNEL)/kver 2>/dev/null)
+# One line naming the target that makes what is missing.
+TRIXIE_NEED = @[ -s $(TRIXIE_KERNEL)/kver ] && \
+	[ -d $(TRIXIE_ROOT)/lib/modules/$(TRIXIE_KVER)/build ] || \
+	{ echo "$@: no Debian 13 build root and kernel in $(TRIXIE);" \
+		"make deps-trixie makes them"; exit 1; }
+# chroot ROOT CMD... with a clean environment.
+TRIXIE_RUN = chroot $(TRIXIE_ROOT) /usr/bin/env -i \
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8
+
+deps-trixie: deps-host
+	@selftests/qemu/trixie-root.sh $(TRIXIE) $(TRIXIE_MIRROR) $(TRIXIE_PKGS)
+
+# The module's sources (not the Debian 12 objects of kmod/) into DIR.
+KMOD_SRCS = kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+	$(wildcard kmod/*.h)
+trixie_copy = rm -rf $(1) && mkdir -p $(1)/kmod && \
+	cp -r Kbuild include $(1)/ && cp $(KMOD_SRCS) $(1)/kmod/
+
+# The module for Debian 13, built in the root from a copy of the sources:
+# $(TRIXIE_KO).
+module-trixie:
+	$(TRIXIE_NEED)
+	@$(call trixie_copy,$(TRIXIE_ROOT)/nmb)
+	$(TRIXIE_RUN) make -C /lib/modules/$(TRIXIE_KVER)/build M=/nmb \
+		modules || { echo "module-trixie: nmb_watch does not build" \
+		"against $(TRIXIE_KVER) (Debian 13)"; exit 1; }
+	@cp $(TRIXIE_ROOT)/nmb/kmod/nmb_watch.ko $(TRIXIE_KO)
+
+# W=1 and sparse (C=2, the root's sparse) must be silent for Debian 13 too.
+module-check-trixie:
+	$(TRIXIE_NEED)
+	@$(call trixie_copy,$(TRIXIE_ROOT)/nmb-check)
+	@$(TRIXIE_RUN) make -C /lib/modules/$(TRIXIE_KVER)/build \
+		M=/nmb-check W=1 C=2 modules >$(TRIXIE)/module-check.log 2>&1; \
+	rc=$$?; cat $(TRIXIE)/module-check.log; \
+	grep -q '  CHECK   .*kmod/main.c' $(TRIXIE)/module-check.log || \
+		{ echo "module-check-trixie: sparse did not run"; exit 1; }; \
+	[ $$rc = 0 ] && ! grep -E 'warning:|error:' \
+		$(TRIXIE)/module-check.log || \
+		{ echo "module-check-trixie: nmb_watch is not warning-free" \
+			"against $(TRIXIE_KVER) (Debian 13)"; exit 1; }
+
 # --- kernel module --------------------------------------------------------
 
 module:
-	$(KMAKE) modules
+	$(KMAKE) modules || { echo "module: nmb_watch does not build against" \
+		"$(KVER) (Debian 12)"; exit 1; }
 
 module-debug:
 	$(KMAKE) CONFIG_NMB_WATCH_DEBUG=y modules
@@ -83,12 +150,14 @@ style: $(CHECKPATCH_TREE)/scripts/checkpatch.pl
 # Warnings are errors here: W=1 and sparse (C=2) must both be silent.
 module-check:
 	@mkdir -p $(OUT)
-	$(KMAKE) clean >/dev/null
+	{ $(KCLEAN); } >/dev/null
 	$(KMAKE) W=1 C=2 modules >$(OUT)/module-check.log 2>&1; rc=$$?; \
 	cat $(OUT)/module-check.log; \
 	grep -q '  CHECK   .*kmod/main.c' $(OUT)/module-check.log || \
 		{ echo "module-check: sparse did not run"; exit 1; }; \
-	[ $$rc = 0 ] && ! grep -E 'warning:|error:' $(OUT)/module-check.log
+	[ $$rc = 0 ] && ! grep -E 'warning:|error:' $(OUT)/module-check.log || \
+		{ echo "module-check: nmb_watch is not warning-free against" \
+			"$(KVER) (Debian 12)"; exit 1; }
 
 # --- user space -----------------------------------------------------------
 
@@ -156,14 +225,15 @@ install: all
 # --- tests ----------------------------------------------------------------
 
 selftests: deps
-	$(MAKE) module userspace userspace-asan
+	$(MAKE) module module-trixie userspace userspace-asan
 	selftests/run_all.sh --kernel-only
 
 check: deps
 	@mkdir -p $(OUT)
 	$(MAKE) module-check
+	$(MAKE) module-check-trixie
 	$(MAKE) style
-	$(MAKE) module userspace userspace-asan fuzz-build
+	$(MAKE) module module-trixie userspace userspace-asan fuzz-build
 	selftests/run_all.sh
 
 # libFuzzer targets of fuzz/ (clang): `make fuzz` grows their corpora for
@@ -180,6 +250,11 @@ bench: deps
 	$(MAKE) module userspace
 	selftests/bench/run.sh
 
+# The detection benchmark alone, on Debian 12's and Debian 13's kernels.
+bench-detect: deps
+	$(MAKE) module module-trixie userspace
+	selftests/bench/detect-kernels.sh
+
 demo: deps
 	$(MAKE) module userspace
 	selftests/qemu/demo.sh
@@ -188,11 +263,19 @@ demo-shell: deps
 	$(MAKE) module userspace
 	selftests/qemu/demo.sh --shell
 
+# The Debian 13 root stays (make deps made it); distclean removes it too.
 clean:
-	-$(KMAKE) clean
+	-$(KCLEAN)
+	[ ! -d $(OUT) ] || find $(OUT) -mindepth 1 -maxdepth 1 \
+		! -name trixie -exec rm -rf {} +
+	rm -rf $(TRIXIE_ROOT)/nmb $(TRIXIE_ROOT)/nmb-check $(TRIXIE_KO)
+
+distclean: clean
 	rm -rf $(OUT)
 
 # install: see above
-.PHONY: install all deps module module-debug module-install style module-check \
-	userspace userspace-asan selftests check bench demo demo-shell clean \
+.PHONY: install all deps deps-host deps-trixie module-trixie \
+	module-check-trixie distclean \
+	module module-debug module-install style module-check \
+	userspace userspace-asan selftests check bench bench-detect demo demo-shell clean \
 	fuzz fuzz-build

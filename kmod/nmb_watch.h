@@ -13,13 +13,15 @@
 #include <linux/usb.h>
 #include <linux/nmb_watch.h>
 
+#include "compat.h"
+
 struct net;
 struct bus_type;
 
 /* port.c */
 int nmbw_port_init(void);
 void nmbw_port_exit(void);
-struct bus_type *nmbw_usb_bus(void);
+NMBW_BUS_CONST struct bus_type *nmbw_usb_bus(void);
 bool nmbw_busid_valid(const char *busid);
 int nmbw_port_watch(const char *busid, bool notify_only, struct net *net,
 		    u32 portid);

@@ -138,7 +138,7 @@ static struct usb_device_driver nmbw_driver = {
  *
  * Return: the USB bus type.
  */
-struct bus_type *nmbw_usb_bus(void)
+NMBW_BUS_CONST struct bus_type *nmbw_usb_bus(void)
 {
 	return nmbw_driver.driver.bus;
 }

@@ -2,13 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 # run_all.sh: run every test suite, count their TAP results, print a summary.
 #
-# Usage: selftests/run_all.sh [--kernel-only] [--suite NAME]... [--list]
+# Usage: selftests/run_all.sh [--kernel-only] [--suite NAME]...
+#                             [--kernel NAME]... [--list]
 #
 # A suite is a folder of selftests/ with a run-host.sh (run here, on the
 # host) and/or a run-guest.sh (run in its own QEMU boot through
 # selftests/qemu/run.sh). Host suites run first, then guest suites (qemu,
 # the test bed's own smoke test, first of them). --kernel-only runs only
 # guest suites, --suite NAME only that folder's (may be repeated).
+#
+# Guest suites run on each kernel their settings name (kernels=...,
+# default debian12): debian12 is the host's Debian kernel
+# (linux-image-amd64) with kmod/nmb_watch.ko; debian13 the Debian 13
+# kernel of `make deps-trixie` (build/trixie/kernel) with
+# build/trixie/nmb_watch.ko (`make module-trixie`). --kernel NAME runs
+# guest suites on that kernel only (may be repeated). A setting
+# subset_<kernel>=NAME is passed to the suite as NMB_TEST_SUBSET, for a
+# smaller run on that kernel. Summary lines name the kernel:
+# "# ==== kmod (guest 6.12.NN+deb13-amd64): ...". A kernel that is not
+# there counts as one failure, with the make target that makes it.
 # A run-guest.sh runs inside the guest, as root, over the host's root
 # file system. Nothing is built here: `make check` / `make selftests` build first.
 #
@@ -33,9 +45,12 @@ LOGDIR=${O:-build}/run_all
 kernel_only=0
 list=0
 only=()
+kernels_only=()
+TRIXIE=${O:-build}/trixie
+[[ $TRIXIE == /* ]] || TRIXIE=$PWD/$TRIXIE
 
 usage() {
-	sed -n 's/^# \{0,1\}//;5p' "${BASH_SOURCE[0]}" >&2
+	sed -n 's/^# \{0,1\}//;5,6p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -44,6 +59,8 @@ while [ $# -gt 0 ]; do
 	--kernel-only) kernel_only=1; shift ;;
 	--suite) only+=("${2:?--suite needs a name}"); shift 2 ;;
 	--suite=*) only+=("${1#*=}"); shift ;;
+	--kernel) kernels_only+=("${2:?--kernel needs a name}"); shift 2 ;;
+	--kernel=*) kernels_only+=("${1#*=}"); shift ;;
 	--list) list=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "run_all.sh: unknown argument $1" >&2; usage ;;
@@ -58,6 +75,59 @@ for s in "${only[@]}"; do
 		exit 2
 	fi
 done
+
+for k in "${kernels_only[@]}"; do
+	case $k in
+	debian12|debian13) ;;
+	*) echo "run_all.sh: no kernel '$k' (debian12, debian13)" >&2; exit 2 ;;
+	esac
+done
+
+# setting SUITE KEY: the value of KEY=... in selftests/SUITE/settings.
+setting() {
+	sed -n "s/^$2=\(.*\)\$/\1/p" "selftests/$1/settings" 2>/dev/null |
+		tail -n 1
+}
+
+kernel_wanted() {
+	local k
+
+	[ ${#kernels_only[@]} = 0 ] && return 0
+	for k in "${kernels_only[@]}"; do
+		[ "$k" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# kernel_setup NAME: set kver, kroot and ko for a kernel, or say why not.
+kernel_setup() {
+	case $1 in
+	debian12)
+		kroot=
+		ko=$PWD/kmod/nmb_watch.ko
+		kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 \
+			2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+		if [ -z "$kver" ] || [ ! -r "/boot/vmlinuz-$kver" ]; then
+			kerr="no Debian 12 kernel (linux-image-amd64);"
+			kerr+=" make deps installs it"
+			return 1
+		fi
+		;;
+	debian13)
+		kroot=$TRIXIE/kernel
+		ko=$TRIXIE/nmb_watch.ko
+		kver=$(cat "$kroot/kver" 2>/dev/null || true)
+		if [ -z "$kver" ] || [ ! -r "$kroot/boot/vmlinuz-$kver" ]; then
+			kerr="no Debian 13 kernel in $kroot;"
+			kerr+=" make deps-trixie makes it"
+			return 1
+		fi
+		;;
+	*)
+		kerr="unknown kernel '$1' (debian12, debian13)"
+		return 1 ;;
+	esac
+}
 
 wanted() {
 	local s
@@ -88,7 +158,11 @@ for f in selftests/*/run-guest.sh; do
 	[ "$s" = qemu ] || guests+=("$s")
 done
 for s in "${guests[@]}"; do
-	wanted "$s" && plan+=("guest $s")
+	wanted "$s" || continue
+	ks=$(setting "$s" kernels)
+	for k in ${ks:-debian12}; do
+		kernel_wanted "$k" && plan+=("guest $s $k")
+	done
 done
 
 if [ $list = 1 ]; then
@@ -123,14 +197,30 @@ count() {
 	grep -c -E "$1" "$2"
 }
 
-# run_suite KIND SUITE: run it with its output live and in $LOGDIR, count.
+# run_suite KIND SUITE [KERNEL]: run it with its output live and in
+# $LOGDIR, count.
 run_suite() {
-	local kind=$1 suite=$2 name="$2 ($1)" log t start status rc_file
-	local p f s todo planned ran cmd line console
+	local kind=$1 suite=$2 kernel=${3:-} name="$2 ($1)" log t start
+	local p f s todo planned ran cmd line console status rc_file
+	local tag=$kind kver kroot ko kerr subset
 
+	if [ -n "$kernel" ]; then
+		# The Debian 12 kernel keeps the logs' old names.
+		[ "$kernel" = debian12 ] || tag=$kind-$kernel
+		if ! kernel_setup "$kernel"; then
+			name="$suite ($kind $kernel)"
+			echo "# ==== $name ===="
+			echo "# $suite: $kerr"
+			fail=$((fail + 1))
+			failures+=("$name: $kerr")
+			echo "# ==== $name: 0 passed, 1 failed, 0 skipped ===="
+			return
+		fi
+		name="$suite ($kind $kver)"
+	fi
 	# Written under a private name, renamed when done: another run_all.sh
 	# (another engineer's make check) may share $LOGDIR.
-	log=$LOGDIR/.$suite-$kind.$$.log
+	log=$LOGDIR/.$suite-$tag.$$.log
 	console=$LOGDIR/.$suite-console.$$.log
 	rc_file=$log.rc
 	t=$(suite_timeout "$suite")
@@ -144,8 +234,13 @@ run_suite() {
 		# Every run-guest.sh runs inside a guest of its own; the
 		# Makefile built on the host what it uses.
 		export NMB_QEMU_CONSOLE=$console
-		cmd=(timeout -k 10 $((t + 60)) selftests/qemu/run.sh
+		subset=$(setting "$suite" "subset_$kernel")
+		cmd=(env KVER="$kver" NMB_QEMU_KERNEL_ROOT="$kroot"
+			NMB_WATCH_KO="$ko"
+			NMB_TEST_SUBSET="$subset"
+			timeout -k 10 $((t + 60)) selftests/qemu/run.sh
 			--timeout "$t" -- "${cmd[@]}")
+		[ -z "$subset" ] || echo "# $suite on $kver: subset $subset"
 	fi
 
 	echo "# ==== $name ===="
@@ -195,16 +290,18 @@ run_suite() {
 	pass=$((pass + p))
 	fail=$((fail + f))
 	skip=$((skip + s))
-	mv -f "$log" "$LOGDIR/$suite-$kind.log"
-	log=$LOGDIR/$suite-$kind.log
-	[ ! -e "$console" ] || mv -f "$console" "$LOGDIR/$suite-console.log"
+	mv -f "$log" "$LOGDIR/$suite-$tag.log"
+	log=$LOGDIR/$suite-$tag.log
+	[ ! -e "$console" ] ||
+		mv -f "$console" "$LOGDIR/$suite-console${tag#"$kind"}.log"
 	echo "# ==== $name: $p passed, $f failed, $s skipped in" \
 		"$(($(date +%s) - start)) s (log: $log) ===="
 }
 
 begin=$(date +%s)
 for entry in "${plan[@]}"; do
-	run_suite "${entry%% *}" "${entry#* }"
+	# shellcheck disable=SC2086 # "kind suite [kernel]"
+	run_suite $entry
 done
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -23,6 +23,10 @@
 # frees the port; SIGTERM detaches and returns. Prints the measured
 # attach and re-attach times.
 #
+# NMB_TEST_SUBSET=attach-reboot (run_all.sh's subset_debian13= setting)
+# stops after attach, serial both ways and the board reboot re-attached on
+# the same vhci port, then detaches: the farm's core on a second kernel.
+#
 # Usage: guest_test.py BUILD_DIR NMB_WATCH_KO
 
 import glob
@@ -51,6 +55,7 @@ DISK_IMG = os.path.join(TMP, "disk.img")
 DISK_MAGIC = b"nmb disk board sector zero\n".ljust(512, b"\0")
 NMBCTL = None
 PORT_NUM = 2
+SUBSET = os.environ.get("NMB_TEST_SUBSET", "")
 MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 procs = {}
 
@@ -299,6 +304,11 @@ places:
                                                st.get("busid")))
         ok(serial_round_trip(tty_of(st)), "serial works again (%s)" %
            tty_of(st))
+    if SUBSET == "attach-reboot":
+        r = call("detach", name="demo")
+        ok("result" in r and wait(lambda: not vhci_used(vport), 10),
+           "detach frees vhci port %s" % vport)
+        return
 
     # Exporter restart: the place comes back with a new id; the agent
     # reserves it again and re-attaches by itself.
@@ -509,6 +519,11 @@ def main():
     os.makedirs(os.path.join(TMP, ".nmb"), exist_ok=True)
     write(os.path.join(TMP, ".nmb", "demo.yaml"), DESC)
     print("TAP version 13", flush=True)
+    if SUBSET not in ("", "attach-reboot"):
+        ok(False, "unknown NMB_TEST_SUBSET %r (attach-reboot)" % SUBSET)
+        sys.exit(summary())
+    if SUBSET:
+        diag("subset %s, kernel %s" % (SUBSET, os.uname().release))
     if ok(setup(), "guest set up: modules, nmb_watch, gadget, netns"):
         try:
             run()

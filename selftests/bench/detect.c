@@ -192,7 +192,17 @@ static double run_uevent(int nl, double *tail)
 			break;
 	}
 	t_add = loop_now_ns();
-	err = write_file("/sys/bus/usb/drivers/usbip-host/bind", busid);
+	/*
+	 * The add uevent can come before the driver core can bind the
+	 * device: the bind then fails with EAGAIN (a deferred probe), and
+	 * a udev rule would be run again. Retry for up to 1 s.
+	 */
+	for (int i = 0; i < 1000; i++) {
+		err = write_file("/sys/bus/usb/drivers/usbip-host/bind", busid);
+		if (err != -EAGAIN)
+			break;
+		usleep(1000);
+	}
 	if (err)
 		return err;
 	if (!exported_ready())

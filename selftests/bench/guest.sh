@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The benchmarks, run inside the QEMU guest by selftests/bench/run.sh.
 # Each prints "bench NAME key=value ... unit=U" lines; nothing here passes
-# or fails on time. NMB_BENCH_RUNS sets the runs per figure (default 7).
+# or fails on time. NMB_BENCH_RUNS sets the runs per figure (default 7),
+# NMB_WATCH_KO the module (default kmod/nmb_watch.ko), NMB_BENCH_ONLY=detect
+# runs the detection benchmark alone (selftests/bench/detect-kernels.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . selftests/lib/gadget.sh
@@ -24,11 +26,12 @@ bench_detect() {
 }
 
 modprobe usbip-host
-insmod kmod/nmb_watch.ko
+insmod "${NMB_WATCH_KO:-kmod/nmb_watch.ko}"
 gadget_setup 1
 
 echo "# detection: plug to bound to usbip-host"
 bench_detect
+[ "${NMB_BENCH_ONLY:-}" != detect ] || exit 0
 
 for extra in selftests/bench/guest-*.sh; do
 	[ -e "$extra" ] || continue

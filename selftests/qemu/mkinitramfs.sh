@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the QEMU guest's initramfs: busybox, the 9p modules and our init.
 #
-# Usage: mkinitramfs.sh KVER OUTPUT
+# Usage: mkinitramfs.sh KVER OUTPUT [MODDIR]
 #
 # Only what is needed to mount the host root over virtio-9p goes in; the
-# guest chroots into the host root and loads every other module from the
-# host's /lib/modules/KVER. The modules are resolved from their `depends`
-# field (modinfo -k) and indexed with depmod -b, so busybox modprobe loads
-# them in the right order.
+# guest chroots into the host root and loads every other module from
+# MODDIR/KVER (default /lib/modules; a kernel package unpacked under
+# build/ has its own, BASE/lib/modules). The modules are resolved from
+# their `depends` field (modinfo -k) and indexed with depmod -b, so busybox
+# modprobe loads them in the right order. Compressed modules (.ko.xz,
+# .ko.zst) go in uncompressed: busybox modprobe need not know the format.
 set -euo pipefail
 
 KVER=${1:?usage: mkinitramfs.sh KVER OUTPUT}
 OUT=${2:?usage: mkinitramfs.sh KVER OUTPUT}
+MODDIR=${3:-/lib/modules}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT_MODULES=(virtio_pci 9pnet_virtio 9p)
 BUSYBOX=$(command -v busybox || true)
@@ -28,8 +31,14 @@ case $(ldd "$BUSYBOX" 2>&1 || true) in
 *"not a dynamic"*) ;;
 *) die "$BUSYBOX is not static; apt-get install busybox-static" ;;
 esac
-[ -d "/lib/modules/$KVER/kernel" ] ||
-	die "no /lib/modules/$KVER; apt-get install linux-image-$KVER"
+case $MODDIR in
+*/lib/modules) BASE=${MODDIR%/lib/modules} ;;
+*) die "$MODDIR: the modules folder must end in /lib/modules" ;;
+esac
+[ -d "$MODDIR/$KVER/kernel" ] ||
+	die "no $MODDIR/$KVER; make deps installs or unpacks that kernel"
+modinfo_k=(modinfo -k "$KVER")
+[ -z "$BASE" ] || modinfo_k+=(-b "$BASE")
 
 STAGE=$(mktemp -d "${OUT}.stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
@@ -55,19 +64,24 @@ while [ ${#queue[@]} -gt 0 ]; do
 	queue=("${queue[@]:1}")
 	[ -n "${seen[$mod]:-}" ] && continue
 	seen[$mod]=1
-	file=$(modinfo -k "$KVER" -F filename "$mod") ||
-		die "module $mod not found for $KVER"
+	file=$("${modinfo_k[@]}" -F filename "$mod") ||
+		die "module $mod not found for $KVER in $MODDIR"
 	[ "$file" = "(builtin)" ] && continue
-	dest="$STAGE/lib/modules/$KVER/${file#/lib/modules/"$KVER"/}"
+	dest="$STAGE/lib/modules/$KVER/${file#"$MODDIR/$KVER"/}"
 	mkdir -p "$(dirname "$dest")"
-	cp "$file" "$dest"
-	deps=$(modinfo -k "$KVER" -F depends "$mod")
+	case $file in
+	*.ko.xz) xz -d -c "$file" >"${dest%.xz}" ;;
+	*.ko.zst) zstd -q -d -c "$file" >"${dest%.zst}" ;;
+	*.ko.gz) gzip -d -c "$file" >"${dest%.gz}" ;;
+	*) cp "$file" "$dest" ;;
+	esac
+	deps=$("${modinfo_k[@]}" -F depends "$mod")
 	IFS=, read -r -a more <<<"$deps"
 	queue+=("${more[@]}")
 done
-cp "/lib/modules/$KVER/modules.builtin" \
-	"/lib/modules/$KVER/modules.builtin.modinfo" \
-	"/lib/modules/$KVER/modules.order" "$STAGE/lib/modules/$KVER/"
+cp "$MODDIR/$KVER/modules.builtin" \
+	"$MODDIR/$KVER/modules.builtin.modinfo" \
+	"$MODDIR/$KVER/modules.order" "$STAGE/lib/modules/$KVER/"
 depmod -b "$STAGE" "$KVER"
 
 (cd "$STAGE" && find . -print0 | sort -z |

@@ -5,7 +5,8 @@
 # Usage: run.sh [--timeout SEC] [--mem MB] [--console FILE] [--shell]
 #               [--] [CMD [ARGS...]]
 #
-# The guest boots /boot/vmlinuz-$KVER under TCG with no network card, mounts
+# The guest boots /boot/vmlinuz-$KVER (or the one of NMB_QEMU_KERNEL_ROOT)
+# under TCG with no network card, mounts
 # the host's root read-only over virtio-9p, puts tmpfs where writes happen
 # (/tmp, /run, /var/tmp, /root, /dev/shm; /var/lib is an overlay), chroots
 # into it and runs CMD with `bash -c` in the current directory. One argument
@@ -23,7 +24,13 @@
 #
 # Environment:
 #   KVER                 kernel version (default: what linux-image-amd64
-#                        depends on, as in the top-level Makefile)
+#                        depends on, as in the top-level Makefile; with
+#                        NMB_QEMU_KERNEL_ROOT, the one unpacked there)
+#   NMB_QEMU_KERNEL_ROOT a kernel package unpacked into a folder
+#                        (boot/vmlinuz-KVER, lib/modules/KVER, e.g.
+#                        build/trixie/kernel from `make deps-trixie`): boot
+#                        that kernel; the guest sees its modules at
+#                        /lib/modules, the rest is the host's root
 #   NMB_QEMU_CONSOLE     like --console
 #   NMB_QEMU_KERNEL_WARN ignore: do not fail when the kernel logs an
 #                        Oops/BUG/WARNING (by default a run whose command
@@ -89,16 +96,40 @@ if [ "${NMB_GUEST:-}" = 1 ]; then
 	exec timeout -k 5 "$timeout_s" bash -c "$cmd"
 fi
 
-if [ -z "${KVER:-}" ]; then
-	KVER=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
-		sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+# The kernel: the host's Debian one, or a package unpacked under build/.
+kroot=${NMB_QEMU_KERNEL_ROOT:-}
+if [ -n "$kroot" ]; then
+	kroot=$(cd "$kroot" 2>/dev/null && pwd) || {
+		echo "run.sh: no kernel package unpacked in" \
+			"$NMB_QEMU_KERNEL_ROOT; make deps-trixie unpacks it" >&2
+		exit 125
+	}
+	if [ -z "${KVER:-}" ]; then
+		KVER=$(cat "$kroot/kver" 2>/dev/null || true)
+	fi
+	moddir=$kroot/lib/modules
+	bootdir=$kroot/boot
+	remedy="make deps-trixie unpacks it"
+else
+	if [ -z "${KVER:-}" ]; then
+		KVER=$(dpkg-query -W -f='${Depends}' linux-image-amd64 \
+			2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+	fi
+	moddir=/lib/modules
+	bootdir=/boot
+	remedy="make deps installs linux-image-amd64 (or set KVER)"
 fi
-KERNEL=/boot/vmlinuz-$KVER
-if [ -z "$KVER" ] || [ ! -r "$KERNEL" ]; then
-	echo "run.sh: no kernel '$KERNEL'; apt-get install linux-image-amd64" \
-		"or set KVER" >&2
+KERNEL=$bootdir/vmlinuz-$KVER
+if [ -z "$KVER" ] || [ ! -r "$KERNEL" ] || [ ! -d "$moddir/$KVER" ]; then
+	echo "run.sh: no kernel '$KERNEL' with modules in $moddir; $remedy" >&2
 	exit 125
 fi
+case $moddir in
+*[[:space:]]*)
+	echo "run.sh: $moddir has a space; the kernel command line cannot" \
+		"carry it" >&2
+	exit 125 ;;
+esac
 mkdir -p "$QDIR"
 case $QDIR in
 *[[:space:]]*)
@@ -110,13 +141,13 @@ esac
 # --- initramfs, rebuilt when one of its inputs changed ---------------------
 initrd=$QDIR/initramfs-$KVER.cpio.gz
 key="$KVER $(cat "$HERE/mkinitramfs.sh" "$HERE/init" | sha256sum | cut -c1-16)"
-key+=" $(stat -L -c %Y:%s /bin/busybox "/lib/modules/$KVER/modules.dep" |
+key+=" $moddir $(stat -L -c %Y:%s /bin/busybox "$moddir/$KVER/modules.dep" |
 	tr '\n' ' ')"
 (
 	flock 9
 	old=$(cat "$initrd.key" 2>/dev/null || true)
 	if [ ! -s "$initrd" ] || [ "$old" != "$key" ]; then
-		"$HERE/mkinitramfs.sh" "$KVER" "$initrd"
+		"$HERE/mkinitramfs.sh" "$KVER" "$initrd" "$moddir"
 		echo "$key" >"$initrd.key"
 	fi
 ) 9>"$QDIR/initramfs.lock"
@@ -216,11 +247,12 @@ chmod 0644 "$job"
 # probe, and the boot panics ("IO-APIC + timer doesn't work!").
 append="console=ttyS0 panic=-1 no_timer_check rdinit=/init nmb_job=$job"
 append+=" nmb_repo=$REPO"
+[ "$moddir" = /lib/modules ] || append+=" nmb_moddir=$moddir"
 # Boot-time savings under TCG: no crypto self-tests (~0.3 s), and a
 # preset loops_per_jiffy (the host's clock rate; the second CPU otherwise
 # calibrates for ~0.3 s).
 append+=" cryptomgr.notests"
-hz=$(sed -n 's/^CONFIG_HZ=\([0-9]*\)$/\1/p' "/boot/config-$KVER" 2>/dev/null ||
+hz=$(sed -n 's/^CONFIG_HZ=\([0-9]*\)$/\1/p' "$bootdir/config-$KVER" 2>/dev/null ||
 	true)
 mhz=$(awk '/^cpu MHz/ { print int($4); exit }' /proc/cpuinfo 2>/dev/null ||
 	true)
