@@ -60,9 +60,10 @@ class Interface:
 
     @property
     def ttys(self):
-        """The tty nodes among the device nodes (/dev/ttyACM0 first, then
-        the /dev/serial/ links)."""
-        return [n for n in self.nodes if n.startswith("/dev/tty")] + \
+        """The tty nodes among the device nodes (/dev/ttyACM0 or a
+        /dev/pts/N first, then the /dev/serial/ links)."""
+        return [n for n in self.nodes if n.startswith(("/dev/tty",
+                                                       "/dev/pts/"))] + \
             [n for n in self.nodes if n.startswith("/dev/serial/")]
 
     def __repr__(self):
