@@ -196,7 +196,7 @@ static int choose(json_object *ents, const char *name, const char *iface,
 				names);
 	}
 	entry_name(found, t->what, sizeof(t->what));
-	if (strcmp(ctl_field(found, "up", buf, sizeof(buf)), "yes"))
+	if (strcmp(ctl_field(found, "up", buf, sizeof(buf)), "yes") != 0)
 		return ctl_fail(CTL_UNAVAILABLE, "console", name,
 				"%s is not up; is the board powered? (nmbctl status)",
 				t->what);
@@ -325,13 +325,13 @@ static int keys(struct session *s, const unsigned char *in, size_t len)
 	for (size_t i = 0; i < len && !s->quit; i++) {
 		if (s->escape) {
 			s->escape = false;
-			if (in[i] == 'q' || in[i] == '.')
+			if (in[i] == 'q' || in[i] == '.') {
 				s->quit = true;
-			else if (in[i] == '?')
+			} else if (in[i] == '?') {
 				say("\r\n[Ctrl-] q: leave, Ctrl-] Ctrl-]: send Ctrl-]]\r\n");
-			else if (in[i] == ESCAPE_KEY)
+			} else if (in[i] == ESCAPE_KEY) {
 				out[n++] = ESCAPE_KEY;
-			else {
+			} else {
 				out[n++] = ESCAPE_KEY;
 				out[n++] = in[i];
 			}
@@ -342,6 +342,19 @@ static int keys(struct session *s, const unsigned char *in, size_t len)
 		}
 	}
 	return n ? write_all(s->dev, out, n) : 0;
+}
+
+/* The board's end went away: says which, with the terminal restored. */
+static int closed(const struct console_target *t, const char *name)
+{
+	restore_terminal();
+	if (!t->path[0])
+		return ctl_fail(CTL_UNAVAILABLE, "console", name,
+				"\n%s: the exporter closed the console port; is the place still attached?",
+				t->what);
+	return ctl_fail(CTL_UNAVAILABLE, "console", name,
+			"\n%s (%s) went away: was the board powered off or unplugged?",
+			t->what, t->path);
 }
 
 /*
@@ -378,16 +391,8 @@ static int relay(struct session *s, const struct console_target *t,
 			n = read(s->dev, buf, sizeof(buf));
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
-			if (n <= 0) {
-				restore_terminal();
-				if (!t->path[0])
-					return ctl_fail(CTL_UNAVAILABLE, "console",
-							name, "\n%s: the exporter closed the console port; is the place still attached?",
-							t->what);
-				return ctl_fail(CTL_UNAVAILABLE, "console", name,
-						"\n%s (%s) went away: was the board powered off or unplugged?",
-						t->what, t->path);
-			}
+			if (n <= 0)
+				return closed(t, name);
 			if (write_all(STDOUT_FILENO, buf, (size_t)n))
 				return CTL_FAILED;
 			if (s->log >= 0 && write_all(s->log, buf, (size_t)n)) {
