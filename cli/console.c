@@ -345,7 +345,7 @@ static int keys(struct session *s, const unsigned char *in, size_t len)
 }
 
 /* The board's end went away: says which, with the terminal restored. */
-static int closed(const struct console_target *t, const char *name)
+static int board_gone(const struct console_target *t, const char *name)
 {
 	restore_terminal();
 	if (!t->path[0])
@@ -392,7 +392,7 @@ static int relay(struct session *s, const struct console_target *t,
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (n <= 0)
-				return closed(t, name);
+				return board_gone(t, name);
 			if (write_all(STDOUT_FILENO, buf, (size_t)n))
 				return CTL_FAILED;
 			if (s->log >= 0 && write_all(s->log, buf, (size_t)n)) {
