@@ -28,7 +28,8 @@ done
 . selftests/lib/netns.sh
 . selftests/lib/gadget.sh
 
-tap_plan 4
+# TAP: the plan comes last, after pytest's results.
+echo "TAP version 13"
 rm -rf "$RUN"
 mkdir -p "$RUN/debug"
 : >"$RUN/figures"
@@ -68,15 +69,23 @@ tap_result $st "usbmon reads bus $bus (the exporter's dummy_hcd)" || true
 st=0
 (cd /tmp/nmb-demo/work &&
 	ip netns exec "${NS_PREFIX}user" env NMB_USBMON="$mon" \
-		NMB_FIGURES="$RUN/figures" \
+		NMB_FIGURES="$RUN/figures" NMB_TAP_FIRST=$((TAP_N + 1)) \
 		NMB_AGENT_SOCKET=/run/nmb/agent.sock \
 		/usr/bin/python3 "$REPO/selftests/python/run_pytest.py" -v \
 		-p nmb.pytest_plugin --nmb-place demo \
 		"$REPO/selftests/python/guest/test_farm.py" \
 		"$REPO/Documentation/examples/test_board.py") \
 	>"$RUN/pytest.tap" 2>&1 || st=$?
-sed -e 's/^/# /' "$RUN/pytest.tap"
-tap_result $st "pytest with the nmb plugin: console, DTR on the bus, power cycle, the example" ||
+# One result per test of the session (console, DTR on the bus, power
+# cycle, the example), numbered on from ours.
+cat "$RUN/pytest.tap"
+n=$(grep -c -E '^(not )?ok ' "$RUN/pytest.tap" || true)
+bad=$(grep -c '^not ok ' "$RUN/pytest.tap" || true)
+TAP_N=$((TAP_N + n))
+TAP_FAILED=$((TAP_FAILED + bad))
+[ "$n" -gt 0 ] || tap_result 1 "pytest with the nmb plugin ran (exit $st)" ||
+	true
+[ "$st" = 0 ] && [ "$bad" = 0 ] ||
 	for f in /tmp/nmb-demo/log/*.log; do
 		echo "# --- last lines of $f"
 		tail -n 15 "$f" | sed 's/^/#   /'
@@ -90,4 +99,5 @@ st=0
 tap_result $st "the session returned its reservation (nmbctl list is empty)" ||
 	echo "$out" | sed 's/^/# /'
 umount "$RUN/debug" || true
+echo "1..$TAP_N"
 tap_done
