@@ -20,7 +20,10 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
 def main():
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # The plugin is loaded with -p from the tree, never also through the
+    # entry point of a copy installed on this machine.
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1",
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(ROOT, "python"), HERE] +
         [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])

@@ -18,6 +18,7 @@ PI = "[parts.pi]\ncompatible = [\"raspberry-pi\"]\n"
 def check_installed(site, script, tmp_path):
     env = dict(os.environ, PYTHONPATH=site)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
     r = subprocess.run([sys.executable, "-c", "import nmb; "
                         "print(nmb.__file__)"], capture_output=True,
                        text=True, env=env, cwd=tmp_path, timeout=30)
@@ -60,3 +61,16 @@ def test_pip_install(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     check_installed(str(site), str(site / "bin" / "nmb-from-toml"),
                     tmp_path)
+
+
+def test_standard_library_only():
+    """Everything but the pytest plugin imports without site-packages."""
+    r = subprocess.run(
+        ["/usr/bin/python3", "-S", "-I", "-c",
+         "import sys; sys.path.insert(0, %r); import nmb, nmb.agent, "
+         "nmb.place, nmb.serial, nmb.power, nmb.gpio, nmb.from_toml, "
+         "nmb.errors; print(sorted(m for m in sys.modules if "
+         "m.startswith('yaml') or m.startswith('pytest')))"
+         % os.path.join(ROOT, "python")],
+        capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stderr
