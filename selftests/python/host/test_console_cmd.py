@@ -150,13 +150,14 @@ def test_type_echo_escape_restored(agent, board, tmp_path):
     assert speed[4] == termios.B9600
 
 
-def test_escape_twice_sends_it(agent, board):
+def test_escape_twice_and_ctrl_c_reach_the_board(agent, board):
     master, path, _ = board
     agent.reset({"status": {"result": serial_status(path)}})
     t = Term(agent.path, "demo", "board.serial")
     t.read_until(b"leaves")
-    t.type(b"a\x1d\x1db\r")
-    t.read_until(b"ok: a\x1db")
+    t.type(b"a\x1d\x1db\x03\r")       # Ctrl-C goes to the board too
+    t.read_until(b"ok: a\x1db\x03")
+    assert t.p.poll() is None
     t.type(b"\x1dq")
     rc, after = t.finish()
     assert rc == 0 and after == t.before
