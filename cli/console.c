@@ -113,7 +113,7 @@ static void entry_name(json_object *e, char *buf, size_t len)
 		 ctl_field(e, "interface", iface, FIELD_MAX));
 }
 
-/* Appends ", NAME" of every entry of the place that pick() likes. */
+/* "NAME, NAME" of the entries that pick() likes (NULL: all) into buf. */
 static void list_names(json_object *ents, bool (*pick)(json_object *),
 		       char *buf, size_t len)
 {
@@ -189,7 +189,7 @@ static int choose(json_object *ents, const char *name, const char *iface,
 				names);
 	}
 	if (!iface && n != 1) {
-		list_names(ents, NULL, names, sizeof(names));
+		list_names(ents, n ? serial_usb : NULL, names, sizeof(names));
 		return ctl_fail(CTL_USAGE, "console", name,
 				n ? "several serial interfaces; name one of: %s" :
 				"no USB serial interface; name a TCP serial one of: %s",

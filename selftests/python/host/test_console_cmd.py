@@ -248,6 +248,11 @@ def test_refuses_wrong_interfaces(agent, board):
     rc, out = term_error(agent, "other")
     assert rc == 3 and "no such reservation attached; nmbctl attach " \
         "other" in out
+    two = st + [dict(st[0], interface="uart2", nodes=["/dev/ttyUSB0"])]
+    agent.reset({"status": {"result": two}})
+    rc, out = term_error(agent, "demo")
+    assert rc == 2 and "several serial interfaces; name one of: " \
+        "board.serial, board.uart2\r\n" in out
     st[0]["up"] = False
     agent.reset({"status": {"result": st}})
     rc, out = term_error(agent, "demo")
