@@ -12,6 +12,7 @@ attached /dev/ttyACM0 and on a board plugged in locally alike.
 """
 
 import array
+import errno
 import fcntl
 import os
 import re
@@ -310,12 +311,25 @@ class Console:
                                     "modem lines" % self.name)
         return self.fd
 
+    def _modem_error(self, e):
+        if e.errno in (errno.ENOTTY, errno.EINVAL):
+            return errors.UsageError("console %s has no modem lines (%s); "
+                                     "is it a pty?" % (self.name,
+                                                       e.strerror))
+        return self._closed(e.strerror)
+
     def modem_lines(self):
         """{"dtr", "rts", "cts", "dsr", "cd", "ri"} -> bool (TIOCMGET)."""
-        return modem_get(self._tty_fd())
+        try:
+            return modem_get(self._tty_fd())
+        except OSError as e:
+            raise self._modem_error(e) from None
 
     def set_line(self, line, on):
-        modem_set(self._tty_fd(), line, on)
+        try:
+            modem_set(self._tty_fd(), line, on)
+        except OSError as e:
+            raise self._modem_error(e) from None
 
     @property
     def dtr(self):

@@ -145,6 +145,19 @@ def test_console_errors(tmp_path):
     os.close(master)
 
 
+def test_console_modem_lines_of_a_pty(pty_board):
+    """A pty has no modem lines: one clear error, not an OSError."""
+    with Console(pty_board) as con:
+        with pytest.raises(nmb.UsageError, match="has no modem lines") \
+                as e:
+            con.dtr = False
+        assert e.value.exit_code == 2
+        with pytest.raises(nmb.UsageError, match="has no modem lines"):
+            con.modem_lines()
+        with pytest.raises(nmb.UsageError, match="cannot be set"):
+            con.set_line("cts", True)
+
+
 def test_console_device_goes_away():
     """The board's USB serial device vanishing is one clear exception."""
     master, slave = os.openpty()
