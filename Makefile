@@ -30,7 +30,8 @@ DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	linux-source-6.1 python3 python3-yaml iproute2 valgrind usbip \
 	clang-tidy sparse codespell systemd openssl python3-docutils \
 	python3-websockets groff man-db clang libclang-rt-14-dev \
-	mmdebstrap xz-utils dkms
+	mmdebstrap xz-utils dkms \
+	python3-pytest picocom python3-pip python3-setuptools
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 all: module userspace
@@ -178,6 +179,11 @@ SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/
 UDEVDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DKMSDIR ?= $(PREFIX)/src/nmb_watch-0.1
+# Where Debian's python3 finds packages: dist-packages of /usr, or of the
+# version's folder under another PREFIX (/usr/local/lib/python3.11/...).
+PYTHON ?= /usr/bin/python3
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
+PYTHON_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' python/pyproject.toml)
 WITH_MODULE ?= yes
 
 install: all
@@ -220,7 +226,26 @@ install: all
 		$(DESTDIR)$(DKMSDIR)/include/uapi/linux/
 	printf 'KDIR ?= /lib/modules/$$(shell uname -r)/build\nmodule:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) modules\nclean:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) clean\n' \
 		> $(DESTDIR)$(DKMSDIR)/Makefile
+	$(MAKE) python-install
 	$(if $(filter yes,$(WITH_MODULE)),$(MAKE) module-install)
+
+# The nmb Python package, its metadata (the pytest11 entry point that
+# loads the plugin) and the nmb-from-toml command, as pip would install
+# them, without pip.
+python-install:
+	install -d $(DESTDIR)$(PYTHONDIR)/nmb \
+		$(DESTDIR)$(PYTHONDIR)/nmb-$(PYTHON_VERSION).dist-info
+	install -m 0644 python/nmb/*.py $(DESTDIR)$(PYTHONDIR)/nmb/
+	printf 'Metadata-Version: 2.1\nName: nmb\nVersion: %s\nSummary: %s\nLicense: GPL-2.0\nRequires-Python: >=3.11\n' \
+		'$(PYTHON_VERSION)' 'Automate boards of an nmb board farm' \
+		> $(DESTDIR)$(PYTHONDIR)/nmb-$(PYTHON_VERSION).dist-info/METADATA
+	printf '[console_scripts]\nnmb-from-toml = nmb.from_toml:main\n\n[pytest11]\nnmb = nmb.pytest_plugin\n' \
+		> $(DESTDIR)$(PYTHONDIR)/nmb-$(PYTHON_VERSION).dist-info/entry_points.txt
+	echo make > $(DESTDIR)$(PYTHONDIR)/nmb-$(PYTHON_VERSION).dist-info/INSTALLER
+	install -d $(DESTDIR)$(BINDIR)
+	printf '#!$(PYTHON)\nimport sys\nfrom nmb.from_toml import main\nsys.exit(main())\n' \
+		> $(DESTDIR)$(BINDIR)/nmb-from-toml
+	chmod 0755 $(DESTDIR)$(BINDIR)/nmb-from-toml
 
 # --- tests ----------------------------------------------------------------
 
@@ -274,7 +299,7 @@ distclean: clean
 	rm -rf $(OUT)
 
 # install: see above
-.PHONY: install all deps deps-host deps-trixie module-trixie \
+.PHONY: install python-install all deps deps-host deps-trixie module-trixie \
 	module-check-trixie distclean \
 	module module-debug module-install style module-check \
 	userspace userspace-asan selftests check bench bench-detect demo demo-shell clean \

@@ -39,6 +39,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Show the place reserved as NAME, or the place PLACE", true },
 	{ "who", who_main, "",
 	  "Show who holds which place", true },
+	{ "console", console_main, "NAME [PART.INTERFACE]",
+	  "Interactive terminal to an attached serial interface", false },
 	{ "edit", edit_main, "NAME",
 	  "Edit the import description of the reservation NAME", false },
 	{ NULL, NULL, NULL, NULL, false }

@@ -50,5 +50,6 @@ int search_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int who_main(int argc, char **argv);
 int edit_main(int argc, char **argv);
+int console_main(int argc, char **argv);
 
 #endif /* NMBCTL_SUBCOMMANDS_H */

@@ -27,6 +27,14 @@ _nmbctl_reservations()
 		grep -o '"place":"[^"\\]*"' | cut -d'"' -f4
 }
 
+# PART.INTERFACE of reservation $1 (the PLACE, PART, INTERFACE columns of
+# nmbctl status); "${@:2}" is the -s/--socket the user gave, if any.
+_nmbctl_interfaces()
+{
+	nmbctl "${@:2}" status 2>/dev/null |
+		awk -v p="$1" 'NR > 1 && $1 == p { print $2 "." $3 }'
+}
+
 # Import description names: .nmb/ of this folder and its parents, then
 # ~/.config/nmb/, as nmbctl looks them up.
 _nmbctl_descriptions()
@@ -48,7 +56,7 @@ _nmbctl_descriptions()
 _nmbctl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmd= i words
+	local cmd= name= i words
 	local -a sock=()
 
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -58,8 +66,15 @@ _nmbctl()
 			((i++))
 			;;
 		--socket=*) sock=("${COMP_WORDS[i]}") ;;
+		-b | --baud | -l | --log | -t | --timeout) ((i++)) ;;
 		-*) ;;
-		*) [[ -z $cmd ]] && cmd=${COMP_WORDS[i]} ;;
+		*)
+			if [[ -z $cmd ]]; then
+				cmd=${COMP_WORDS[i]}
+			elif [[ -z $name ]]; then
+				name=${COMP_WORDS[i]}
+			fi
+			;;
 		esac
 	done
 
@@ -68,7 +83,11 @@ _nmbctl()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	-t | --timeout) return ;;
+	-t | --timeout | -b | --baud) return ;;
+	-l | --log)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
 	esac
 
 	if [[ $cur == -* ]]; then
@@ -79,6 +98,13 @@ _nmbctl()
 		case $cmd in
 		return | detach | edit | show)
 			words=$(_nmbctl_reservations "${sock[@]}") ;;
+		console)
+			if [[ -z $name ]]; then
+				words=$(_nmbctl_reservations "${sock[@]}")
+			else
+				words=$(_nmbctl_interfaces "$name" "${sock[@]}")
+			fi
+			;;
 		attach)
 			words="$(_nmbctl_reservations "${sock[@]}")
 $(_nmbctl_descriptions)" ;;

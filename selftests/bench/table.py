@@ -33,6 +33,11 @@ DESCRIPTIONS = {
     "tcp_connect_tunnel": "TCP through the nmb tunnel: connect to 1st byte",
     "tcp_connect_direct": "TCP direct: connect to first byte",
     "tcp_connect_ratio": "TCP connect ratio tunnel / direct",
+    "py_first_prompt": "Python: Agent.attach (reserve + attach) to the "
+        "board's shell prompt, as the pytest fixture",
+    "echo_console": "Console 1-byte echo round trip, nmbctl console",
+    "echo_picocom": "Console 1-byte echo round trip, picocom, same tty",
+    "echo_console_ratio": "Console echo ratio nmbctl console / picocom",
     "server_cycles_1": "Server: reserve+return cycles, 1 agent (host)",
     "server_cycles_10": "Server: reserve+return cycles, 10 agents (host)",
     "server_cycles_100": "Server: reserve+return cycles, 100 agents (host)",
