@@ -32,7 +32,10 @@ DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	python3-websockets groff man-db clang libclang-rt-14-dev \
 	mmdebstrap xz-utils dkms \
 	python3-pytest picocom python3-pip python3-setuptools
-DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
+# Virtual places: QEMU for the emulated board; its guest is made from
+# Debian's arm64 packages by selftests/virtual/assets.sh (make deps).
+DEB_VIRTUAL := qemu-system-arm qemu-utils device-tree-compiler
+DEB_ALL := $(DEB_BUILD) $(DEB_TEST) $(DEB_VIRTUAL)
 
 all: module userspace
 
@@ -49,6 +52,7 @@ deps-host:
 			apt-get install -y -qq --no-install-recommends $$missing \
 			>/dev/null || exit 1; \
 	fi
+	@selftests/virtual/assets.sh $(OUT)/virtual
 
 # --- Debian 13 (trixie): the second kernel ---------------------------------
 # Its kbuild tools are built against Debian 13's C library and compiler, so
