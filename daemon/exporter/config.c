@@ -32,6 +32,8 @@
  *                                        # in one place only
  *           tcp:                    # optional: interface -> endpoint
  *             scpi: {host: 192.168.7.20, port: 5025}
+ *           virtual:                # optional: an emulated board, see
+ *             kernel: /path/vmlinuz # virtual_conf.c for every key
  *
  * Unknown keys are errors. Each error is logged as FILE:LINE: key 'PATH':
  * what is wrong; if there is any, nothing starts.
@@ -46,6 +48,7 @@
 #include "log.h"
 #include "place_name.h"
 #include "url.h"
+#include "virtual.h"
 
 static const char **str_list(struct conf_node *seq, size_t *n)
 {
@@ -161,6 +164,7 @@ static void load_place(struct conf_node *n, struct place *p)
 		pt->compatible = str_list(c, &pt->n_compatible);
 		load_usb(conf_get(it, "usb", CONF_MAP, false), pt);
 		load_tcp(conf_get(it, "tcp", CONF_MAP, false), pt);
+		virtual_conf_load(conf_get(it, "virtual", CONF_MAP, false), pt);
 		conf_check_unknown(it);
 	}
 	conf_check_unknown(n);
@@ -319,6 +323,7 @@ void config_free(struct exporter_conf *cfg)
 			free(p->parts[j].compatible);
 			free(p->parts[j].usb);
 			free(p->parts[j].tcp);
+			virtual_conf_free(&p->parts[j]);
 		}
 		free(p->parts);
 	}

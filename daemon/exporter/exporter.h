@@ -23,6 +23,7 @@ struct relay;
 struct watch;
 struct hub_client;
 struct conf;
+struct virt;
 
 /* --- intrusive doubly-linked list ------------------------------------ */
 
@@ -82,6 +83,7 @@ struct part {
 	size_t n_usb;
 	struct tcp_if *tcp;
 	size_t n_tcp;
+	struct virt *virt;	/* an emulated board (virtual.h), or NULL */
 };
 
 struct place {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "url.h"
+#include "virtual.h"
 
 #define DEFAULT_CONFIG	"/etc/nmb/exporter.yaml"
 
@@ -168,6 +169,9 @@ int main(int argc, char **argv)
 	/* nmb_watch is needed only when there is a USB interface to watch. */
 	if (count_usb(&e.cfg) && usb_start(&e))
 		goto out_usb;
+	/* before the hub: the description carries the boards' ports */
+	if (virtual_start(&e))
+		goto out_virtual;
 	for (started = 0; started < e.cfg.n_places; started++)
 		if (proxy_start(&e.cfg.places[started]))
 			goto out_proxy;
@@ -192,7 +196,10 @@ out_proxy:
 		proxy_stop(&e.cfg.places[started]);
 	for (i = 0; i < e.cfg.n_places; i++)
 		proxy_set_allowed(&e.cfg.places[i], NULL, 0);
+	virtual_stop(&e);
 	goto out_loop;
+out_virtual:
+	virtual_stop(&e);
 out_usb:
 	usb_stop(&e);
 out_loop:

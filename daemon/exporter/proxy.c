@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "sockopt.h"
+#include "virtual.h"
 
 #define USB_TARGET	"usb.not-my-board.localhost:3240"
 
@@ -451,13 +452,15 @@ void proxy_stop(struct place *p)
 void proxy_set_allowed(struct place *p, char **ips, size_t n)
 {
 	struct list *it, *next;
-	size_t i;
+	char **old = p->allowed;
+	size_t i, n_old = p->n_allowed;
 
-	for (i = 0; i < p->n_allowed; i++)
-		free(p->allowed[i]);
-	free(p->allowed);
 	p->allowed = ips;
 	p->n_allowed = n;
+	virtual_holders_changed(p, old, n_old);
+	for (i = 0; i < n_old; i++)
+		free(old[i]);
+	free(old);
 	if (!p->conns.next)
 		return;		/* the proxy never started */
 	for (it = p->conns.next; it != &p->conns; it = next) {
