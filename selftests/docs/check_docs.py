@@ -38,6 +38,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KEY_SOURCES = {
     "daemon/server/config.c": ("server.yaml", "SERVER.YAML"),
     "daemon/exporter/config.c": ("exporter.yaml", "EXPORTER.YAML"),
+    "daemon/exporter/virtual_conf.c": ("exporter.yaml", "EXPORTER.YAML"),
     "daemon/agent/config.c": ("agent.yaml", "AGENT.YAML"),
     "lib/match.c": ("Import descriptions", "IMPORT DESCRIPTIONS"),
 }
@@ -484,6 +485,17 @@ def check_examples(build, tmp):
                            capture_output=True, text=True)
         tap(r.returncode == 0, "%s --check accepts %s" %
             (daemon, os.path.relpath(f, ROOT)),
+            (r.stdout + r.stderr).splitlines()[-8:] if r.returncode else [])
+    # The virtual place's example boots the guest of `make deps`.
+    f = os.path.join(ex, "exporter-virtual.yaml")
+    if not os.path.exists(os.path.join(ROOT, "build/virtual/vmlinuz")):
+        tap(True, "nmb-exporter --check accepts %s # SKIP no guest in "
+            "build/virtual (make deps)" % os.path.relpath(f, ROOT))
+    else:
+        r = subprocess.run([os.path.join(build, "nmb-exporter"), "-c", f,
+                            "--check"], capture_output=True, text=True)
+        tap(r.returncode == 0, "nmb-exporter --check accepts %s" %
+            os.path.relpath(f, ROOT),
             (r.stdout + r.stderr).splitlines()[-8:] if r.returncode else [])
     try:
         f = os.path.join(ex, "server.yaml")
