@@ -4,7 +4,9 @@
  * other end QEMU got as its control monitor: the greeting is answered
  * with qmp_capabilities, commands (system_reset, quit, query-status) are
  * written as JSON objects, answers and events parsed with json-c. The
- * SHUTDOWN event's reason is kept for the board's exit message.
+ * SHUTDOWN event's reason is kept for the board's exit message, the
+ * run state (query-status, asked again after RESET, STOP and RESUME)
+ * and the count of RESET events for STAT?.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +32,8 @@ struct qmp {
 	json_tokener *tok;
 	size_t depth_bytes;		/* bytes of the object being parsed */
 	char reason[64];
-	char status[32];
+	char status[32];		/* query-status: running, paused... */
+	unsigned int resets;		/* RESET events */
 };
 
 static void on_message(struct qmp *q, json_object *o)
@@ -39,12 +42,19 @@ static void on_message(struct qmp *q, json_object *o)
 
 	if (json_object_object_get_ex(o, "QMP", NULL)) {
 		qmp_command(q, "qmp_capabilities");
+		qmp_command(q, "query-status");
 		return;
 	}
 	if (json_object_object_get_ex(o, "event", &ev)) {
 		const char *name = json_object_get_string(ev);
 
 		log_debug("%s: QMP event %s", q->v->name, name);
+		if (!strcmp(name, "RESET")) {
+			q->resets++;
+			qmp_command(q, "query-status");
+		}
+		if (!strcmp(name, "STOP") || !strcmp(name, "RESUME"))
+			qmp_command(q, "query-status");
 		if (!strcmp(name, "SHUTDOWN") &&
 		    json_object_object_get_ex(o, "data", &data) &&
 		    json_object_object_get_ex(data, "reason", &r))
@@ -165,6 +175,12 @@ int qmp_command(struct qmp *q, const char *name)
 	}
 	log_debug("%s: QMP %s", q->v->name, name);
 	return 0;
+}
+
+const char *qmp_status(const struct qmp *q, unsigned int *resets)
+{
+	*resets = q ? q->resets : 0;
+	return q && q->status[0] ? q->status : "unknown";
 }
 
 const char *qmp_shutdown_reason(const struct qmp *q)

@@ -461,6 +461,15 @@ const char *virtual_state(const struct virt *v, char *buf, size_t size)
 	const char *power = v->power == VIRT_ON ? "on" :
 			    v->power == VIRT_STOPPING ? "stopping" : "off";
 
+	unsigned int resets;
+	const char *status;
+
+	if (v->power == VIRT_ON) {
+		status = qmp_status(v->qmp, &resets);
+		snprintf(buf, size, "on: QEMU %s, boot %u, %u reset(s)", status,
+			 v->boots, resets);
+		return buf;
+	}
 	snprintf(buf, size, "%s%s%s", power, v->last_exit[0] ? ": " : "",
 		 v->last_exit);
 	return buf;

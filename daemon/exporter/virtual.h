@@ -95,6 +95,8 @@ void vport_board_reset(struct vport *vp);
 struct qmp *qmp_new(struct virt *v, int fd);
 void qmp_free(struct qmp *q);
 int qmp_command(struct qmp *q, const char *name);
+/* QEMU's run state from query-status; resets: RESET events seen. */
+const char *qmp_status(const struct qmp *q, unsigned int *resets);
 /* The reason of QEMU's last SHUTDOWN event, "" before one. */
 const char *qmp_shutdown_reason(const struct qmp *q);
 

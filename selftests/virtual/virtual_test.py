@@ -349,10 +349,12 @@ def run_board(hub, exp, log, mounted, full, path):
        pwr.ask("OUTP?", r"1\r?\n") is not None, "power: OUTP ON boots again")
     ok(shell(con) and marks(con) == 1,
        "power cycle keeps the holder's disk within the reservation")
-    con.send("echo before-reset\n")
+    ok(pwr.ask("STAT?", r"on: QEMU running, boot \d+, 0 reset\(s\)")
+       is not None, "power: STAT? shows QMP's run state")
     pwr.send("RESET\n")
-    ok(con.expect(r"Booting Linux", BOOT_TIMEOUT) is not None,
-       "power: RESET reboots the board (QMP system_reset)")
+    ok(wait(lambda: pwr.ask("STAT?", r"(.*)\n").group(1).endswith(
+        ", 1 reset(s)"), 20),
+       "power: RESET is a QMP system_reset (its RESET event seen)")
     old = qemu_pids()
     pwr.send("CYCLE\n")
     ok(wait(lambda: len(qemu_pids()) == 1 and qemu_pids() != old, 15) and
