@@ -287,6 +287,7 @@ bench-detect: deps
 demo: deps
 	$(MAKE) module userspace
 	selftests/qemu/demo.sh
+	selftests/virtual/demo.py $(OUT) $(OUT)/virtual
 
 demo-shell: deps
 	$(MAKE) module userspace
