@@ -216,6 +216,8 @@ static void on_serial(struct loop_fd *lfd, uint32_t events, void *arg)
 		v->serial_lfd[uart] = NULL;
 		return;
 	}
+	if (v->power != VIRT_ON)
+		return;		/* a board being switched off says nothing */
 	vport_board_output(v->port[uart ? VPORT_GPIO : VPORT_CONSOLE], buf,
 			   (size_t)n);
 }
@@ -505,6 +507,9 @@ void virtual_holders_changed(struct place *p, char **old, size_t n_old)
 		if (v->held) {		/* returned (or handed over) */
 			virtual_power_off(v);
 			drop_overlay(v);
+			/* the next holder sees none of this one's output */
+			vport_board_reset(v->port[VPORT_CONSOLE]);
+			vport_board_reset(v->port[VPORT_GPIO]);
 			v->held = false;
 			v->last_exit[0] = 0;
 		}

@@ -76,8 +76,15 @@ def children(pid):
         return []
 
 
-def qemu_pids():
-    r = subprocess.run(["pgrep", "-f", "qemu-system-aarch64.*" + OVL],
+def cmdline(pid):
+    with open("/proc/%d/cmdline" % pid) as f:
+        return f.read().replace("\0", " ")
+
+
+def qemu_pids(where=None):
+    """QEMUs with an overlay in where (default: place pi's overlay_dir)."""
+    r = subprocess.run(["pgrep", "-f", "qemu-system-aarch64.*" +
+                        (where or OVL)],
                        capture_output=True, text=True)
     return [int(x) for x in r.stdout.split()]
 
@@ -108,6 +115,7 @@ class Line:
     def __init__(self, sock):
         self.s = sock
         self.buf = ""
+        self.all = ""       # everything received
 
     def send(self, text):
         self.s.sendall(text.encode())
@@ -135,6 +143,7 @@ class Line:
                 diag("tunnel closed while expecting %r" % pattern)
                 return None
             self.buf += b.decode(errors="replace")
+            self.all += b.decode(errors="replace")
 
     def ask(self, cmd, pattern, timeout=30):
         self.send(cmd + "\n")
@@ -252,6 +261,7 @@ def main():
           initrd: {ASSETS}/initramfs.gz
           disk: {ASSETS}/disk.img
           overlay_dir: {full}
+          ssh: true
 """
     path = write_conf("exporter.yaml", conf(place2=place2))
     stale = os.path.join(OVL, "nmb-overlay-pi.0.qcow2")
@@ -387,6 +397,25 @@ def run_board(hub, exp, log, mounted, full, path):
     ok(status == 200 and shell(con) and marks(con) == 0,
        "overlay freshness: the next holder does not see the mark")
 
+    # a return and a grant at once: the old board's output stays with it,
+    # even while its QEMU is still going (stopped here: killed after 3 s)
+    con.close()
+    stuck = qemu_pids()
+    for pid in stuck:
+        os.kill(pid, signal.SIGSTOP)
+    hub.set_allowed_ips("pi", [])
+    hub.set_allowed_ips("pi", ["127.0.0.1"])
+    status, con = open_iface(tcp, "console")
+    con.expect(r"never printed", 3)
+    ok(status == 200 and "nmb-mark-1" not in con.all,
+       "the next holder's console shows nothing of the last one's")
+    con.close()
+    for pid in stuck:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
     # overlay directory full, then read-only
     if mounted:
         tcp2 = iface_ports(hub, "pi-full")
@@ -408,6 +437,14 @@ def run_board(hub, exp, log, mounted, full, path):
         p2.send("OUTP ON\n")
         ok(p2.ask("OUTP?", r"1\r?\n") is not None,
            "fixed: the same reservation powers on")
+        ssh = tcp2.get("ssh", {})
+        lines = [cmdline(pid) for pid in qemu_pids(TMP)]
+        ok(ssh.get("host") == "127.0.0.1" and
+           any("user,hostfwd=tcp:127.0.0.1:%d-:22" % ssh.get("port", 0)
+               in ln for ln in lines) and
+           any("-nic none" in ln for ln in lines),
+           "ssh: true forwards guest port 22 from 127.0.0.1 only; "
+           "otherwise -nic none")
         p2.send("OUTP OFF\n")
         p2.close()
         hub.set_allowed_ips("pi-full", [])
