@@ -48,6 +48,16 @@ DESCRIPTIONS = {
     "server_rss_per_idle_conn":
         "Server: RSS per idle WebSocket connection, at 10,000",
     "server_idle_held": "Server: idle WebSocket connections held",
+    "virtual_reserve_prompt":
+        "Virtual Pi 3B (host, TCG): grant to console prompt",
+    "virtual_cycle_prompt": "Virtual Pi 3B: power CYCLE to console prompt",
+    "virtual_rss": "Virtual Pi 3B: RSS of one board's QEMU at its prompt",
+    "virtual_echo_1": "Virtual Pi 3B: console echo, 1 board running",
+    "virtual_echo_2": "Virtual Pi 3B: console echo (worst board), 2 boards",
+    "virtual_echo_3": "Virtual Pi 3B: console echo (worst board), 3 boards",
+    "virtual_echo_4": "Virtual Pi 3B: console echo (worst board), 4 boards",
+    "virtual_boards_100ms":
+        "Virtual Pi 3B: boards with console echo under 100 ms",
 }
 
 rows = []
