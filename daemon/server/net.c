@@ -519,7 +519,7 @@ int srv_net_init(void)
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.fd_limit_per_thread = FD_MAX;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < FD_MAX)
-		info.fd_limit_per_thread = rl.rlim_cur > 2 * FD_RESERVE ?
+		info.fd_limit_per_thread = rl.rlim_cur > (rlim_t)2 * FD_RESERVE ?
 					   (unsigned int)rl.rlim_cur - FD_RESERVE :
 					   (unsigned int)rl.rlim_cur / 2;
 	srv.ctx = new_context(&info);

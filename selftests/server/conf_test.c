@@ -59,7 +59,7 @@ static char *nested(int depth)
 	t[3 + depth] = '1';
 	for (i = 0; i < depth; i++)
 		t[4 + depth + i] = ']';
-	strcpy(t + 4 + 2 * depth, "\n");
+	strcpy(t + 4 + (size_t)2 * depth, "\n");
 	return t;
 }
 

@@ -106,17 +106,17 @@ static const struct rpc_method methods[] = {
 static void test_depth(struct rpc_chan *ch)
 {
 	static const char head[] = "{\"id\": 40, \"method\": \"echo\", \"params\": ";
-	static char msg[sizeof(head) + 2 * 100000 + 2];
+	static char msg[sizeof(head) + (size_t)2 * 100000 + 2];
 	static const int depths[] = { 31, 32, 100000 };
 	size_t h = strlen(head);
 
 	for (int i = 0; i < 3; i++) {
 		int depth = depths[i];
 
-		memcpy(msg, head, h);
+		strcpy(msg, head);
 		memset(msg + h, '[', (size_t)depth);
 		memset(msg + h + depth, ']', (size_t)depth);
-		strcpy(msg + h + 2 * depth, "}");
+		strcpy(msg + h + (size_t)2 * depth, "}");
 		feed(ch, msg);
 		TAP_OK(depth == 31 ? nsent == 1 && strstr(sent[0], "\"id\":40") :
 				     nsent == 0,
