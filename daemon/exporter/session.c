@@ -5,14 +5,18 @@
  * $STATE_DIRECTORY, else /var/lib/nmb-exporter):
  *
  *   {"server": "ws://hub:2092",
- *    "places": {"rpi-3": {"session": "...", "place_id": 7}}}
+ *    "places": {"rpi-3": {"session": "...", "place_id": 7,
+ *                         "desc": {...register_place's description...}}}}
  *
  * Read at start; written (0600, through a rename) whenever a session or a
  * place id changes. An exporter restarted after a crash or kill -9 sends
  * the saved session in hello: nmb-server gives it its place back at once,
  * under its id and with its reservation, instead of refusing the name as
  * "already registered" until its grace window ends. Entries of another
- * server URL or of places no longer configured are ignored.
+ * server URL, of places no longer configured, and of places whose
+ * description changed since (an edited configuration, or a virtual
+ * board's new loopback ports) are ignored: resuming would keep the old
+ * description at the hub, so such a place registers anew.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +37,19 @@ static void path_of(const struct exporter *e, char *buf, size_t size,
 	snprintf(buf, size, "%s/" SESSION_FILE "%s", e->cfg.state_dir, suffix);
 }
 
+static bool same_desc(const struct place *p, json_object *o)
+{
+	json_object *saved, *now;
+	bool same;
+
+	if (!json_object_object_get_ex(o, "desc", &saved))
+		return false;
+	now = config_place_desc(p);
+	same = json_object_equal(saved, now);
+	json_object_put(now);
+	return same;
+}
+
 static void load_place(struct place *p, json_object *o)
 {
 	json_object *v;
@@ -51,6 +68,11 @@ static void load_place(struct place *p, json_object *o)
 	    json_object_get_int64(v) <= 0 ||
 	    json_object_get_int64(v) > 0x7fffffff)
 		return;
+	if (!same_desc(p, o)) {
+		log_notice("place %s: its description changed since the saved session; registering anew",
+			   p->name);
+		return;
+	}
 	free(p->session);
 	p->session = strdup(s);
 	p->place_id = (int)json_object_get_int64(v);
@@ -107,6 +129,7 @@ static json_object *to_json(const struct exporter *e)
 				       json_object_new_string(p->session));
 		json_object_object_add(o, "place_id",
 				       json_object_new_int(p->place_id));
+		json_object_object_add(o, "desc", config_place_desc(p));
 		json_object_object_add(places, p->name, o);
 	}
 	return root;

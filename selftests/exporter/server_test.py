@@ -349,6 +349,31 @@ def crash(procs, ecfg):
     ok(len(pl) == 1 and pl[0]["id"] == pid, "same place id")
     r = agent.call("return_reservation", [pid])
     ok("result" in r, "returned after the crash")
+    edited(procs, ecfg)
+
+
+def edited(procs, ecfg):
+    """A configuration edited between crash and restart: the saved session
+    holds the old description, so the exporter registers anew instead of
+    resuming a place the hub would keep describing the old way."""
+    saved = os.path.join(TMP, "state", "sessions.json")
+    ok("desc" in json.load(open(saved))["places"]["bench"],
+       "the saved session keeps the description it was registered with")
+    procs["exporter"].kill()
+    procs["exporter"].wait()
+    text = open(ecfg).read()
+    with open(ecfg, "w") as f:
+        f.write(text.replace("compatible: [echo]", "compatible: [echo, v2]"))
+    path = os.path.join(TMP, "exporter-edited.log")
+    log = open(path, "w+")
+    procs["exporter"] = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                         stdout=log, stderr=log)
+    changed = "description changed since the saved session"
+    wait(lambda: changed in open(path).read(), 10)
+    text = open(path).read()
+    if not ok(changed in text and "session resumed" not in text,
+              "edited configuration: not resumed, registers anew"):
+        diag(text[-2000:])
 
 
 if __name__ == "__main__":
