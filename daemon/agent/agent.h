@@ -31,6 +31,8 @@ struct relay;
 #define AGENT_CONFIG		"/etc/nmb/agent.yaml"
 #define AGENT_GROUP		"nmb"
 #define AGENT_ATTACH_TIMEOUT_S	20
+/* How long a request waits for the server connection (connect_wait). */
+#define AGENT_CONNECT_WAIT_S	30
 
 /* --- configuration (config.c) ------------------------------------------ */
 
@@ -41,6 +43,7 @@ struct agent_conf {
 	bool insecure;
 	char *socket;		/* control socket path */
 	char *group;		/* its group */
+	unsigned int connect_wait_s;	/* requests wait for the server */
 };
 
 int config_load(struct agent_conf *cfg, const char *file, bool explicit);
@@ -55,7 +58,8 @@ struct agent {
 	struct hub_client *hub;
 	struct rpc_chan *chan;		/* hub channel once hello is done */
 	char session[80];		/* server's grace token, "" if none */
-	bool feat_lease, feat_priority;
+	char down_why[160];		/* why the last connection failed */
+	bool feat_lease, feat_priority, feat_notify;
 	struct reservation *res;
 	struct watch *watch;
 	struct loop_fd *watch_lfd;
@@ -71,6 +75,26 @@ int hub_start(void);
 void hub_stop(void);
 /* The hub channel, or NULL while disconnected. */
 struct rpc_chan *hub_chan(void);
+
+/* --- requests waiting for the server connection (connwait.c) --------- */
+
+/*
+ * While the agent is not connected, keeps req (for connect_wait seconds)
+ * and calls method(req, params, NULL) again once it is; true if req was
+ * taken (kept, or answered with an error), false if connected already.
+ */
+bool connwait(struct rpc_req *req, json_object *params, rpc_handler_fn method);
+/* The connection is up: runs the waiting requests. */
+void connwait_up(void);
+
+/* --- places that vanish from a hub without notifications (vanish.c) -- */
+
+/*
+ * A not-my-board hub never says that a reserved place went away: while
+ * the agent holds places there, it checks the hub's place list.
+ */
+int vanish_start(void);
+void vanish_stop(void);
 
 /* --- place list over HTTP (places.c) ----------------------------------- */
 

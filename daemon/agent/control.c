@@ -414,11 +414,9 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 		match_import_free(imp);
 		return unixrpc_error(req, "conflict", "%s", err);
 	}
-	if (!hub_chan()) {
+	if (connwait(req, params, m_reserve)) {
 		match_import_free(imp);
-		return unixrpc_error(req, "unavailable",
-				     "not connected to the server %s; is it running?",
-				     agent.cfg.server);
+		return;
 	}
 	j = job_start(req, reserve_places);
 	if (!j) {
@@ -583,6 +581,10 @@ static void m_search(struct rpc_req *req, json_object *params, void *ctx)
 			unixrpc_error(req, "invalid", "%s", err);
 		return;
 	}
+	if (connwait(req, params, m_search)) {
+		match_import_free(imp);
+		return;
+	}
 	j = job_start(req, search_places);
 	if (j)
 		j->imp = imp;
@@ -622,7 +624,8 @@ static void m_get_place_by_name(struct rpc_req *req, json_object *params,
 
 	(void)ctx;
 	if (ARGS(req, params, 1, a, "place_name") ||
-	    !need_str(req, a[0], "place_name"))
+	    !need_str(req, a[0], "place_name") ||
+	    connwait(req, params, m_get_place_by_name))
 		return;
 	j = job_start(req, one_place);
 	if (j)
@@ -636,7 +639,8 @@ static void m_get_reserved_place(struct rpc_req *req, json_object *params,
 	struct job *j;
 
 	(void)ctx;
-	if (ARGS(req, params, 1, a, "name") || !need_res(req, a[0]))
+	if (ARGS(req, params, 1, a, "name") || !need_res(req, a[0]) ||
+	    connwait(req, params, m_get_reserved_place))
 		return;
 	j = job_start(req, one_place);
 	if (j)
@@ -705,12 +709,14 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 			       void *ctx)
 {
 	json_object *a[1];
-	struct rpc_chan *ch = hub_chan();
+	struct rpc_chan *ch;
 	struct hub_wait *w;
 
 	(void)ctx;
-	if (ARGS(req, params, 0, a, NULL))
+	if (ARGS(req, params, 0, a, NULL) ||
+	    connwait(req, params, m_get_reservations))
 		return;
+	ch = hub_chan();
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return unixrpc_error(req, "internal", "out of memory");

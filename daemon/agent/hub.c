@@ -67,6 +67,7 @@ static void hello_done(void *data, json_object *result,
 			 agent.cfg.server, log_esc(err->message));
 		agent.session[0] = '\0';
 		agent.feat_lease = agent.feat_priority = false;
+		agent.feat_notify = false;
 	} else {
 		if (json_object_object_get_ex(result, "session", &v))
 			snprintf(agent.session, sizeof(agent.session), "%s",
@@ -78,6 +79,7 @@ static void hello_done(void *data, json_object *result,
 		json_object_object_get_ex(result, "features", &v);
 		agent.feat_lease = has_feature(v, "lease");
 		agent.feat_priority = has_feature(v, "priority");
+		agent.feat_notify = has_feature(v, "notify");
 		log_info("connected to server %s: session %s, grace %d s",
 			 agent.cfg.server, resumed ? "resumed" : "new", grace);
 	}
@@ -85,6 +87,7 @@ static void hello_done(void *data, json_object *result,
 	down_logged = false;
 	if (!resumed)
 		res_lost(0, "the server did not keep our session");
+	connwait_up();
 }
 
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
@@ -122,6 +125,7 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 			  why);
 	down_logged = true;
 	agent.chan = NULL;
+	snprintf(agent.down_why, sizeof(agent.down_why), "%s", why);
 }
 
 static const struct hub_client_ops ops = { .up = up, .down = down };

@@ -128,6 +128,31 @@ static void fail_waiters(struct reservation *r, const char *kind,
 		wait_end(r->waiters, NULL, kind, msg);
 }
 
+/*
+ * A reserve withdrawn (nmbctl went away, return while queued) may have
+ * been granted before the server saw the cancel: that grant still comes
+ * in, and the place goes straight back, or it would be held for good.
+ */
+static void late_grant(void *data, json_object *result,
+		       const struct rpc_err *err)
+{
+	struct rpc_chan *ch = hub_chan();
+	json_object *params;
+	int id;
+
+	(void)data;
+	if (err || !json_object_is_type(result, json_type_int))
+		return;
+	id = json_object_get_int(result);
+	log_notice("place id %d was granted after its reserve was withdrawn; returning it",
+		   id);
+	if (!ch)
+		return;
+	params = json_object_new_array();
+	json_object_array_add(params, json_object_new_int(id));
+	rpc_call(ch, "return_reservation", params, NULL, NULL);
+}
+
 void res_free(struct reservation *r)
 {
 	struct reservation **pp;
@@ -148,7 +173,7 @@ void res_free(struct reservation *r)
 		}
 	}
 	if (r->call)
-		rpc_call_cancel(r->call);
+		rpc_call_withdraw(r->call, late_grant, NULL);
 	places_cancel(r->pr);
 	json_object_put(r->regain_place);
 	loop_timer_free(r->regain);

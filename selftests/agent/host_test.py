@@ -18,7 +18,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from nmbpeer import Peer, Server, SANITIZER_MARKS  # noqa: E402
+from nmbpeer import Peer, Server, SANITIZER_MARKS, free_port  # noqa: E402
+from py_hub import PyHub  # noqa: E402
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import nmbtest  # noqa: E402
@@ -29,7 +30,7 @@ TESTS, test = collector()
 
 
 class Agent:
-    def __init__(self, url, name="agent", config=None):
+    def __init__(self, url, name="agent", config=None, wait=True):
         self.sock = os.path.join(WORK, name + ".sock")
         self.log_path = os.path.join(WORK, name + ".log")
         self.log = open(self.log_path, "w")
@@ -45,10 +46,16 @@ class Agent:
              self.sock, "-v"], stderr=self.log, stdout=subprocess.DEVNULL,
             env=env)
         end = time.time() + 10
-        while time.time() < end and "connected to server" not in self.text():
+        while time.time() < end and not self.ready(wait):
             if self.proc.poll() is not None:
                 break
             time.sleep(0.02)
+
+    def ready(self, connected):
+        if not connected:
+            return os.path.exists(self.sock)
+        t = self.text()
+        return "connected to server" in t or "has no hello" in t
 
     def text(self):
         with open(self.log_path) as f:
@@ -509,20 +516,24 @@ async def server_connection_cut(a):
         "port_num: 3", "port_num: 5"))
     S["proxy"].cut()
     await asyncio.sleep(0.3)
-    m = await ga.err("reserve", "unavailable", name="g3",
-                     import_description=DESC.replace("port_num: 3",
-                                                     "port_num: 6"))
-    check("not connected" in m, m)
+    # A reserve while the connection is down waits for it (connect_wait).
+    g3 = asyncio.ensure_future(ga.call(
+        "reserve", _timeout=25, name="g3",
+        import_description=DESC.replace("port_num: 3", "port_num: 6")))
     for _ in range(50):
         await asyncio.sleep(0.2)
         if "session resumed" in ga.text():
             break
     check("session resumed" in ga.text(), "no resume in the log")
     lst = await ga.ok("list")
-    check(len(lst) == 1 and lst[0]["reserved"], lst)
+    check(len(lst) == 2 and lst[0]["reserved"], lst)
     res = await S["watcher"].call("get_reservations")
     check(len(res["reservations"]) == 2, res)
+    # g3 is queued behind g and g2 now: it gets g2's place.
     await ga.ok("return_reservation", name="g2")
+    msg = await g3
+    check(msg.get("result", 1) is None, msg)
+    await ga.ok("return_reservation", name="g3")
     await a.ok("return_reservation", name="g")
     res = await S["watcher"].call("get_reservations")
     check(res["reservations"] == [], res)
@@ -580,7 +591,7 @@ async def tls(a):
     url = "wss://127.0.0.1:%d" % srv.port
     ta = Agent(url, "tls-agent", "tls:\n  ca-file: %s\n" % crt)
     bad = Agent(url, "tls-bad", "tls:\n  ca-file: /etc/ssl/certs/"
-                "ca-certificates.crt\n")
+                "ca-certificates.crt\nconnect_wait: 2s\n")
     try:
         places = await ta.ok("search")
         check([p["name"] for p in places] == ["secure"], places)
@@ -588,7 +599,7 @@ async def tls(a):
               is None, "reserve over wss")
         await ta.ok("return_reservation", name="s")
         m = await bad.err("search", "unavailable")
-        check("TLS" in m or "certificate" in m, m)
+        check("TLS" in m or "SSL" in m or "certificate" in m, m)
     finally:
         for x in (ta, bad):
             rc, rep = x.stop()
@@ -646,6 +657,147 @@ async def line_too_long(a):
 
 
 @test
+async def waits_for_server(a):
+    # The agent runs before its server: a reserve sent at once waits for
+    # the first connection instead of failing, and then succeeds.
+    port = free_port()
+    ea = Agent("ws://127.0.0.1:%d" % port, "early", wait=False)
+    srv = ex = None
+    try:
+        task = asyncio.ensure_future(ea.call(
+            "reserve", _timeout=30, name="e", import_description=DESC))
+        await asyncio.sleep(1)
+        check(not task.done(), "answered before the server ran: %s" %
+              (task.result() if task.done() else ""))
+        srv = Server(SERVER, WORK, port=port)
+        ex = await Exporter("late", [board()]).start(srv)
+        msg = await task
+        check(msg.get("result", 1) is None, msg)
+        lst = await ea.ok("list")
+        check(lst[0]["place_name"] == "late" and lst[0]["reserved"], lst)
+        await ea.ok("return_reservation", name="e")
+    finally:
+        rc, bad = ea.stop()
+        check(not bad, bad)
+        if ex:
+            await ex.stop()
+        if srv:
+            srv.stop()
+
+
+@test
+async def connect_wait_bound(a):
+    # connect_wait bounds the wait: then the request fails, saying why.
+    wa = Agent("ws://127.0.0.1:%d" % free_port(), "nowhere",
+               "connect_wait: 1s\n", wait=False)
+    try:
+        m = await wa.err("reserve", "unavailable", name="x",
+                         import_description=DESC)
+        check("connect_wait" in m and "1 s" in m, m)
+    finally:
+        rc, bad = wa.stop()
+        check(not bad, bad)
+
+
+@test
+async def py_hub_place_vanishes(a):
+    # A not-my-board hub drops a place whose exporter went away and tells
+    # nobody: the agent notices from the place list, returns the dead
+    # reservation and reserves the place again once it is back.
+    hub = await PyHub().start()
+    hub.add("py-1", 7, [board()])
+    pa = Agent(hub.url(), "py-agent")
+    try:
+        await pa.ok("reserve", name="v", import_description=DESC)
+        check(list(hub.held) == [7], dict(hub.held))
+        hub.remove("py-1")
+        lst = None
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            lst = await pa.ok("list")
+            if not lst[0]["reserved"]:
+                break
+        check(not lst[0]["reserved"], lst)
+        check([7] in hub.methods("return_reservation"), hub.calls)
+        hub.add("py-1", 9, [board()])
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            lst = await pa.ok("list")
+            if lst[0]["reserved"]:
+                break
+        check(lst[0]["reserved"] and list(hub.held) == [9],
+              (lst, dict(hub.held)))
+        await pa.ok("return_reservation", name="v")
+        check(hub.held == {}, hub.held)
+    finally:
+        rc, bad = pa.stop()
+        check(not bad, bad)
+        await hub.stop()
+
+
+@test
+async def py_hub_grant_crosses_cancel(a):
+    # A queued reserve is withdrawn (nmbctl goes away) while the hub
+    # grants it: the grant arrives after the cancel, and the agent must
+    # return that place at once instead of holding it unlisted.
+    hub = await PyHub().start()
+    hub.add("py-2", 4, [board()])
+    hub.grant = "cross"
+    pa = Agent(hub.url(), "py-agent2")
+    try:
+        r, w = await pa.open()
+        w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "reserve",
+                             "params": {"name": "c",
+                                        "import_description": DESC}})
+                 + "\n").encode())
+        await w.drain()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if hub.pending:
+                break
+        check(hub.pending, "the reserve did not reach the hub")
+        w.close()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if hub.methods("return_reservation"):
+                break
+        check(hub.methods("return_reservation") == [[4]], hub.calls)
+        check(hub.held == {}, hub.held)
+        check(await pa.ok("list") == [], "listed")
+    finally:
+        rc, bad = pa.stop()
+        check(not bad, bad)
+        await hub.stop()
+
+
+@test
+async def config_errors_at_start(a):
+    # A missing -c file and a missing ca-file stop the agent at start,
+    # saying what and where (issue 17: it exited 1 silently, or ran).
+    def run(*args):
+        p = subprocess.run([AGENT, "--server", "ws://127.0.0.1:9",
+                            "--socket", os.path.join(WORK, "no.sock")]
+                           + list(args), capture_output=True, text=True,
+                           timeout=20)
+        return p.returncode, p.stderr
+    missing = os.path.join(WORK, "missing.yaml")
+    rc, err = run("-c", missing)
+    check(rc == 1 and missing in err and "no such configuration file" in err,
+          (rc, err))
+    conf = os.path.join(WORK, "noca.yaml")
+    with open(conf, "w") as f:
+        f.write("tls:\n  ca-file: %s/nope.pem\n" % WORK)
+    rc, err = run("-c", conf)
+    check(rc == 1 and "%s:2:" % conf in err and "nope.pem" in err and
+          "ca-file" in err, (rc, err))
+    with open(conf, "w") as f:
+        f.write("connect_wait: soon\n")
+    rc, err = run("-c", conf)
+    check(rc == 1 and "%s:1:" % conf in err and "connect_wait" in err,
+          (rc, err))
+
+
+@test
 async def stop_returns(a):
     await a.ok("reserve", name="demo", import_description=DESC)
     rc, bad = a.stop()
@@ -669,6 +821,9 @@ async def main():
     a = Agent(srv.url(path=""))
     S["proxy"] = await Proxy().start(srv.port)
     S["gagent"] = Agent("ws://127.0.0.1:%d" % S["proxy"].port, "gagent")
+    only = os.environ.get("NMB_TESTS")     # name,name: run only those
+    if only:
+        TESTS[:] = [t for t in TESTS if t.__name__ in only.split(",")]
     print("TAP version 13")
     print("1..%d" % (len(TESTS) + 1))
     failed = 0
