@@ -106,11 +106,12 @@ static void m_register_place(struct rpc_req *req, json_object *params,
 static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct srv_conn *c = conn_of(ctx);
-	json_object *a[3];
+	json_object *a[4];
 	unsigned int lease = srv.cfg->lease_default_s;
 	int priority = 0;
 
-	if (ARGS(req, params, 1, a, "candidate_ids", "priority", "lease") ||
+	if (ARGS(req, params, 1, a, "candidate_ids", "priority", "lease",
+		 "ticket") ||
 	    !allowed(req, c, SRV_ROLE_IMPORTER))
 		return;
 	if (!json_object_is_type(a[0], json_type_array))
@@ -135,7 +136,14 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 				 "lease: Expected int seconds >= 1");
 	if (srv.cfg->lease_max_s && (!lease || lease > srv.cfg->lease_max_s))
 		lease = srv.cfg->lease_max_s;
-	srv_reserve(req, c->sess, a[0], priority, lease);
+	if (a[3] && (!json_object_is_type(a[3], json_type_string) ||
+		     !json_object_get_string_len(a[3]) ||
+		     json_object_get_string_len(a[3]) > SRV_TICKET_MAX))
+		return rpc_errorf(req, RPC_INTERNAL_ERROR,
+				  "ticket: Expected str of 1 to %d characters",
+				  SRV_TICKET_MAX);
+	srv_reserve(req, c->sess, a[0], priority, lease,
+		    a[3] ? json_object_get_string(a[3]) : NULL);
 }
 
 static void m_return_reservation(struct rpc_req *req, json_object *params,
@@ -284,6 +292,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 	json_object_array_add(f, json_object_new_string("lease"));
 	json_object_array_add(f, json_object_new_string("priority"));
 	json_object_array_add(f, json_object_new_string("notify"));
+	json_object_array_add(f, json_object_new_string("queue"));
 	json_object_object_add(o, "features", f);
 	rpc_reply(req, o);
 }
