@@ -59,7 +59,7 @@ struct agent {
 	struct rpc_chan *chan;		/* hub channel once hello is done */
 	char session[80];		/* server's grace token, "" if none */
 	char down_why[160];		/* why the last connection failed */
-	bool feat_lease, feat_priority, feat_notify;
+	bool feat_lease, feat_priority, feat_notify, feat_queue;
 	struct reservation *res;
 	struct watch *watch;
 	struct loop_fd *watch_lfd;
@@ -139,6 +139,12 @@ struct reservation {
 	bool attached, lost;
 	struct rpc_call *call;		/* reserve in flight at the hub */
 	struct rpc_req *req;		/* the nmbctl reserve waiting */
+	/* while queued (queue.c) */
+	unsigned int position;		/* reserve_queued, 0 if unknown */
+	uint64_t queued_ms;		/* when the reserve was sent */
+	bool progress;			/* nmbctl wants reserve_progress */
+	bool no_wait;			/* nmbctl does not want to queue */
+	struct loop_timer *progress_timer;
 	struct usb_import **usb;
 	size_t nusb;
 	struct tcp_forward **tcp;
@@ -182,6 +188,17 @@ struct attach_wait;
 /* Waits until every USB interface of r is up, then answers req. */
 void res_wait_attach(struct reservation *r, struct rpc_req *req,
 		     unsigned int timeout_s);
+
+/* --- the wait in the server's queue (queue.c) ------------------------ */
+
+/* The reserve of r was sent: waiting starts (progress after 1 s). */
+void queue_start(struct reservation *r);
+/* The server says r waits at position (reserve_queued). */
+void queue_position(struct reservation *r, unsigned int position);
+/* r got its place, or goes: no more progress. */
+void queue_end(struct reservation *r);
+/* "position" and "waiting_s" of r for list() (null unless queued). */
+void queue_list_fields(struct reservation *r, json_object *o);
 
 /* --- USB import (usb_import.c) ----------------------------------------- */
 

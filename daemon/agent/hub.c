@@ -34,8 +34,32 @@ static void m_reservation_lost(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+static void m_reserve_queued(struct rpc_req *req, json_object *params,
+			     void *ctx)
+{
+	static const char *const names[] = { "ticket", "position", NULL };
+	struct reservation *r;
+	json_object *a[2];
+	char err[160] = "";
+
+	(void)ctx;
+	if (rpc_args(params, names, 2, a, err, sizeof(err)) ||
+	    !json_object_is_type(a[0], json_type_string) ||
+	    !json_object_is_type(a[1], json_type_int) ||
+	    json_object_get_int64(a[1]) < 1) {
+		log_warn("server sent a malformed reserve_queued: %s",
+			 err[0] ? err : "expected a ticket and a position");
+		return rpc_error(req, RPC_INTERNAL_ERROR, "malformed");
+	}
+	r = res_find(json_object_get_string(a[0]));
+	if (r)
+		queue_position(r, (unsigned int)json_object_get_int(a[1]));
+	rpc_reply(req, NULL);
+}
+
 static const struct rpc_method methods[] = {
 	{ "reservation_lost", m_reservation_lost },
+	{ "reserve_queued", m_reserve_queued },
 	{ NULL, NULL },
 };
 
@@ -67,7 +91,7 @@ static void hello_done(void *data, json_object *result,
 			 agent.cfg.server, log_esc(err->message));
 		agent.session[0] = '\0';
 		agent.feat_lease = agent.feat_priority = false;
-		agent.feat_notify = false;
+		agent.feat_notify = agent.feat_queue = false;
 	} else {
 		if (json_object_object_get_ex(result, "session", &v))
 			snprintf(agent.session, sizeof(agent.session), "%s",
@@ -80,6 +104,7 @@ static void hello_done(void *data, json_object *result,
 		agent.feat_lease = has_feature(v, "lease");
 		agent.feat_priority = has_feature(v, "priority");
 		agent.feat_notify = has_feature(v, "notify");
+		agent.feat_queue = has_feature(v, "queue");
 		log_info("connected to server %s: session %s, grace %d s",
 			 agent.cfg.server, resumed ? "resumed" : "new", grace);
 	}
@@ -101,6 +126,7 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	json_object_array_add(f, json_object_new_string("lease"));
 	json_object_array_add(f, json_object_new_string("priority"));
 	json_object_array_add(f, json_object_new_string("notify"));
+	json_object_array_add(f, json_object_new_string("queue"));
 	json_object_object_add(params, "features", f);
 	if (agent.session[0])
 		json_object_object_add(params, "session",

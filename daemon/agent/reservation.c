@@ -172,6 +172,7 @@ void res_free(struct reservation *r)
 			break;
 		}
 	}
+	queue_end(r);
 	if (r->call)
 		rpc_call_withdraw(r->call, late_grant, NULL);
 	places_cancel(r->pr);
@@ -418,17 +419,32 @@ static json_object *iface_status(struct reservation *r, const char *part,
 				 unsigned int port)
 {
 	json_object *o = json_object_new_object();
-	char ps[16];
 
-	snprintf(ps, sizeof(ps), "%u", port);
 	json_object_object_add(o, "place", json_object_new_string(r->name));
 	json_object_object_add(o, "part", json_object_new_string(part));
 	json_object_object_add(o, "interface", json_object_new_string(iface));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "attached",
 			       json_object_new_boolean(r->attached));
-	json_object_object_add(o, "port", json_object_new_string(ps));
+	json_object_object_add(o, "port", json_object_new_int((int32_t)port));
 	return o;
+}
+
+/*
+ * Every interface status object has the same keys, whatever its type
+ * (the schema in agent-api.rst): those that do not apply are null.
+ */
+static void complete_status(json_object *o)
+{
+	static const char *const keys[] = {
+		"up", "busid", "nodes", "remote_busid", "vhci_port",
+		"connections", "target", "error", NULL,
+	};
+	json_object *v;
+
+	for (const char *const *k = keys; *k; k++)
+		if (!json_object_object_get_ex(o, *k, &v))
+			json_object_object_add(o, *k, NULL);
 }
 
 void res_status(struct reservation *r, json_object *list)
@@ -443,11 +459,15 @@ void res_status(struct reservation *r, json_object *list)
 						      p->usb[k].name, "USB",
 						      p->usb[k].port);
 
-			if (r->attached && u < r->nusb)
+			if (r->attached && u < r->nusb) {
 				usb_import_status(r->usb[u++], o);
-			else
+			} else {
 				json_object_object_add(o, "up",
 						json_object_new_boolean(false));
+				json_object_object_add(o, "nodes",
+						json_object_new_array());
+			}
+			complete_status(o);
 			json_object_array_add(list, o);
 		}
 	}
@@ -464,6 +484,7 @@ void res_status(struct reservation *r, json_object *list)
 			else
 				json_object_object_add(o, "up",
 						json_object_new_boolean(false));
+			complete_status(o);
 			json_object_array_add(list, o);
 		}
 	}
@@ -677,6 +698,7 @@ void res_lost(int place_id, const char *why)
 		r->reattach = r->attached || r->reattach;
 		res_detach(r);
 		r->place_id = 0;
+		r->queued_ms = loop_now_ms();
 		regain_later(r);
 	}
 }

@@ -29,6 +29,39 @@ SERVER, AGENT, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 TESTS, test = collector()
 
 
+def api_schemas():
+    """The JSON Schemas of Documentation/agent-api.rst, by :name:."""
+    import jsonschema
+    path = os.path.join(HERE, "..", "..", "Documentation", "agent-api.rst")
+    schemas, name, body = {}, None, None
+    for line in open(path).read().splitlines() + [""]:
+        if body is not None:
+            if line.strip() and not line.startswith("    "):
+                schemas[name] = jsonschema.Draft7Validator(
+                    json.loads("\n".join(body)))
+                body = None
+            else:
+                body.append(line)
+        if line.startswith("   :name: schema-"):
+            name, body = line.split("schema-")[1].strip(), []
+    return schemas
+
+
+SCHEMAS = api_schemas()
+CHECKED = {"list": 0, "status": 0}
+
+
+def check_schema(method, result):
+    """Every list()/status()/attach() answer matches agent-api.rst."""
+    kind = "reservation" if method == "list" else "interface-status"
+    check(isinstance(result, list), "%s: not a list: %r" % (method, result))
+    for e in result:
+        errs = [x.message for x in SCHEMAS[kind].iter_errors(e)]
+        check(not errs, "%s: %s does not match the schema: %s" %
+              (method, e, errs))
+    CHECKED["list" if method == "list" else "status"] += len(result)
+
+
 class Agent:
     def __init__(self, url, name="agent", config=None, wait=True):
         self.sock = os.path.join(WORK, name + ".sock")
@@ -80,6 +113,8 @@ class Agent:
     async def ok(self, method, **params):
         msg = await self.call(method, **params)
         check("result" in msg, "%s: %s" % (method, msg))
+        if method in ("list", "status", "attach"):
+            check_schema(method, msg["result"])
         return msg["result"]
 
     async def err(self, method, kind, **params):
@@ -352,7 +387,8 @@ async def reserve_pinned(a):
                import_description=DESC)
     lst = await a.ok("list")
     check(lst == [{"place": "demo", "place_name": "twin", "attached": False,
-                   "reserved": True}], lst)
+                   "reserved": True, "position": None, "waiting_s": None}],
+          lst)
     text = await a.ok("get_import_description", name="demo")
     check(text == DESC, text)
     p = await a.ok("get_reserved_place", name="demo")
@@ -360,7 +396,7 @@ async def reserve_pinned(a):
     res = await a.ok("get_reservations")
     check(len(res) == 1 and res[0]["place_name"] == "twin", res)
     st = await a.ok("status")
-    check(len(st) == 1 and st[0]["type"] == "USB" and st[0]["port"] == "3"
+    check(len(st) == 1 and st[0]["type"] == "USB" and st[0]["port"] == 3
           and st[0]["up"] is False and st[0]["attached"] is False, st)
 
 
@@ -396,7 +432,7 @@ async def update_description(a):
     check(await a.ok("update_import_description", name="demo",
                      import_description=new) is None, "update")
     st = await a.ok("status")
-    check(st[0]["port"] == "4", st)
+    check(st[0]["port"] == 4, st)
     m = await a.err("update_import_description", "invalid", name="demo",
                     import_description="parts:\n  b:\n    compatible: [zz]\n")
     check("twin" in m, m)
@@ -404,17 +440,29 @@ async def update_description(a):
 
 @test
 async def queue_and_withdraw(a):
-    # twin is held by demo; a pinned reserve waits in the queue.
+    # twin is held by demo; a pinned reserve waits in the queue, hears
+    # its position (reserve_progress), and list() shows it.
     r, w = await a.open()
     w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "reserve",
                          "params": {"name": "q", "place_name": "twin",
+                                    "progress": True,
                                     "import_description": DESC.replace(
                                         "port_num: 3", "port_num: 9")}})
              + "\n").encode())
     await w.drain()
-    await asyncio.sleep(0.5)
+    msg = json.loads(await asyncio.wait_for(r.readline(), 5))
+    check(msg["method"] == "reserve_progress" and "id" not in msg and
+          msg["params"]["name"] == "q" and
+          msg["params"]["position"] == 1, msg)
     lst = await a.ok("list")
-    check(any(x["place"] == "q" and not x["reserved"] for x in lst), lst)
+    check(any(x["place"] == "q" and not x["reserved"] and
+              x["position"] == 1 and x["waiting_s"] >= 0 for x in lst), lst)
+    # --no-wait: a reserve that would queue fails instead.
+    m = await a.err("reserve", "conflict", name="nw", place_name="twin",
+                    wait=False, import_description=DESC.replace(
+                        "port_num: 3", "port_num: 8"))
+    check("taken" in m and "--no-wait" in m, m)
+    check(not any(x["place"] == "nw" for x in await a.ok("list")), "nw")
     w.close()
     await asyncio.sleep(0.5)
     lst = await a.ok("list")
@@ -437,7 +485,8 @@ async def queue_served(a):
     check(msg.get("result", 1) is None, msg)
     lst = await a.ok("list")
     check(lst == [{"place": "q", "place_name": "twin", "attached": False,
-                   "reserved": True}], lst)
+                   "reserved": True, "position": None, "waiting_s": None}],
+          lst)
     check(await a.ok("return_reservation", name="q") is None, "return q")
 
 
@@ -463,7 +512,8 @@ async def tcp_forward(a):
         "      scpi: {local_port: %d}\n" % lport))
     st = await a.ok("attach", name="psu")
     check(len(st) == 1 and st[0]["type"] == "TCP" and st[0]["up"] and
-          st[0]["port"] == str(lport), st)
+          st[0]["port"] == lport and st[0]["target"] ==
+          "127.0.0.1:%d" % eport and st[0]["busid"] is None, st)
     for _ in range(2):  # each connection its own tunnel
         r, w = await asyncio.open_connection("127.0.0.1", lport)
         w.write(b"*idn?\n")
@@ -768,6 +818,36 @@ async def py_hub_grant_crosses_cancel(a):
         rc, bad = pa.stop()
         check(not bad, bad)
         await hub.stop()
+
+
+@test
+async def py_hub_no_wait(a):
+    # --no-wait at a hub without the queue extension: decided from
+    # get_reservations; a free place is reserved as usual.
+    hub = await PyHub().start()
+    hub.add("py-3", 5, [board()])
+    hub.held[5] = 99
+    pa = Agent(hub.url(), "py-agent3")
+    try:
+        m = await pa.err("reserve", "conflict", name="n", wait=False,
+                         import_description=DESC)
+        check("taken" in m, m)
+        check(hub.methods("reserve") == [], hub.calls)
+        del hub.held[5]
+        check(await pa.ok("reserve", name="n", wait=False,
+                          import_description=DESC) is None, "free")
+        check(list(hub.held) == [5], dict(hub.held))
+        await pa.ok("return_reservation", name="n")
+    finally:
+        rc, bad = pa.stop()
+        check(not bad, bad)
+        await hub.stop()
+
+
+@test
+async def schema_checked(a):
+    # The schema checks above did run, on both kinds of answers.
+    check(CHECKED["list"] > 5 and CHECKED["status"] > 3, CHECKED)
 
 
 @test
