@@ -59,7 +59,7 @@ struct agent {
 	struct rpc_chan *chan;		/* hub channel once hello is done */
 	char session[80];		/* server's grace token, "" if none */
 	char down_why[160];		/* why the last connection failed */
-	bool feat_lease, feat_priority, feat_notify, feat_queue;
+	bool feat_lease, feat_priority, feat_notify, feat_queue, feat_hosts;
 	struct reservation *res;
 	struct watch *watch;
 	struct loop_fd *watch_lfd;

@@ -106,7 +106,7 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 			nmb_log_set_priority(log_level(level));
 	}
 	if (!conf_str(root, "connect_wait", &wait, false) &&
-	    match_parse_duration(wait, &wait_s) && strcmp(wait, "0") != 0)
+	    match_parse_duration(wait, &wait_s))
 		conf_error(conf_get(root, "connect_wait", CONF_ANY, false),
 			   "expected a duration such as 30, 30s or 2m (0: do not wait)");
 	conf_check_unknown(root);
@@ -119,7 +119,7 @@ defaults:
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
 	cfg->group = dup_or(group, AGENT_GROUP);
-	cfg->connect_wait_s = wait && !strcmp(wait, "0") ? 0 : wait_s;
+	cfg->connect_wait_s = wait_s;
 	conf_free(c);
 	return ret;
 }

@@ -747,6 +747,13 @@ static void reservations_places(struct job *j, json_object *places)
 		json_object_object_add(o, "place_id", json_object_get(id));
 		json_object_object_get_ex(e, "user", &u);
 		json_object_object_add(o, "user", json_object_get(u));
+		/* nmb servers with "hosts": the holder's machine and IP */
+		u = NULL;
+		json_object_object_get_ex(e, "host", &u);
+		json_object_object_add(o, "host", json_object_get(u));
+		u = NULL;
+		json_object_object_get_ex(e, "ip", &u);
+		json_object_object_add(o, "ip", json_object_get(u));
 		json_object_array_add(list, o);
 	}
 	job_reply(j, list);
@@ -789,7 +796,7 @@ static void reservations_done(void *data, json_object *result,
 static void m_get_reservations(struct rpc_req *req, json_object *params,
 			       void *ctx)
 {
-	json_object *a[1];
+	json_object *a[1], *hp = NULL;
 	struct rpc_chan *ch;
 	struct hub_wait *w;
 
@@ -802,7 +809,12 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 	if (!w)
 		return unixrpc_error(req, "internal", "out of memory");
 	w->req = req;
-	w->call = ch ? rpc_call(ch, "get_reservations", NULL,
+	if (ch && agent.feat_hosts) {
+		hp = json_object_new_object();
+		json_object_object_add(hp, "hosts",
+				       json_object_new_boolean(true));
+	}
+	w->call = ch ? rpc_call(ch, "get_reservations", hp,
 				reservations_done, w) : NULL;
 	if (!w->call) {
 		free(w);

@@ -6,9 +6,11 @@
  * server's reservation_lost notifications. A not-my-board hub has no
  * hello: the agent then works without grace, lease and priority.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "hub_client.h"
@@ -92,6 +94,7 @@ static void hello_done(void *data, json_object *result,
 		agent.session[0] = '\0';
 		agent.feat_lease = agent.feat_priority = false;
 		agent.feat_notify = agent.feat_queue = false;
+		agent.feat_hosts = false;
 	} else {
 		if (json_object_object_get_ex(result, "session", &v))
 			snprintf(agent.session, sizeof(agent.session), "%s",
@@ -105,6 +108,7 @@ static void hello_done(void *data, json_object *result,
 		agent.feat_priority = has_feature(v, "priority");
 		agent.feat_notify = has_feature(v, "notify");
 		agent.feat_queue = has_feature(v, "queue");
+		agent.feat_hosts = has_feature(v, "hosts");
 		log_info("connected to server %s: session %s, grace %d s",
 			 agent.cfg.server, resumed ? "resumed" : "new", grace);
 	}
@@ -115,9 +119,21 @@ static void hello_done(void *data, json_object *result,
 	connwait_up();
 }
 
+/* This machine's name for nmbctl who, if the server would take it. */
+static bool plain_hostname(char *buf, size_t len)
+{
+	if (gethostname(buf, len) || !buf[0] || strlen(buf) > 64)
+		return false;
+	for (const char *s = buf; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-_", *s))
+			return false;
+	return true;
+}
+
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
 	json_object *params = json_object_new_object(), *f;
+	char host[256];
 
 	(void)hc;
 	(void)arg;
@@ -127,10 +143,14 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	json_object_array_add(f, json_object_new_string("priority"));
 	json_object_array_add(f, json_object_new_string("notify"));
 	json_object_array_add(f, json_object_new_string("queue"));
+	json_object_array_add(f, json_object_new_string("hosts"));
 	json_object_object_add(params, "features", f);
 	if (agent.session[0])
 		json_object_object_add(params, "session",
 				       json_object_new_string(agent.session));
+	if (plain_hostname(host, sizeof(host)))
+		json_object_object_add(params, "host",
+				       json_object_new_string(host));
 	if (!rpc_call(chan, "hello", params, hello_done, chan))
 		log_err("server %s: cannot send hello", agent.cfg.server);
 }

@@ -343,8 +343,13 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 			loop_timer_set(r->auto_return,
 				       r->imp->auto_return_s * 1000ULL);
 	}
-	log_notice("%s: reserved place %s (id %d)", r->name,
-		   log_esc(r->place_name), place_id);
+	if (r->imp->auto_return_s)
+		log_notice("%s: reserved place %s (id %d), auto_return in %u s",
+			   r->name, log_esc(r->place_name), place_id,
+			   r->imp->auto_return_s);
+	else
+		log_notice("%s: reserved place %s (id %d)", r->name,
+			   log_esc(r->place_name), place_id);
 }
 
 struct returning {

@@ -99,6 +99,7 @@ struct srv_session {
 	char token[33];			/* "" until hello */
 	char user[72];			/* "<n>" or the token's name */
 	char ip[INET6_ADDRSTRLEN];
+	char host[65];			/* hello's host, "" if none */
 	unsigned int roles;
 	bool notify;			/* wants notifications (hello) */
 	struct srv_conn *conn;		/* NULL while in grace */

@@ -287,6 +287,29 @@ async def bad_auto_return(a):
 
 
 @test
+async def durations(a):
+    # not-my-board's spellings: auto_return_time, 1h30m, 1w, 0 (never).
+    for text, secs in [("auto_return_time: 1h30m", 5400),
+                       ("auto_return: 1w", 604800),
+                       ("auto_return: 2d12h", 216000),
+                       ("auto_return_time: 0", None)]:
+        await a.ok("reserve", name="dur", import_description=text + "\n"
+                   + DESC)
+        await a.ok("return_reservation", name="dur")
+        line = [l for l in a.text().splitlines()
+                if "dur: reserved place" in l][-1]
+        want = "auto_return in %d s" % secs if secs else None
+        check((want in line) if want else "auto_return" not in line,
+              (text, line))
+    for text in ["auto_return: 1h30", "auto_return: 30m1h",
+                 "auto_return: 2x", "auto_return: 367d",
+                 "auto_return: 1h\nauto_return_time: 1h"]:
+        m = await a.err("reserve", "invalid", name="dur",
+                        import_description=text + "\n" + DESC)
+        check("dur.yaml:" in m and "auto_return" in m, (text, m))
+
+
+@test
 async def port_twice_in_one(a):
     m = await a.err("reserve", "invalid", name="x",
                     import_description="parts:\n  b:\n    compatible: [a]\n"
@@ -395,6 +418,9 @@ async def reserve_pinned(a):
     check(p["name"] == "twin" and "stats" in p, p)
     res = await a.ok("get_reservations")
     check(len(res) == 1 and res[0]["place_name"] == "twin", res)
+    # nmbctl who: the holder's machine and IP (server feature "hosts")
+    check(res[0]["ip"] in ("127.0.0.1", "::ffff:127.0.0.1") and
+          res[0]["host"] == socket.gethostname(), res)
     st = await a.ok("status")
     check(len(st) == 1 and st[0]["type"] == "USB" and st[0]["port"] == 3
           and st[0]["up"] is False and st[0]["attached"] is False, st)

@@ -909,6 +909,28 @@ async def reserve_queued_positions():
 
 
 @test
+async def reservations_with_hosts():
+    # get_reservations(hosts=true): the holder's hello host and its IP;
+    # without it, the answer stays not-my-board's; a bad host is refused.
+    s = new_server()
+    e, pid = await exporter(s, "hosts")
+    a = await Peer.connect(s.url())
+    err = await call_error(a.call("hello", host="evil\nhost"))
+    check(err and "host" in str(err), err)
+    await a.call("hello", host="bench-12.lab")
+    await a.call("reserve", [pid])
+    r = await a.call("get_reservations")
+    check(r == {"reservations": [{"place_id": pid, "user": "<2>"}]}, r)
+    r = await a.call("get_reservations", hosts=True)
+    got = r["reservations"][0]
+    check(got["host"] == "bench-12.lab" and
+          got["ip"] in ("127.0.0.1", "::ffff:127.0.0.1"), r)
+    for p in (a, e):
+        await p.close()
+    return "get_reservations tells host and IP on request"
+
+
+@test
 async def grace_agent_resume():
     s = new_server(config=GRACE)
     e, pid = await exporter(s, "agentgrace")
