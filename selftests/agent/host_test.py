@@ -762,6 +762,55 @@ async def waits_for_server(a):
 
 
 @test
+async def socket_activation_waits(a):
+    # With socket activation the socket exists before the agent runs:
+    # the first request starts it, and waits for its first connection.
+    port = free_port()
+    sock = os.path.join(WORK, "act.sock")
+    log_path = os.path.join(WORK, "act.log")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            ["systemd-socket-activate", "-l", sock, AGENT, "-c",
+             "/dev/null", "--server", "ws://127.0.0.1:%d" % port, "-v"],
+            stderr=log, stdout=subprocess.DEVNULL, env=env)
+    srv = ex = None
+    try:
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            await asyncio.sleep(0.02)
+        r, w = await asyncio.open_unix_connection(sock)
+        w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "reserve",
+                             "params": {"name": "sa",
+                                        "import_description": DESC}})
+                 + "\n").encode())
+        await w.drain()
+        await asyncio.sleep(1)
+        srv = Server(SERVER, WORK, port=port)
+        ex = await Exporter("activated", [board()]).start(srv)
+        msg = json.loads(await asyncio.wait_for(r.readline(), 30))
+        w.close()
+        check(msg.get("result", 1) is None, msg)
+        text = open(log_path).read()
+        check("control socket from systemd" in text, text)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        bad = [l for l in open(log_path).read().splitlines()
+               if any(m in l for m in SANITIZER_MARKS)]
+        check(not bad, bad)
+        if ex:
+            await ex.stop()
+        if srv:
+            srv.stop()
+
+
+@test
 async def connect_wait_bound(a):
     # connect_wait bounds the wait: then the request fails, saying why.
     wa = Agent("ws://127.0.0.1:%d" % free_port(), "nowhere",
