@@ -183,7 +183,7 @@ int ipc_open(const char *path, struct ipc **out)
 		close(fd);
 		goto err_close;
 	}
-	unixrpc_set_rx_max(ipc->u, UNIXRPC_ANSWER_MAX);
+	unixrpc_set_rx_max(ipc->u, (size_t)UNIXRPC_ANSWER_MAX);
 	*out = ipc;
 	return 0;
 

@@ -22,7 +22,7 @@ static const char *state(json_object *e, char *out, size_t len)
 
 	if (!strcmp(ctl_field(e, "attached", buf, sizeof(buf)), "yes"))
 		return "attached";
-	if (strcmp(ctl_field(e, "reserved", buf, sizeof(buf)), "no"))
+	if (strcmp(ctl_field(e, "reserved", buf, sizeof(buf)), "no") != 0)
 		return "reserved";
 	json_object_object_get_ex(e, "position", &pos);
 	json_object_object_get_ex(e, "waiting_s", &secs);

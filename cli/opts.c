@@ -41,7 +41,7 @@ static int collect(const struct ctl_cmd *cmd, const struct ctl_opt *opts,
 	for (opts = common_opts; opts->name && n < MAX_OPTS; opts++)
 		if ((opts->dest != &ctl.json && opts->dest != &ctl.no_header) ||
 		    (cmd && cmd->json && (opts->dest == &ctl.json ||
-					  strcmp(cmd->name, "show"))))
+					  strcmp(cmd->name, "show") != 0)))
 			all[n++] = opts;
 	return n;
 }

@@ -40,7 +40,7 @@ int load_ref(const struct descr_ref *ref, const char *verb, char **text);
 struct reserve_opts {
 	unsigned int timeout;	/* --timeout: seconds, 0 no limit */
 	bool no_wait;		/* --no-wait: fail instead of queueing */
-	int priority;		/* --priority, RESERVE_NO_PRIORITY if not given */
+	int priority;		/* --priority, or RESERVE_NO_PRIORITY */
 };
 
 #define RESERVE_NO_PRIORITY	INT_MIN

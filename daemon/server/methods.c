@@ -183,11 +183,14 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 	struct srv_conn *c = conn_of(ctx);
 	json_object *list = json_object_new_array(), *o, *a[1];
 	bool all = !srv.cfg->ntokens || (c->roles & SRV_ROLE_ADMIN);
-	bool hosts;
+	bool hosts, by_name;
 	char err[160];
 
-	if (rpc_args(params, (const char *[]){ "hosts", NULL }, 0, a, err,
-		     sizeof(err))) {
+	/* hosts is keyword-only: by position, not-my-board's "no args" */
+	by_name = json_object_is_type(params, json_type_object);
+	a[0] = NULL;
+	if (rpc_args(params, by_name ? (const char *[]){ "hosts", NULL } :
+		     (const char *[]){ NULL }, 0, a, err, sizeof(err))) {
 		rpc_errorf(req, RPC_INTERNAL_ERROR, "get_reservations() %s",
 			   err);
 		json_object_put(list);
