@@ -33,6 +33,8 @@ struct relay;
 #define AGENT_ATTACH_TIMEOUT_S	20
 /* How long a request waits for the server connection (connect_wait). */
 #define AGENT_CONNECT_WAIT_S	30
+/* The longest reserve ticket an nmb server takes (protocol.rst). */
+#define AGENT_TICKET_MAX	64
 
 /* --- configuration (config.c) ------------------------------------------ */
 

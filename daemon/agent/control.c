@@ -438,7 +438,8 @@ static void reserve_send(struct job *j, json_object *ids)
 	if (agent.feat_lease && r->imp->auto_return_s)
 		json_object_object_add(params, "lease",
 			json_object_new_int((int32_t)r->imp->auto_return_s));
-	if (agent.feat_queue)
+	/* reserve_queued names it by its ticket: the name (up to 64) */
+	if (agent.feat_queue && strlen(r->name) <= AGENT_TICKET_MAX)
 		json_object_object_add(params, "ticket",
 				       json_object_new_string(r->name));
 	r->req = j->req;

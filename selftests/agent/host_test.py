@@ -517,6 +517,16 @@ async def queue_served(a):
 
 
 @test
+async def long_name(a):
+    # A name longer than a server ticket (64) reserves all the same,
+    # only without queue positions.
+    name = "n" * 100
+    check(await a.ok("reserve", name=name, import_description=DESC)
+          is None, "reserve with a long name")
+    await a.ok("return_reservation", name=name)
+
+
+@test
 async def tcp_forward(a):
     async def echo(r, w):
         while True:
