@@ -3,12 +3,14 @@
  * connwait.c - nmbctl requests that need the server wait for its
  * connection (the first one, or the next one after an outage) up to
  * connect_wait seconds, then run their method again, instead of failing
- * at once. A request whose nmbctl goes away stops waiting.
+ * at once. A request whose nmbctl goes away stops waiting. While any
+ * waits, the agent tries to connect every second, not after its backoff.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "agent.h"
+#include "hub_client.h"
 #include "log.h"
 #include "loop.h"
 #include "unixrpc.h"
@@ -34,6 +36,8 @@ static void unlink_free(struct connwait *w)
 	loop_timer_free(w->timer);
 	json_object_put(w->params);
 	free(w);
+	if (!waiting && agent.hub)
+		hub_client_hurry(agent.hub, false);
 }
 
 static void expired(struct loop_timer *t, void *arg)
@@ -86,6 +90,9 @@ bool connwait(struct rpc_req *req, json_object *params, rpc_handler_fn method)
 	waiting = w;
 	loop_timer_set(w->timer, agent.cfg.connect_wait_s * 1000ULL);
 	rpc_req_on_cancel(req, cancelled, w);
+	/* no 30 s backoff while someone waits */
+	if (agent.hub)
+		hub_client_hurry(agent.hub, true);
 	log_debug("%s: waiting up to %u s for the server connection",
 		  rpc_req_method(req), agent.cfg.connect_wait_s);
 	return true;

@@ -611,8 +611,13 @@ async def server_connection_cut(a):
         if "session resumed" in ga.text():
             break
     check("session resumed" in ga.text(), "no resume in the log")
-    lst = await ga.ok("list")
-    check(len(lst) == 2 and lst[0]["reserved"], lst)
+    for _ in range(50):     # g3 runs once connected: place list, queue
+        lst = await ga.ok("list")
+        if len(lst) == 2:
+            break
+        await asyncio.sleep(0.1)
+    check(len(lst) == 2 and lst[0]["reserved"] and not lst[1]["reserved"],
+          lst)
     res = await S["watcher"].call("get_reservations")
     check(len(res["reservations"]) == 2, res)
     # g3 is queued behind g and g2 now: it gets g2's place.
@@ -813,6 +818,35 @@ async def socket_activation_waits(a):
             proc.wait()
         bad = [l for l in open(log_path).read().splitlines()
                if any(m in l for m in SANITIZER_MARKS)]
+        check(not bad, bad)
+        if ex:
+            await ex.stop()
+        if srv:
+            srv.stop()
+
+
+@test
+async def waiting_hurries_reconnect(a):
+    # After 8 s without a server the agent's backoff has grown (attempts
+    # 1, 3 and 7 s after start, the next at 15 s). A request that waits
+    # makes it try every second: with connect_wait 5 s it still gets the
+    # server that comes up just after it was sent.
+    port = free_port()
+    ha = Agent("ws://127.0.0.1:%d" % port, "hurry", "connect_wait: 5s\n",
+               wait=False)
+    srv = ex = None
+    try:
+        await asyncio.sleep(8)
+        task = asyncio.ensure_future(ha.call(
+            "reserve", _timeout=20, name="h", import_description=DESC))
+        await asyncio.sleep(0.5)
+        srv = Server(SERVER, WORK, port=port)
+        ex = await Exporter("hurried", [board()]).start(srv)
+        msg = await task
+        check(msg.get("result", 1) is None, msg)
+        await ha.ok("return_reservation", name="h")
+    finally:
+        rc, bad = ha.stop()
         check(not bad, bad)
         if ex:
             await ex.stop()
