@@ -50,7 +50,8 @@ static void m_reserve_queued(struct rpc_req *req, json_object *params,
 	    !json_object_is_type(a[1], json_type_int) ||
 	    json_object_get_int64(a[1]) < 1) {
 		log_warn("server sent a malformed reserve_queued: %s",
-			 err[0] ? err : "expected a ticket and a position");
+			 err[0] ? log_esc(err) :
+			 "expected a ticket and a position");
 		return rpc_error(req, RPC_INTERNAL_ERROR, "malformed");
 	}
 	r = res_find(json_object_get_string(a[0]));

@@ -85,8 +85,15 @@ class Agent:
             time.sleep(0.02)
 
     def ready(self, connected):
-        if not connected:
-            return os.path.exists(self.sock)
+        if not connected:       # the socket accepts (bound is not enough)
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(self.sock)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
         t = self.text()
         return "connected to server" in t or "has no hello" in t
 
