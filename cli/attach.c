@@ -14,7 +14,7 @@
 
 struct attach_opts {
 	bool keep_others;
-	unsigned int timeout;
+	struct reserve_opts res;	/* res.timeout: also the USB wait */
 };
 
 /* Returns every reservation but ref's, forcefully (they may be attached). */
@@ -95,7 +95,7 @@ static int attach(struct ipc *ipc, const struct descr_ref *ref,
 			goto out;
 	}
 	if (!entry) {
-		ret = reserve_text(ipc, ref, text, "attach");
+		ret = reserve_text(ipc, ref, text, "attach", &o->res);
 		if (ret)
 			goto out;
 	}
@@ -103,9 +103,9 @@ static int attach(struct ipc *ipc, const struct descr_ref *ref,
 	params = json_object_new_object();
 	json_object_object_add(params, "name",
 			       json_object_new_string(ref->name));
-	if (o->timeout)
+	if (o->res.timeout)
 		json_object_object_add(params, "timeout",
-				       json_object_new_int64(o->timeout));
+				       json_object_new_int64(o->res.timeout));
 	err = ipc_call(ipc, "attach", params, &result);
 	if (err)
 		ret = ctl_ipc_fail(ipc, err, "attach", ref->name);
@@ -120,12 +120,16 @@ out:
 
 int attach_main(int argc, char **argv)
 {
-	struct attach_opts o = { 0 };
+	struct attach_opts o = { .res.priority = RESERVE_NO_PRIORITY };
 	const struct ctl_opt opts[] = {
 		{ "keep-others", 'k', CTL_OPT_FLAG, &o.keep_others, NULL,
 		  "keep the other reservations (default: return them first)" },
-		{ "timeout", 't', CTL_OPT_UINT, &o.timeout, "SECONDS",
-		  "wait this long for USB devices (default: the agent's, 20)" },
+		{ "timeout", 't', CTL_OPT_UINT, &o.res.timeout, "SECONDS",
+		  "wait this long in the queue, and for USB devices (default: no limit, 20)" },
+		{ "no-wait", 0, CTL_OPT_FLAG, &o.res.no_wait, NULL,
+		  "fail (exit 4) instead of waiting when every place is taken" },
+		{ "priority", 'p', CTL_OPT_INT, &o.res.priority, "N",
+		  "queue priority, -1000 to 1000 (nmb servers; higher first)" },
 		{ NULL, 0, 0, NULL, NULL, NULL }
 	};
 	struct descr_ref ref;

@@ -30,6 +30,7 @@ enum ctl_exit {
 struct ctl_globals {
 	const char *socket;	/* -s, NMB_AGENT_SOCKET, default */
 	bool json;		/* --json */
+	bool no_header;		/* -n/--no-header of listing commands */
 };
 
 extern struct ctl_globals ctl;
@@ -40,6 +41,7 @@ enum ctl_opt_type {
 	CTL_OPT_FLAG,		/* bool *, set to true */
 	CTL_OPT_STRING,		/* const char ** */
 	CTL_OPT_UINT,		/* unsigned int * */
+	CTL_OPT_INT,		/* int * */
 };
 
 struct ctl_opt {

@@ -71,7 +71,8 @@ int descr_read(const char *path, char **text)
 	char *buf;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -80,6 +81,9 @@ int descr_read(const char *path, char **text)
 	}
 	err = -EISDIR;
 	if (S_ISDIR(st.st_mode))
+		goto out;
+	err = -EINVAL;		/* a FIFO, socket or device: no bound */
+	if (!S_ISREG(st.st_mode))
 		goto out;
 	err = -EFBIG;
 	if (st.st_size > (off_t)DESCR_MAX)

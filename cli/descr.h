@@ -37,7 +37,10 @@ int descr_parse(const char *arg, struct descr_ref *ref);
 int descr_load(const struct descr_ref *ref, char **text, char *path,
 	       size_t pathlen, char *looked, size_t lookedlen);
 
-/* Reads the file at path (at most DESCR_MAX) into *text. 0 or -errno. */
+/*
+ * Reads the file at path (at most DESCR_MAX) into *text. 0 or -errno;
+ * -EINVAL: not a regular file (a FIFO, a device), which is never read.
+ */
 int descr_read(const char *path, char **text);
 
 #endif /* NMBCTL_DESCR_H */

@@ -29,7 +29,13 @@ struct ipc {
 	sigset_t oldmask;
 	bool closed;
 	bool interrupted;
+	bool timed_out;
 	struct ipc_error err;
+	ipc_progress_fn progress;
+	void *progress_arg;
+	struct loop_timer *tick;	/* progress, every second */
+	struct loop_timer *deadline;	/* ipc_set_timeout() */
+	unsigned int timeout_s;
 };
 
 struct wait {
@@ -84,6 +90,54 @@ static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
 		loop_stop(ipc->loop);
 }
 
+/* reserve_progress from the agent (agent-api.rst), a notification. */
+static void on_progress(struct rpc_req *req, json_object *params, void *ctx)
+{
+	struct ipc *ipc = unixrpc_arg(ctx);
+
+	if (ipc->progress && json_object_is_type(params, json_type_object))
+		ipc->progress(ipc->progress_arg, params);
+	rpc_reply(req, NULL);
+}
+
+static const struct rpc_method client_methods[] = {
+	{ "reserve_progress", on_progress },
+	{ NULL, NULL },
+};
+
+static void on_tick(struct loop_timer *t, void *arg)
+{
+	struct ipc *ipc = arg;
+
+	if (ipc->progress)
+		ipc->progress(ipc->progress_arg, NULL);
+	loop_timer_set(t, 1000);
+}
+
+static void on_deadline(struct loop_timer *t, void *arg)
+{
+	struct ipc *ipc = arg;
+
+	(void)t;
+	ipc->timed_out = true;
+	loop_stop(ipc->loop);
+}
+
+void ipc_on_progress(struct ipc *ipc, ipc_progress_fn fn, void *arg)
+{
+	ipc->progress = fn;
+	ipc->progress_arg = arg;
+	if (!ipc->tick)
+		ipc->tick = loop_timer_new(ipc->loop, on_tick, ipc);
+	if (ipc->tick)
+		loop_timer_set(ipc->tick, 1000);
+}
+
+void ipc_set_timeout(struct ipc *ipc, unsigned int seconds)
+{
+	ipc->timeout_s = seconds;
+}
+
 static int catch_signals(struct ipc *ipc)
 {
 	sigset_t set;
@@ -123,11 +177,13 @@ int ipc_open(const char *path, struct ipc **out)
 		err = fd;
 		goto err_close;
 	}
-	err = unixrpc_new(ipc->loop, fd, NULL, ipc, on_closed, &ipc->u);
+	err = unixrpc_new(ipc->loop, fd, client_methods, ipc, on_closed,
+			  &ipc->u);
 	if (err) {
 		close(fd);
 		goto err_close;
 	}
+	unixrpc_set_rx_max(ipc->u, (size_t)UNIXRPC_ANSWER_MAX);
 	*out = ipc;
 	return 0;
 
@@ -164,16 +220,28 @@ int ipc_call(struct ipc *ipc, const char *method, json_object *params,
 	call = rpc_call(unixrpc_chan(ipc->u), method, params, on_done, &w);
 	if (!call)
 		return ipc->closed ? -EPIPE : -ENOMEM;
-	while (!w.done && !ipc->closed && !ipc->interrupted) {
+	ipc->timed_out = false;
+	if (ipc->timeout_s && !ipc->deadline)
+		ipc->deadline = loop_timer_new(ipc->loop, on_deadline, ipc);
+	if (ipc->timeout_s && ipc->deadline)
+		loop_timer_set(ipc->deadline, ipc->timeout_s * 1000ULL);
+	while (!w.done && !ipc->closed && !ipc->interrupted &&
+	       !ipc->timed_out) {
 		err = loop_run(ipc->loop);
 		if (err && !w.done) {
 			rpc_call_cancel(call);
 			return err;
 		}
 	}
+	if (ipc->deadline)
+		loop_timer_cancel(ipc->deadline);
 	if (w.done) {
 		*result = w.result;
 		return w.ret;
+	}
+	if (ipc->timed_out) {
+		rpc_call_cancel(call);
+		return -ETIMEDOUT;
 	}
 	if (ipc->interrupted) {
 		/* done must never run once w is gone */
@@ -192,6 +260,8 @@ void ipc_close(struct ipc *ipc)
 {
 	if (!ipc)
 		return;
+	loop_timer_free(ipc->tick);
+	loop_timer_free(ipc->deadline);
 	unixrpc_free(ipc->u);
 	if (ipc->sig)
 		loop_fd_del(ipc->sig);

@@ -42,12 +42,24 @@ int ipc_open(const char *path, struct ipc **out);
  * reference; NULL for JSON null). Errors: -EREMOTEIO the agent answered
  * an error (see ipc_error()), -EPIPE the connection was lost, -EINTR a
  * signal came, -EMSGSIZE the request is over the 64 KiB line limit,
- * -ENOMEM.
+ * -ETIMEDOUT ipc_set_timeout() ran out, -ENOMEM.
  */
 int ipc_call(struct ipc *ipc, const char *method, json_object *params,
 	     json_object **result);
 
 const struct ipc_error *ipc_error(const struct ipc *ipc);
+
+/*
+ * While calls wait: fn(arg, params) for each reserve_progress the agent
+ * sends, and fn(arg, NULL) every second (to redraw a waiting time).
+ */
+typedef void (*ipc_progress_fn)(void *arg, json_object *params);
+void ipc_on_progress(struct ipc *ipc, ipc_progress_fn fn, void *arg);
+/*
+ * The calls that follow fail with -ETIMEDOUT after seconds (0: never);
+ * the call is cancelled on the agent (a queued reserve is withdrawn).
+ */
+void ipc_set_timeout(struct ipc *ipc, unsigned int seconds);
 
 /* Closes the connection (the agent cancels what still runs); NULL is ok. */
 void ipc_close(struct ipc *ipc);

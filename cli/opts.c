@@ -22,6 +22,8 @@ static bool want_help;
 static const struct ctl_opt common_opts[] = {
 	{ "json", 0, CTL_OPT_FLAG, &ctl.json, NULL,
 	  "print the agent's answer as JSON, as it came" },
+	{ "no-header", 'n', CTL_OPT_FLAG, &ctl.no_header, NULL,
+	  "print the table without its header line" },
 	{ "socket", 's', CTL_OPT_STRING, &ctl.socket, "PATH",
 	  "the agent's socket (default $NMB_AGENT_SOCKET, /run/nmb/agent.sock)" },
 	{ "help", 'h', CTL_OPT_FLAG, &want_help, NULL, "show this help" },
@@ -37,7 +39,9 @@ static int collect(const struct ctl_cmd *cmd, const struct ctl_opt *opts,
 	for (; opts && opts->name && n < MAX_OPTS; opts++)
 		all[n++] = opts;
 	for (opts = common_opts; opts->name && n < MAX_OPTS; opts++)
-		if (opts->dest != &ctl.json || (cmd && cmd->json))
+		if ((opts->dest != &ctl.json && opts->dest != &ctl.no_header) ||
+		    (cmd && cmd->json && (opts->dest == &ctl.json ||
+					  strcmp(cmd->name, "show") != 0)))
 			all[n++] = opts;
 	return n;
 }
@@ -129,6 +133,20 @@ static int set_value(const char *cmd, const struct ctl_opt *o,
 		}
 		*(unsigned int *)o->dest = (unsigned int)v;
 		return 0;
+	case CTL_OPT_INT: {
+		long n;
+
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || n < INT_MIN + 1 ||
+		    n > INT_MAX) {
+			ctl_usage_error(cmd, "--%s: '%s' is not a number",
+					o->name, arg);
+			return -EINVAL;
+		}
+		*(int *)o->dest = (int)n;
+		return 0;
+	}
 	}
 	return -EINVAL;
 }

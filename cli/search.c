@@ -13,7 +13,7 @@
 
 #define FIELD_MAX	256
 
-/* "raspberry-pi(usb:serial,tcp:ssh) bench-psu(tcp:scpi)" */
+/* "raspberry-pi,rpi4(usb:serial,tcp:ssh) bench-psu(tcp:scpi)" */
 static void parts_summary(json_object *place, char *buf, size_t len)
 {
 	json_object *parts, *part, *tags, *ifs;
@@ -30,12 +30,19 @@ static void parts_summary(json_object *place, char *buf, size_t len)
 		part = json_object_array_get_idx(parts, i);
 		tags = NULL;
 		json_object_object_get_ex(part, "compatible", &tags);
-		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-			i ? " " : "",
-			json_object_is_type(tags, json_type_array) &&
-			json_object_array_length(tags) ?
-			json_object_get_string(json_object_array_get_idx(tags, 0)) :
-			"?");
+		used += (size_t)snprintf(buf + used, len - used, "%s",
+					 i ? " " : "");
+		if (!json_object_is_type(tags, json_type_array) ||
+		    !json_object_array_length(tags))
+			used += (size_t)snprintf(buf + used, len - used, "?");
+		/* every tag: a match needs all of the imported part's */
+		for (size_t k = 0; json_object_is_type(tags, json_type_array) &&
+		     k < json_object_array_length(tags) && used < len; k++)
+			used += (size_t)snprintf(buf + used, len - used,
+				"%s%s", k ? "," : "", json_object_get_string(
+				json_object_array_get_idx(tags, k)));
+		if (used >= len)
+			break;
 		for (size_t t = 0; t < 2 && used < len; t++) {
 			if (!json_object_object_get_ex(part, types[t], &ifs) ||
 			    !json_object_is_type(ifs, json_type_object))
@@ -65,7 +72,7 @@ static int print_places(json_object *places)
 	int ret;
 
 	ctl_table_init(&t, 5);
-	ret = json_object_array_length(places) ?
+	ret = json_object_array_length(places) && !ctl.no_header ?
 	      ctl_table_add(&t, (const char *[]){ "PLACE", "ID", "HOST",
 						  "UNIQUENESS", "PARTS" }) : 0;
 	for (size_t i = 0; i < json_object_array_length(places) && !ret; i++) {

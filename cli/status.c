@@ -77,7 +77,7 @@ int status_main(int argc, char **argv)
 	if (ret || !result)
 		return ret;
 	ctl_table_init(&t, NCOLS);
-	if (json_object_array_length(result))
+	if (json_object_array_length(result) && !ctl.no_header)
 		ret = ctl_table_add(&t, header);
 	for (size_t r = 0; r < json_object_array_length(result) && !ret; r++) {
 		json_object *e = json_object_array_get_idx(result, r);

@@ -7,6 +7,7 @@
 #define NMBCTL_SUBCOMMANDS_H
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdbool.h>
 
 /* argv[0] is the subcommand's name; returns an exit code (ctl.h). */
@@ -34,9 +35,23 @@ struct descr_ref;
  * status objects as attach does.
  */
 int load_ref(const struct descr_ref *ref, const char *verb, char **text);
+
+/* How reserve and attach wait in the server's queue. */
+struct reserve_opts {
+	unsigned int timeout;	/* --timeout: seconds, 0 no limit */
+	bool no_wait;		/* --no-wait: fail instead of queueing */
+	int priority;		/* --priority, or RESERVE_NO_PRIORITY */
+};
+
+#define RESERVE_NO_PRIORITY	INT_MIN
+
 int reserve_text(struct ipc *ipc, const struct descr_ref *ref,
-		 const char *text, const char *verb);
+		 const char *text, const char *verb,
+		 const struct reserve_opts *o);
 int print_attached(json_object *ifaces);
+/* -n/--with-name NAME (NULL: none) as ref's name, or a usage error. */
+int set_reservation_name(const char *cmd, struct descr_ref *ref,
+			 const char *name);
 /* Parses a NAME[@PLACE] argument of cmd, or prints a usage error. */
 int parse_ref(const char *cmd, const char *arg, struct descr_ref *ref);
 

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * who.c - nmbctl who: which user holds which place (get_reservations).
+ * who.c - nmbctl who: which user holds which place (get_reservations),
+ * and from which machine: its host name and IP, which an nmb server
+ * reports (without tokens every user is just "<connection>").
  */
 #include "ctl.h"
 #include "subcommands.h"
 
 int who_main(int argc, char **argv)
 {
-	char place[256], user[256];
+	char place[256], user[256], host[256], ip[64];
 	json_object *result;
 	struct ctl_table t;
 	int ret;
@@ -15,15 +17,18 @@ int who_main(int argc, char **argv)
 	ret = ctl_list_fetch(argc, argv, "get_reservations", "", &result);
 	if (ret || !result)
 		return ret;
-	ctl_table_init(&t, 2);
-	if (json_object_array_length(result))
-		ret = ctl_table_add(&t, (const char *[]){ "PLACE", "USER" });
+	ctl_table_init(&t, 4);
+	if (json_object_array_length(result) && !ctl.no_header)
+		ret = ctl_table_add(&t, (const char *[]){ "PLACE", "USER",
+							  "HOST", "IP" });
 	for (size_t r = 0; r < json_object_array_length(result) && !ret; r++) {
 		json_object *e = json_object_array_get_idx(result, r);
 
 		ret = ctl_table_add(&t, (const char *[]){
 			ctl_field(e, "place_name", place, sizeof(place)),
-			ctl_field(e, "user", user, sizeof(user)) });
+			ctl_field(e, "user", user, sizeof(user)),
+			ctl_field(e, "host", host, sizeof(host)),
+			ctl_field(e, "ip", ip, sizeof(ip)) });
 	}
 	if (ret)
 		ret = ctl_fail(CTL_FAILED, "who", NULL, "out of memory");

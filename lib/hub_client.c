@@ -78,6 +78,7 @@ struct hub_client {
 	struct resolve *res;
 	struct loop_fd *res_lfd;
 	uint64_t backoff_ms;
+	bool hurry;			/* retry every BACKOFF_MIN_MS */
 	uint64_t up_since_ms;
 	struct hub_client *next;
 };
@@ -226,6 +227,8 @@ static void schedule_retry(struct hub_client *hc)
 	if (hc->up_since_ms && now - hc->up_since_ms >= STABLE_MS)
 		hc->backoff_ms = 0;
 	hc->up_since_ms = 0;
+	if (hc->hurry)
+		hc->backoff_ms = 0;
 	hc->backoff_ms = hc->backoff_ms ? hc->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (hc->backoff_ms > BACKOFF_MAX_MS)
 		hc->backoff_ms = BACKOFF_MAX_MS;
@@ -701,6 +704,13 @@ void *hub_client_arg(const struct hub_client *hc)
 struct rpc_chan *hub_client_chan(const struct hub_client *hc)
 {
 	return hc->chan;
+}
+
+void hub_client_hurry(struct hub_client *hc, bool on)
+{
+	hc->hurry = on;
+	if (on && !hc->wsi && loop_timer_armed(hc->retry))
+		loop_timer_set(hc->retry, BACKOFF_MIN_MS);
 }
 
 void hub_client_reconnect(struct hub_client *hc)

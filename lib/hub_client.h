@@ -58,6 +58,11 @@ void *hub_client_arg(const struct hub_client *hc);
 struct rpc_chan *hub_client_chan(const struct hub_client *hc);
 /* Closes the connection now; a new attempt follows after the backoff. */
 void hub_client_reconnect(struct hub_client *hc);
+/*
+ * While on, a disconnected client tries again every second instead of
+ * backing off up to 30 s (something waits for the connection).
+ */
+void hub_client_hurry(struct hub_client *hc, bool on);
 /* Drops every shared libwebsockets state once all clients are freed. */
 void hub_client_cleanup(void);
 

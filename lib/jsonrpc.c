@@ -390,6 +390,57 @@ void rpc_call_cancel(struct rpc_call *call)
 	call_unlink_free(call);
 }
 
+/* The peer answered rpc.cancel: a call that got no answer never will. */
+struct withdrawal {
+	struct rpc_chan *ch;
+	int64_t id;
+};
+
+static void withdraw_done(void *data, json_object *result,
+			  const struct rpc_err *err)
+{
+	struct withdrawal *w = data;
+	struct rpc_call *call;
+	rpc_done_fn done;
+	void *cdata;
+
+	(void)result;
+	(void)err;
+	for (call = w->ch->calls; call; call = call->next)
+		if (call->id == w->id)
+			break;
+	free(w);
+	if (!call)
+		return;
+	done = call->done;
+	cdata = call->data;
+	call_unlink_free(call);
+	if (done)
+		done(cdata, NULL, &(struct rpc_err){
+			.code = RPC_WITHDRAWN,
+			.message = "withdrawn" });
+}
+
+void rpc_call_withdraw(struct rpc_call *call, rpc_done_fn done, void *data)
+{
+	struct rpc_chan *ch = call->ch;
+	struct withdrawal *w = calloc(1, sizeof(*w));
+	json_object *params;
+
+	call->done = done;
+	call->data = data;
+	if (ch->closed || !w) {
+		free(w);
+		return rpc_call_cancel(call);
+	}
+	w->ch = ch;
+	w->id = call->id;
+	params = json_object_new_array();
+	json_object_array_add(params, json_object_new_int64(call->id));
+	if (!rpc_call(ch, "rpc.cancel", params, withdraw_done, w))
+		free(w);
+}
+
 int rpc_notify(struct rpc_chan *ch, const char *method, json_object *params)
 {
 	if (ch->closed) {

@@ -55,6 +55,8 @@
 #define RPC_INTERNAL_ERROR	-32603
 /* Local only, never on the wire: the channel closed before the answer. */
 #define RPC_CONNECTION_CLOSED	-32099
+/* Local only: rpc_call_withdraw() and the peer confirmed the cancel. */
+#define RPC_WITHDRAWN		-32098
 
 struct rpc_chan;
 struct rpc_req;
@@ -118,6 +120,13 @@ struct rpc_call *rpc_call(struct rpc_chan *ch, const char *method,
 			  json_object *params, rpc_done_fn done, void *data);
 /* Sends rpc.cancel for a pending call; its done callback never runs. */
 void rpc_call_cancel(struct rpc_call *call);
+/*
+ * Sends rpc.cancel, but an answer the peer sent before it saw the cancel
+ * still reaches done(data) (now in place of the call's own); once the
+ * peer has answered the cancel, done gets RPC_WITHDRAWN instead (or
+ * RPC_CONNECTION_CLOSED). For a reserve whose grant may cross the cancel.
+ */
+void rpc_call_withdraw(struct rpc_call *call, rpc_done_fn done, void *data);
 /* A notification: no id, no answer. Returns 0 or -errno. */
 int rpc_notify(struct rpc_chan *ch, const char *method, json_object *params);
 

@@ -71,39 +71,48 @@ static int syntax_check(struct ctx *c, const char *text)
 	return ret;
 }
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 int match_parse_duration(const char *s, unsigned int *seconds)
 {
-	unsigned long long v, mult = 1;
+	static const struct { char unit; unsigned int mult; } units[] = {
+		{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 },
+		{ 'm', 60 }, { 's', 1 },
+	};
+	const unsigned long long max = 366ULL * 86400;
+	unsigned long long total = 0, v;
+	size_t next = 0;	/* units go largest first, each once */
 	char *end;
 
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (*end) {
-		switch (*end) {
-		case 's':
-			break;
-		case 'm':
-			mult = 60;
-			break;
-		case 'h':
-			mult = 3600;
-			break;
-		case 'd':
-			mult = 86400;
-			break;
-		default:
+	while (*s) {
+		size_t u;
+
+		if (*s < '0' || *s > '9')
 			return -EINVAL;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || v > max)
+			return -EINVAL;
+		if (!*end && next == 0) {	/* a plain number: seconds */
+			total = v;
+			break;
 		}
-		if (end[1])
+		for (u = next; u < ARRAY_SIZE(units); u++)
+			if (units[u].unit == *end)
+				break;
+		if (u == ARRAY_SIZE(units))
 			return -EINVAL;
+		total += v * units[u].mult;
+		if (total > max)
+			return -EINVAL;
+		next = u + 1;
+		s = end + 1;
 	}
-	if (!v || v > 366ULL * 86400 / mult)
-		return -EINVAL;
-	*seconds = (unsigned int)(v * mult);
+	*seconds = (unsigned int)total;
 	return 0;
 }
 
@@ -280,7 +289,8 @@ static int check_ports(struct ctx *c, const struct match_import *imp)
 static int parse_root(struct ctx *c, struct conf_node *root,
 		      struct match_import *imp)
 {
-	static const char *const keys[] = { "parts", "auto_return", NULL };
+	static const char *const keys[] = { "parts", "auto_return",
+					    "auto_return_time", NULL };
 	struct conf_node *parts, *ar, *p;
 	int ret;
 
@@ -288,10 +298,16 @@ static int parse_root(struct ctx *c, struct conf_node *root,
 	if (ret)
 		return ret;
 	ar = member(root, "auto_return");
+	/* auto_return_time: not-my-board's name for it */
+	if (ar && member(root, "auto_return_time"))
+		return fail(c, member(root, "auto_return_time"),
+			    "auto_return_time is another name for auto_return; give one of them");
+	if (!ar)
+		ar = member(root, "auto_return_time");
 	if (ar && (ar->type != CONF_SCALAR ||
 		   match_parse_duration(ar->value, &imp->auto_return_s)))
 		return fail(c, ar,
-			    "expected a duration such as 3600, 90s, 30m, 2h or 1d");
+			    "expected a duration such as 3600, 90s, 30m, 1h30m, 2d or 1w (0: never)");
 	parts = member(root, "parts");
 	if (!parts)
 		return fail(c, root, "missing key 'parts'; add a map of parts");

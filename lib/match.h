@@ -57,8 +57,9 @@ int match_import_parse(const char *text, const char *file,
 void match_import_free(struct match_import *imp);
 
 /*
- * Parses a duration: an integer of seconds, or a number followed by s,
- * m, h or d ("90s", "30m", "2h"). Returns 0 or -EINVAL.
+ * Parses a duration: an integer of seconds, or numbers each followed by
+ * a unit, w, d, h, m, s, largest first ("90s", "30m", "1h30m", "1w");
+ * "0" is 0. At most 366 days. Returns 0 or -EINVAL.
  */
 int match_parse_duration(const char *s, unsigned int *seconds);
 

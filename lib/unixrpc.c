@@ -204,6 +204,11 @@ static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
 		close_now(u);
 }
 
+void unixrpc_set_rx_max(struct unixrpc *u, size_t max)
+{
+	u->rx_max = max;
+}
+
 int unixrpc_new(struct loop *loop, int fd, const struct rpc_method *methods,
 		void *arg, unixrpc_closed_fn closed, struct unixrpc **out)
 {

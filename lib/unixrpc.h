@@ -46,6 +46,12 @@ typedef void (*unixrpc_closed_fn)(struct unixrpc *u, void *arg);
 int unixrpc_new(struct loop *loop, int fd, const struct rpc_method *methods,
 		void *arg, unixrpc_closed_fn closed, struct unixrpc **out);
 void unixrpc_free(struct unixrpc *u);
+/*
+ * The longest message accepted from the peer: UNIXRPC_LINE_MAX with
+ * methods, UNIXRPC_ANSWER_MAX without. A client that takes notifications
+ * (methods) sets UNIXRPC_ANSWER_MAX for the answers.
+ */
+void unixrpc_set_rx_max(struct unixrpc *u, size_t max);
 struct rpc_chan *unixrpc_chan(const struct unixrpc *u);
 /* The arg given to unixrpc_new(); ctx is a handler's ctx (the unixrpc). */
 void *unixrpc_arg(const void *ctx);

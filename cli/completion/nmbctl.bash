@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # nmbctl.bash - bash completion of nmbctl. Commands and options come from
 # nmbctl --help, reservation names from the running agent (nmbctl list
-# --json), import description names from the .nmb/ folders nmbctl searches.
+# --json), @PLACE from its place list (nmbctl search --json), import
+# description names from the .nmb/ folders nmbctl searches.
 
 _nmbctl_commands()
 {
@@ -33,6 +34,13 @@ _nmbctl_interfaces()
 {
 	nmbctl "${@:2}" status 2>/dev/null |
 		awk -v p="$1" 'NR > 1 && $1 == p { print $2 "." $3 }'
+}
+
+# Place names as @PLACE (nmbctl search --json); "$@" as above.
+_nmbctl_places()
+{
+	nmbctl "$@" search --json 2>/dev/null |
+		grep -o '"name":"[^"\\]*"' | cut -d'"' -f4 | sed 's/^/@/'
 }
 
 # Import description names: .nmb/ of this folder and its parents, then
@@ -83,7 +91,8 @@ _nmbctl()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	-t | --timeout | -b | --baud) return ;;
+	-t | --timeout | -b | --baud | -p | --priority | -n | --with-name)
+		return ;;
 	-l | --log)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -96,7 +105,17 @@ _nmbctl()
 		words=$(_nmbctl_commands)
 	else
 		case $cmd in
-		return | detach | edit | show)
+		show)
+			if [[ $cur == @* ]]; then
+				words=$(_nmbctl_places "${sock[@]}")
+			elif [[ $prev == @ ]]; then
+				# '@' is in COMP_WORDBREAKS: cur is what follows
+				words=$(_nmbctl_places "${sock[@]}")
+				words=${words//@/}
+			else
+				words=$(_nmbctl_reservations "${sock[@]}")
+			fi ;;
+		return | detach | edit)
 			words=$(_nmbctl_reservations "${sock[@]}") ;;
 		console)
 			if [[ -z $name ]]; then

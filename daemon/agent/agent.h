@@ -31,6 +31,10 @@ struct relay;
 #define AGENT_CONFIG		"/etc/nmb/agent.yaml"
 #define AGENT_GROUP		"nmb"
 #define AGENT_ATTACH_TIMEOUT_S	20
+/* How long a request waits for the server connection (connect_wait). */
+#define AGENT_CONNECT_WAIT_S	30
+/* The longest reserve ticket an nmb server takes (protocol.rst). */
+#define AGENT_TICKET_MAX	64
 
 /* --- configuration (config.c) ------------------------------------------ */
 
@@ -41,6 +45,7 @@ struct agent_conf {
 	bool insecure;
 	char *socket;		/* control socket path */
 	char *group;		/* its group */
+	unsigned int connect_wait_s;	/* requests wait for the server */
 };
 
 int config_load(struct agent_conf *cfg, const char *file, bool explicit);
@@ -55,7 +60,8 @@ struct agent {
 	struct hub_client *hub;
 	struct rpc_chan *chan;		/* hub channel once hello is done */
 	char session[80];		/* server's grace token, "" if none */
-	bool feat_lease, feat_priority;
+	char down_why[160];		/* why the last connection failed */
+	bool feat_lease, feat_priority, feat_notify, feat_queue, feat_hosts;
 	struct reservation *res;
 	struct watch *watch;
 	struct loop_fd *watch_lfd;
@@ -71,6 +77,26 @@ int hub_start(void);
 void hub_stop(void);
 /* The hub channel, or NULL while disconnected. */
 struct rpc_chan *hub_chan(void);
+
+/* --- requests waiting for the server connection (connwait.c) --------- */
+
+/*
+ * While the agent is not connected, keeps req (for connect_wait seconds)
+ * and calls method(req, params, NULL) again once it is; true if req was
+ * taken (kept, or answered with an error), false if connected already.
+ */
+bool connwait(struct rpc_req *req, json_object *params, rpc_handler_fn method);
+/* The connection is up: runs the waiting requests. */
+void connwait_up(void);
+
+/* --- places that vanish from a hub without notifications (vanish.c) -- */
+
+/*
+ * A not-my-board hub never says that a reserved place went away: while
+ * the agent holds places there, it checks the hub's place list.
+ */
+int vanish_start(void);
+void vanish_stop(void);
 
 /* --- place list over HTTP (places.c) ----------------------------------- */
 
@@ -115,6 +141,12 @@ struct reservation {
 	bool attached, lost;
 	struct rpc_call *call;		/* reserve in flight at the hub */
 	struct rpc_req *req;		/* the nmbctl reserve waiting */
+	/* while queued (queue.c) */
+	unsigned int position;		/* reserve_queued, 0 if unknown */
+	uint64_t queued_ms;		/* when the reserve was sent */
+	bool progress;			/* nmbctl wants reserve_progress */
+	bool no_wait;			/* nmbctl does not want to queue */
+	struct loop_timer *progress_timer;
 	struct usb_import **usb;
 	size_t nusb;
 	struct tcp_forward **tcp;
@@ -158,6 +190,17 @@ struct attach_wait;
 /* Waits until every USB interface of r is up, then answers req. */
 void res_wait_attach(struct reservation *r, struct rpc_req *req,
 		     unsigned int timeout_s);
+
+/* --- the wait in the server's queue (queue.c) ------------------------ */
+
+/* The reserve of r was sent: waiting starts (progress after 1 s). */
+void queue_start(struct reservation *r);
+/* The server says r waits at position (reserve_queued). */
+void queue_position(struct reservation *r, unsigned int position);
+/* r got its place, or goes: no more progress. */
+void queue_end(struct reservation *r);
+/* "position" and "waiting_s" of r for list() (null unless queued). */
+void queue_list_fields(struct reservation *r, json_object *o);
 
 /* --- USB import (usb_import.c) ----------------------------------------- */
 

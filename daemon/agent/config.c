@@ -10,17 +10,21 @@
  *   socket: /run/nmb/agent.sock     # control socket (default)
  *   group: nmb                      # its group, when it exists (default)
  *   log-level: info                 # err, warning, notice, info, debug
+ *   connect_wait: 30s               # requests wait this long for the server
  *
  * Unknown keys are errors (FILE:LINE: key 'PATH': ...). The default file
- * may be absent; a file given with -c must exist.
+ * may be absent; a file given with -c must exist, and so must ca-file.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "conf.h"
 #include "log.h"
+#include "match.h"
 #include "url.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -44,10 +48,27 @@ static int log_level(const char *s)
 	return -1;
 }
 
+/* The CA bundle must be a readable regular file: said at start, not later. */
+static void check_ca_file(struct conf_node *tls, const char *ca)
+{
+	struct stat st;
+
+	if (!ca)
+		return;
+	if (stat(ca, &st) || access(ca, R_OK))
+		conf_error(conf_get(tls, "ca-file", CONF_ANY, false),
+			   "cannot read the CA bundle %s: %s", ca,
+			   strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		conf_error(conf_get(tls, "ca-file", CONF_ANY, false),
+			   "the CA bundle %s is not a regular file", ca);
+}
+
 int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 {
 	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
-	const char *group = NULL, *level = NULL;
+	const char *group = NULL, *level = NULL, *wait = NULL;
+	unsigned int wait_s = AGENT_CONNECT_WAIT_S;
 	struct conf_node *root, *tls;
 	bool verify = true;
 	const char *why;
@@ -59,6 +80,9 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	if (!c) {
 		if (errno == ENOENT && !explicit)
 			goto defaults;
+		if (errno == ENOENT)
+			log_err("%s: no such configuration file (given with -c); create it, or leave out -c to use %s",
+				file, AGENT_CONFIG);
 		return -EINVAL;
 	}
 	root = conf_root(c);
@@ -71,6 +95,7 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	conf_path(tls, "ca-file", &ca, false);
 	conf_bool(tls, "verify", &verify, false);
 	conf_check_unknown(tls);
+	check_ca_file(tls, ca);
 	conf_path(root, "socket", &sock, false);
 	conf_str(root, "group", &group, false);
 	if (!conf_str(root, "log-level", &level, false)) {
@@ -80,6 +105,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 		else
 			nmb_log_set_priority(log_level(level));
 	}
+	if (!conf_str(root, "connect_wait", &wait, false) &&
+	    match_parse_duration(wait, &wait_s))
+		conf_error(conf_get(root, "connect_wait", CONF_ANY, false),
+			   "expected a duration such as 30, 30s or 2m (0: do not wait)");
 	conf_check_unknown(root);
 	if (conf_errors(c))
 		ret = -EINVAL;
@@ -90,6 +119,7 @@ defaults:
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
 	cfg->group = dup_or(group, AGENT_GROUP);
+	cfg->connect_wait_s = wait_s;
 	conf_free(c);
 	return ret;
 }

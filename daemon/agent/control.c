@@ -76,6 +76,7 @@ struct job {
 	struct match_import *imp;
 	char *text, *pin;
 	int priority;
+	bool no_wait, progress;
 	struct places_req *pr;
 	json_object *places;		/* held */
 	json_object *result;
@@ -263,6 +264,7 @@ static void reserve_done(void *data, json_object *result,
 	int id;
 
 	r->call = NULL;
+	queue_end(r);
 	if (req)
 		rpc_req_on_cancel(req, NULL, NULL);
 	r->req = NULL;
@@ -294,10 +296,60 @@ static void reserve_done(void *data, json_object *result,
 		res_return(r, "nmbctl went away");
 }
 
+static void reserve_send(struct job *j, json_object *ids);
+
+/* --no-wait at a hub without "queue": only the places nobody holds. */
+static void reserve_free_only(void *data, json_object *result,
+			      const struct rpc_err *err)
+{
+	struct job *j = data;
+	json_object *ids = j->result, *list, *free_ids;
+	char msg[600];
+
+	j->result = NULL;
+	j->pending--;
+	if (!j->req) {
+		json_object_put(ids);
+		return job_free(j);
+	}
+	if (err) {
+		json_object_put(ids);
+		snprintf(msg, sizeof(msg),
+			 "the server did not list reservations: %s",
+			 err->message ? err->message : "?");
+		return job_error(j, "unavailable", msg);
+	}
+	free_ids = json_object_new_array();
+	json_object_object_get_ex(result, "reservations", &list);
+	for (size_t i = 0; i < json_object_array_length(ids); i++) {
+		json_object *id = json_object_array_get_idx(ids, i);
+		bool held = false;
+
+		for (size_t k = 0; list && k < json_object_array_length(list);
+		     k++) {
+			json_object *e = json_object_array_get_idx(list, k), *p;
+
+			if (json_object_object_get_ex(e, "place_id", &p) &&
+			    json_object_get_int(p) == json_object_get_int(id))
+				held = true;
+		}
+		if (!held)
+			json_object_array_add(free_ids, json_object_get(id));
+	}
+	json_object_put(ids);
+	if (!json_object_array_length(free_ids)) {
+		json_object_put(free_ids);
+		snprintf(msg, sizeof(msg),
+			 "%s: every matching place is taken; try later, or leave out --no-wait",
+			 j->name);
+		return job_error(j, "conflict", msg);
+	}
+	reserve_send(j, free_ids);
+}
+
 static void reserve_places(struct job *j, json_object *places)
 {
-	json_object *ids = json_object_new_array(), *params, *v;
-	struct reservation *r;
+	json_object *ids = json_object_new_array(), *v;
 	struct rpc_chan *ch;
 	char err[600];
 	int *assign = calloc(j->imp->nparts + 1, sizeof(int));
@@ -341,6 +393,25 @@ static void reserve_places(struct job *j, json_object *places)
 		return job_error(j, "conflict", err);
 	}
 	ch = hub_chan();
+	if (ch && j->no_wait && !agent.feat_queue) {
+		j->result = ids;
+		if (rpc_call(ch, "get_reservations", NULL, reserve_free_only,
+			     j)) {
+			j->pending++;
+			return;
+		}
+		j->result = NULL;
+	}
+	reserve_send(j, ids);
+}
+
+static void reserve_send(struct job *j, json_object *ids)
+{
+	struct rpc_chan *ch = hub_chan();
+	struct reservation *r;
+	json_object *params;
+	char err[300];
+
 	if (!ch) {
 		json_object_put(ids);
 		snprintf(err, sizeof(err),
@@ -356,7 +427,9 @@ static void reserve_places(struct job *j, json_object *places)
 	j->imp = NULL;
 	r->pin = j->pin ? strdup(j->pin) : NULL;
 	r->priority = j->priority;
-	r->place = json_object_get(places);
+	r->no_wait = j->no_wait;
+	r->progress = j->progress;
+	r->place = json_object_get(j->places);
 	params = json_object_new_object();
 	json_object_object_add(params, "candidate_ids", ids);
 	if (agent.feat_priority && r->priority)
@@ -365,6 +438,10 @@ static void reserve_places(struct job *j, json_object *places)
 	if (agent.feat_lease && r->imp->auto_return_s)
 		json_object_object_add(params, "lease",
 			json_object_new_int((int32_t)r->imp->auto_return_s));
+	/* reserve_queued names it by its ticket: the name (up to 64) */
+	if (agent.feat_queue && strlen(r->name) <= AGENT_TICKET_MAX)
+		json_object_object_add(params, "ticket",
+				       json_object_new_string(r->name));
 	r->req = j->req;
 	rpc_req_on_cancel(r->req, reserve_cancel, r);
 	j->req = NULL;
@@ -377,13 +454,15 @@ static void reserve_places(struct job *j, json_object *places)
 			      "lost the server connection; try again");
 		r->req = NULL;
 		res_free(r);
+	} else {
+		queue_start(r);
 	}
 	job_free(j);
 }
 
 static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 {
-	json_object *a[4];
+	json_object *a[6];
 	struct match_import *imp;
 	struct job *j;
 	char err[600], file[300];
@@ -391,7 +470,7 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 
 	(void)ctx;
 	if (ARGS(req, params, 2, a, "name", "import_description",
-		 "place_name", "priority") ||
+		 "place_name", "priority", "wait", "progress") ||
 	    !need_str(req, a[0], "name") ||
 	    !need_str(req, a[1], "import_description") ||
 	    (a[2] && !need_str(req, a[2], "place_name")))
@@ -414,11 +493,9 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 		match_import_free(imp);
 		return unixrpc_error(req, "conflict", "%s", err);
 	}
-	if (!hub_chan()) {
+	if (connwait(req, params, m_reserve)) {
 		match_import_free(imp);
-		return unixrpc_error(req, "unavailable",
-				     "not connected to the server %s; is it running?",
-				     agent.cfg.server);
+		return;
 	}
 	j = job_start(req, reserve_places);
 	if (!j) {
@@ -430,6 +507,8 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 	j->text = strdup(json_object_get_string(a[1]));
 	j->pin = a[2] ? strdup(json_object_get_string(a[2])) : NULL;
 	j->priority = a[3] ? json_object_get_int(a[3]) : 0;
+	j->no_wait = a[4] && !json_object_get_boolean(a[4]);
+	j->progress = a[5] && json_object_get_boolean(a[5]);
 }
 
 static void m_return_reservation(struct rpc_req *req, json_object *params,
@@ -524,6 +603,7 @@ static void m_list(struct rpc_req *req, json_object *params, void *ctx)
 				       json_object_new_boolean(r->attached));
 		json_object_object_add(o, "reserved",
 				       json_object_new_boolean(r->place_id));
+		queue_list_fields(r, o);
 		json_object_array_add(list, o);
 	}
 	rpc_reply(req, list);
@@ -583,6 +663,10 @@ static void m_search(struct rpc_req *req, json_object *params, void *ctx)
 			unixrpc_error(req, "invalid", "%s", err);
 		return;
 	}
+	if (connwait(req, params, m_search)) {
+		match_import_free(imp);
+		return;
+	}
 	j = job_start(req, search_places);
 	if (j)
 		j->imp = imp;
@@ -622,7 +706,8 @@ static void m_get_place_by_name(struct rpc_req *req, json_object *params,
 
 	(void)ctx;
 	if (ARGS(req, params, 1, a, "place_name") ||
-	    !need_str(req, a[0], "place_name"))
+	    !need_str(req, a[0], "place_name") ||
+	    connwait(req, params, m_get_place_by_name))
 		return;
 	j = job_start(req, one_place);
 	if (j)
@@ -636,7 +721,8 @@ static void m_get_reserved_place(struct rpc_req *req, json_object *params,
 	struct job *j;
 
 	(void)ctx;
-	if (ARGS(req, params, 1, a, "name") || !need_res(req, a[0]))
+	if (ARGS(req, params, 1, a, "name") || !need_res(req, a[0]) ||
+	    connwait(req, params, m_get_reserved_place))
 		return;
 	j = job_start(req, one_place);
 	if (j)
@@ -662,6 +748,13 @@ static void reservations_places(struct job *j, json_object *places)
 		json_object_object_add(o, "place_id", json_object_get(id));
 		json_object_object_get_ex(e, "user", &u);
 		json_object_object_add(o, "user", json_object_get(u));
+		/* nmb servers with "hosts": the holder's machine and IP */
+		u = NULL;
+		json_object_object_get_ex(e, "host", &u);
+		json_object_object_add(o, "host", json_object_get(u));
+		u = NULL;
+		json_object_object_get_ex(e, "ip", &u);
+		json_object_object_add(o, "ip", json_object_get(u));
 		json_object_array_add(list, o);
 	}
 	job_reply(j, list);
@@ -704,18 +797,25 @@ static void reservations_done(void *data, json_object *result,
 static void m_get_reservations(struct rpc_req *req, json_object *params,
 			       void *ctx)
 {
-	json_object *a[1];
-	struct rpc_chan *ch = hub_chan();
+	json_object *a[1], *hp = NULL;
+	struct rpc_chan *ch;
 	struct hub_wait *w;
 
 	(void)ctx;
-	if (ARGS(req, params, 0, a, NULL))
+	if (ARGS(req, params, 0, a, NULL) ||
+	    connwait(req, params, m_get_reservations))
 		return;
+	ch = hub_chan();
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return unixrpc_error(req, "internal", "out of memory");
 	w->req = req;
-	w->call = ch ? rpc_call(ch, "get_reservations", NULL,
+	if (ch && agent.feat_hosts) {
+		hp = json_object_new_object();
+		json_object_object_add(hp, "hosts",
+				       json_object_new_boolean(true));
+	}
+	w->call = ch ? rpc_call(ch, "get_reservations", hp,
 				reservations_done, w) : NULL;
 	if (!w->call) {
 		free(w);

@@ -6,9 +6,11 @@
  * server's reservation_lost notifications. A not-my-board hub has no
  * hello: the agent then works without grace, lease and priority.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "hub_client.h"
@@ -34,8 +36,33 @@ static void m_reservation_lost(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+static void m_reserve_queued(struct rpc_req *req, json_object *params,
+			     void *ctx)
+{
+	static const char *const names[] = { "ticket", "position", NULL };
+	struct reservation *r;
+	json_object *a[2];
+	char err[160] = "";
+
+	(void)ctx;
+	if (rpc_args(params, names, 2, a, err, sizeof(err)) ||
+	    !json_object_is_type(a[0], json_type_string) ||
+	    !json_object_is_type(a[1], json_type_int) ||
+	    json_object_get_int64(a[1]) < 1) {
+		log_warn("server sent a malformed reserve_queued: %s",
+			 err[0] ? log_esc(err) :
+			 "expected a ticket and a position");
+		return rpc_error(req, RPC_INTERNAL_ERROR, "malformed");
+	}
+	r = res_find(json_object_get_string(a[0]));
+	if (r)
+		queue_position(r, (unsigned int)json_object_get_int(a[1]));
+	rpc_reply(req, NULL);
+}
+
 static const struct rpc_method methods[] = {
 	{ "reservation_lost", m_reservation_lost },
+	{ "reserve_queued", m_reserve_queued },
 	{ NULL, NULL },
 };
 
@@ -67,6 +94,8 @@ static void hello_done(void *data, json_object *result,
 			 agent.cfg.server, log_esc(err->message));
 		agent.session[0] = '\0';
 		agent.feat_lease = agent.feat_priority = false;
+		agent.feat_notify = agent.feat_queue = false;
+		agent.feat_hosts = false;
 	} else {
 		if (json_object_object_get_ex(result, "session", &v))
 			snprintf(agent.session, sizeof(agent.session), "%s",
@@ -78,6 +107,9 @@ static void hello_done(void *data, json_object *result,
 		json_object_object_get_ex(result, "features", &v);
 		agent.feat_lease = has_feature(v, "lease");
 		agent.feat_priority = has_feature(v, "priority");
+		agent.feat_notify = has_feature(v, "notify");
+		agent.feat_queue = has_feature(v, "queue");
+		agent.feat_hosts = has_feature(v, "hosts");
 		log_info("connected to server %s: session %s, grace %d s",
 			 agent.cfg.server, resumed ? "resumed" : "new", grace);
 	}
@@ -85,11 +117,24 @@ static void hello_done(void *data, json_object *result,
 	down_logged = false;
 	if (!resumed)
 		res_lost(0, "the server did not keep our session");
+	connwait_up();
+}
+
+/* This machine's name for nmbctl who, if the server would take it. */
+static bool plain_hostname(char *buf, size_t len)
+{
+	if (gethostname(buf, len) || !buf[0] || strlen(buf) > 64)
+		return false;
+	for (const char *s = buf; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-_", *s))
+			return false;
+	return true;
 }
 
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
 	json_object *params = json_object_new_object(), *f;
+	char host[256];
 
 	(void)hc;
 	(void)arg;
@@ -98,10 +143,15 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	json_object_array_add(f, json_object_new_string("lease"));
 	json_object_array_add(f, json_object_new_string("priority"));
 	json_object_array_add(f, json_object_new_string("notify"));
+	json_object_array_add(f, json_object_new_string("queue"));
+	json_object_array_add(f, json_object_new_string("hosts"));
 	json_object_object_add(params, "features", f);
 	if (agent.session[0])
 		json_object_object_add(params, "session",
 				       json_object_new_string(agent.session));
+	if (plain_hostname(host, sizeof(host)))
+		json_object_object_add(params, "host",
+				       json_object_new_string(host));
 	if (!rpc_call(chan, "hello", params, hello_done, chan))
 		log_err("server %s: cannot send hello", agent.cfg.server);
 }
@@ -122,6 +172,7 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 			  why);
 	down_logged = true;
 	agent.chan = NULL;
+	snprintf(agent.down_why, sizeof(agent.down_why), "%s", why);
 }
 
 static const struct hub_client_ops ops = { .up = up, .down = down };

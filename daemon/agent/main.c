@@ -184,6 +184,8 @@ int main(int argc, char **argv)
 		goto out_control;
 	if (hub_start())
 		goto out_hub;
+	if (vanish_start())
+		goto out_vanish;
 
 	log_notice("serving %s for server %s", agent.cfg.socket,
 		   agent.cfg.server);
@@ -203,6 +205,8 @@ int main(int argc, char **argv)
 	while (agent.res)
 		res_return(agent.res, "the agent stops");
 
+out_vanish:
+	vanish_stop();
 out_hub:
 	hub_stop();
 out_control:

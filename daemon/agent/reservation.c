@@ -128,6 +128,31 @@ static void fail_waiters(struct reservation *r, const char *kind,
 		wait_end(r->waiters, NULL, kind, msg);
 }
 
+/*
+ * A reserve withdrawn (nmbctl went away, return while queued) may have
+ * been granted before the server saw the cancel: that grant still comes
+ * in, and the place goes straight back, or it would be held for good.
+ */
+static void late_grant(void *data, json_object *result,
+		       const struct rpc_err *err)
+{
+	struct rpc_chan *ch = hub_chan();
+	json_object *params;
+	int id;
+
+	(void)data;
+	if (err || !json_object_is_type(result, json_type_int))
+		return;
+	id = json_object_get_int(result);
+	log_notice("place id %d was granted after its reserve was withdrawn; returning it",
+		   id);
+	if (!ch)
+		return;
+	params = json_object_new_array();
+	json_object_array_add(params, json_object_new_int(id));
+	rpc_call(ch, "return_reservation", params, NULL, NULL);
+}
+
 void res_free(struct reservation *r)
 {
 	struct reservation **pp;
@@ -147,8 +172,9 @@ void res_free(struct reservation *r)
 			break;
 		}
 	}
+	queue_end(r);
 	if (r->call)
-		rpc_call_cancel(r->call);
+		rpc_call_withdraw(r->call, late_grant, NULL);
 	places_cancel(r->pr);
 	json_object_put(r->regain_place);
 	loop_timer_free(r->regain);
@@ -317,8 +343,13 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 			loop_timer_set(r->auto_return,
 				       r->imp->auto_return_s * 1000ULL);
 	}
-	log_notice("%s: reserved place %s (id %d)", r->name,
-		   log_esc(r->place_name), place_id);
+	if (r->imp->auto_return_s)
+		log_notice("%s: reserved place %s (id %d), auto_return in %u s",
+			   r->name, log_esc(r->place_name), place_id,
+			   r->imp->auto_return_s);
+	else
+		log_notice("%s: reserved place %s (id %d)", r->name,
+			   log_esc(r->place_name), place_id);
 }
 
 struct returning {
@@ -393,17 +424,32 @@ static json_object *iface_status(struct reservation *r, const char *part,
 				 unsigned int port)
 {
 	json_object *o = json_object_new_object();
-	char ps[16];
 
-	snprintf(ps, sizeof(ps), "%u", port);
 	json_object_object_add(o, "place", json_object_new_string(r->name));
 	json_object_object_add(o, "part", json_object_new_string(part));
 	json_object_object_add(o, "interface", json_object_new_string(iface));
 	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "attached",
 			       json_object_new_boolean(r->attached));
-	json_object_object_add(o, "port", json_object_new_string(ps));
+	json_object_object_add(o, "port", json_object_new_int((int32_t)port));
 	return o;
+}
+
+/*
+ * Every interface status object has the same keys, whatever its type
+ * (the schema in agent-api.rst): those that do not apply are null.
+ */
+static void complete_status(json_object *o)
+{
+	static const char *const keys[] = {
+		"up", "busid", "nodes", "remote_busid", "vhci_port",
+		"connections", "target", "error", NULL,
+	};
+	json_object *v;
+
+	for (const char *const *k = keys; *k; k++)
+		if (!json_object_object_get_ex(o, *k, &v))
+			json_object_object_add(o, *k, NULL);
 }
 
 void res_status(struct reservation *r, json_object *list)
@@ -418,11 +464,15 @@ void res_status(struct reservation *r, json_object *list)
 						      p->usb[k].name, "USB",
 						      p->usb[k].port);
 
-			if (r->attached && u < r->nusb)
+			if (r->attached && u < r->nusb) {
 				usb_import_status(r->usb[u++], o);
-			else
+			} else {
 				json_object_object_add(o, "up",
 						json_object_new_boolean(false));
+				json_object_object_add(o, "nodes",
+						json_object_new_array());
+			}
+			complete_status(o);
 			json_object_array_add(list, o);
 		}
 	}
@@ -439,6 +489,7 @@ void res_status(struct reservation *r, json_object *list)
 			else
 				json_object_object_add(o, "up",
 						json_object_new_boolean(false));
+			complete_status(o);
 			json_object_array_add(list, o);
 		}
 	}
@@ -652,6 +703,7 @@ void res_lost(int place_id, const char *why)
 		r->reattach = r->attached || r->reattach;
 		res_detach(r);
 		r->place_id = 0;
+		r->queued_ms = loop_now_ms();
 		regain_later(r);
 	}
 }

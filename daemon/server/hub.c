@@ -304,6 +304,57 @@ static void grant(struct srv_place *p, struct srv_session *s,
 
 /* --- the queue ---------------------------------------------------------- */
 
+static bool wants(const struct srv_waiter *w, unsigned int id)
+{
+	for (size_t i = 0; i < w->ncands; i++)
+		if (w->cands[i] == id)
+			return true;
+	return false;
+}
+
+/* 1 + the waiters ahead of w that want one of its places. */
+static unsigned int position(const struct srv_waiter *w)
+{
+	unsigned int pos = 1;
+
+	for (const struct srv_waiter *a = w->prev; a; a = a->prev) {
+		for (size_t i = 0; i < w->ncands; i++) {
+			if (wants(a, w->cands[i])) {
+				pos++;
+				break;
+			}
+		}
+	}
+	return pos;
+}
+
+/*
+ * The queue changed: every waiter that asked for it (a ticket, and
+ * hello) and whose position moved gets reserve_queued.
+ */
+static void tell_positions(void)
+{
+	if (!srv.nticketed || srv.stopping)
+		return;
+	for (struct srv_waiter *w = srv.queue; w; w = w->next) {
+		unsigned int pos;
+		json_object *o;
+
+		if (!w->ticket[0] || !w->sess->notify || !w->sess->conn)
+			continue;
+		pos = position(w);
+		if (pos == w->told)
+			continue;
+		w->told = pos;
+		o = json_object_new_object();
+		json_object_object_add(o, "ticket",
+				       json_object_new_string(w->ticket));
+		json_object_object_add(o, "position",
+				       json_object_new_int64(pos));
+		rpc_notify(w->sess->conn->rpc, "reserve_queued", o);
+	}
+}
+
 static void waiter_unlink(struct srv_waiter *w)
 {
 	if (w->prev)
@@ -313,6 +364,9 @@ static void waiter_unlink(struct srv_waiter *w)
 	if (w->next)
 		w->next->prev = w->prev;
 	srv.nqueue--;
+	if (w->ticket[0])
+		srv.nticketed--;
+	tell_positions();
 }
 
 static void waiter_free(struct srv_waiter *w)
@@ -346,15 +400,10 @@ static void enqueue(struct srv_waiter *w)
 		(*pp)->prev = w;
 	*pp = w;
 	srv.nqueue++;
+	if (w->ticket[0])
+		srv.nticketed++;
 	rpc_req_on_cancel(w->req, waiter_cancel, w);
-}
-
-static bool wants(const struct srv_waiter *w, unsigned int id)
-{
-	for (size_t i = 0; i < w->ncands; i++)
-		if (w->cands[i] == id)
-			return true;
-	return false;
+	tell_positions();
 }
 
 struct ret_ctx {
@@ -447,7 +496,8 @@ void srv_handoff(struct srv_place *p, struct rpc_req *ret_req)
 /* --- reserve ------------------------------------------------------------ */
 
 void srv_reserve(struct rpc_req *req, struct srv_session *s,
-		 json_object *cands, int priority, unsigned int lease_s)
+		 json_object *cands, int priority, unsigned int lease_s,
+		 const char *ticket)
 {
 	size_t n = json_object_array_length(cands), ne = 0, nfree = 0;
 	struct srv_place **free_p, *p;
@@ -524,6 +574,8 @@ void srv_reserve(struct rpc_req *req, struct srv_session *s,
 	w->priority = priority;
 	w->lease_s = lease_s;
 	w->t0_us = srv_now_us();
+	if (ticket)
+		snprintf(w->ticket, sizeof(w->ticket), "%s", ticket);
 	enqueue(w);
 	log_debug("reserve queued user=%s peer=%s candidates=%zu queue=%u",
 		  s->user, s->ip, ne, srv.nqueue);

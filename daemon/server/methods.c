@@ -4,6 +4,7 @@
  * the scheduling rules of hub.c. Extensions (hello, renew_lease and the
  * optional parameters) are described in Documentation/protocol.rst.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,11 +107,12 @@ static void m_register_place(struct rpc_req *req, json_object *params,
 static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct srv_conn *c = conn_of(ctx);
-	json_object *a[3];
+	json_object *a[4];
 	unsigned int lease = srv.cfg->lease_default_s;
 	int priority = 0;
 
-	if (ARGS(req, params, 1, a, "candidate_ids", "priority", "lease") ||
+	if (ARGS(req, params, 1, a, "candidate_ids", "priority", "lease",
+		 "ticket") ||
 	    !allowed(req, c, SRV_ROLE_IMPORTER))
 		return;
 	if (!json_object_is_type(a[0], json_type_array))
@@ -135,7 +137,14 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 				 "lease: Expected int seconds >= 1");
 	if (srv.cfg->lease_max_s && (!lease || lease > srv.cfg->lease_max_s))
 		lease = srv.cfg->lease_max_s;
-	srv_reserve(req, c->sess, a[0], priority, lease);
+	if (a[3] && (!json_object_is_type(a[3], json_type_string) ||
+		     !json_object_get_string_len(a[3]) ||
+		     json_object_get_string_len(a[3]) > SRV_TICKET_MAX))
+		return rpc_errorf(req, RPC_INTERNAL_ERROR,
+				  "ticket: Expected str of 1 to %d characters",
+				  SRV_TICKET_MAX);
+	srv_reserve(req, c->sess, a[0], priority, lease,
+		    a[3] ? json_object_get_string(a[3]) : NULL);
 }
 
 static void m_return_reservation(struct rpc_req *req, json_object *params,
@@ -174,10 +183,14 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 	struct srv_conn *c = conn_of(ctx);
 	json_object *list = json_object_new_array(), *o, *a[1];
 	bool all = !srv.cfg->ntokens || (c->roles & SRV_ROLE_ADMIN);
+	bool hosts, by_name;
 	char err[160];
 
-	if (rpc_args(params, (const char *[]){ NULL }, 0, a, err,
-		     sizeof(err))) {
+	/* hosts is keyword-only: by position, not-my-board's "no args" */
+	by_name = json_object_is_type(params, json_type_object);
+	a[0] = NULL;
+	if (rpc_args(params, by_name ? (const char *[]){ "hosts", NULL } :
+		     (const char *[]){ NULL }, 0, a, err, sizeof(err))) {
 		rpc_errorf(req, RPC_INTERNAL_ERROR, "get_reservations() %s",
 			   err);
 		json_object_put(list);
@@ -187,6 +200,7 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 		json_object_put(list);
 		return;
 	}
+	hosts = a[0] && json_object_get_boolean(a[0]);
 	for (struct srv_res *r = srv.res; r; r = r->next) {
 		if (r->req || (!all && r->holder != c->sess))
 			continue;
@@ -195,6 +209,12 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 				       json_object_new_int((int32_t)r->place_id));
 		json_object_object_add(o, "user",
 				       json_object_new_string(r->holder->user));
+		if (hosts) {
+			json_object_object_add(o, "host", r->holder->host[0] ?
+				json_object_new_string(r->holder->host) : NULL);
+			json_object_object_add(o, "ip",
+				json_object_new_string(r->holder->ip));
+		}
 		json_object_array_add(list, o);
 	}
 	o = json_object_new_object();
@@ -237,16 +257,34 @@ static void m_get_place_stats(struct rpc_req *req, json_object *params,
 	rpc_reply(req, o);
 }
 
+/* A host name the agent says it runs on: shown by who, so plain. */
+static bool valid_host(json_object *o)
+{
+	const char *s = json_object_get_string(o);
+	size_t n = json_object_get_string_len(o);
+
+	if (!json_object_is_type(o, json_type_string) || !n ||
+	    n >= sizeof(((struct srv_session *)0)->host))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-_", *s))
+			return false;
+	return true;
+}
+
 static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct srv_conn *c = conn_of(ctx);
-	json_object *a[2], *o, *f;
+	json_object *a[3], *o, *f;
 	bool resumed = false;
 	unsigned char rnd[16];
 	int ret;
 
-	if (ARGS(req, params, 0, a, "features", "session"))
+	if (ARGS(req, params, 0, a, "features", "session", "host"))
 		return;
+	if (a[2] && !valid_host(a[2]))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "host: Expected a host name of 1 to 64 letters, digits, '.', '-' or '_'");
 	if (a[0] && !json_object_is_type(a[0], json_type_array))
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "features: Expected list");
@@ -264,6 +302,9 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 					 "Permission denied: session belongs to another token");
 		resumed = !ret;
 	}
+	if (a[2])
+		snprintf(c->sess->host, sizeof(c->sess->host), "%s",
+			 json_object_get_string(a[2]));
 	if (!c->sess->token[0]) {
 		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return rpc_error(req, RPC_INTERNAL_ERROR,
@@ -284,6 +325,8 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 	json_object_array_add(f, json_object_new_string("lease"));
 	json_object_array_add(f, json_object_new_string("priority"));
 	json_object_array_add(f, json_object_new_string("notify"));
+	json_object_array_add(f, json_object_new_string("queue"));
+	json_object_array_add(f, json_object_new_string("hosts"));
 	json_object_object_add(o, "features", f);
 	rpc_reply(req, o);
 }

@@ -99,6 +99,7 @@ struct srv_session {
 	char token[33];			/* "" until hello */
 	char user[72];			/* "<n>" or the token's name */
 	char ip[INET6_ADDRSTRLEN];
+	char host[65];			/* hello's host, "" if none */
 	unsigned int roles;
 	bool notify;			/* wants notifications (hello) */
 	struct srv_conn *conn;		/* NULL while in grace */
@@ -135,6 +136,9 @@ struct srv_res {
 	struct srv_res *hnext;		/* the holder's */
 };
 
+/* The reserve's "ticket", echoed in reserve_queued (protocol.rst). */
+#define SRV_TICKET_MAX	64
+
 struct srv_waiter {
 	struct rpc_req *req;
 	struct srv_session *sess;
@@ -143,6 +147,8 @@ struct srv_waiter {
 	int priority;
 	unsigned int lease_s;
 	uint64_t t0_us;
+	char ticket[SRV_TICKET_MAX + 1];	/* reserve_queued, "" if none */
+	unsigned int told;		/* position last notified */
 	struct srv_waiter *prev, *next;
 };
 
@@ -157,6 +163,7 @@ struct srv_hub {
 	struct srv_res *res, *res_tail;
 	struct srv_waiter *queue;
 	unsigned int nqueue;
+	unsigned int nticketed;		/* waiters with a ticket */
 	unsigned int acks_pending;	/* shutdown: set_allowed_ips([]) */
 	bool stopping;
 };
@@ -189,7 +196,8 @@ struct srv_place *srv_place_find(unsigned int id);
 struct srv_place *srv_place_by_name(const char *name);
 int srv_register(struct srv_session *s, struct srv_place *p);
 void srv_reserve(struct rpc_req *req, struct srv_session *s,
-		 json_object *cands, int priority, unsigned int lease_s);
+		 json_object *cands, int priority, unsigned int lease_s,
+		 const char *ticket);
 void srv_return(struct rpc_req *req, struct srv_res *res, bool forced);
 void srv_place_remove(struct srv_place *p);
 void srv_handoff(struct srv_place *p, struct rpc_req *ret_req);

@@ -34,12 +34,15 @@ DEMO = "parts:\n  board:\n    compatible: [raspberry-pi]\n" \
        "    usb:\n      serial: {port_num: 3}\n"
 STATUS = [
     {"place": "demo", "part": "board", "interface": "serial",
-     "type": "USB", "attached": True, "port": "3", "up": True,
+     "type": "USB", "attached": True, "port": 3, "up": True,
      "busid": "3-4", "nodes": ["/dev/ttyACM0",
-                               "/dev/serial/by-path/x-usb-0:4:1.0"]},
+                               "/dev/serial/by-path/x-usb-0:4:1.0"],
+     "remote_busid": "1-2", "vhci_port": 3, "connections": None,
+     "target": None, "error": None},
     {"place": "demo", "part": "psu", "interface": "scpi", "type": "TCP",
-     "attached": True, "port": "5025", "up": True, "busid": None,
-     "nodes": []},
+     "attached": True, "port": 5025, "up": True, "busid": None,
+     "nodes": None, "remote_busid": None, "vhci_port": None,
+     "connections": 0, "target": "10.0.0.3:5025", "error": None},
 ]
 PLACE = {"id": 4, "name": "rpi-3", "host": "10.0.0.3", "port": 2092,
          "parts": [{"compatible": ["raspberry-pi"],
@@ -207,9 +210,41 @@ def test_listings():
     ok(r.rc == 0 and r.out == "", "status: nothing reserved, no output")
     r = expect({"get_reservations": {"result": who}}, "who")
     ok("alice" in r.out and "rpi-3" in r.out, "who: place and user")
-    r = expect({"search": {"result": [PLACE]}}, "search")
-    ok("rpi-3" in r.out and "raspberry-pi(usb:serial,tcp:ssh)" in r.out,
-       "search: places with their parts") or diag(r.out)
+    r = expect({"get_reservations": {"result": [
+        {"place_name": "rpi-3", "user": "<7>", "host": "bench-12",
+         "ip": "10.0.0.31"}]}}, "who")
+    ok([line.split() for line in r.out.splitlines()] ==
+       [["PLACE", "USER", "HOST", "IP"],
+        ["rpi-3", "<7>", "bench-12", "10.0.0.31"]],
+       "who: the holder's host and IP (no tokens: user <N>)") or diag(r.out)
+    two = dict(PLACE, parts=[dict(PLACE["parts"][0],
+                                  compatible=["raspberry-pi", "rpi4",
+                                              "lab-3"])])
+    r = expect({"search": {"result": [two]}}, "search")
+    ok("rpi-3" in r.out and
+       "raspberry-pi,rpi4,lab-3(usb:serial,tcp:ssh)" in r.out,
+       "search: places with their parts and every tag") or diag(r.out)
+    for cmd, method, res in (("list", "list", lst),
+                             ("status", "status", STATUS),
+                             ("who", "get_reservations", who),
+                             ("search", "search", [PLACE])):
+        r = expect({method: {"result": res}}, cmd, "-n")
+        full = expect({method: {"result": res}}, cmd, "--no-header")
+        ok(r.rc == 0 and r.out == full.out and
+           [x.split() for x in r.out.splitlines()] ==
+           [x.split() for x in expect({method: {"result": res}},
+                                      cmd).out.splitlines()[1:]],
+           "%s -n/--no-header: the table without its header" % cmd) or \
+            diag(r.out + r.err)
+    queued = [{"place": "q", "place_name": None, "attached": False,
+               "reserved": False, "position": 2, "waiting_s": 65},
+              {"place": "h", "place_name": None, "attached": False,
+               "reserved": False, "position": None, "waiting_s": 3}]
+    r = expect({"list": {"result": queued}}, "list", "-n")
+    ok(r.out.splitlines() == ["q  -  waiting: position 2, 1:05",
+                              "h  -  waiting: 0:03"],
+       "list: queued requests with their position and time") or \
+        diag(r.out)
     many = [dict(PLACE, name="rpi-%04d" % i, id=i) for i in range(1000)]
     r = expect({"search": {"result": many}}, "search", "--json")
     ok(r.rc == 0 and len(r.out) > 65536 and
@@ -227,7 +262,9 @@ def test_listings():
 
 def reserved_text(args, cwd, env=None):
     r = expect({}, "reserve", *args, cwd=cwd, env=env)
-    reqs = [p for m, p in agent.requests if m == "reserve"]
+    reqs = [dict(p) for m, p in agent.requests if m == "reserve"]
+    if reqs and reqs[0].pop("progress", None) is not True:
+        ok(False, "reserve asks for progress: %s" % reqs[0])
     return r, (reqs[0] if reqs else None)
 
 
@@ -304,7 +341,8 @@ def test_reserve_attach():
     ok(agent.requests[1][1] == {"name": "old", "force": True} and
        agent.requests[2][1] == {"name": "older", "force": True},
        "attach: others returned with force=true")
-    ok(agent.requests[3][1] == {"name": "demo", "import_description": DEMO}
+    ok(agent.requests[3][1] == {"name": "demo", "import_description": DEMO,
+                                "progress": True}
        and agent.requests[4][1] == {"name": "demo"},
        "attach: reserve(demo, text) then attach(demo)")
     lines = [line.split() for line in r.out.splitlines()]
@@ -424,6 +462,105 @@ def test_interrupt():
         diag((agent.requests, agent.events))
 
 
+# --- queue feedback, options from not-my-board, FIFO, jq ------------------
+
+def test_queue():
+    cwd = os.path.join(TMP, "proj", "a", "b")
+    note = ["reserve_progress", {"name": "demo", "position": 2,
+                                 "waiting_s": 5}]
+    r = expect({"reserve": {"notify": [note], "delay": 1.5,
+                            "result": None}}, "reserve", "demo", cwd=cwd)
+    ok(r.rc == 0 and r.err.splitlines() ==
+       ["nmbctl: reserve demo: waiting for a place, position 2 in the "
+        "queue, 0:05"],
+       "reserve waiting: position and time, one plain line when stderr "
+       "is no terminal") or diag(r.err)
+    # on a terminal: one line, redrawn every second, cleared at the end
+    master, slave = os.openpty()
+    agent.reset({"reserve": {"notify": [note], "delay": 2.5,
+                             "result": None}})
+    e = dict(os.environ, HOME=HOME, NMB_AGENT_SOCKET=SOCK)
+    p = subprocess.Popen([NMBCTL, "reserve", "demo"], cwd=cwd, env=e,
+                         stdout=subprocess.PIPE, stderr=slave)
+    p.wait(20)
+    os.close(slave)
+    tty = b""
+    try:
+        while True:
+            d = os.read(master, 4096)
+            if not d:
+                break
+            tty += d
+    except OSError:
+        pass
+    os.close(master)
+    tty = tty.decode(errors="replace")
+    ok(p.returncode == 0 and tty.count("\r") >= 3 and "\033[K" in tty and
+       "position 2" in tty and "0:06" in tty and "\n" not in tty,
+       "reserve waiting on a terminal: one updating line") or diag(repr(tty))
+    r = expect({"reserve": {"hang": True}}, "reserve", "--timeout", "1",
+               "demo", cwd=cwd)
+    ok(r.rc == 5 and one_line_error(r, "nmbctl: reserve demo: no place "
+                                    "after 1 s (--timeout)"),
+       "reserve --timeout: gives up, exit 5") or diag(r.err)
+    for _ in range(100):
+        if "close" in agent.events:
+            break
+        time.sleep(0.02)
+    ok(agent.methods() == ["reserve", "rpc.cancel"] and
+       "close" in agent.events,
+       "reserve --timeout: the request is withdrawn") or \
+        diag(agent.requests)
+    r = expect({"reserve": {"error": "demo: every matching place is taken",
+                            "kind": "conflict"}},
+               "reserve", "--no-wait", "-p", "-5", "demo", cwd=cwd)
+    p = agent.requests[0][1]
+    ok(r.rc == 4 and p.get("wait") is False and p.get("priority") == -5,
+       "reserve --no-wait --priority: wait=false, priority; busy: exit 4") \
+        or diag((r.rc, p))
+    r = expect({"list": {"result": []}, "attach": {"result": STATUS}},
+               "attach", "--priority", "7", "--no-wait", "demo", cwd=cwd)
+    p = [x for m, x in agent.requests if m == "reserve"]
+    ok(r.rc == 0 and p and p[0].get("priority") == 7 and
+       p[0].get("wait") is False,
+       "attach --priority --no-wait reach the reserve") or diag(p)
+    r = expect({}, "reserve", "-n", "mine", "demo", cwd=cwd)
+    p = agent.requests[0][1]
+    ok(r.rc == 0 and p["name"] == "mine" and
+       p["import_description"] == DEMO,
+       "reserve -n NAME: demo's description, reserved as NAME") or diag(p)
+    r = expect({}, "reserve", "--with-name", "a/b", "demo", cwd=cwd)
+    check(r, 2, "reserve --with-name with a slash: usage error")
+    r = expect({}, "reserve", "--priority", "high", "demo", cwd=cwd)
+    check(r, 2, "reserve --priority high: usage error")
+
+
+def test_fifo():
+    cwd = os.path.join(TMP, "proj", "a", "b")
+    os.mkfifo(os.path.join(cwd, ".nmb", "pipe.yaml"))
+    r = expect({}, "reserve", "pipe", cwd=cwd)
+    ok(r.rc == 2 and one_line_error(r, "nmbctl: reserve pipe: import "
+                                    "description ") and
+       "not a regular file" in r.err and agent.requests == [],
+       "a FIFO as description: refused at once, not read") or diag(r.err)
+
+
+def test_jq_example():
+    man = open(os.path.join(SRC, "Documentation", "man", "nmbctl.1")).read()
+    m = re.search(r"^\$ (nmbctl status .*jq.*)$", man, re.M)
+    ok(m is not None, "nmbctl(1) has a jq example")
+    if not m:
+        return
+    cmd = m.group(1).replace("\\-", "-")
+    agent.reset({"status": {"result": STATUS}})
+    e = dict(os.environ, PATH=os.path.dirname(NMBCTL) + ":" +
+             os.environ["PATH"], NMB_AGENT_SOCKET=SOCK, HOME=HOME)
+    p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd],
+                       capture_output=True, text=True, env=e, timeout=20)
+    ok(p.returncode == 0 and p.stdout.split() == STATUS[0]["nodes"],
+       "the jq example of nmbctl(1) works: %s" % cmd) or \
+        diag(p.stdout + p.stderr)
+
 # --- edit --------------------------------------------------------------------
 
 def test_edit():
@@ -538,6 +675,14 @@ def test_completion():
     ok(words == ["demo", "lab"] and "list" in agent.methods(),
        "completion: live reservation names from nmbctl list --json") or \
         diag(words)
+    agent.reset({"search": {"result": [PLACE, dict(PLACE, name="rpi-4")]}})
+    rc, words = complete("nmbctl show @rpi")
+    ok(words == ["@rpi-3", "@rpi-4"] and "search" in agent.methods(),
+       "completion: show @PLACE from nmbctl search --json") or diag(words)
+    agent.reset({"search": {"result": [PLACE]}})
+    rc, words = complete("nmbctl show @ r")
+    ok(words == ["rpi-3"],
+       "completion: show @ PLACE when bash splits at '@'") or diag(words)
 
 
 def main():
@@ -551,6 +696,9 @@ def main():
         test_reserve_attach()
         test_errors()
         test_interrupt()
+        test_queue()
+        test_fifo()
+        test_jq_example()
         test_edit()
         test_docs()
         test_completion()

@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 LINE_MAX = 65536
 
@@ -24,6 +25,8 @@ class FakeAgent:
     {"hang": True}                       never answer
     {"close": True}                      close the connection instead
     a list of the above                  one per call, the last repeats
+    Any of them may add "notify": [[method, params], ...], notifications
+    sent first, and "delay": seconds to wait before the answer.
     Methods not in the table answer null."""
 
     def __init__(self, path, responses=None):
@@ -103,6 +106,11 @@ class FakeAgent:
             conn.sendall(json.dumps(reply).encode() + b"\n")
             return True
         r = self._answer(method)
+        for m, p in r.get("notify", []):
+            note = {"jsonrpc": "2.0", "method": m, "params": p}
+            conn.sendall(json.dumps(note).encode() + b"\n")
+        if r.get("delay"):
+            time.sleep(r["delay"])
         if r.get("close"):
             return False
         if r.get("hang"):

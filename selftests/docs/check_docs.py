@@ -419,6 +419,10 @@ def check_doc_examples(build, tmp, url, sock):
             if "tls:" in text and not have_tls:
                 tap(True, desc + " # SKIP openssl cannot make a certificate")
                 continue
+        if kind in ("agent", "exporter"):
+            # the daemons refuse a ca-file they cannot read
+            text = re.sub(r"^(\s*ca[-_]file:\s*)\S+",
+                          lambda m: m.group(1) + crt, text, flags=re.M)
         f = os.path.join(tmp, "ex%d.yaml" % k)
         with open(f, "w") as fh:
             fh.write(text)

@@ -868,6 +868,69 @@ async def grace_expiry_tells_holder():
 
 
 @test
+async def reserve_queued_positions():
+    # A reserve with a ticket from a hello'd peer hears its queue position
+    # (reserve_queued) when it queues and whenever it moves up; waiters
+    # for other places do not count; a peer without ticket hears nothing.
+    s = new_server()
+    e, pid = await exporter(s, "queued")
+    e2, other = await exporter(s, "queued-other")
+    holder = await Peer.connect(s.url())
+    await holder.call("reserve", [pid])
+    await holder.call("reserve", [other])
+    plain = await Peer.connect(s.url())
+    _, fp = plain.start("reserve", [pid])
+    await asyncio.sleep(0.1)
+    elsewhere = await Peer.connect(s.url())
+    await elsewhere.call("hello", features=["notify", "queue"])
+    _, fe = elsewhere.start("reserve", candidate_ids=[other], ticket="e")
+    a = await Peer.connect(s.url())
+    hello = await a.call("hello", features=["notify", "queue"])
+    check("queue" in hello["features"], hello)
+    _, fa = a.start("reserve", candidate_ids=[pid], ticket="t-1")
+    msg = await a.expect_raw(3)
+    check(msg == {"jsonrpc": "2.0", "method": "reserve_queued",
+                  "params": {"ticket": "t-1", "position": 2}}, msg)
+    msg = await elsewhere.expect_raw(3)
+    check(msg["params"] == {"ticket": "e", "position": 1}, msg)
+    err = await call_error(a.call("reserve", candidate_ids=[pid],
+                                  ticket=""))
+    check(err and "ticket" in str(err), err)
+    await plain.close()         # the waiter ahead leaves: position 1
+    msg = await a.expect_raw(3)
+    check(msg["params"] == {"ticket": "t-1", "position": 1}, msg)
+    check(await no_message(elsewhere), "elsewhere did not move")
+    await holder.call("return_reservation", pid)
+    check(Peer.result(await asyncio.wait_for(fa, 3)) == pid, "served")
+    for p in (a, elsewhere, holder, e, e2):
+        await p.close()
+    del fp, fe
+    return "queued reserves with a ticket hear their position"
+
+
+@test
+async def reservations_with_hosts():
+    # get_reservations(hosts=true): the holder's hello host and its IP;
+    # without it, the answer stays not-my-board's; a bad host is refused.
+    s = new_server()
+    e, pid = await exporter(s, "hosts")
+    a = await Peer.connect(s.url())
+    err = await call_error(a.call("hello", host="evil\nhost"))
+    check(err and "host" in str(err), err)
+    await a.call("hello", host="bench-12.lab")
+    await a.call("reserve", [pid])
+    r = await a.call("get_reservations")
+    check(r == {"reservations": [{"place_id": pid, "user": "<2>"}]}, r)
+    r = await a.call("get_reservations", hosts=True)
+    got = r["reservations"][0]
+    check(got["host"] == "bench-12.lab" and
+          got["ip"] in ("127.0.0.1", "::ffff:127.0.0.1"), r)
+    for p in (a, e):
+        await p.close()
+    return "get_reservations tells host and IP on request"
+
+
+@test
 async def grace_agent_resume():
     s = new_server(config=GRACE)
     e, pid = await exporter(s, "agentgrace")

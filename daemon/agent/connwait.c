@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * connwait.c - nmbctl requests that need the server wait for its
+ * connection (the first one, or the next one after an outage) up to
+ * connect_wait seconds, then run their method again, instead of failing
+ * at once. A request whose nmbctl goes away stops waiting. While any
+ * waits, the agent tries to connect every second, not after its backoff.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent.h"
+#include "hub_client.h"
+#include "log.h"
+#include "loop.h"
+#include "unixrpc.h"
+
+struct connwait {
+	struct rpc_req *req;
+	json_object *params;		/* held */
+	rpc_handler_fn method;
+	struct loop_timer *timer;
+	struct connwait *prev, *next;
+};
+
+static struct connwait *waiting;
+
+static void unlink_free(struct connwait *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		waiting = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	loop_timer_free(w->timer);
+	json_object_put(w->params);
+	free(w);
+	if (!waiting && agent.hub)
+		hub_client_hurry(agent.hub, false);
+}
+
+static void expired(struct loop_timer *t, void *arg)
+{
+	struct connwait *w = arg;
+	struct rpc_req *req = w->req;
+
+	(void)t;
+	rpc_req_on_cancel(req, NULL, NULL);
+	unlink_free(w);
+	unixrpc_error(req, "unavailable",
+		      "not connected to the server %s after waiting %u s (connect_wait): %s; is it running?",
+		      agent.cfg.server, agent.cfg.connect_wait_s,
+		      agent.down_why[0] ? agent.down_why : "no answer yet");
+}
+
+static void cancelled(struct rpc_req *req, void *data)
+{
+	(void)req;
+	unlink_free(data);
+}
+
+bool connwait(struct rpc_req *req, json_object *params, rpc_handler_fn method)
+{
+	struct connwait *w;
+
+	if (hub_chan())
+		return false;
+	if (!agent.cfg.connect_wait_s) {
+		unixrpc_error(req, "unavailable",
+			      "not connected to the server %s: %s; is it running?",
+			      agent.cfg.server, agent.down_why[0] ?
+			      agent.down_why : "no answer yet");
+		return true;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w)
+		w->timer = loop_timer_new(agent.loop, expired, w);
+	if (!w || !w->timer) {
+		free(w);
+		unixrpc_error(req, "internal", "out of memory");
+		return true;
+	}
+	w->req = req;
+	w->params = json_object_get(params);
+	w->method = method;
+	w->next = waiting;
+	if (waiting)
+		waiting->prev = w;
+	waiting = w;
+	loop_timer_set(w->timer, agent.cfg.connect_wait_s * 1000ULL);
+	rpc_req_on_cancel(req, cancelled, w);
+	/* no 30 s backoff while someone waits */
+	if (agent.hub)
+		hub_client_hurry(agent.hub, true);
+	log_debug("%s: waiting up to %u s for the server connection",
+		  rpc_req_method(req), agent.cfg.connect_wait_s);
+	return true;
+}
+
+void connwait_up(void)
+{
+	/* Oldest first: requests run in the order nmbctl sent them. */
+	struct connwait *w = waiting;
+
+	while (w && w->next)
+		w = w->next;
+	while (w && hub_chan()) {
+		struct connwait *prev = w->prev;
+		struct rpc_req *req = w->req;
+		json_object *params = json_object_get(w->params);
+		rpc_handler_fn method = w->method;
+
+		rpc_req_on_cancel(req, NULL, NULL);
+		unlink_free(w);
+		method(req, params, NULL);
+		json_object_put(params);
+		w = prev;
+	}
+}
