@@ -44,7 +44,7 @@ static int syntax_check(struct ctx *c, const char *text)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	int ret = 0, done = 0;
+	int ret = 0, done = 0, depth = 0;
 
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text,
@@ -62,6 +62,24 @@ static int syntax_check(struct ctx *c, const char *text)
 			snprintf(c->err, c->errlen,
 				 "%s:%zu: YAML aliases are not supported",
 				 c->file, ev.start_mark.line + 1);
+			ret = -EINVAL;
+		}
+		/*
+		 * Stop at lib/conf's depth limit: libyaml's scanner spends
+		 * time in the flow level on every token, so reading 25,000
+		 * nested '[' to the end took seconds.
+		 */
+		if (ev.type == YAML_MAPPING_START_EVENT ||
+		    ev.type == YAML_SEQUENCE_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_MAPPING_END_EVENT ||
+			 ev.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		if (depth > CONF_DEPTH_MAX) {
+			snprintf(c->err, c->errlen,
+				 "%s:%zu: maps and lists nested more than %d deep; flatten them",
+				 c->file, ev.start_mark.line + 1,
+				 CONF_DEPTH_MAX);
 			ret = -EINVAL;
 		}
 		done = ret || ev.type == YAML_STREAM_END_EVENT;
