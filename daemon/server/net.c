@@ -10,8 +10,10 @@
  * libwebsockets-dev) with lws_sul timers, and falls back to lws's poll()
  * loop, which costs O(connections) per wakeup, if that plugin is missing.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -56,6 +58,41 @@ void srv_timer_cancel(lws_sorted_usec_list_t *sul)
 
 /* --- WebSocket ----------------------------------------------------------- */
 
+/*
+ * A browser cannot set Authorization on a WebSocket: the web page offers
+ * the subprotocol "nmb-bearer.<secret in hex>" beside "nmb" instead.
+ */
+static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
+{
+	static const char pfx[] = "nmb-bearer.";
+	char hdr[1200], *tok, *save;
+	size_t n;
+
+	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_PROTOCOL) <= 0)
+		return false;
+	for (tok = strtok_r(hdr, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		if (strncmp(tok, pfx, sizeof(pfx) - 1))
+			continue;
+		tok += sizeof(pfx) - 1;
+		n = strlen(tok);
+		if (n % 2 || n / 2 >= size)
+			return false;
+		for (size_t i = 0; i < n / 2; i++) {
+			unsigned int byte;
+
+			if (!isxdigit((unsigned char)tok[2 * i]) ||
+			    !isxdigit((unsigned char)tok[2 * i + 1]) ||
+			    sscanf(tok + 2 * i, "%2x", &byte) != 1 || !byte)
+				return false;
+			out[i] = (char)byte;
+		}
+		out[n / 2] = '\0';
+		return true;
+	}
+	return false;
+}
+
 static const struct srv_token *check_token(struct lws *wsi)
 {
 	char hdr[600];
@@ -63,9 +100,12 @@ static const struct srv_token *check_token(struct lws *wsi)
 	int n;
 
 	n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
+	if (n > 7 && !strncasecmp(hdr, "Bearer ", 7))
+		secret = hdr + 7;
+	else if (token_from_protocols(wsi, hdr, sizeof(hdr)))
+		secret = hdr;
+	else
 		return NULL;
-	secret = hdr + 7;
 	for (unsigned int i = 0; i < srv.cfg->ntokens; i++) {
 		const struct srv_token *t = &srv.cfg->tokens[i];
 		size_t tl = strlen(t->secret);
@@ -197,6 +237,7 @@ static void ws_closed(struct srv_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	log_info("disconnected conn=%u peer=%s", c->id, c->ip);
+	srv_farm_unsubscribe(c);
 	c->closing = true;
 	srv_conn_closed(c);
 	rpc_chan_free(c->rpc);
