@@ -271,7 +271,7 @@
 	function holderLine(place) {
 		const h = place.holder;
 		if (!h)
-			return el('div', 'holder free', 'free');
+			return el('div', 'holder free', 'nobody holds it');
 		const d = el('div', 'holder');
 		if (h.granting) {
 			d.textContent = 'being granted to ' + who(h);
@@ -429,6 +429,7 @@
 			renderDetail(name);
 			return;
 		}
+		clear($('detail'));
 		const q = $('filter').value.trim();
 		const list = $('places');
 		clear(list);
