@@ -21,6 +21,7 @@
 #include "agent.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "url.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -47,6 +48,7 @@ static int log_level(const char *s)
 int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 {
 	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
+	const char *metrics = NULL;
 	const char *group = NULL, *level = NULL;
 	struct conf_node *root, *tls;
 	bool verify = true;
@@ -73,6 +75,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	conf_check_unknown(tls);
 	conf_path(root, "socket", &sock, false);
 	conf_str(root, "group", &group, false);
+	if (!conf_str(root, "metrics_listen", &metrics, false) && metrics &&
+	    metrics_http_check(metrics))
+		conf_error(conf_get(root, "metrics_listen", CONF_ANY, false),
+			   "expected ADDRESS:PORT, [IPv6]:PORT or :PORT");
 	if (!conf_str(root, "log-level", &level, false)) {
 		if (log_level(level) < 0)
 			conf_error(conf_get(root, "log-level", CONF_ANY, false),
@@ -90,6 +96,7 @@ defaults:
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
 	cfg->group = dup_or(group, AGENT_GROUP);
+	cfg->metrics_listen = dup_or(metrics, NULL);
 	conf_free(c);
 	return ret;
 }
@@ -101,5 +108,6 @@ void config_free(struct agent_conf *cfg)
 	free(cfg->ca_file);
 	free(cfg->socket);
 	free(cfg->group);
+	free(cfg->metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -184,6 +184,8 @@ int main(int argc, char **argv)
 		goto out_control;
 	if (hub_start())
 		goto out_hub;
+	if (agent_metrics_start())
+		goto out_hub;
 
 	log_notice("serving %s for server %s", agent.cfg.socket,
 		   agent.cfg.server);
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
 		res_return(agent.res, "the agent stops");
 
 out_hub:
+	agent_metrics_stop();
 	hub_stop();
 out_control:
 	control_stop();

@@ -24,7 +24,7 @@ if [[ -n $missing ]]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $missing >/dev/null 2>&1
 fi
-for b in nmb-server nmb-agent nmbctl; do
+for b in nmb-server nmb-agent nmb-exporter nmbctl; do
 	if [[ ! -x $B/$b ]]; then
 		echo "TAP version 13"
 		echo "1..1"
@@ -35,5 +35,5 @@ done
 WORK=$(mktemp -d /tmp/nmb-web-test.XXXXXX)
 trap '[[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
 echo "TAP version 13"
-$PY selftests/web/web_test.py "$B/nmb-server" "$B/nmb-agent" "$B/nmbctl" \
-	"$WORK" "$OUT/web"
+$PY selftests/web/web_test.py "$B/nmb-server" "$B/nmb-agent" \
+	"$B/nmb-exporter" "$B/nmbctl" "$WORK" "$OUT/web"

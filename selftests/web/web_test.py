@@ -8,7 +8,7 @@
 # detail view, a phone-sized viewport, the admin's force return, the
 # reconnect after a server restart, and /metrics under promtool. Saves
 # screenshots into OUT. Prints TAP.
-# Usage: web_test.py NMB_SERVER NMB_AGENT NMBCTL WORKDIR OUT
+# Usage: web_test.py NMB_SERVER NMB_AGENT NMB_EXPORTER NMBCTL WORKDIR OUT
 import asyncio
 import os
 import signal
@@ -27,7 +27,7 @@ import nmbtest  # noqa: E402
 from nmbtest import check, collector, diag  # noqa: E402
 from cdp import Browser, Page  # noqa: E402
 
-SERVER, AGENT, NMBCTL, WORK, OUT = sys.argv[1:6]
+SERVER, AGENT, EXPORTER, NMBCTL, WORK, OUT = sys.argv[1:7]
 TESTS, test = collector()
 S = {}
 LIVE = 1.0      # the bound: a change is on the page within 1 s
@@ -371,6 +371,103 @@ async def metrics_pass_promtool():
     return "promtool check metrics: ok"
 
 
+def metrics_text(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port) as r:
+        return r.read().decode()
+
+
+def promtool(text):
+    p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                       capture_output=True, text=True)
+    check(p.returncode == 0, p.stdout + p.stderr)
+
+
+@test
+async def exporter_and_agent_metrics():
+    page = S["page"]
+
+    async def upper(r, w):
+        while True:
+            d = await r.read(65536)
+            if not d:
+                break
+            w.write(d.upper())
+            await w.drain()
+        w.close()
+    echo = await asyncio.start_server(upper, "127.0.0.1", 0)
+    eport = echo.sockets[0].getsockname()[1]
+    mport, pport = nmbtest.free_port(), nmbtest.free_port()
+    conf = os.path.join(WORK, "exporter.yaml")
+    nmbtest.write(conf, "server: %s\ntoken: %s\nmetrics_listen: "
+                  "127.0.0.1:%d\nplaces:\n  - name: lab-psu\n"
+                  "    port: %d\n    parts:\n      - compatible: [psu]\n"
+                  "        tcp:\n          scpi: {host: 127.0.0.1, "
+                  "port: %d}\n" % (S["srv"].url("", "http"),
+                                    TOKENS["exporter"], mport, pport, eport))
+    log = open(os.path.join(WORK, "exporter.log"), "w")
+    exp = subprocess.Popen([EXPORTER, "-c", conf], stderr=log,
+                           stdout=subprocess.DEVNULL)
+    try:
+        return await exporter_metrics(exp, log, echo, eport, mport, pport)
+    finally:
+        if exp.poll() is None:
+            exp.kill()
+            exp.wait()
+        echo.close()
+
+
+async def exporter_metrics(exp, log, echo, eport, mport, pport):
+    page = S["page"]
+    # The real exporter's place shows up on the page by itself.
+    await page.until(card_js("lab-psu", "c && c.textContent"), 10)
+    lport = nmbtest.free_port()
+    psu = os.path.join(WORK, "psu.yaml")
+    nmbtest.write(psu, "parts:\n  p:\n    compatible: [psu]\n    tcp:\n"
+                  "      scpi: {local_port: %d}\n" % lport)
+    await nmbctl("attach", psu)
+    r, w = await asyncio.open_connection("127.0.0.1", lport)
+    w.write(b"*idn?\n")
+    await w.drain()
+    line = await asyncio.wait_for(r.readline(), 5)
+    check(line == b"*IDN?\n", line)
+    w.close()
+    # A CONNECT to a target the place does not export: refused, counted.
+    r2, w2 = await asyncio.open_connection("127.0.0.1", pport)
+    w2.write(b"CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    await w2.drain()
+    await asyncio.wait_for(r2.read(), 5)
+    w2.close()
+    et = metrics_text(mport)
+    at = metrics_text(S["agent_metrics"])
+    promtool(et)
+    promtool(at)
+    for want in ('nmb_build_info{program="nmb-exporter"',
+                 'nmb_exporter_tcp_bytes_total{place="lab-psu",part="0",'
+                 'interface="scpi",direction="from_peer"} 6',
+                 'nmb_exporter_tcp_bytes_total{place="lab-psu",part="0",'
+                 'interface="scpi",direction="to_peer"} 6',
+                 'nmb_exporter_proxy_refusals_total{place="lab-psu",'
+                 'reason="target_not_exported"} 1'):
+        check(want in et, "%r not in the exporter's /metrics:\n%s" %
+              (want, et))
+    for want in ('nmb_build_info{program="nmb-agent"',
+                 'nmb_agent_tunnel_bytes_total{direction="to_local"} 6',
+                 'nmb_agent_tunnel_bytes_total{direction="to_remote"} 6',
+                 'nmb_agent_attaches_total{kind="first"} 0',
+                 'nmb_agent_reattach_seconds_count 0'):
+        check(want in at, "%r not in the agent's /metrics:\n%s" %
+              (want, at))
+    await nmbctl("detach", "psu")
+    exp.send_signal(signal.SIGTERM)
+    exp.wait(10)
+    log.close()
+    with open(log.name) as f:
+        text = f.read()
+    check(exp.returncode == 0 and "Sanitizer" not in text and
+          "runtime error" not in text, text[-2000:])
+    return "promtool check metrics: ok for nmb-exporter and nmb-agent"
+
+
 @test
 async def reconnects_after_restart():
     page = S["page"]
@@ -408,7 +505,9 @@ async def setup():
         S["exporters"].append(peer)
     S["sock"] = os.path.join(WORK, "agent.sock")
     conf = os.path.join(WORK, "agent.yaml")
-    nmbtest.write(conf, "token: %s\n" % TOKENS["importer"])
+    S["agent_metrics"] = nmbtest.free_port()
+    nmbtest.write(conf, "token: %s\nmetrics_listen: 127.0.0.1:%d\n" %
+                  (TOKENS["importer"], S["agent_metrics"]))
     S["agent_log"] = open(os.path.join(WORK, "agent.log"), "w")
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
