@@ -46,7 +46,7 @@ void exp_metrics_refused(struct place *p, int status, const char *body)
 	p->refusals[r]++;
 }
 
-/* A new holder (or none): its first export is not a re-export. */
+/* A new allow-list: the next export is not a re-export. */
 void exp_metrics_allowed(struct place *p)
 {
 	for (size_t i = 0; i < p->n_parts; i++)

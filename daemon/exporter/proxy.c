@@ -456,7 +456,8 @@ void proxy_set_allowed(struct place *p, char **ips, size_t n)
 	char **old = p->allowed;
 	size_t i, n_old = p->n_allowed;
 
-	exp_metrics_allowed(p);
+	if (n)		/* a holder: its first export is no re-export */
+		exp_metrics_allowed(p);
 	p->allowed = ips;
 	p->n_allowed = n;
 	virtual_holders_changed(p, old, n_old);
