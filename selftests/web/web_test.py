@@ -376,6 +376,11 @@ def metrics_text(port):
         return r.read().decode()
 
 
+def metrics_text_server():
+    with urllib.request.urlopen(S["srv"].url("/metrics", "http")) as r:
+        return r.read().decode()
+
+
 def promtool(text):
     p = subprocess.run(["promtool", "check", "metrics"], input=text,
                        capture_output=True, text=True)
@@ -457,6 +462,20 @@ async def exporter_metrics(exp, log, echo, eport, mport, pport):
                  'nmb_agent_reattach_seconds_count 0'):
         check(want in at, "%r not in the agent's /metrics:\n%s" %
               (want, at))
+    # Every series the Grafana dashboard asks for exists.
+    import json
+    import re
+    with open(os.path.join(HERE, "..", "..", "Documentation", "examples",
+                           "grafana-nmb.json")) as f:
+        dash = json.load(f)
+    every = et + at + metrics_text_server()
+    names = set()
+    for panel in dash["panels"]:
+        for t in panel["targets"]:
+            names |= set(re.findall(r"nmb_[a-z_]+", t["expr"]))
+    missing = [m for m in sorted(names)
+               if not re.search(r"^(# TYPE )?%s[{ ]" % m, every, re.M)]
+    check(not missing, "the dashboard uses unknown series %s" % missing)
     await nmbctl("detach", "psu")
     exp.send_signal(signal.SIGTERM)
     exp.wait(10)
