@@ -96,9 +96,10 @@ static void handle(struct mconn *c, const struct http_request *req)
 	char *body;
 	size_t len;
 
-	if (strcmp(req->method, "GET") && !head)
+	if (strcmp(req->method, "GET") != 0 && !head)
 		return answer(c, 405, text, "GET /metrics only\n", 18, false);
-	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9))
+	if (strcmp(path, "/metrics") != 0 &&
+	    strncmp(path, "/metrics?", 9) != 0)
 		return answer(c, 404, text, "Not found: try /metrics\n", 24,
 			      head);
 	body = c->m->render(c->m->arg, &len);

@@ -47,10 +47,12 @@ void agent_metrics_tunnel_ended(uint64_t to_local, uint64_t to_remote)
 static char *render(void *arg, size_t *len)
 {
 	struct prom_buf b = { 0 };
-	uint64_t live[2], cum = 0;
+	uint64_t live[2], to_local, to_remote, cum = 0;
 
 	(void)arg;
 	tcp_forward_live_bytes(&live[0], &live[1]);
+	to_local = tunnel_bytes[0] + live[0];
+	to_remote = tunnel_bytes[1] + live[1];
 	prom_build_info(&b, "nmb-agent");
 	prom_put(&b, "# HELP nmb_agent_attaches_total USB devices attached to a local vhci port; kind=reattach when the device came back (e.g. a board reset).\n"
 		 "# TYPE nmb_agent_attaches_total counter\n"
@@ -75,8 +77,8 @@ static char *render(void *arg, size_t *len)
 		 "# TYPE nmb_agent_tunnel_bytes_total counter\n"
 		 "nmb_agent_tunnel_bytes_total{direction=\"to_local\"} %llu\n"
 		 "nmb_agent_tunnel_bytes_total{direction=\"to_remote\"} %llu\n",
-		 (unsigned long long)(tunnel_bytes[0] + live[0]),
-		 (unsigned long long)(tunnel_bytes[1] + live[1]));
+		 (unsigned long long)to_local,
+		 (unsigned long long)to_remote);
 	*len = b.len;
 	return b.p;
 }

@@ -88,33 +88,36 @@ static uint64_t live_bytes(const struct place *p, const struct tcp_if *t,
 	return n;
 }
 
+static void put_tcp_bytes(struct prom_buf *b, const struct place *p)
+{
+	static const char *const dirs[2] = { "from_peer", "to_peer" };
+
+	for (size_t k = 0; k < p->n_parts; k++) {
+		for (size_t j = 0; j < p->parts[k].n_tcp; j++) {
+			const struct tcp_if *t = &p->parts[k].tcp[j];
+
+			for (int d = 0; d < 2; d++) {
+				uint64_t n = t->bytes[d] + live_bytes(p, t, d);
+
+				prom_put(b, "nmb_exporter_tcp_bytes_total");
+				put_labels(b, p, k, t->name);
+				prom_put(b, ",direction=\"%s\"} %llu\n",
+					 dirs[d], (unsigned long long)n);
+			}
+		}
+	}
+}
+
 static char *render(void *arg, size_t *len)
 {
 	struct exporter *e = arg;
 	struct prom_buf b = { 0 };
-	static const char *const dirs[2] = { "from_peer", "to_peer" };
 
 	prom_build_info(&b, "nmb-exporter");
 	prom_put(&b, "# HELP nmb_exporter_tcp_bytes_total Bytes through the TCP tunnels of an interface, by direction.\n"
 		 "# TYPE nmb_exporter_tcp_bytes_total counter\n");
-	for (size_t i = 0; i < e->cfg.n_places; i++) {
-		const struct place *p = &e->cfg.places[i];
-
-		for (size_t k = 0; k < p->n_parts; k++) {
-			for (size_t j = 0; j < p->parts[k].n_tcp; j++) {
-				const struct tcp_if *t = &p->parts[k].tcp[j];
-
-				for (int d = 0; d < 2; d++) {
-					prom_put(&b, "nmb_exporter_tcp_bytes_total");
-					put_labels(&b, p, k, t->name);
-					prom_put(&b, ",direction=\"%s\"} %llu\n",
-						 dirs[d], (unsigned long long)
-						 (t->bytes[d] +
-						  live_bytes(p, t, d)));
-				}
-			}
-		}
-	}
+	for (size_t i = 0; i < e->cfg.n_places; i++)
+		put_tcp_bytes(&b, &e->cfg.places[i]);
 	for (int re = 0; re < 2; re++) {
 		const char *name = re ? "nmb_exporter_usb_reexports_total" :
 					"nmb_exporter_usb_exports_total";

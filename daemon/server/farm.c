@@ -14,10 +14,10 @@
 #include "log.h"
 #include "server.h"
 
-#define FARM_DELAY_US	50000	/* changes within this go out as one */
+#define FARM_DELAY_US	50000	/* changes within it go out as one */
 #define RECENT_MAX	50	/* finished reservations kept */
-#define QUEUE_SHOWN	200	/* waiters listed; queue_length counts all */
-#define CANDS_SHOWN	32	/* candidate names listed per waiter */
+#define QUEUE_SHOWN	200	/* waiters listed; queue_length has all */
+#define CANDS_SHOWN	32	/* candidate names listed a waiter */
 
 struct recent {
 	char *place, *user;
@@ -44,8 +44,8 @@ static json_object *holder_json(const struct srv_res *r, int64_t now_ms,
 	json_object_object_add(o, "user",
 			       json_object_new_string(r->holder->user));
 	json_object_object_add(o, "ip", json_object_new_string(r->holder->ip));
-	json_object_object_add(o, "connected",
-			       json_object_new_boolean(r->holder->conn != NULL));
+	json_object_object_add(o, "connected", json_object_new_boolean(
+					r->holder->conn != NULL));
 	if (r->req) {
 		json_object_object_add(o, "granting",
 				       json_object_new_boolean(true));

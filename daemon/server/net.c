@@ -72,7 +72,7 @@ static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
 		return false;
 	for (tok = strtok_r(hdr, ", ", &save); tok;
 	     tok = strtok_r(NULL, ", ", &save)) {
-		if (strncmp(tok, pfx, sizeof(pfx) - 1))
+		if (strncmp(tok, pfx, sizeof(pfx) - 1) != 0)
 			continue;
 		tok += sizeof(pfx) - 1;
 		n = strlen(tok);

@@ -20,12 +20,14 @@
 		".global " #sym "_end\n"				\
 		#sym "_end:\n"						\
 		".byte 0\n"						\
-		".popsection\n");					\
-	extern const char sym[], sym ## _end[]
+		".popsection\n")
 
 WWW_FILE(www_index_html, "index.html");
 WWW_FILE(www_app_js, "app.js");
 WWW_FILE(www_style_css, "style.css");
+extern const char www_index_html[], www_index_html_end[];
+extern const char www_app_js[], www_app_js_end[];
+extern const char www_style_css[], www_style_css_end[];
 
 #define CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
 	    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; " \
