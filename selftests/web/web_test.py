@@ -488,6 +488,85 @@ async def exporter_metrics(exp, log, echo, eport, mport, pport):
 
 
 @test
+async def lease_and_lost_reservations_in_recent():
+    page = S["page"]
+    lessee = await Peer.connect(S["srv"].url(), headers=bearer("importer"))
+    await lessee.call("reserve", candidate_ids=[S["ids"]["rpi-1"]], lease=2)
+    await page.until(card_js("rpi-1", "c.textContent.includes("
+                             "'lease ends in')"), LIVE)
+    leaver = await Peer.connect(S["srv"].url(), headers=bearer("importer"))
+    await leaver.call("reserve", [S["ids"][HOSTILE]])
+    await leaver.close()     # no hello: no grace, the reservation ends
+    rows, _ = await page.until(
+        "(() => { const r = [...document.querySelectorAll("
+        "'#recent tbody tr')].map((r) => [...r.cells].map((c) => "
+        "c.textContent).join('|')); return r.some((x) => x.startsWith("
+        "'rpi-1|alice') && x.includes('|lease ended|')) && r.some((x) => "
+        "x.startsWith(%s) && x.includes('|connection lost|')) && "
+        "r.join('\\n'); })()" % repr_js(HOSTILE + "|alice"), 5)
+    await lessee.close()
+    return "lease ended and connection lost shown"
+
+
+@test
+async def metrics_listener_limits():
+    port = S["agent_metrics"]
+    for method, path, want in (("GET", "/nope", 404), ("POST", "/metrics",
+                                                       405)):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
+                                     method=method)
+        try:
+            urllib.request.urlopen(req)
+            check(False, "%s %s answered 200" % (method, path))
+        except urllib.error.HTTPError as e:
+            check(e.code == want, "%s %s: %d" % (method, path, e.code))
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(b"GARBAGE\r\n\r\n")
+    await w.drain()
+    head = await asyncio.wait_for(r.read(), 5)
+    w.close()
+    check(head.startswith(b"HTTP/1.1 400"), head)
+    # A bad address in the configuration: FILE:LINE: key, no start.
+    conf = os.path.join(WORK, "bad-exporter.yaml")
+    nmbtest.write(conf, "server: http://127.0.0.1:1\nmetrics_listen: "
+                  "localhost\nplaces:\n  - name: x\n    port: 1\n"
+                  "    parts:\n      - compatible: [x]\n")
+    p = subprocess.run([EXPORTER, "-c", conf], capture_output=True,
+                       text=True, timeout=20)
+    check(p.returncode != 0 and "bad-exporter.yaml:2" in p.stderr and
+          "metrics_listen" in p.stderr, p.stderr)
+    conf = os.path.join(WORK, "bad-agent.yaml")
+    nmbtest.write(conf, "metrics_listen: 127.0.0.1:99999\n")
+    p = subprocess.run([AGENT, "-c", conf, "--socket",
+                        os.path.join(WORK, "bad.sock")],
+                       capture_output=True, text=True, timeout=20)
+    check(p.returncode != 0 and "bad-agent.yaml:1" in p.stderr and
+          "metrics_listen" in p.stderr, p.stderr)
+    return "404, 405, 400; bad metrics_listen refused with FILE:LINE"
+
+
+@test
+async def place_label_bounded():
+    """1010 place names: at most 1000 label values, then place="_other"."""
+    async def one(i):
+        peer = await Peer.connect(S["srv"].url(), headers=bearer("exporter"))
+        await peer.call("register_place", {"name": "churn-%04d" % i,
+                                           "port": 1, "parts": []})
+        await peer.close()
+    for i in range(0, 1010, 50):
+        await asyncio.gather(*(one(k) for k in range(i, min(i + 50, 1010))))
+    text = metrics_text_server()
+    labels = set()
+    for line in text.splitlines():
+        if line.startswith("nmb_place_grants_total{"):
+            labels.add(line.split('"')[1])
+    check(len(labels) == 1001 and "_other" in labels,
+          "%d place label values" % len(labels))
+    promtool(text)
+    return "%d label values, _other included" % len(labels)
+
+
+@test
 async def reconnects_after_restart():
     page = S["page"]
     srv = S["srv"]
