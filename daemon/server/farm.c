@@ -4,7 +4,8 @@
  * the subscribe_farm method (roles viewer, importer or admin), the farm
  * snapshot (places, holders, queue, recent reservations) as its answer,
  * and the same snapshot pushed as a "farm" notification to every
- * subscriber after each change, coalesced to one per FARM_DELAY_US.
+ * subscriber after each change: in the next turn of the event loop, and
+ * at most one per FARM_DELAY_US, so that a burst of changes is one push.
  * Documented in Documentation/protocol.rst.
  */
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include "log.h"
 #include "server.h"
 
-#define FARM_DELAY_US	50000	/* changes within it go out as one */
+#define FARM_DELAY_US	50000	/* at most one push per this */
 #define RECENT_MAX	50	/* finished reservations kept */
 #define QUEUE_SHOWN	200	/* waiters listed; queue_length has all */
 #define CANDS_SHOWN	32	/* candidate names listed a waiter */
@@ -29,6 +30,7 @@ struct recent {
 static struct recent recent[RECENT_MAX];
 static unsigned int recent_next, recent_count;
 static lws_sorted_usec_list_t push_timer;
+static uint64_t last_push_us;
 
 /* A monotonic lws time (us) as wall-clock milliseconds. */
 static int64_t wall_of(uint64_t mono_us, int64_t now_ms, uint64_t now_us)
@@ -170,6 +172,7 @@ static void push(lws_sorted_usec_list_t *sul)
 	(void)sul;
 	if (!srv.nsubs || srv.stopping)
 		return;
+	last_push_us = srv_now_us();
 	msg = json_object_new_object();
 	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(msg, "method", json_object_new_string("farm"));
@@ -185,8 +188,11 @@ static void push(lws_sorted_usec_list_t *sul)
 
 void srv_farm_changed(void)
 {
+	uint64_t now = srv_now_us(), due = last_push_us + FARM_DELAY_US;
+
+	/* Never from here: the change that called may be half done. */
 	if (srv.nsubs && !srv.stopping && !push_timer.list.owner)
-		srv_timer(&push_timer, push, FARM_DELAY_US);
+		srv_timer(&push_timer, push, due > now ? due - now : 1);
 }
 
 static void recent_add(const char *place, const struct srv_res *r,
