@@ -272,6 +272,8 @@ async def filter_and_detail():
         "document.querySelector('#detail').textContent", 3)
     check("alice (127.0.0.1)" in facts and "root (127.0.0.1)" in facts,
           facts)
+    os.makedirs(OUT, exist_ok=True)
+    await page.screenshot(os.path.join(OUT, "farm-page-detail.png"))
     await page.js("location.hash = ''")
     await page.until("document.getElementById('detail').hidden", 3)
     return "filter by tag and name; detail view of a place"

@@ -396,15 +396,29 @@
 		fact('tags', tagsOf(place).join(', ') || 'none');
 		add(d, facts);
 		add(d, el('h3', null, 'Waiting for it'));
-		const q = add(el('table'), el('tbody'));
-		renderQueue(q.firstChild, farm.queue.filter((w) =>
-			w.candidates.indexOf(name) >= 0));
-		add(d, q);
+		add(d, table(['#', 'Who', 'Waiting', 'Priority', 'Candidates'],
+			     farm.queue.filter((w) =>
+				w.candidates.indexOf(name) >= 0),
+			     renderQueue, 'Nobody is waiting for it.'));
 		add(d, el('h3', null, 'Its recent reservations'));
-		const r = add(el('table'), el('tbody'));
-		renderRecent(r.firstChild, farm.recent.filter((e) =>
-			e.place === name));
-		add(d, r);
+		add(d, table(['Place', 'Who', 'Held', 'Ended', 'When'],
+			     farm.recent.filter((e) => e.place === name),
+			     renderRecent, 'No recent reservation.'));
+	}
+
+	// A table with a head, filled by fill(tbody, rows); or a note.
+	function table(heads, rows, fill, none) {
+		if (!rows.length)
+			return el('p', 'muted', none);
+		const t = el('table');
+		const tr = el('tr');
+		for (const h of heads)
+			add(tr, el('th', null, h));
+		add(t, add(el('thead'), tr));
+		const body = el('tbody');
+		fill(body, rows);
+		add(t, body);
+		return add(el('div', 'scroll'), t);
 	}
 
 	function detailName() {
