@@ -19,6 +19,7 @@
 #define RECENT_MAX	50	/* finished reservations kept */
 #define QUEUE_SHOWN	200	/* waiters listed; queue_length has all */
 #define CANDS_SHOWN	32	/* candidate names listed a waiter */
+#define BACKLOG_MAX	(256u << 10)	/* queued bytes: skip, send later */
 
 struct recent {
 	char *place, *user;
@@ -179,10 +180,20 @@ static void push(lws_sorted_usec_list_t *sul)
 	json_object_object_add(msg, "params", snapshot());
 	text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
 			JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	/* One text for every subscriber; srv_conn_send copies it. */
-	for (struct srv_conn *c = srv.conns; c; c = c->next)
-		if (c->farm_sub)
-			srv_conn_send(c, text, len);
+	/*
+	 * One text for every subscriber; srv_conn_send copies it. A page
+	 * that has not read what it got is skipped: once its queue is
+	 * empty, net.c calls srv_farm_drained() and it gets the latest.
+	 */
+	for (struct srv_conn *c = srv.conns; c; c = c->next) {
+		if (!c->farm_sub)
+			continue;
+		if (c->out_bytes > BACKLOG_MAX) {
+			c->farm_behind = true;
+			continue;
+		}
+		srv_conn_send(c, text, len);
+	}
 	json_object_put(msg);
 }
 
@@ -272,6 +283,14 @@ void srv_farm_subscribe(struct rpc_req *req, json_object *params, void *ctx)
 	json_object_object_add(you, "roles", roles);
 	json_object_object_add(o, "you", you);
 	rpc_reply(req, o);
+}
+
+void srv_farm_drained(struct srv_conn *c)
+{
+	if (!c->farm_behind)
+		return;
+	c->farm_behind = false;
+	srv_farm_changed();
 }
 
 void srv_farm_unsubscribe(struct srv_conn *c)

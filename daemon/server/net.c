@@ -318,6 +318,8 @@ static int ws_write(struct lws *wsi, struct srv_conn *c)
 	}
 	if (c->out_head)
 		lws_callback_on_writable(wsi);
+	else
+		srv_farm_drained(c);
 	return 0;
 }
 

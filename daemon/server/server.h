@@ -89,6 +89,7 @@ struct srv_conn {
 	size_t rx_len, rx_cap;
 	bool closing, rx_too_big;
 	bool farm_sub;			/* subscribe_farm (farm.c) */
+	bool farm_behind;		/* a snapshot skipped: too slow */
 	int close_status;
 	const char *close_reason;
 	struct srv_conn *prev, *next;
@@ -250,6 +251,7 @@ void srv_farm_subscribe(struct rpc_req *req, json_object *params,
 void srv_farm_changed(void);		/* snapshot within 50 ms */
 void srv_farm_ended(struct srv_res *r);	/* a granted one ends */
 void srv_farm_unsubscribe(struct srv_conn *c);
+void srv_farm_drained(struct srv_conn *c);	/* its queue is empty */
 void srv_farm_free(void);
 
 /* web.c: the page's files; 1 if path is none of them */

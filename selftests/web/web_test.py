@@ -10,6 +10,7 @@
 # screenshots into OUT. Prints TAP.
 # Usage: web_test.py NMB_SERVER NMB_AGENT NMB_EXPORTER NMBCTL WORKDIR OUT
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -94,6 +95,8 @@ def repr_js(s):
 
 async def login(token):
     page = S["page"]
+    if not (await page.js("location.href")).startswith("http"):
+        await page.goto(S["srv"].url("/", "http"))
     await page.js("sessionStorage.clear()")
     await page.goto(S["srv"].url("/", "http"))
     await page.until("!document.getElementById('login').hidden", 5)
@@ -568,6 +571,111 @@ async def place_label_bounded():
     return "%d label values, _other included" % len(labels)
 
 
+class RawSubscriber:
+    """subscribe_farm over a hand-made WebSocket with a tiny receive
+    buffer, that does not read until told to: a page that cannot keep
+    up."""
+
+    def __init__(self, port):
+        import base64
+        import socket
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n"
+            "\r\n" % (key, TOKENS["viewer"])).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.sock.recv(4096)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        check(head.startswith(b"HTTP/1.1 101"), head)
+        msg = b'{"jsonrpc":"2.0","id":1,"method":"subscribe_farm",' \
+              b'"params":{}}'
+        mask = os.urandom(4)
+        self.sock.sendall(bytes([0x82, 0x80 | len(msg)]) + mask + bytes(
+            b ^ mask[i % 4] for i, b in enumerate(msg)))
+
+    def read_all(self, quiet=1.0):
+        """Every message until quiet seconds pass without data."""
+        self.sock.settimeout(quiet)
+        try:
+            while True:
+                d = self.sock.recv(1 << 20)
+                if not d:
+                    break
+                self.buf += d
+        except OSError:
+            pass
+        msgs = []
+        b = self.buf
+        while len(b) >= 2:
+            n, off = b[1] & 0x7f, 2
+            if n == 126:
+                n, off = int.from_bytes(b[2:4], "big"), 4
+            elif n == 127:
+                n, off = int.from_bytes(b[2:10], "big"), 10
+            if len(b) < off + n:
+                break
+            if b[0] & 0x0f in (1, 2):
+                msgs.append(json.loads(b[off:off + n]))
+            b = b[off + n:]
+        self.sock.close()
+        return msgs
+
+
+@test
+async def slow_page_gets_the_latest():
+    # The browser's page stays out of this flood of big snapshots.
+    await S["page"].goto("about:blank")
+    fast = await Peer.connect(S["srv"].url(), headers=bearer("viewer"))
+    await fast.call("subscribe_farm")
+    slow = RawSubscriber(S["srv"].port)
+    await asyncio.sleep(0.3)
+    # 40 big places: snapshots of about 400 KB.
+    tags = ["tag-%03d-" % i + "x" * 120 for i in range(60)]
+    big = []
+    for i in range(40):
+        peer, pid = await exporter("big-%02d" % i, [{"compatible": tags}])
+        big.append((peer, pid))
+    user = await Peer.connect(S["srv"].url(), headers=bearer("importer"))
+    for peer, pid in big[:20]:
+        await user.call("reserve", [pid])
+        await asyncio.sleep(0.06)
+        await user.call("return_reservation", pid)
+        await asyncio.sleep(0.06)
+    await asyncio.sleep(0.5)
+    msgs = await asyncio.get_event_loop().run_in_executor(None,
+                                                          slow.read_all)
+    slow_snaps = [m["params"] for m in msgs if m.get("method") == "farm"]
+    fast_snaps = [m["params"] for m in fast.incoming
+                  if m.get("method") == "farm"]
+
+    def last(snap):
+        """The big places' holders and the last three reservations."""
+        return ([(p["name"], p["holder"]) for p in snap["places"]
+                 if p["name"].startswith("big-")], snap["recent"][:3])
+    for peer, _ in big:
+        await peer.close()
+    await user.close()
+    await fast.close()
+    await login(TOKENS["viewer"])
+    await S["page"].until("document.getElementById('status').textContent "
+                          "=== 'live'", 5)
+    check(slow_snaps and last(slow_snaps[-1]) == last(fast_snaps[-1]),
+          "the slow page's last snapshot is not the latest")
+    check(slow_snaps[-1]["recent"][0]["place"] == "big-19",
+          slow_snaps[-1]["recent"][0])
+    check(len(slow_snaps) < len(fast_snaps) / 2,
+          "slow page got %d snapshots, fast %d" % (len(slow_snaps),
+                                                   len(fast_snaps)))
+    return "slow page: %d snapshots, fast: %d, both end on the latest" % (
+        len(slow_snaps), len(fast_snaps))
+
+
 @test
 async def reconnects_after_restart():
     page = S["page"]
@@ -584,10 +692,17 @@ async def reconnects_after_restart():
                       listen=["127.0.0.1:@PORT@"], log_name="server2.log")
     peer, _ = await exporter("after-restart", PLACES[1][1])
     S["exporters"] = [peer]
-    names, dt = await page.until(
-        "document.getElementById('status').textContent === 'live' && "
-        "[...document.querySelectorAll('.place-name')]"
-        ".map((e) => e.textContent).join(',') === 'after-restart'", 15)
+    try:
+        names, dt = await page.until(
+            "document.getElementById('status').textContent === 'live' && "
+            "[...document.querySelectorAll('.place-name')]"
+            ".map((e) => e.textContent).join(',') === 'after-restart'", 15)
+    except TimeoutError:
+        diag(await page.js(
+            "document.getElementById('status').textContent + ' ' + "
+            "[...document.querySelectorAll('.place-name')]"
+            ".map((e) => e.textContent).join(',')"))
+        raise
     check(not page.dialogs or all(d["type"] == "confirm"
                                   for d in page.dialogs), page.dialogs)
     return "live again %.1f s after the restart, no reload" % dt
