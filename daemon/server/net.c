@@ -10,7 +10,6 @@
  * libwebsockets-dev) with lws_sul timers, and falls back to lws's poll()
  * loop, which costs O(connections) per wakeup, if that plugin is missing.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "ws_bearer.h"
 #include "utf8.h"
 
 #define OUT_LIMIT	(64u << 20)	/* queued bytes before we give up */
@@ -64,33 +64,11 @@ void srv_timer_cancel(lws_sorted_usec_list_t *sul)
  */
 static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
 {
-	static const char pfx[] = "nmb-bearer.";
-	char hdr[1200], *tok, *save;
-	size_t n;
+	char hdr[1200];
 
 	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_PROTOCOL) <= 0)
 		return false;
-	for (tok = strtok_r(hdr, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		if (strncmp(tok, pfx, sizeof(pfx) - 1) != 0)
-			continue;
-		tok += sizeof(pfx) - 1;
-		n = strlen(tok);
-		if (n % 2 || n / 2 >= size)
-			return false;
-		for (size_t i = 0; i < n / 2; i++) {
-			unsigned int byte;
-
-			if (!isxdigit((unsigned char)tok[2 * i]) ||
-			    !isxdigit((unsigned char)tok[2 * i + 1]) ||
-			    sscanf(tok + 2 * i, "%2x", &byte) != 1 || !byte)
-				return false;
-			out[i] = (char)byte;
-		}
-		out[n / 2] = '\0';
-		return true;
-	}
-	return false;
+	return ws_bearer_from_protocols(hdr, out, size);
 }
 
 static const struct srv_token *check_token(struct lws *wsi)
