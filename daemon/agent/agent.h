@@ -46,6 +46,7 @@ struct agent_conf {
 	char *socket;		/* control socket path */
 	char *group;		/* its group */
 	unsigned int connect_wait_s;	/* requests wait for the server */
+	char *metrics_listen;	/* NULL: no /metrics listener */
 };
 
 int config_load(struct agent_conf *cfg, const char *file, bool explicit);
@@ -66,8 +67,19 @@ struct agent {
 	struct watch *watch;
 	struct loop_fd *watch_lfd;
 	struct loop_timer *poll;	/* sysfs poll while imports wait */
+	struct metrics_http *metrics;
 	bool stopping;
 };
+
+/* --- the optional /metrics listener (metrics.c) ------------------------ */
+
+int agent_metrics_start(void);
+void agent_metrics_stop(void);
+/* reattach_ms: from the exporter's answer to the attach; 0 for a first */
+void agent_metrics_attached(bool reattach, uint64_t reattach_ms);
+void agent_metrics_tunnel_ended(uint64_t to_local, uint64_t to_remote);
+/* Bytes of the TCP connections still open (tcp_forward.c). */
+void tcp_forward_live_bytes(uint64_t *to_local, uint64_t *to_remote);
 
 extern struct agent agent;
 

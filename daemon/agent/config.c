@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "log.h"
 #include "match.h"
+#include "metrics_http.h"
 #include "url.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -67,6 +68,7 @@ static void check_ca_file(struct conf_node *tls, const char *ca)
 int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 {
 	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
+	const char *metrics = NULL;
 	const char *group = NULL, *level = NULL, *wait = NULL;
 	unsigned int wait_s = AGENT_CONNECT_WAIT_S;
 	struct conf_node *root, *tls;
@@ -98,6 +100,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	check_ca_file(tls, ca);
 	conf_path(root, "socket", &sock, false);
 	conf_str(root, "group", &group, false);
+	if (!conf_str(root, "metrics_listen", &metrics, false) && metrics &&
+	    metrics_http_check(metrics))
+		conf_error(conf_get(root, "metrics_listen", CONF_ANY, false),
+			   "expected ADDRESS:PORT, [IPv6]:PORT or :PORT");
 	if (!conf_str(root, "log-level", &level, false)) {
 		if (log_level(level) < 0)
 			conf_error(conf_get(root, "log-level", CONF_ANY, false),
@@ -120,6 +126,7 @@ defaults:
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
 	cfg->group = dup_or(group, AGENT_GROUP);
 	cfg->connect_wait_s = wait_s;
+	cfg->metrics_listen = dup_or(metrics, NULL);
 	conf_free(c);
 	return ret;
 }
@@ -131,5 +138,6 @@ void config_free(struct agent_conf *cfg)
 	free(cfg->ca_file);
 	free(cfg->socket);
 	free(cfg->group);
+	free(cfg->metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -186,6 +186,8 @@ int main(int argc, char **argv)
 		goto out_hub;
 	if (vanish_start())
 		goto out_vanish;
+	if (agent_metrics_start())
+		goto out_vanish;
 
 	log_notice("serving %s for server %s", agent.cfg.socket,
 		   agent.cfg.server);
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
 		res_return(agent.res, "the agent stops");
 
 out_vanish:
+	agent_metrics_stop();
 	vanish_stop();
 out_hub:
 	hub_stop();

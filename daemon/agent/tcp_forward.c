@@ -43,6 +43,9 @@ static void conn_free(struct conn *c)
 {
 	struct tcp_forward *f = c->f;
 
+	if (c->relay)
+		agent_metrics_tunnel_ended(relay_bytes(c->relay, 0),
+					   relay_bytes(c->relay, 1));
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -229,4 +232,21 @@ void tcp_forward_status(struct tcp_forward *f, json_object *o)
 	json_object_object_add(o, "connections",
 			       json_object_new_int((int32_t)f->nconns));
 	json_object_object_add(o, "target", json_object_new_string(f->target));
+}
+
+void tcp_forward_live_bytes(uint64_t *to_local, uint64_t *to_remote)
+{
+	*to_local = *to_remote = 0;
+	for (struct reservation *r = agent.res; r; r = r->next) {
+		for (size_t i = 0; i < r->ntcp; i++) {
+			if (!r->tcp[i])
+				continue;
+			for (struct conn *c = r->tcp[i]->conns; c; c = c->next) {
+				if (!c->relay)
+					continue;
+				*to_local += relay_bytes(c->relay, 0);
+				*to_remote += relay_bytes(c->relay, 1);
+			}
+		}
+	}
 }

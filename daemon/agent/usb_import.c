@@ -62,6 +62,7 @@ struct usb_import {
 	char lbusid[32];
 	char err[300];
 	uint64_t t_request_ms;
+	uint64_t t_back_ms;		/* the device came back: re-attach */
 	unsigned int n_attach;
 };
 
@@ -150,6 +151,8 @@ static int attach(struct usb_import *u)
 	u->backoff_s = 0;
 	u->err[0] = '\0';
 	u->n_attach++;
+	agent_metrics_attached(u->n_attach > 1, u->n_attach > 1 &&
+			       u->t_back_ms ? loop_now_ms() - u->t_back_ms : 0);
 	if (devices_vhci_busid(u->vport, u->lbusid, sizeof(u->lbusid)))
 		u->lbusid[0] = '\0';
 	log_notice("%s: %s.%s: %s %04x:%04x from %s attached on vhci port %d (port_num %u, local busid %s) %llu ms after the request%s",
@@ -226,6 +229,7 @@ static void on_reply(struct loop_fd *lfd, uint32_t events, void *arg)
 		 * answer); vhci frees its port, see PORT_WAIT.
 		 */
 		u->attached = false;
+		u->t_back_ms = loop_now_ms();
 	}
 	try_attach(u);
 }

@@ -46,6 +46,7 @@
 #include "conf.h"
 #include "exporter.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "place_name.h"
 #include "url.h"
 #include "virtual.h"
@@ -282,6 +283,10 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		cfg->state_dir = getenv("STATE_DIRECTORY");
 	if (!cfg->state_dir || !*cfg->state_dir)
 		cfg->state_dir = DEFAULT_STATE_DIR;
+	if (!conf_str(root, "metrics_listen", &cfg->metrics_listen, false) &&
+	    cfg->metrics_listen && metrics_http_check(cfg->metrics_listen))
+		conf_error(conf_get(root, "metrics_listen", CONF_ANY, false),
+			   "expected ADDRESS:PORT, [IPv6]:PORT or :PORT");
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_path(tls, "ca-file", &cfg->ca_file, false);
 	conf_bool(tls, "verify", &cfg->tls_verify, false);

@@ -74,6 +74,7 @@ struct tcp_if {
 	const char *host;
 	unsigned int port;
 	char *target;		/* "host:port", compared byte for byte */
+	uint64_t bytes[2];	/* tunnels ended: from/to the peer */
 };
 
 struct part {
@@ -84,6 +85,11 @@ struct part {
 	struct tcp_if *tcp;
 	size_t n_tcp;
 	struct virt *virt;	/* an emulated board (virtual.h), or NULL */
+};
+
+enum exp_refusal {
+	EXP_REFUSED_METHOD, EXP_REFUSED_BAD_REQUEST, EXP_REFUSED_HEAD_SIZE,
+	EXP_REFUSED_TARGET, EXP_REFUSED_IP, EXP_REFUSALS
 };
 
 struct place {
@@ -103,6 +109,7 @@ struct place {
 	struct hub_client *hub;
 	int place_id;			/* from register_place, 0 before */
 	char *session;			/* nmb-server session, for resuming */
+	uint64_t refusals[EXP_REFUSALS];	/* metrics.c */
 };
 
 /* state_dir when exporter.yaml and systemd ($STATE_DIRECTORY) name none */
@@ -114,6 +121,7 @@ struct exporter_conf {
 	const char *token;
 	const char *ca_file;
 	const char *state_dir;		/* sessions.json lives there */
+	const char *metrics_listen;	/* NULL: no /metrics listener */
 	bool tls_verify;
 	struct place *places;
 	size_t n_places;
@@ -136,6 +144,8 @@ struct usbdev {
 	struct loop_timer *timer;	/* status re-check while busy */
 	uint64_t ready_ns;		/* when it last became ready */
 	bool bind_warned;		/* usbip-host refusal logged */
+	uint64_t exports, reexports;	/* metrics.c */
+	char last_peer[INET6_ADDRSTRLEN];	/* of the last export */
 };
 
 struct exporter {
@@ -145,6 +155,7 @@ struct exporter {
 	struct loop_fd *watch_lfd;
 	struct usbdev *devs;
 	size_t n_devs;
+	struct metrics_http *metrics;
 	bool stopping;
 	bool test_no_watch;		/* tests only: USB never gets ready */
 	bool state_warned;		/* sessions.json not writable */
@@ -181,7 +192,7 @@ struct conn {
 	uint64_t queued_ns;
 	bool killed;
 	/* TCP */
-	const struct tcp_if *tcp;
+	struct tcp_if *tcp;
 	struct resolve_job *job;
 	struct loop_fd *job_lfd;
 	struct addrinfo *ai, *ai_next;
@@ -218,8 +229,15 @@ void usb_enqueue(struct usbdev *dev, struct conn *c);
 void usb_conn_gone(struct conn *c, bool stop_export);
 
 /* tcp.c */
-void tcp_start(struct conn *c, const struct tcp_if *t);
+void tcp_start(struct conn *c, struct tcp_if *t);
 void tcp_conn_gone(struct conn *c);
+
+/* metrics.c: the optional /metrics listener (metrics_listen) */
+int exp_metrics_start(struct exporter *e);
+void exp_metrics_stop(struct exporter *e);
+void exp_metrics_refused(struct place *p, int status, const char *body);
+void exp_metrics_exported(struct usbdev *d, const char *peer);
+void exp_metrics_allowed(struct place *p);
 
 /* hub.c */
 int hub_start(struct place *p);

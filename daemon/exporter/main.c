@@ -178,6 +178,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < e.cfg.n_places; i++)
 		if (hub_start(&e.cfg.places[i]))
 			goto out_hub;
+	if (exp_metrics_start(&e))
+		goto out_hub;
 
 	log_notice("exporting %zu place(s) to %s", e.cfg.n_places,
 		   e.cfg.server);
@@ -186,6 +188,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 
 out_hub:
+	exp_metrics_stop(&e);
 	for (i = 0; i < e.cfg.n_places; i++)
 		hub_stop(&e.cfg.places[i]);
 	hub_client_cleanup();

@@ -80,11 +80,12 @@ static void reject(struct conn *c, int status, const char *body,
 {
 	log_warn("place %s: peer %s: %s; answered %d", c->place->name,
 		 c->peer, why, status);
+	exp_metrics_refused(c->place, status, body);
 	respond(c, status, body);
 	conn_free(c);
 }
 
-static const struct tcp_if *find_tcp(const struct place *p,
+static struct tcp_if *find_tcp(const struct place *p,
 				     const char *target)
 {
 	size_t i, j;
@@ -151,7 +152,7 @@ static void on_usb_wait(struct conn *c)
 
 static void dispatch(struct conn *c, struct http_request *req)
 {
-	const struct tcp_if *t;
+	struct tcp_if *t;
 	size_t early = c->len - req->head_len;
 
 	if (!req->is_connect) {
@@ -455,6 +456,8 @@ void proxy_set_allowed(struct place *p, char **ips, size_t n)
 	char **old = p->allowed;
 	size_t i, n_old = p->n_allowed;
 
+	if (n)		/* a holder: its first export is no re-export */
+		exp_metrics_allowed(p);
 	p->allowed = ips;
 	p->n_allowed = n;
 	virtual_holders_changed(p, old, n_old);

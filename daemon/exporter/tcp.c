@@ -69,6 +69,8 @@ static void relay_done(struct relay *r, int err, void *arg)
 {
 	struct conn *c = arg;
 
+	c->tcp->bytes[0] += relay_bytes(r, 0);
+	c->tcp->bytes[1] += relay_bytes(r, 1);
 	if (err)
 		log_info("place %s: peer %s: TCP tunnel to %s ended: %s (%llu/%llu bytes)",
 			 c->place->name, c->peer, c->tcp->target,
@@ -187,7 +189,7 @@ static void on_resolved(struct loop_fd *lfd, uint32_t events, void *arg)
 	try_connect(c);
 }
 
-void tcp_start(struct conn *c, const struct tcp_if *t)
+void tcp_start(struct conn *c, struct tcp_if *t)
 {
 	struct resolve_job *j = calloc(1, sizeof(*j));
 	pthread_attr_t attr;

@@ -84,6 +84,7 @@ static void serve(struct usbdev *d)
 	c->fd = -1;
 	c->state = CONN_USB_EXPORTED;
 	d->owner = c;
+	exp_metrics_exported(d, c->peer);
 	log_notice("place %s: busid %s: exported to %s (%.1f ms after it could be, mono=%.3f ms)",
 		   d->place->name, d->busid, c->peer,
 		   (double)(loop_now_ns() - (c->queued_ns > d->ready_ns ?

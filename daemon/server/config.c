@@ -64,8 +64,10 @@ static unsigned int parse_roles(struct conf_node *seq)
 			roles |= SRV_ROLE_IMPORTER;
 		else if (!strcmp(s, "admin"))
 			roles |= SRV_ROLE_ADMIN;
+		else if (!strcmp(s, "viewer"))
+			roles |= SRV_ROLE_VIEWER;
 		else
-			conf_error(n, "expected exporter, importer or admin");
+			conf_error(n, "expected exporter, importer, admin or viewer");
 	}
 	return roles;
 }

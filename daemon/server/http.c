@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * http.c - the HTTP routes of the not-my-board hub: /api/v1/places,
- * /api/v1/auth-info, /metrics, /oidc-callback, 404 for the rest. The
+ * /api/v1/auth-info, /metrics, /oidc-callback, the web page (web.c), 404
+ * for the rest. The
  * method is not checked, as in not-my-board.
  */
 #include <stdlib.h>
@@ -50,6 +51,9 @@ int srv_http_serve(struct lws *wsi, const char *path)
 	char *text;
 	int ret;
 
+	ret = srv_web_serve(wsi, path);
+	if (ret <= 0)
+		return ret;
 	if (!strcmp(path, "/api/v1/places")) {
 		list = json_object_new_array();
 		for (struct srv_place *p = srv.places; p; p = p->next)

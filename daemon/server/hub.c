@@ -174,6 +174,7 @@ static struct srv_place *res_free(struct srv_res *r)
 	struct srv_place *p = r->place;
 	struct srv_res **pp;
 
+	srv_farm_ended(r);
 	srv_timer_cancel(&r->lease);
 	if (r->prev)
 		r->prev->next = r->next;
@@ -225,6 +226,7 @@ struct srv_res *srv_res_restore(struct srv_place *p, unsigned int place_id,
 	if (!r)
 		return NULL;
 	r->t0_us = srv_now_us();
+	r->since_ms = srv_wall_ms();
 	r->lease_s = lease_s;
 	if (lease_s)
 		srv_timer(&r->lease, lease_expired, lease_left_us);
@@ -260,6 +262,9 @@ static void grant_done(void *data, json_object *result,
 		return;
 	}
 	srv_metrics_outcome(SRV_GRANTED, r->t0_us);
+	r->since_ms = srv_wall_ms();
+	if (r->place)
+		srv_metrics_granted(r->place, r->t0_us);
 	log_debug("reserved place=%s id=%u user=%s peer=%s wait_ms=%llu",
 		  res_name(r), r->place_id, r->holder->user, r->holder->ip,
 		  (unsigned long long)(srv_now_us() - r->t0_us) / 1000);
@@ -367,6 +372,7 @@ static void waiter_unlink(struct srv_waiter *w)
 	if (w->ticket[0])
 		srv.nticketed--;
 	tell_positions();
+	srv_farm_changed();
 }
 
 static void waiter_free(struct srv_waiter *w)
@@ -402,6 +408,7 @@ static void enqueue(struct srv_waiter *w)
 	srv.nqueue++;
 	if (w->ticket[0])
 		srv.nticketed++;
+	srv_farm_changed();
 	rpc_req_on_cancel(w->req, waiter_cancel, w);
 	tell_positions();
 }
@@ -591,6 +598,8 @@ void srv_return(struct rpc_req *req, struct srv_res *r, bool forced)
 
 	log_debug("returned place=%s id=%u user=%s peer=%s%s", res_name(r), id,
 		  holder->user, holder->ip, forced ? " forced=yes" : "");
+	if (forced)
+		r->end = "force-returned";
 	if (forced && holder->conn != (req ? rpc_chan_ctx(rpc_req_chan(req))
 					     : NULL))
 		srv_notify(holder, "reservation_lost", id, "forced");
@@ -610,6 +619,7 @@ static void lease_expired(lws_sorted_usec_list_t *sul)
 	log_info("lease expired place=%s id=%u user=%s peer=%s; returning it",
 		 res_name(r), r->place_id, r->holder->user, r->holder->ip);
 	srv_notify(r->holder, "reservation_lost", r->place_id, "lease");
+	r->end = "lease ended";
 	srv_return(NULL, r, false);
 }
 
@@ -628,6 +638,8 @@ int srv_register(struct srv_session *s, struct srv_place *p)
 	srv.places_tail = p;
 	srv.nplaces++;
 	s->place = p;
+	p->seen_ms = srv_wall_ms();
+	p->stats = srv_metrics_place(p->name);
 	if (!p->offline)	/* restored places are logged by state.c */
 		log_info("place registered place=%s id=%u peer=%s", p->name,
 			 p->id, p->host);
@@ -653,6 +665,8 @@ void srv_place_remove(struct srv_place *p)
 	p->exporter->place = NULL;
 	if (p->res) {
 		/* Holders keep their listed reservation; only we tell them. */
+		p->res->end = "place gone";
+		srv_farm_ended(p->res);
 		p->res->place = NULL;
 		srv.nreserved--;
 		if (!p->res->req)
@@ -717,6 +731,7 @@ void srv_hub_shutdown(void)
 			res_abort(r);
 			continue;
 		}
+		r->end = "server shutdown";
 		srv_return(NULL, r, false);
 	}
 }
@@ -736,4 +751,5 @@ void srv_hub_free(void)
 	free(idtab);
 	idtab = NULL;
 	idtab_size = 0;
+	srv_farm_free();
 }

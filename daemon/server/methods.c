@@ -35,7 +35,8 @@ static bool allowed(struct rpc_req *req, struct srv_conn *c,
 		    unsigned int roles)
 {
 	const char *need = roles & SRV_ROLE_EXPORTER ? "exporter" :
-			   roles & SRV_ROLE_IMPORTER ? "importer" : "admin";
+			   roles & SRV_ROLE_IMPORTER ? "importer" :
+			   roles & SRV_ROLE_ADMIN ? "admin" : "viewer";
 
 	if (c->roles & roles)
 		return true;
@@ -358,5 +359,6 @@ const struct rpc_method srv_methods[] = {
 	{ "get_place_stats", m_get_place_stats },
 	{ "hello", m_hello },
 	{ "renew_lease", m_renew_lease },
+	{ "subscribe_farm", srv_farm_subscribe },
 	{ NULL, NULL },
 };

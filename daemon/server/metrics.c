@@ -2,13 +2,14 @@
 /*
  * metrics.c - /metrics in the Prometheus text format: the three gauges of
  * not-my-board under nmb_ names, connections by role, the reserve wait
- * histogram and reservations by outcome.
+ * histogram, reservations by outcome, per-place series (label place,
+ * bounded) and nmb_build_info. Documented in Documentation/metrics.rst.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "prom.h"
 #include "server.h"
 
 static const double buckets[] = {
@@ -44,80 +45,163 @@ void srv_metrics_outcome(enum srv_outcome o, uint64_t t0_us)
 	wait_counts[i]++;
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
+/*
+ * Per-place series, by place name: names survive an exporter's restart.
+ * At most PLACES_MAX names get their own label value; the rest share
+ * place="_other", so a peer registering names cannot grow /metrics
+ * without bound.
+ */
+#define PLACES_MAX	1000
+
+struct srv_place_stats {
+	char *name;
+	uint64_t grants;
+	double reserved_s;		/* reservations that ended */
+	double wait_sum;		/* reserve to grant, granted ones */
 };
 
-static void put(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static struct srv_place_stats place_stats[PLACES_MAX + 1];
+static unsigned int nplace_stats;
 
-static void put(struct buf *b, const char *fmt, ...)
+struct srv_place_stats *srv_metrics_place(const char *name)
 {
-	va_list ap;
-	int n;
+	struct srv_place_stats *st;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < b->cap - b->len)
-			break;
-		b->cap = b->cap * 2 + (size_t)n;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
+	for (unsigned int i = 0; i < nplace_stats; i++)
+		if (!strcmp(place_stats[i].name, name))
+			return &place_stats[i];
+	st = &place_stats[PLACES_MAX];
+	if (!st->name)
+		st->name = "_other";
+	if (nplace_stats == PLACES_MAX)
+		return st;
+	st = &place_stats[nplace_stats];
+	st->name = strdup(name);
+	if (!st->name)
+		return &place_stats[PLACES_MAX];
+	nplace_stats++;
+	return st;
+}
+
+void srv_metrics_granted(struct srv_place *p, uint64_t t0_us)
+{
+	if (!p->stats)
+		return;
+	p->stats->grants++;
+	p->stats->wait_sum += (double)(srv_now_us() - t0_us) / 1e6;
+}
+
+void srv_metrics_released(struct srv_place *p, int64_t since_ms)
+{
+	int64_t ms = srv_wall_ms() - since_ms;
+
+	if (p->stats && ms > 0)
+		p->stats->reserved_s += (double)ms / 1000.0;
+}
+
+static void put_place_series(struct prom_buf *b)
+{
+	int64_t now_ms = srv_wall_ms();
+	double *now_s = calloc(PLACES_MAX + 1, sizeof(*now_s));
+
+	if (!now_s)
+		abort();
+	/* The running reservations count into reserved seconds too. */
+	for (struct srv_place *p = srv.places; p; p = p->next)
+		if (p->stats && p->res && p->res->since_ms)
+			now_s[p->stats - place_stats] +=
+				(double)(now_ms - p->res->since_ms) / 1000.0;
+	prom_put(b, "# HELP nmb_place_reserved Whether the place is reserved (1) or free (0).\n"
+		 "# TYPE nmb_place_reserved gauge\n");
+	for (struct srv_place *p = srv.places; p; p = p->next) {
+		prom_put(b, "nmb_place_reserved{place=\"");
+		prom_put_label(b, p->stats ? p->stats->name : "_other");
+		prom_put(b, "\"} %d\n", p->res ? 1 : 0);
 	}
-	b->len += (size_t)n;
+	prom_put(b, "# HELP nmb_place_reserved_seconds_total Time the place was reserved.\n"
+		 "# TYPE nmb_place_reserved_seconds_total counter\n");
+	for (unsigned int i = 0; i <= PLACES_MAX; i++) {
+		if (!place_stats[i].name)
+			continue;
+		prom_put(b, "nmb_place_reserved_seconds_total{place=\"");
+		prom_put_label(b, place_stats[i].name);
+		prom_put(b, "\"} %.3f\n", place_stats[i].reserved_s +
+			 now_s[i]);
+	}
+	prom_put(b, "# HELP nmb_place_grants_total Reservations granted.\n"
+		 "# TYPE nmb_place_grants_total counter\n");
+	for (unsigned int i = 0; i <= PLACES_MAX; i++) {
+		if (!place_stats[i].name)
+			continue;
+		prom_put(b, "nmb_place_grants_total{place=\"");
+		prom_put_label(b, place_stats[i].name);
+		prom_put(b, "\"} %llu\n",
+			 (unsigned long long)place_stats[i].grants);
+	}
+	prom_put(b, "# HELP nmb_place_queue_wait_seconds Time from reserve to grant of the place.\n"
+		 "# TYPE nmb_place_queue_wait_seconds summary\n");
+	for (unsigned int i = 0; i <= PLACES_MAX; i++) {
+		if (!place_stats[i].name)
+			continue;
+		prom_put(b, "nmb_place_queue_wait_seconds_sum{place=\"");
+		prom_put_label(b, place_stats[i].name);
+		prom_put(b, "\"} %.6f\n", place_stats[i].wait_sum);
+		prom_put(b, "nmb_place_queue_wait_seconds_count{place=\"");
+		prom_put_label(b, place_stats[i].name);
+		prom_put(b, "\"} %llu\n",
+			 (unsigned long long)place_stats[i].grants);
+	}
+	free(now_s);
 }
 
 char *srv_metrics_render(size_t *len)
 {
-	struct buf b = { .cap = 4096 };
-	unsigned int exporters = 0, agents = 0;
+	struct prom_buf b = { 0 };
+	unsigned int exporters = 0, agents = 0, viewers = 0;
 	uint64_t cum = 0;
 
-	b.p = malloc(b.cap);
-	if (!b.p)
-		return NULL;
 	for (struct srv_conn *c = srv.conns; c; c = c->next) {
 		if (c->sess && c->sess->place)
 			exporters++;
+		else if (c->farm_sub)
+			viewers++;
 		else
 			agents++;
 	}
-	put(&b, "# HELP nmb_places_registered Places registered.\n"
+	prom_build_info(&b, "nmb-server");
+	prom_put(&b, "# HELP nmb_places_registered Places registered.\n"
 		"# TYPE nmb_places_registered gauge\n"
 		"nmb_places_registered %u.0\n", srv.nplaces);
-	put(&b, "# HELP nmb_places_reserved Places not free.\n"
+	prom_put(&b, "# HELP nmb_places_reserved Places not free.\n"
 		"# TYPE nmb_places_reserved gauge\n"
 		"nmb_places_reserved %u.0\n", srv.nreserved);
-	put(&b, "# HELP nmb_reservation_queue_length Waiting reserve calls.\n"
+	prom_put(&b, "# HELP nmb_reservation_queue_length Waiting reserve calls.\n"
 		"# TYPE nmb_reservation_queue_length gauge\n"
 		"nmb_reservation_queue_length %u.0\n", srv.nqueue);
-	put(&b, "# HELP nmb_connections WebSocket connections by role.\n"
+	prom_put(&b, "# HELP nmb_connections WebSocket connections by role.\n"
 		"# TYPE nmb_connections gauge\n"
 		"nmb_connections{role=\"exporter\"} %u.0\n"
-		"nmb_connections{role=\"agent\"} %u.0\n", exporters, agents);
-	put(&b, "# HELP nmb_reserve_wait_seconds Time from reserve to grant.\n"
+		"nmb_connections{role=\"agent\"} %u.0\n"
+		"nmb_connections{role=\"viewer\"} %u.0\n", exporters, agents,
+		viewers);
+	prom_put(&b, "# HELP nmb_reserve_wait_seconds Time from reserve to grant.\n"
 		"# TYPE nmb_reserve_wait_seconds histogram\n");
 	for (size_t i = 0; i < NBUCKETS; i++) {
 		cum += wait_counts[i];
-		put(&b, "nmb_reserve_wait_seconds_bucket{le=\"%g\"} %llu\n",
+		prom_put(&b, "nmb_reserve_wait_seconds_bucket{le=\"%g\"} %llu\n",
 		    buckets[i], (unsigned long long)cum);
 	}
 	cum += wait_counts[NBUCKETS];
-	put(&b, "nmb_reserve_wait_seconds_bucket{le=\"+Inf\"} %llu\n"
+	prom_put(&b, "nmb_reserve_wait_seconds_bucket{le=\"+Inf\"} %llu\n"
 		"nmb_reserve_wait_seconds_sum %.6f\n"
 		"nmb_reserve_wait_seconds_count %llu\n",
 	    (unsigned long long)cum, wait_sum, (unsigned long long)cum);
-	put(&b, "# HELP nmb_reservations_total Finished reserve calls by outcome.\n"
+	prom_put(&b, "# HELP nmb_reservations_total Finished reserve calls by outcome.\n"
 		"# TYPE nmb_reservations_total counter\n");
 	for (int i = 0; i < SRV_OUTCOMES; i++)
-		put(&b, "nmb_reservations_total{outcome=\"%s\"} %llu\n",
+		prom_put(&b, "nmb_reservations_total{outcome=\"%s\"} %llu\n",
 		    outcome_names[i], (unsigned long long)outcomes[i]);
+	put_place_series(&b);
 	*len = b.len;
 	return b.p;
 }

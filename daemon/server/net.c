@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -19,6 +20,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "ws_bearer.h"
 #include "utf8.h"
 
 #define OUT_LIMIT	(64u << 20)	/* queued bytes before we give up */
@@ -56,6 +58,19 @@ void srv_timer_cancel(lws_sorted_usec_list_t *sul)
 
 /* --- WebSocket ----------------------------------------------------------- */
 
+/*
+ * A browser cannot set Authorization on a WebSocket: the web page offers
+ * the subprotocol "nmb-bearer.<secret in hex>" beside "nmb" instead.
+ */
+static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
+{
+	char hdr[1200];
+
+	if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_PROTOCOL) <= 0)
+		return false;
+	return ws_bearer_from_protocols(hdr, out, size);
+}
+
 static const struct srv_token *check_token(struct lws *wsi)
 {
 	char hdr[600];
@@ -63,9 +78,12 @@ static const struct srv_token *check_token(struct lws *wsi)
 	int n;
 
 	n = lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (n <= 7 || strncasecmp(hdr, "Bearer ", 7) != 0)
+	if (n > 7 && !strncasecmp(hdr, "Bearer ", 7))
+		secret = hdr + 7;
+	else if (token_from_protocols(wsi, hdr, sizeof(hdr)))
+		secret = hdr;
+	else
 		return NULL;
-	secret = hdr + 7;
 	for (unsigned int i = 0; i < srv.cfg->ntokens; i++) {
 		const struct srv_token *t = &srv.cfg->tokens[i];
 		size_t tl = strlen(t->secret);
@@ -197,6 +215,7 @@ static void ws_closed(struct srv_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	log_info("disconnected conn=%u peer=%s", c->id, c->ip);
+	srv_farm_unsubscribe(c);
 	c->closing = true;
 	srv_conn_closed(c);
 	rpc_chan_free(c->rpc);
@@ -277,6 +296,8 @@ static int ws_write(struct lws *wsi, struct srv_conn *c)
 	}
 	if (c->out_head)
 		lws_callback_on_writable(wsi);
+	else
+		srv_farm_drained(c);
 	return 0;
 }
 

@@ -22,7 +22,8 @@
 #define SRV_ROLE_EXPORTER	0x1
 #define SRV_ROLE_IMPORTER	0x2
 #define SRV_ROLE_ADMIN		0x4
-#define SRV_ROLE_ALL		0x7
+#define SRV_ROLE_VIEWER		0x8	/* read-only: the web page */
+#define SRV_ROLE_ALL		0xf
 
 #define SRV_MAX_LISTEN		16
 
@@ -87,6 +88,8 @@ struct srv_conn {
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool closing, rx_too_big;
+	bool farm_sub;			/* subscribe_farm (farm.c) */
+	bool farm_behind;		/* a snapshot skipped: too slow */
 	int close_status;
 	const char *close_reason;
 	struct srv_conn *prev, *next;
@@ -119,6 +122,8 @@ struct srv_place {
 	struct srv_res *res;		/* NULL: free */
 	double ema;
 	bool has_ema, offline;
+	int64_t seen_ms;		/* wall clock of its last message */
+	struct srv_place_stats *stats;	/* metrics.c */
 	struct srv_place *prev, *next;
 	struct srv_place *idnext;	/* hash chain by id */
 };
@@ -130,6 +135,8 @@ struct srv_res {
 	struct rpc_req *req;		/* the reserve, until acknowledged */
 	struct rpc_call *call;		/* set_allowed_ips in flight */
 	uint64_t t0_us;			/* when reserve was called */
+	int64_t since_ms;		/* wall clock of the grant; 0 before */
+	const char *end;		/* how it ended, for farm.c */
 	unsigned int lease_s;
 	lws_sorted_usec_list_t lease;
 	struct srv_res *prev, *next;	/* every reservation, in order */
@@ -164,6 +171,7 @@ struct srv_hub {
 	struct srv_waiter *queue;
 	unsigned int nqueue;
 	unsigned int nticketed;		/* waiters with a ticket */
+	unsigned int nsubs;		/* subscribe_farm connections */
 	unsigned int acks_pending;	/* shutdown: set_allowed_ips([]) */
 	bool stopping;
 };
@@ -241,7 +249,26 @@ json_object *srv_place_json(const struct srv_place *p);
 /* methods.c: the JSON-RPC methods of the hub */
 extern const struct rpc_method srv_methods[];
 
+/*
+ * farm.c: the read-only view of the farm for the web page: the
+ * subscribe_farm method, its snapshots, pushed (coalesced) after every
+ * change, and the recent reservations.
+ */
+void srv_farm_subscribe(struct rpc_req *req, json_object *params,
+			void *ctx);
+void srv_farm_changed(void);		/* snapshot within 50 ms */
+void srv_farm_ended(struct srv_res *r);	/* a granted one ends */
+void srv_farm_unsubscribe(struct srv_conn *c);
+void srv_farm_drained(struct srv_conn *c);	/* its queue is empty */
+void srv_farm_free(void);
+
+/* web.c: the page's files; 1 if path is none of them */
+int srv_web_serve(struct lws *wsi, const char *path);
+
 /* metrics.c */
+struct srv_place_stats *srv_metrics_place(const char *name);
+void srv_metrics_granted(struct srv_place *p, uint64_t t0_us);
+void srv_metrics_released(struct srv_place *p, int64_t since_ms);
 enum srv_outcome {
 	SRV_GRANTED, SRV_CANCELLED, SRV_NO_CANDIDATES, SRV_PLACES_GONE,
 	SRV_EXPORTER_ERROR, SRV_SHUTDOWN, SRV_OUTCOMES

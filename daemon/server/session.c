@@ -16,8 +16,11 @@ void srv_session_free(struct srv_session *s)
 	srv_timer_cancel(&s->grace);
 	if (s->place)
 		srv_place_remove(s->place);
-	while (s->res)
+	while (s->res) {
+		if (!s->res->end)
+			s->res->end = "connection lost";
 		srv_return(NULL, s->res, false);
+	}
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -104,6 +107,8 @@ void srv_conn_closed(struct srv_conn *c)
 	       (s->place || s->res);
 	s->conn = NULL;
 	c->sess = NULL;
+	if (s->place)
+		s->place->seen_ms = srv_wall_ms();
 	if (s->place && keep)
 		s->place->offline = true;
 	else if (s->place)

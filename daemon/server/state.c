@@ -217,6 +217,7 @@ static void beat_cb(lws_sorted_usec_list_t *sul)
 
 void srv_state_changed(void)
 {
+	srv_farm_changed();
 	if (active && !save_timer.list.owner)
 		srv_timer(&save_timer, save_cb, SAVE_DELAY_US);
 }

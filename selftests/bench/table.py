@@ -58,6 +58,12 @@ DESCRIPTIONS = {
     "virtual_echo_4": "Virtual Pi 3B: console echo (worst board), 4 boards",
     "virtual_boards_100ms":
         "Virtual Pi 3B: boards with console echo under 100 ms",
+    "web_rss_per_page": "Server: RSS per open farm page, 100 pages (host)",
+    "web_fds_per_page": "Server: descriptors per open farm page, 100 pages",
+    "web_snapshot_bytes": "Server: one farm snapshot, 20 places",
+    "web_fanout_p50": "Server: reservation seen by all 100 pages, p50",
+    "web_fanout_p99": "Server: reservation seen by all 100 pages, p99",
+    "web_cpu_per_change": "Server: CPU time per change, 100 pages",
 }
 
 rows = []
