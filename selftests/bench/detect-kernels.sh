@@ -53,12 +53,17 @@ awk -v runs="$runs" '
 	$2 == "detect_nmb" { nmb[k] = val("median") }
 	$2 == "detect_uevent" { ue[k] = val("median") }
 	$2 == "detect_ratio" { ratio[k] = val("value") }
+	$2 == "detect_tail_nmb" { tnmb[k] = val("median") }
+	$2 == "detect_tail_uevent" { tue[k] = val("median") }
 	END {
-		printf "plug to bound to usbip-host, median of %s runs, ms\n", runs
-		printf "%-24s %10s %14s %8s\n", "kernel", "nmb_watch",
+		printf "plug to bound to usbip-host (add event to bound), "
+		printf "median of %s runs, ms\n", runs
+		printf "%-24s %18s %18s %6s\n", "kernel", "nmb_watch",
 			"uevent+bind", "ratio"
-		for (i = 1; i <= n; i++)
-			printf "%-24s %10s %14s %8s\n", order[i], nmb[order[i]],
-				ue[order[i]], ratio[order[i]]
+		for (i = 1; i <= n; i++) {
+			k = order[i]
+			printf "%-24s %9s (%6s) %9s (%6s) %6s\n", k, nmb[k],
+				tnmb[k], ue[k], tue[k], ratio[k]
+		}
 	}' "$log"
 exit $failed

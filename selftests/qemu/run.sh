@@ -37,6 +37,8 @@
 #                        passed then exits 1)
 #   NMB_QEMU_OPTS        more QEMU options, e.g. "-s" for gdb
 #   NMB_QEMU_APPEND      more kernel parameters, e.g. "dyndbg=..."
+#   NMB_QEMU_TCG_THREAD  single or multi TCG threads (default multi; single
+#                        for NMB_QEMU_KERNEL_ROOT, see below)
 #   NMB_QEMU_9P_CACHE    9p cache mode of the host root (default loose:
 #                        files changed on the host while the guest runs
 #                        may look stale in it; "none" to see them)
@@ -262,8 +264,21 @@ fi
 append+=" nmb_9p_cache=${NMB_QEMU_9P_CACHE:-loose} ${NMB_QEMU_APPEND:-}"
 [ $shell = 1 ] && append+=" nmb_shell=1"
 
+# TCG threads: one per vCPU, except for a kernel package under build/
+# (Debian 13's 6.12): its int3-based code patching (static keys, seen in
+# tcp_connect) hit "Oops: int3" under multi-threaded TCG on a loaded
+# host, once in three farm runs; one TCG thread for all vCPUs makes the
+# patching coherent. NMB_QEMU_TCG_THREAD=single|multi overrides.
+tcg_thread=${NMB_QEMU_TCG_THREAD:-}
+[ -n "$tcg_thread" ] || { [ -n "$kroot" ] && tcg_thread=single || tcg_thread=multi; }
+case $tcg_thread in
+single|multi) ;;
+*) echo "run.sh: NMB_QEMU_TCG_THREAD is single or multi" >&2; exit 2 ;;
+esac
+
 # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
-qemu=(qemu-system-x86_64 -nodefaults -no-user-config -accel tcg
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config
+	-accel "tcg,thread=$tcg_thread"
 	-machine pc -smp 2 -m "$mem" -nic none -no-reboot -display none
 	-monitor none
 	-kernel "$KERNEL" -initrd "$initrd" -append "$append"
