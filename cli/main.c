@@ -10,10 +10,7 @@
 #include "ctl.h"
 #include "ipc.h"
 #include "subcommands.h"
-
-#ifndef NMB_VERSION
-#define NMB_VERSION	"unknown"
-#endif
+#include "version.h"
 
 struct ctl_globals ctl;
 
@@ -97,7 +94,7 @@ int main(int argc, char **argv)
 		return CTL_OK;
 	}
 	if (want_version) {
-		printf("nmbctl %s\n", NMB_VERSION);
+		nmb_print_version("nmbctl");
 		return CTL_OK;
 	}
 	if (i >= argc)

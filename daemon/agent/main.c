@@ -21,6 +21,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "loop.h"
+#include "version.h"
 
 #define STOP_GRACE_MS	3000
 
@@ -29,13 +30,15 @@ struct agent agent;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nmb-agent [-c FILE] [--server URL] [--socket PATH] [-v]\n"
+		"Usage: nmb-agent [-c FILE] [--server URL] [--socket PATH] [-v] [--check]\n"
 		"Reserves and imports places of an nmb (or not-my-board) server\n"
 		"for nmbctl.\n"
 		"  -c, --config FILE   configuration (default " AGENT_CONFIG ")\n"
 		"  -s, --server URL    server URL, overrides 'server' in FILE\n"
 		"  -S, --socket PATH   control socket (default " AGENT_SOCKET ")\n"
 		"  -v, --verbose       log debug messages\n"
+		"      --check         check the configuration, start nothing\n"
+		"      --version       print the version\n"
 		"  -h, --help          this text\n");
 }
 
@@ -103,11 +106,13 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL, *why;
 	struct loop_fd *sig_lfd = NULL;
-	bool explicit = false, verbose = false;
+	bool explicit = false, verbose = false, check = false;
 	int opt, sfd = -1, ret = 1;
 	sigset_t mask;
 
@@ -130,6 +135,12 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'C':
+			check = true;
+			break;
+		case 'V':
+			nmb_print_version("nmb-agent");
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
@@ -139,7 +150,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&agent.cfg, file, explicit))
+	if (config_load(&agent.cfg, file, explicit || check))
 		goto out_cfg;
 	if (verbose)
 		nmb_log_set_priority(LOG_DEBUG);
@@ -158,6 +169,12 @@ int main(int argc, char **argv)
 	}
 	if (url_parse(agent.cfg.server, &agent.url, &why)) {
 		log_err("server URL '%.200s': %s", agent.cfg.server, why);
+		goto out_cfg;
+	}
+	if (check) {
+		printf("%s: configuration OK, server %s\n", file,
+		       agent.cfg.server);
+		ret = 0;
 		goto out_cfg;
 	}
 	if (!strcmp(agent.cfg.socket, AGENT_SOCKET))

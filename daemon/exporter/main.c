@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "url.h"
+#include "version.h"
 #include "virtual.h"
 
 #define DEFAULT_CONFIG	"/etc/nmb/exporter.yaml"
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 		"  -s, --server URL    hub URL, overrides 'server' in FILE\n"
 		"  -v, --verbose       log debug messages\n"
 		"      --check         check the configuration, start nothing\n"
+		"      --version       print the version\n"
 		"  -h, --help          this text\n");
 }
 
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		/* tests only: USB imports are parsed, never served */
 		{ "test-without-nmb-watch", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
@@ -104,6 +107,9 @@ int main(int argc, char **argv)
 		case 'T':
 			e.test_no_watch = true;
 			break;
+		case 'V':
+			nmb_print_version("nmb-exporter");
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

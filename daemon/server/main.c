@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "version.h"
 
 #define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
 #define SHUTDOWN_MS	5000
@@ -34,12 +35,14 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [-v]\n"
+		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [-v] [--check]\n"
 		"  -c, --config FILE    configuration (default %s, which\n"
 		"                       may be absent: then auth is off)\n"
 		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
 		"                       [::]:2092, dual-stack); overrides the file\n"
 		"  -v, --verbose        log debug messages\n"
+		"      --check          check the configuration, start nothing\n"
+		"      --version        print the version\n"
 		"SIGHUP reloads limits and windows. SIGTERM returns every\n"
 		"reservation and exits, or, with state_file and grace, saves\n"
 		"them for the next start; SIGUSR1 always returns them.\n"
@@ -136,13 +139,15 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct srv_listen cli_listen[SRV_MAX_LISTEN] = { 0 };
 	const char *config = DEFAULT_CONFIG;
 	struct srv_config cfg = { 0 };
 	unsigned int ncli = 0;
-	bool explicit = false;
+	bool explicit = false, check = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, ret;
 
@@ -169,6 +174,12 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'C':
+			check = true;
+			break;
+		case 'V':
+			nmb_print_version("nmb-server");
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
@@ -179,9 +190,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	defaults(&cfg);
-	if (srv_config_load(&cfg, config, explicit)) {
+	if (srv_config_load(&cfg, config, explicit || check)) {
+		for (unsigned int i = 0; i < ncli; i++)
+			free(cli_listen[i].addr);
 		srv_config_free(&cfg);
 		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK, %u listener(s), %u token(s)\n",
+		       config, ncli ? ncli : cfg.nlisten ? cfg.nlisten : 1,
+		       cfg.ntokens);
+		for (unsigned int i = 0; i < ncli; i++)
+			free(cli_listen[i].addr);
+		srv_config_free(&cfg);
+		return 0;
 	}
 	if (ncli) {
 		for (unsigned int i = 0; i < SRV_MAX_LISTEN; i++) {

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0
+"""ops_test.py - operations of the daemons and nmbctl, as TAP.
+
+* --version of nmb-server, nmb-exporter, nmb-agent and nmbctl prints
+  "PROGRAM VERSION" with the content of the file VERSION;
+* --check of each daemon accepts its example, refuses an error with
+  FILE:LINE: key, a missing file, and starts nothing.
+
+Usage: ops_test.py BUILD_DIR
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "selftests", "lib"))
+from nmbtest import ok, diag, summary, free_port  # noqa
+
+B = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/asan")
+EX = os.path.join(ROOT, "Documentation", "examples")
+DAEMONS = ("nmb-server", "nmb-exporter", "nmb-agent")
+TMP = tempfile.mkdtemp(prefix="nmb-ops-")
+ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+ENV.pop("NOTIFY_SOCKET", None)
+ENV.pop("WATCHDOG_USEC", None)
+ENV.pop("WATCHDOG_PID", None)
+
+
+def run(args, env=None, timeout=30):
+    return subprocess.run(args, capture_output=True, text=True,
+                          env=env or ENV, timeout=timeout)
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def show(r):
+    for line in (r.stdout + r.stderr).splitlines()[-10:]:
+        diag(line)
+
+
+# Smallest valid configuration of each daemon, with room for one more key.
+BASE = {
+    "nmb-server": "grace: 5\n",
+    "nmb-exporter": ("server: ws://127.0.0.1:1\n"
+                     "places:\n"
+                     "  - name: ops\n"
+                     "    port: %d\n"
+                     "    parts:\n"
+                     "      - compatible: [ops]\n"
+                     "        tcp:\n"
+                     "          power: {host: 127.0.0.1, port: 9}\n"),
+    "nmb-agent": "server: ws://127.0.0.1:1\n",
+}
+
+
+def base(daemon):
+    text = BASE[daemon]
+    return text % free_port() if "%d" in text else text
+
+
+# --- --version ------------------------------------------------------------
+
+def test_version():
+    with open(os.path.join(ROOT, "VERSION")) as f:
+        version = f.read().strip()
+    ok(re.fullmatch(r"\d+\.\d+(\.\d+)?([-~+][\w.]+)?", version) is not None,
+       "VERSION holds a version (%s)" % version)
+    for prog in DAEMONS + ("nmbctl",):
+        r = run([os.path.join(B, prog), "--version"])
+        if not ok(r.returncode == 0 and r.stdout == "%s %s\n" %
+                  (prog, version), "%s --version prints '%s %s'" %
+                  (prog, prog, version)):
+            show(r)
+
+
+# --- --check ----------------------------------------------------------------
+
+def test_check():
+    for daemon in DAEMONS:
+        exe = os.path.join(B, daemon)
+        name = daemon.split("-")[1] + ".yaml"
+        r = run([exe, "-c", os.path.join(EX, name), "--check"])
+        if not ok(r.returncode == 0 and "configuration OK" in r.stdout,
+                  "%s --check accepts Documentation/examples/%s" %
+                  (daemon, name)):
+            show(r)
+        # line 2 of the file is the unknown key
+        text = base(daemon)
+        bad = write("bad-" + name, text[:text.index("\n") + 1] +
+                    "bogus_key: 1\n" + text[text.index("\n") + 1:])
+        r = run([exe, "-c", bad, "--check"])
+        if not ok(r.returncode == 1 and
+                  ("%s:2: key 'bogus_key'" % bad) in r.stderr and
+                  "configuration OK" not in r.stdout,
+                  "%s --check: exit 1 with FILE:LINE: key for an unknown key"
+                  % daemon):
+            show(r)
+        missing = os.path.join(TMP, "missing-" + name)
+        r = run([exe, "-c", missing, "--check"])
+        if not ok(r.returncode == 1 and missing in r.stderr,
+                  "%s --check: exit 1 naming a missing file" % daemon):
+            show(r)
+    # A good configuration is only checked: nothing listens, no socket.
+    sock = os.path.join(TMP, "check.sock")
+    r = run([os.path.join(B, "nmb-agent"), "-c",
+             write("agent-ok.yaml", base("nmb-agent")), "--socket", sock,
+             "--check"])
+    ok(r.returncode == 0 and not os.path.exists(sock),
+       "nmb-agent --check creates no control socket")
+    port = free_port()
+    r = run([os.path.join(B, "nmb-server"), "-c",
+             write("server-ok.yaml", base("nmb-server")), "--listen",
+             "127.0.0.1:%d" % port, "--check"])
+    s = socket.socket()
+    refused = s.connect_ex(("127.0.0.1", port)) != 0
+    s.close()
+    ok(r.returncode == 0 and refused,
+       "nmb-server --check returns at once and listens nowhere")
+    # The agent's --check also checks the server URL.
+    r = run([os.path.join(B, "nmb-agent"), "-c",
+             write("agent-url.yaml", "server: ftp:/x\n"), "--check"])
+    ok(r.returncode == 1 and "ftp:/x" in r.stderr,
+       "nmb-agent --check refuses a server URL it cannot use")
+
+
+def main():
+    print("TAP version 13", flush=True)
+    try:
+        test_version()
+        test_check()
+    finally:
+        subprocess.run(["rm", "-rf", TMP])
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

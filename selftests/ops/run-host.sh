@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# run-host.sh - operations, TAP: --version of every program says VERSION,
+# --check of every daemon (ops_test.py). Uses the ASan build (O=DIR to change);
+# builds what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+O=${O:-build}/asan
+# Debian's python3, not one earlier in PATH
+PY=${PYTHON:-/usr/bin/python3}
+
+make -s -f userspace.mk O="$O" SANITIZE=1 "$O/nmb-server" "$O/nmb-exporter" \
+	"$O/nmb-agent" "$O/nmbctl" >&2
+exec "$PY" selftests/ops/ops_test.py "$O"
