@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "descr.h"
+#include "toml_hint.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -43,7 +44,9 @@ int descr_parse(const char *arg, struct descr_ref *ref)
 	memcpy(ref->spec, arg, len);
 	ref->spec[len] = '\0';
 
-	ref->is_path = ends_with(ref->spec, ".yaml");
+	/* PATH.toml is taken as a path too, for parse_ref()'s advice */
+	ref->is_path = ends_with(ref->spec, ".yaml") ||
+		       toml_is_toml(ref->spec);
 	if (!ref->is_path) {
 		if (strchr(ref->spec, '/') || ref->spec[0] == '.')
 			return -EINVAL;

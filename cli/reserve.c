@@ -12,6 +12,7 @@
 #include "ipc.h"
 #include "progress.h"
 #include "subcommands.h"
+#include "toml_hint.h"
 
 int parse_ref(const char *cmd, const char *arg, struct descr_ref *ref)
 {
@@ -23,6 +24,9 @@ int parse_ref(const char *cmd, const char *arg, struct descr_ref *ref)
 		return ctl_usage_error(cmd,
 				       "'%s' is neither NAME[@PLACE] nor PATH.yaml[@PLACE]",
 				       arg);
+	if (toml_is_toml(ref->spec))
+		return ctl_fail(CTL_USAGE, cmd, ref->name, "%s: %s",
+				ref->spec, toml_advice(ref->spec));
 	return CTL_OK;
 }
 

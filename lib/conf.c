@@ -12,6 +12,8 @@
 #include <yaml.h>
 
 #include "conf.h"
+#include "conf_alias.h"
+#include "toml_hint.h"
 #include "log.h"
 
 struct conf {
@@ -339,9 +341,15 @@ static struct conf *load(const char *file, FILE *f, const char *text,
 struct conf *conf_load(const char *file)
 {
 	struct conf *c;
-	FILE *f = fopen(file, "r");
+	FILE *f;
 	int err;
 
+	if (toml_is_toml(file)) {
+		log_err("%s: %s", file, toml_advice(file));
+		errno = EINVAL;
+		return NULL;
+	}
+	f = fopen(file, "r");
 	if (!f) {
 		err = errno;
 		if (err != ENOENT)
@@ -403,6 +411,8 @@ size_t conf_len(const struct conf_node *node)
 static struct conf_node *member(struct conf_node *map, const char *key,
 				bool required)
 {
+	struct conf_node *m;
+
 	if (!map)
 		return NULL;
 	if (map->type != CONF_MAP) {
@@ -410,12 +420,15 @@ static struct conf_node *member(struct conf_node *map, const char *key,
 		map->used = true;
 		return NULL;
 	}
-	for (struct conf_node *m = map->child; m; m = m->next) {
+	for (m = map->child; m; m = m->next) {
 		if (!strcmp(m->key, key)) {
 			m->used = true;
 			return m;
 		}
 	}
+	m = conf_alias_member(map, key);
+	if (m)
+		return m;
 	if (required) {
 		map->conf->errors++;
 		log_err("%s:%d: key '%s%s%s': missing; add it", map->conf->file,
@@ -572,10 +585,17 @@ int conf_check_unknown(struct conf_node *map)
 	if (!map || map->type != CONF_MAP)
 		return 0;
 	for (struct conf_node *m = map->child; m; m = m->next) {
-		if (!m->used) {
+		const char *twice;
+
+		if (m->used)
+			continue;
+		twice = conf_alias_conflict(map, m);
+		if (twice)
+			conf_error(m, "'%s' is set too; remove the deprecated '%s'",
+				   twice, m->key);
+		else
 			conf_error(m, "unknown key; check its spelling");
-			n++;
-		}
+		n++;
 	}
 	return n;
 }

@@ -5,15 +5,15 @@
  *   server: ws://hub.example:2092   # nmb-server URL (ws, wss, http, https)
  *   token: SECRET                   # optional bearer token
  *   tls:                            # optional, for wss/https
- *     ca-file: /etc/nmb/ca.pem      # CA bundle (default: system store)
+ *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
  *   socket: /run/nmb/agent.sock     # control socket (default)
  *   group: nmb                      # its group, when it exists (default)
- *   log-level: info                 # err, warning, notice, info, debug
+ *   log_level: info                 # err, warning, notice, info, debug
  *   connect_wait: 30s               # requests wait this long for the server
  *
  * Unknown keys are errors (FILE:LINE: key 'PATH': ...). The default file
- * may be absent; a file given with -c must exist, and so must ca-file.
+ * may be absent; a file given with -c must exist, and so must ca_file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,7 +94,7 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 			   "'%.200s': %s", server, why);
 	conf_str(root, "token", &token, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
-	conf_path(tls, "ca-file", &ca, false);
+	conf_path(tls, "ca_file", &ca, false);
 	conf_bool(tls, "verify", &verify, false);
 	conf_check_unknown(tls);
 	check_ca_file(tls, ca);
@@ -104,9 +104,9 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	    metrics_http_check(metrics))
 		conf_error(conf_get(root, "metrics_listen", CONF_ANY, false),
 			   "expected ADDRESS:PORT, [IPv6]:PORT or :PORT");
-	if (!conf_str(root, "log-level", &level, false)) {
+	if (!conf_str(root, "log_level", &level, false)) {
 		if (log_level(level) < 0)
-			conf_error(conf_get(root, "log-level", CONF_ANY, false),
+			conf_error(conf_get(root, "log_level", CONF_ANY, false),
 				   "expected err, warning, notice, info or debug");
 		else
 			nmb_log_set_priority(log_level(level));

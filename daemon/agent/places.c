@@ -202,7 +202,7 @@ static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
 					    EPOLLIN : EPOLLOUT);
 				return;
 			}
-			return done(r, "server %s: TLS handshake failed: %s; check the CA (tls: ca-file)",
+			return done(r, "server %s: TLS handshake failed: %s; check the CA (tls: ca_file)",
 				    ssl_err());
 		}
 		r->handshaken = true;

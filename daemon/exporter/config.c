@@ -11,13 +11,13 @@
  *   token: SECRET                   # optional; sent to the hub as
  *                                   # "Authorization: Bearer SECRET"
  *   tls:                            # optional, for wss/https
- *     ca-file: /etc/nmb/ca.pem      # CA bundle (default: system store)
+ *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
  *   state_dir: /var/lib/nmb-exporter  # optional: where sessions.json
  *                                   # keeps the hub sessions across
  *                                   # restarts (default: systemd's
  *                                   # $STATE_DIRECTORY, else this)
- *   log-level: info                 # optional: err, warning, notice,
+ *   log_level: info                 # optional: err, warning, notice,
  *                                   # info (default), debug
  *   places:                         # required, one or more
  *     - name: rpi-3                 # required, unique; 1 to 64
@@ -245,14 +245,14 @@ static int parse_log_level(struct conf_node *root)
 	const char *s;
 	size_t i;
 
-	if (conf_str(root, "log-level", &s, false))
+	if (conf_str(root, "log_level", &s, false))
 		return 0;
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (!strcmp(s, levels[i].name)) {
 			nmb_log_set_priority(levels[i].prio);
 			return 0;
 		}
-	return conf_error(conf_get(root, "log-level", CONF_ANY, false),
+	return conf_error(conf_get(root, "log_level", CONF_ANY, false),
 			  "expected err, warning, notice, info or debug");
 }
 
@@ -288,7 +288,7 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		conf_error(conf_get(root, "metrics_listen", CONF_ANY, false),
 			   "expected ADDRESS:PORT, [IPv6]:PORT or :PORT");
 	tls = conf_get(root, "tls", CONF_MAP, false);
-	conf_path(tls, "ca-file", &cfg->ca_file, false);
+	conf_path(tls, "ca_file", &cfg->ca_file, false);
 	conf_bool(tls, "verify", &cfg->tls_verify, false);
 	if (tls)
 		conf_check_unknown(tls);

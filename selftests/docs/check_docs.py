@@ -189,6 +189,37 @@ def check_keys(conf_rst, man5, label=""):
     return all_ok
 
 
+def key_aliases():
+    """(new, old) spelling pairs of lib/conf_alias.c's table."""
+    src = strip_c_comments(read("lib/conf_alias.c"))
+    return re.findall(r'\{\s*"([a-z_]+)"\s*,\s*"([^"]+)"\s*\}', src)
+
+
+def check_aliases(conf_rst, man5):
+    """Every old spelling is documented as such, and no example in the
+    documentation or in Documentation/examples/ still uses one."""
+    pairs = key_aliases()
+    plain = man_plain(man5)
+    undoc = [o for k, o in pairs if ("``%s``" % o) not in conf_rst or
+             o not in plain]
+    tap(bool(pairs) and not undoc,
+        "the old key spellings (%s) are documented in configuration.rst "
+        "and nmb.yaml(5)" % " ".join(o for k, o in pairs),
+        ["not documented: " + " ".join(undoc)] if undoc else
+        ["no aliases found in lib/conf_alias.c"] if not pairs else [])
+    texts = [(where, text) for where, kind, text in doc_yaml_examples()]
+    ex = os.path.join(ROOT, "Documentation/examples")
+    for f in sorted(os.listdir(ex)):
+        texts.append(("Documentation/examples/" + f,
+                      read("Documentation/examples/" + f)))
+    uses = sorted(set("%s: %s" % (where, o) for where, text in texts
+                      for k, o in pairs
+                      if re.search(r"^\s*#?\s*%s:" % re.escape(o), text,
+                                   re.M)))
+    tap(bool(texts) and not uses, "no example (%d) uses an old key "
+        "spelling" % len(texts), uses)
+
+
 def check_commands(build):
     cmds = sorted(nmbctl_commands(build))
     man1 = man_section(read("Documentation/man/nmbctl.1"), "COMMANDS") or ""
@@ -583,6 +614,8 @@ def main():
     check_keys(read("Documentation/configuration.rst"),
                read("Documentation/man/nmb.yaml.5"))
     self_test()
+    check_aliases(read("Documentation/configuration.rst"),
+                  read("Documentation/man/nmb.yaml.5"))
     check_options(build)
     check_man_render()
     check_links()

@@ -4,7 +4,12 @@
 * --version of nmb-server, nmb-exporter, nmb-agent and nmbctl prints
   "PROGRAM VERSION" with the content of the file VERSION;
 * --check of each daemon accepts its example, refuses an error with
-  FILE:LINE: key, a missing file, and starts nothing.
+  FILE:LINE: key, a missing file, and starts nothing;
+* the old spellings ca-file and log-level are read, each with the warning
+  "FILE:LINE: 'ca-file' is deprecated, use 'ca_file'"; both spellings at
+  once are an error;
+* a .toml configuration or import description is refused with the
+  converter's command line (nmb-from-toml FILE > NEW.yaml).
 
 Usage: ops_test.py BUILD_DIR
 """
@@ -133,11 +138,83 @@ def test_check():
        "nmb-agent --check refuses a server URL it cannot use")
 
 
+# --- old key spellings -------------------------------------------------------
+
+def test_aliases():
+    for daemon in ("nmb-exporter", "nmb-agent"):
+        exe = os.path.join(B, daemon)
+        text = base(daemon) + "tls:\n  ca-file: /etc/ssl/ca.pem\n" \
+            "log-level: notice\n"
+        n = len(base(daemon).splitlines())
+        f = write("old-%s.yaml" % daemon, text)
+        r = run([exe, "-c", f, "--check"])
+        want = ["%s:%d: 'ca-file' is deprecated, use 'ca_file'" % (f, n + 2),
+                "%s:%d: 'log-level' is deprecated, use 'log_level'" %
+                (f, n + 3)]
+        if not ok(r.returncode == 0 and all(w in r.stderr for w in want),
+                  "%s: ca-file and log-level accepted, each with a warning "
+                  "naming the new key" % daemon):
+            show(r)
+        # The old spelling is read, not ignored: a bad value is reported.
+        f = write("oldbad-%s.yaml" % daemon, base(daemon) +
+                  "log-level: loud\n")
+        r = run([exe, "-c", f, "--check"])
+        if not ok(r.returncode == 1 and
+                  ("%s:%d: key 'log-level': expected" % (f, n + 1))
+                  in r.stderr, "%s: the value of log-level is checked as "
+                  "log_level's" % daemon):
+            show(r)
+        f = write("both-%s.yaml" % daemon, base(daemon) +
+                  "tls:\n  ca_file: /a.pem\n  ca-file: /b.pem\n")
+        r = run([exe, "-c", f, "--check"])
+        if not ok(r.returncode == 1 and
+                  ("%s:%d: key 'tls.ca-file': 'ca_file' is set too" %
+                   (f, n + 3)) in r.stderr,
+                  "%s: ca_file and ca-file together are an error" % daemon):
+            show(r)
+        f = write("new-%s.yaml" % daemon, base(daemon) +
+                  "tls:\n  ca_file: /etc/ssl/ca.pem\nlog_level: notice\n")
+        r = run([exe, "-c", f, "--check"])
+        if not ok(r.returncode == 0 and "deprecated" not in r.stderr,
+                  "%s: ca_file and log_level accepted without a warning"
+                  % daemon):
+            show(r)
+    f = write("old-server.yaml", "log-level: info\n")
+    r = run([os.path.join(B, "nmb-server"), "-c", f, "--check"])
+    if not ok(r.returncode == 0 and
+              ("%s:1: 'log-level' is deprecated, use 'log_level'" % f)
+              in r.stderr, "nmb-server: log-level accepted with a warning"):
+        show(r)
+
+
+# --- TOML -------------------------------------------------------------------
+
+def test_toml():
+    for daemon in DAEMONS:
+        f = write(daemon + ".toml", "[server]\nurl = 'ws://x'\n")
+        stem = f[:-len(".toml")]
+        r = run([os.path.join(B, daemon), "-c", f, "--check"])
+        if not ok(r.returncode == 1 and
+                  ("nmb-from-toml %s > %s.yaml" % (f, stem)) in r.stderr,
+                  "%s -c FILE.toml names the converter" % daemon):
+            show(r)
+    f = write("rpi.toml", "[[parts]]\ncompatible = ['rpi']\n")
+    for cmd in ("reserve", "attach", "search"):
+        r = run([os.path.join(B, "nmbctl"), "-s",
+                 os.path.join(TMP, "none.sock"), cmd, f])
+        if not ok(r.returncode == 2 and
+                  ("nmb-from-toml %s > %s.yaml" % (f, f[:-5])) in r.stderr,
+                  "nmbctl %s FILE.toml names the converter" % cmd):
+            show(r)
+
+
 def main():
     print("TAP version 13", flush=True)
     try:
         test_version()
         test_check()
+        test_aliases()
+        test_toml()
     finally:
         subprocess.run(["rm", "-rf", TMP])
     return summary()
