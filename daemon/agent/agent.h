@@ -110,6 +110,11 @@ void connwait_up(void);
 int vanish_start(void);
 void vanish_stop(void);
 
+/* status.c: "connected, 2 reservations: 1 attached, 1 waiting" */
+void agent_status(char *buf, size_t len);
+/* READY=1 and the status/watchdog timer (NULL when not under systemd). */
+struct loop_timer *agent_notify_start(void);
+
 /* --- place list over HTTP (places.c) ----------------------------------- */
 
 /* places: the "places" array (borrowed), or NULL with a message in err */

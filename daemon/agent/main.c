@@ -15,12 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "agent.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "version.h"
 
 #define STOP_GRACE_MS	3000
@@ -112,6 +111,7 @@ int main(int argc, char **argv)
 	};
 	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL, *why;
 	struct loop_fd *sig_lfd = NULL;
+	struct loop_timer *notify_timer = NULL;
 	bool explicit = false, verbose = false, check = false;
 	int opt, sfd = -1, ret = 1;
 	sigset_t mask;
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 
 	log_notice("serving %s for server %s", agent.cfg.socket,
 		   agent.cfg.server);
-	sd_notify(0, "READY=1");
+	notify_timer = agent_notify_start();
 	ret = loop_run(agent.loop) ? 1 : 0;
 	if (stop_timer && !agent.res) {
 		/* Let the return_reservation calls reach the server. */
@@ -220,7 +220,8 @@ int main(int argc, char **argv)
 		}
 	}
 	loop_timer_free(stop_timer);
-	sd_notify(0, "STOPPING=1");
+	loop_timer_free(notify_timer);
+	notify_stopping();
 	while (agent.res)
 		res_return(agent.res, "the agent stops");
 

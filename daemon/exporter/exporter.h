@@ -247,4 +247,9 @@ void hub_stop(struct place *p);
 void session_load(struct exporter *e);
 void session_save(struct exporter *e);
 
+/* status.c: "2 places: 2 registered, 1 reserved" for systemd */
+void exporter_status(const struct exporter *e, char *buf, size_t len);
+/* READY=1 and the status/watchdog timer (NULL when not under systemd). */
+struct loop_timer *exporter_notify_start(struct exporter *e);
+
 #endif /* NMB_EXPORTER_H */

@@ -15,12 +15,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "exporter.h"
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "url.h"
 #include "version.h"
 #include "virtual.h"
@@ -83,6 +82,7 @@ int main(int argc, char **argv)
 	const char *file = DEFAULT_CONFIG, *server = NULL, *why;
 	struct exporter e = { 0 };
 	struct loop_fd *sig_lfd = NULL;
+	struct loop_timer *notify_timer = NULL;
 	bool verbose = false, check = false;
 	struct url url;
 	size_t i, started = 0;
@@ -189,9 +189,11 @@ int main(int argc, char **argv)
 
 	log_notice("exporting %zu place(s) to %s", e.cfg.n_places,
 		   e.cfg.server);
-	sd_notify(0, "READY=1");
+	notify_init();
+	notify_timer = exporter_notify_start(&e);
 	ret = loop_run(e.loop) ? 1 : 0;
-	sd_notify(0, "STOPPING=1");
+	notify_stopping();
+	loop_timer_free(notify_timer);
 
 out_hub:
 	exp_metrics_stop(&e);

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "version.h"
 
@@ -64,6 +64,7 @@ static void reload(void)
 	struct srv_config cfg = { 0 };
 
 	reload_signal = 0;
+	notify_reloading();
 	defaults(&cfg);
 	if (srv_config_load(&cfg, config_path, config_explicit)) {
 		log_err("%s: not reloaded; the running configuration stays",
@@ -79,6 +80,38 @@ static void reload(void)
 			 config_path);
 	}
 	srv_config_free(&cfg);
+	notify_ready(NULL);
+}
+
+/* "3 places registered, 1 reserved, 0 waiting" for systemctl status */
+static void server_status(char *buf, size_t len)
+{
+	snprintf(buf, len, "%u place%s registered, %u reserved, %u waiting",
+		 srv.nplaces, srv.nplaces == 1 ? "" : "s", srv.nreserved,
+		 srv.nqueue);
+}
+
+static lws_sorted_usec_list_t notify_sul;
+
+/* Status and watchdog from the service loop, every notify_tick_ms(). */
+static void notify_timer(lws_sorted_usec_list_t *sul)
+{
+	char status[128];
+
+	server_status(status, sizeof(status));
+	notify_tick(status);
+	srv_timer(sul, notify_timer, notify_tick_ms() * 1000);
+}
+
+static void notify_start(void)
+{
+	char status[128];
+
+	notify_init();
+	server_status(status, sizeof(status));
+	notify_ready(status);
+	if (notify_tick_ms())
+		srv_timer(&notify_sul, notify_timer, notify_tick_ms() * 1000);
 }
 
 static lws_sorted_usec_list_t stop_check;
@@ -114,7 +147,7 @@ void srv_wakeup(void)
 		reload();
 	if (!stop_signal || stop_deadline)
 		return;
-	sd_notify(0, "STOPPING=1");
+	notify_stopping();
 	if (stop_signal != SIGUSR1 && srv_state_keeps()) {
 		log_info("signal %d: keeping %u reservation(s) for the next start and stopping; peers resume them within %u s of it",
 			 (int)stop_signal, srv.nreserved, srv.cfg->grace_s);
@@ -240,7 +273,7 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = srv_state_init();
 	if (!ret) {
-		sd_notify(0, "READY=1");
+		notify_start();
 		ret = srv_net_run();
 	}
 	/* Stopping already: a second SIGTERM must not cut the teardown. */

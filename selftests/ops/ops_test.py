@@ -9,7 +9,10 @@
   "FILE:LINE: 'ca-file' is deprecated, use 'ca_file'"; both spellings at
   once are an error;
 * a .toml configuration or import description is refused with the
-  converter's command line (nmb-from-toml FILE > NEW.yaml).
+  converter's command line (nmb-from-toml FILE > NEW.yaml);
+* sd_notify: READY=1 and STATUS= lines, RELOADING=1 then READY=1 around
+  the server's reload, WATCHDOG=1 again and again when WATCHDOG_USEC is
+  set, STOPPING=1, all read from a fake NOTIFY_SOCKET.
 
 Usage: ops_test.py BUILD_DIR
 """
@@ -20,11 +23,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.dont_write_bytecode = True
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "selftests", "lib"))
-from nmbtest import ok, diag, summary, free_port  # noqa
+from nmbtest import ok, diag, summary, free_port, wait, sigterm  # noqa
 
 B = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/asan")
 EX = os.path.join(ROOT, "Documentation", "examples")
@@ -208,6 +212,133 @@ def test_toml():
             show(r)
 
 
+# --- sd_notify --------------------------------------------------------------
+
+class Notify:
+    """A fake systemd: a datagram socket that collects notifications. A
+    thread reads it at once, as systemd does: sd_notify() blocks when the
+    socket's queue (10 datagrams) is full."""
+
+    def __init__(self, name):
+        self.path = os.path.join(TMP, name + ".notify")
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind(self.path)
+        self.msgs = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        while True:
+            data = self.s.recv(4096)
+            with self.lock:
+                self.msgs.extend(data.decode().splitlines())
+
+    def poll(self):
+        with self.lock:
+            return list(self.msgs)
+
+    def seen(self, pred, timeout=20):
+        return wait(lambda: any(pred(m) for m in self.poll()), timeout)
+
+    def count(self, msg):
+        return sum(1 for m in self.poll() if m == msg)
+
+    def env(self, watchdog_usec=None):
+        env = dict(ENV, NOTIFY_SOCKET=self.path)
+        if watchdog_usec:
+            env["WATCHDOG_USEC"] = str(watchdog_usec)
+        return env
+
+
+def start(args, env, log):
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(TMP, log), "w"),
+                            env=env)
+
+
+def test_notify():
+    n = Notify("server")
+    port = free_port()
+    url = "ws://127.0.0.1:%d" % port
+    srv = start([os.path.join(B, "nmb-server"), "-c",
+                 write("notify-server.yaml", base("nmb-server")),
+                 "--listen", "127.0.0.1:%d" % port],
+                n.env(watchdog_usec=400000), "notify-server.log")
+    exp = agent = None
+    try:
+        ok(n.seen(lambda m: m == "READY=1"), "nmb-server: READY=1")
+        ok(n.seen(lambda m: m == "STATUS=0 places registered, 0 reserved, "
+                  "0 waiting"), "nmb-server: STATUS=0 places registered, "
+           "0 reserved, 0 waiting")
+        ok(wait(lambda: n.count("WATCHDOG=1") >= 3),
+           "nmb-server: WATCHDOG=1 again and again with WATCHDOG_USEC set")
+        ready = n.count("READY=1")
+        srv.send_signal(signal.SIGHUP)
+        ok(n.seen(lambda m: m == "RELOADING=1") and
+           wait(lambda: n.count("READY=1") == ready + 1) and
+           n.poll().index("RELOADING=1") < len(n.poll()) - 1 -
+           n.poll()[::-1].index("READY=1"),
+           "nmb-server: SIGHUP sends RELOADING=1, then READY=1")
+
+        ne = Notify("exporter")
+        exp = start([os.path.join(B, "nmb-exporter"), "-c",
+                     write("notify-exporter.yaml", base("nmb-exporter")),
+                     "--server", url, "--test-without-nmb-watch"],
+                    ne.env(watchdog_usec=400000), "notify-exporter.log")
+        ok(ne.seen(lambda m: m == "READY=1"), "nmb-exporter: READY=1")
+        ok(ne.seen(lambda m: m == "STATUS=1 place: 1 registered, "
+                   "0 reserved"),
+           "nmb-exporter: STATUS=1 place: 1 registered, 0 reserved")
+        ok(wait(lambda: ne.count("WATCHDOG=1") >= 3),
+           "nmb-exporter: WATCHDOG=1 again and again")
+        ok(n.seen(lambda m: m == "STATUS=1 place registered, 0 reserved, "
+                  "0 waiting"),
+           "nmb-server: STATUS follows: 1 place registered")
+
+        na = Notify("agent")
+        agent = start([os.path.join(B, "nmb-agent"), "-c",
+                       write("notify-agent.yaml", "server: %s\n" % url),
+                       "--socket", os.path.join(TMP, "agent.sock")],
+                      na.env(watchdog_usec=400000), "notify-agent.log")
+        ok(na.seen(lambda m: m == "READY=1"), "nmb-agent: READY=1")
+        ok(na.seen(lambda m: m == "STATUS=connected, 0 reservations: "
+                   "0 attached, 0 waiting"),
+           "nmb-agent: STATUS=connected, 0 reservations: ...")
+        ok(wait(lambda: na.count("WATCHDOG=1") >= 3),
+           "nmb-agent: WATCHDOG=1 again and again")
+        for name, p, nn in (("nmb-agent", agent, na),
+                            ("nmb-exporter", exp, ne)):
+            rc = sigterm(p, 15)
+            ok(rc == 0 and nn.seen(lambda m: m == "STOPPING=1", 5),
+               "%s: STOPPING=1 and exit 0 on SIGTERM" % name)
+        agent = exp = None
+    finally:
+        for p in (agent, exp):
+            if p:
+                sigterm(p, 10)
+        rc = sigterm(srv, 15)
+    ok(rc == 0 and n.seen(lambda m: m == "STOPPING=1", 5),
+       "nmb-server: STOPPING=1 and exit 0 on SIGTERM")
+    # Without WATCHDOG_USEC there is no watchdog, but there is a status.
+    n2 = Notify("server2")
+    srv = start([os.path.join(B, "nmb-server"), "-c",
+                 write("notify-server2.yaml", base("nmb-server")),
+                 "--listen", "127.0.0.1:%d" % free_port()],
+                n2.env(), "notify-server2.log")
+    got = n2.seen(lambda m: m.startswith("STATUS="))
+    sigterm(srv, 15)
+    ok(got and n2.count("WATCHDOG=1") == 0,
+       "nmb-server: no WATCHDOG=1 without WATCHDOG_USEC")
+    for log in ("notify-server.log", "notify-exporter.log",
+                "notify-agent.log", "notify-server2.log"):
+        with open(os.path.join(TMP, log)) as f:
+            text = f.read()
+        if not ok("ERROR: AddressSanitizer" not in text and
+                  "runtime error" not in text,
+                  "%s: no sanitizer report" % log):
+            diag(text[-2000:])
+
+
 def main():
     print("TAP version 13", flush=True)
     try:
@@ -215,6 +346,7 @@ def main():
         test_check()
         test_aliases()
         test_toml()
+        test_notify()
     finally:
         subprocess.run(["rm", "-rf", TMP])
     return summary()

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # run-host.sh - operations, TAP: --version of every program says VERSION,
 # --check of every daemon, old key spellings accepted with a warning, .toml
-# files refused with the converter's name (ops_test.py). Uses the ASan build (O=DIR to change);
+# files refused with the converter's name, and what the daemons tell
+# systemd (READY, STATUS, RELOADING, WATCHDOG) through a fake
+# NOTIFY_SOCKET (ops_test.py). Uses the ASan build (O=DIR to change);
 # builds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
