@@ -21,6 +21,8 @@ KCLEAN = $(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean && \
 		.modules.order.cmd
 SRCTAR := /usr/src/linux-source-6.1.tar.xz
 OUT ?= build
+# The one version of nmb: every program's --version, the DKMS package.
+VERSION := $(strip $(file <VERSION))
 ASAN_OUT := $(OUT)/asan
 
 # Debian packages, by purpose. `make deps` installs those missing.
@@ -32,7 +34,7 @@ DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	python3-websockets groff man-db clang libclang-rt-14-dev \
 	mmdebstrap xz-utils dkms \
 	python3-pytest picocom python3-pip python3-setuptools \
-	jq python3-jsonschema chromium prometheus
+	jq python3-jsonschema chromium prometheus strace
 # Virtual places: QEMU for the emulated board; its guest is made from
 # Debian's arm64 packages by selftests/virtual/assets.sh (make deps).
 DEB_VIRTUAL := qemu-system-arm qemu-utils device-tree-compiler
@@ -122,9 +124,14 @@ module:
 module-debug:
 	$(KMAKE) CONFIG_NMB_WATCH_DEBUG=y modules
 
+# The module goes where DKMS puts it (updates/dkms), so that `make install`
+# followed by `dkms install` leaves one nmb_watch.ko, not two. Earlier builds
+# installed it under updates/kmod: that copy is removed.
+MODULE_DIR = /lib/modules/$(KVER)/updates/dkms
 module-install: module
-	$(KMAKE) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
-		modules_install
+	install -D -m 0644 kmod/nmb_watch.ko \
+		$(DESTDIR)$(MODULE_DIR)/nmb_watch.ko
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/kmod/nmb_watch.ko
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 
 # checkpatch.pl comes from the linux-source tarball. It is given a tree
@@ -183,7 +190,13 @@ PKGLIBDIR ?= $(PREFIX)/lib
 SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 UDEVDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-DKMSDIR ?= $(PREFIX)/src/nmb_watch-0.1
+DOCDIR ?= $(PREFIX)/share/doc/nmb
+DKMSDIR ?= $(PREFIX)/src/nmb_watch-$(VERSION)
+# Configurations installed to /etc/nmb; every example goes to the docs.
+ETC_CONFIGS := server.yaml exporter.yaml agent.yaml
+# The DKMS source copy: sources only, never build output (*.mod.c, ...).
+DKMS_KMOD := kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+	$(wildcard kmod/*.h)
 # Where Debian's python3 finds packages: dist-packages of /usr, or of the
 # version's folder under another PREFIX (/usr/local/lib/python3.11/...).
 PYTHON ?= /usr/bin/python3
@@ -209,11 +222,14 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/nmb
 	# server.yaml is read by the server's dynamic user and holds no
 	# secrets (tokens go to token_file); the others are root's.
-	for f in $(wildcard Documentation/examples/*.yaml); do \
-		t=$(DESTDIR)$(SYSCONFDIR)/nmb/$$(basename $$f); \
-		m=0640; [ $$(basename $$f) = server.yaml ] && m=0644; \
-		[ -e $$t ] || install -m $$m $$f $$t; \
+	for f in $(ETC_CONFIGS); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/nmb/$$f; \
+		m=0640; [ $$f = server.yaml ] && m=0644; \
+		[ -e $$t ] || install -m $$m Documentation/examples/$$f $$t; \
 	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 Documentation/examples/*.yaml \
+		$(DESTDIR)$(DOCDIR)/examples/
 	for s in 1 5 8; do \
 		for m in Documentation/man/*.$$s; do \
 			[ -e $$m ] || continue; \
@@ -225,8 +241,10 @@ install: all
 		$(DESTDIR)$(BASHCOMPDIR) && install -m 0644 \
 		cli/completion/nmbctl.bash $(DESTDIR)$(BASHCOMPDIR)/nmbctl)
 	install -d $(DESTDIR)$(DKMSDIR)/kmod $(DESTDIR)$(DKMSDIR)/include/uapi/linux
-	install -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMSDIR)/
-	install -m 0644 kmod/Kbuild kmod/*.c kmod/*.h $(DESTDIR)$(DKMSDIR)/kmod/
+	install -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' dkms.conf \
+		> $(DESTDIR)$(DKMSDIR)/dkms.conf
+	install -m 0644 $(DKMS_KMOD) $(DESTDIR)$(DKMSDIR)/kmod/
 	install -m 0644 include/uapi/linux/nmb_watch.h \
 		$(DESTDIR)$(DKMSDIR)/include/uapi/linux/
 	printf 'KDIR ?= /lib/modules/$$(shell uname -r)/build\nmodule:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) modules\nclean:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) clean\n' \

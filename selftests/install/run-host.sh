@@ -1,20 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Installation, as TAP: `make install DESTDIR=...` puts every file where
-# it belongs, and systemd-analyze verify accepts the units with the
-# installed binaries and man pages, and the units are hardened
-# (systemd-analyze security, whose figures the log shows).
+# it belongs (the example import description in the docs, not /etc/nmb),
+# the DKMS copy holds sources only and carries the version of VERSION,
+# `make install` plus `dkms install` leaves one nmb_watch.ko, a tarball
+# without git builds programs that print VERSION, and systemd-analyze
+# verify accepts the units with the installed binaries and man pages.
 set -u
 cd "$(dirname "$0")/../.."
 
 . selftests/lib/tap.sh
 
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$dest" "$work"' EXIT
 kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
 	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+version=$(cat VERSION)
+dkmsdir=usr/src/nmb_watch-$version
+moddir=lib/modules/$kver/updates/dkms
 
-tap_plan 6
+tap_plan 11
 
 out=$(make -s install DESTDIR="$dest" 2>&1)
 rc=$?
@@ -28,9 +34,11 @@ for f in usr/sbin/nmb-server usr/sbin/nmb-exporter usr/sbin/nmb-agent \
 	lib/systemd/system/nmb-agent.service \
 	lib/systemd/system/nmb-agent.socket \
 	usr/lib/modules-load.d/nmb.conf usr/lib/sysusers.d/nmb.conf \
-	usr/src/nmb_watch-0.1/dkms.conf usr/src/nmb_watch-0.1/kmod/main.c \
-	"lib/modules/$kver/updates/kmod/nmb_watch.ko" \
+	"$dkmsdir/dkms.conf" "$dkmsdir/kmod/main.c" \
+	"$moddir/nmb_watch.ko" \
 	etc/nmb/server.yaml etc/nmb/exporter.yaml etc/nmb/agent.yaml \
+	usr/share/doc/nmb/examples/demo.yaml \
+	usr/share/doc/nmb/examples/exporter.yaml \
 	usr/share/man/man1/nmbctl.1 usr/share/man/man8/nmb-server.8 \
 	usr/share/man/man8/nmb-exporter.8 usr/share/man/man8/nmb-agent.8 \
 	usr/share/man/man5/nmb.yaml.5 \
@@ -41,6 +49,14 @@ done
 [ -z "$missing" ]
 tap_result $? "every binary, unit, module, config example, man page is installed"
 
+# /etc/nmb holds the three configurations and nothing else: the import
+# description is an example for users, not a setting of the machine.
+extra=$(cd "$dest/etc/nmb" &&
+	ls | grep -vx -e server.yaml -e exporter.yaml -e agent.yaml)
+[ -z "$extra" ] || echo "# in /etc/nmb besides the configurations: $extra"
+[ -z "$extra" ]
+tap_result $? "/etc/nmb holds only server, exporter and agent.yaml"
+
 grep -q nmb_watch "$dest/lib/modules/$kver/modules.dep" 2>/dev/null
 tap_result $? "depmod ran on the installed module"
 
@@ -48,6 +64,69 @@ tap_result $? "depmod ran on the installed module"
 mode=$(stat -c %a "$dest/etc/nmb/server.yaml" 2>/dev/null)
 [ "$mode" = 644 ]
 tap_result $? "server.yaml is readable by the server's dynamic user (mode $mode)"
+
+# DKMS: the version of VERSION, in dkms.conf and the folder name, and the
+# repository's dkms.conf says the same.
+inst=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$dest/$dkmsdir/dkms.conf" 2>/dev/null)
+repo=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+echo "# VERSION $version, installed dkms.conf '$inst', repository '$repo'"
+[ "$inst" = "$version" ] && [ "$repo" = "$version" ]
+tap_result $? "DKMS PACKAGE_VERSION and folder name are VERSION ($version)"
+
+# The DKMS copy ships sources only: exactly the files the module is
+# built from, even after a build in the tree (kmod/nmb_watch.mod.c, ...).
+want=$( (echo Makefile; echo dkms.conf; echo Kbuild
+	echo include/uapi/linux/nmb_watch.h; echo kmod/Kbuild
+	ls kmod/*.c kmod/*.h | grep -v '\.mod\.c$') | sort)
+have=$(cd "$dest/$dkmsdir" 2>/dev/null && find . -type f | sed 's|^\./||' | sort)
+[ "$want" = "$have" ] || diff <(echo "$want") <(echo "$have") | sed 's/^/# /'
+[ -e kmod/nmb_watch.mod.c ] || echo "# kmod/nmb_watch.mod.c absent: build the module first for a stronger check"
+[ "$want" = "$have" ]
+tap_result $? "the DKMS source copy holds sources only, no build output"
+
+# make install, then dkms add/build/install into the same tree: one
+# module, where both put it. No signing key is made (sign_file unset).
+if command -v dkms >/dev/null; then
+	mkdir -p "$dest/var/lib/dkms"
+	T=(--dkmstree "$dest/var/lib/dkms" --sourcetree "$dest/usr/src"
+	   --installtree "$dest/lib/modules")
+	out=$( (export sign_file=/nonexistent
+		dkms "${T[@]}" add "nmb_watch/$version" &&
+		dkms "${T[@]}" build "nmb_watch/$version" -k "$kver" &&
+		dkms "${T[@]}" install --no-depmod --force \
+			"nmb_watch/$version" -k "$kver") 2>&1)
+	rc=$?
+	[ $rc = 0 ] || echo "$out" | tail -15 | sed 's/^/# /'
+	mods=$(cd "$dest" && find lib/modules -name 'nmb_watch.ko*')
+	echo "# after make install + dkms install: ${mods//$'\n'/ }"
+	[ $rc = 0 ] && [ "$mods" = "$moddir/nmb_watch.ko" ]
+	tap_result $? "make install plus dkms install leaves one nmb_watch.ko ($moddir)"
+else
+	tap_result 1 "make install plus dkms install leaves one module: dkms missing (make deps)"
+fi
+
+# A tarball of the tree (the working tree's tracked files, as committed
+# or not) builds without git, and every program prints VERSION.
+rev=$(git stash create 2>/dev/null); rev=${rev:-HEAD}
+if git archive --prefix=nmb/ "$rev" | tar -x -C "$work" 2>/dev/null; then
+	# CFLAGS from the environment: appended to, not replacing, the
+	# makefile's flags; -O0 as the build is only run for --version.
+	out=$(cd "$work/nmb" && GIT_CEILING_DIRECTORIES="$work" CFLAGS=-O0 \
+		make -s -j2 -f userspace.mk O=b b/nmb-server \
+		b/nmb-exporter b/nmb-agent b/nmbctl 2>&1)
+	rc=$?
+	[ $rc = 0 ] || echo "$out" | tail -10 | sed 's/^/# /'
+	bad=
+	for p in nmb-server nmb-exporter nmb-agent nmbctl; do
+		v=$("$work/nmb/b/$p" --version 2>&1)
+		[ "$v" = "$p $version" ] || bad="$bad [$p: '$v']"
+	done
+	[ -z "$bad" ] || echo "# wrong --version:$bad"
+	[ $rc = 0 ] && [ -z "$bad" ] && [ ! -e "$work/nmb/.git" ]
+	tap_result $? "a git archive builds without git; every --version says $version"
+else
+	tap_result 1 "git archive of the tree"
+fi
 
 # Verify the units as installed, with ExecStart pointing into DESTDIR
 # and man pages looked up there.
