@@ -6,14 +6,18 @@
 # medians of reserve+return cycles/s at 1, 10 and 100 agents, the time to
 # reserve with 50 agents contending for 5 places (p50, p99), the server's
 # RSS per idle WebSocket connection at 10,000 and how many were held.
+# Each run of the load tool is bounded (NMB_BENCH_LOAD_TIMEOUT seconds,
+# default 300): one that does not finish in time is killed with the
+# server it started, and reported as a failed run with its last lines.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 runs=${NMB_BENCH_RUNS:-7}
 secs=${NMB_BENCH_LOAD_SECONDS:-1}	# per step of the load tool
 idle=${NMB_BENCH_IDLE:-10000}
-load=build/selftests/bench/load
-server=build/nmb-server
+limit=${NMB_BENCH_LOAD_TIMEOUT:-300}
+load=${NMB_BENCH_LOAD:-build/selftests/bench/load}
+server=${NMB_BENCH_SERVER:-build/nmb-server}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -35,12 +39,25 @@ stats() {
 }
 
 echo "# server scale: load tool, $runs runs of ${secs} s steps, up to $idle idle connections"
+failed=0
 for ((i = 0; i < runs; i++)); do
-	out=$("$load" -s "$server" -d "$secs" -i "$idle" 2>&1) || {
-		echo "# load run $i failed:"
-		tail -n 5 <<<"$out" | sed 's/^/#   /'
+	# timeout signals the whole process group: the load tool and the
+	# nmb-server it runs. Output goes to a file, kept when it is killed.
+	rc=0
+	timeout --kill-after=10 "$limit" "$load" -s "$server" -d "$secs" \
+		-i "$idle" >"$tmp/run.out" 2>&1 </dev/null || rc=$?
+	out=$(cat "$tmp/run.out")
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		failed=$((failed + 1))
+		echo "# load run $i failed: hung, killed after ${limit} s (NMB_BENCH_LOAD_TIMEOUT); its last lines:"
+		tail -n 10 <<<"$out" | sed 's/^/#   /'
 		continue
-	}
+	elif [ $rc != 0 ]; then
+		failed=$((failed + 1))
+		echo "# load run $i failed (exit $rc); its last lines:"
+		tail -n 10 <<<"$out" | sed 's/^/#   /'
+		continue
+	fi
 	awk -v d="$tmp" '
 		/^bench server_cycles_[0-9]+ / {
 			split($3, v, "=")
@@ -63,6 +80,7 @@ for ((i = 0; i < runs; i++)); do
 	' <<<"$out"
 done
 
+[ $failed = 0 ] || echo "# server scale: $failed of $runs load runs failed"
 stats server_cycles_1 cycles/s
 stats server_cycles_10 cycles/s
 stats server_cycles_100 cycles/s

@@ -4,7 +4,9 @@
 # load tool on the host), prints one table and writes it, with the kernel,
 # the QEMU mode and the date, to Documentation/performance.rst. Figures
 # are medians over NMB_BENCH_RUNS runs (default 7); ratios are taken
-# within the same run.
+# within the same run. Each run of the server load tool is bounded by
+# NMB_BENCH_LOAD_TIMEOUT seconds (default 300; a hang is a failed run,
+# shown with the tool's last lines).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

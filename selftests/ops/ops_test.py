@@ -12,7 +12,8 @@
   converter's command line (nmb-from-toml FILE > NEW.yaml);
 * sd_notify: READY=1 and STATUS= lines, RELOADING=1 then READY=1 around
   the server's reload, WATCHDOG=1 again and again when WATCHDOG_USEC is
-  set, STOPPING=1, all read from a fake NOTIFY_SOCKET.
+  set, STOPPING=1, all read from a fake NOTIFY_SOCKET;
+* make bench's server step bounds each run of the load tool.
 
 Usage: ops_test.py BUILD_DIR
 """
@@ -339,6 +340,38 @@ def test_notify():
             diag(text[-2000:])
 
 
+# --- make bench: a hanging load tool ---------------------------------------
+
+def test_bench_timeout():
+    """selftests/bench/host-server.sh bounds each run of the load tool: a
+    fake one that prints two lines and hangs is killed, with the process
+    it started, and reported as a failed run with its last lines."""
+    marker = "ops-fake-load-%d" % os.getpid()
+    fake = write("load", "#!/bin/bash\necho 'step 1: %s'\n"
+                 "echo 'idle: connecting'\nexec -a %s sleep 600 &\n"
+                 "wait\n" % (marker, marker))
+    os.chmod(fake, 0o755)
+    env = dict(ENV, NMB_BENCH_LOAD=fake, NMB_BENCH_SERVER="/bin/true",
+               NMB_BENCH_RUNS="2", NMB_BENCH_LOAD_TIMEOUT="2")
+    try:
+        r = run([os.path.join(ROOT, "selftests/bench/host-server.sh")],
+                env=env, timeout=120)
+    except subprocess.TimeoutExpired:
+        ok(False, "bench host-server.sh bounds a hanging load tool")
+        subprocess.run(["pkill", "-f", marker])
+        return
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True,
+                          text=True).stdout.split()
+    if not ok(r.returncode == 0 and
+              r.stdout.count("hung, killed after 2 s") == 2 and
+              ("#   step 1: %s" % marker) in r.stdout and
+              "2 of 2 load runs failed" in r.stdout and not left,
+              "bench host-server.sh bounds a hanging load tool: each run "
+              "killed and reported with its last lines"):
+        show(r)
+        diag("left running: %s" % left)
+
+
 def main():
     print("TAP version 13", flush=True)
     try:
@@ -347,6 +380,7 @@ def main():
         test_aliases()
         test_toml()
         test_notify()
+        test_bench_timeout()
     finally:
         subprocess.run(["rm", "-rf", TMP])
     return summary()
