@@ -13,9 +13,11 @@
 * sd_notify: READY=1 and STATUS= lines, RELOADING=1 then READY=1 around
   the server's reload, WATCHDOG=1 again and again when WATCHDOG_USEC is
   set, STOPPING=1, all read from a fake NOTIFY_SOCKET;
+* the system calls of the daemons (strace) are within their units'
+  SystemCallFilter=;
 * make bench's server step bounds each run of the load tool.
 
-Usage: ops_test.py BUILD_DIR
+Usage: ops_test.py ASAN_BUILD_DIR [PLAIN_BUILD_DIR]
 """
 import os
 import re
@@ -23,8 +25,10 @@ import signal
 import socket
 import subprocess
 import sys
+import shutil
 import tempfile
 import threading
+import time
 
 sys.dont_write_bytecode = True
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -340,6 +344,140 @@ def test_notify():
             diag(text[-2000:])
 
 
+# --- system call filters of the units -----------------------------------------
+
+def syscall_groups():
+    """{"@group": [members]} from systemd-analyze syscall-filter."""
+    out = subprocess.run(["systemd-analyze", "syscall-filter"],
+                         capture_output=True, text=True).stdout
+    groups, cur = {}, None
+    for line in out.splitlines():
+        if line.startswith("@"):
+            cur = groups.setdefault(line.strip(), [])
+        elif cur is not None and line.strip() and \
+                not line.strip().startswith("#"):
+            cur.append(line.strip())
+    return groups
+
+
+def expand(groups, names):
+    out, todo = set(), list(names)
+    while todo:
+        n = todo.pop()
+        if n.startswith("@"):
+            todo.extend(groups.get(n, []))
+        else:
+            out.add(n)
+    return out
+
+
+def unit_filter(unit):
+    """The groups and names of SystemCallFilter= in systemd/UNIT."""
+    with open(os.path.join(ROOT, "systemd", unit)) as f:
+        names = []
+        for line in f:
+            if line.startswith("SystemCallFilter="):
+                names += line.split("=", 1)[1].split()
+    return names
+
+
+def traced(log):
+    """The names of the system calls in an strace -f log."""
+    names = set()
+    with open(log) as f:
+        for line in f:
+            m = re.match(r"(?:\d+\s+)?([a-z_0-9]+)\(", line)
+            if m:
+                names.add(m.group(1))
+    return names
+
+
+def test_syscalls():
+    """Every system call the daemons make while a place is registered,
+    reserved, attached (a TCP tunnel carries bytes) and returned is in the
+    SystemCallFilter= of their unit: with the filter, nothing they do on
+    this path would fail with EPERM. Plain (not ASan) binaries, traced
+    with strace -f; the USB/IP paths add only sysfs reads and writes."""
+    plain = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else \
+        os.path.dirname(B)
+    if not shutil.which("strace") or not shutil.which("systemd-analyze"):
+        ok(False, "system calls within the units' filters: strace and "
+           "systemd-analyze are needed (make deps)")
+        return
+    groups = syscall_groups()
+    echo = socket.socket()
+    echo.bind(("127.0.0.1", 0))
+    echo.listen(4)
+    echo_port = echo.getsockname()[1]
+
+    def serve_echo():
+        while True:
+            try:
+                c, _ = echo.accept()
+            except OSError:
+                return
+            data = c.recv(100)
+            c.sendall(data)
+            c.close()
+    threading.Thread(target=serve_echo, daemon=True).start()
+    port, proxy, local = free_port(), free_port(), free_port()
+    url = "ws://127.0.0.1:%d" % port
+    sock = os.path.join(TMP, "sys-agent.sock")
+    exp_yaml = write("sys-exporter.yaml", (
+        "server: %s\nplaces:\n  - name: sys\n    port: %d\n    parts:\n"
+        "      - compatible: [sys]\n        tcp:\n"
+        "          echo: {host: 127.0.0.1, port: %d}\n") %
+        (url, proxy, echo_port))
+    imp = write("sys.yaml", "parts:\n  p:\n    compatible: [sys]\n"
+                "    tcp:\n      echo: {local_port: %d}\n" % local)
+    procs = {}
+    for name, args in (
+            ("nmb-server", ["-c", write("sys-server.yaml", "grace: 1\n"),
+                            "--listen", "127.0.0.1:%d" % port]),
+            ("nmb-exporter", ["-c", exp_yaml]),
+            ("nmb-agent", ["-c", write("sys-agent.yaml", "server: %s\n" %
+                                       url), "--socket", sock])):
+        log = os.path.join(TMP, "strace-%s.log" % name)
+        procs[name] = (start(["strace", "-f", "-qq", "-o", log,
+                              os.path.join(plain, name)] + args, ENV,
+                             "sys-%s.log" % name), log)
+        if name == "nmb-server":
+            wait(lambda: socket.socket().connect_ex(("127.0.0.1", port))
+                 == 0, 20)
+    ctl = os.path.join(plain, "nmbctl")
+    wait(lambda: os.path.exists(sock), 20)
+    r = None
+    for _ in range(20):
+        r = run([ctl, "-s", sock, "attach", imp], timeout=60)
+        if r.returncode == 0:
+            break
+        time.sleep(0.5)
+    got = b""
+    if r.returncode == 0:
+        c = socket.create_connection(("127.0.0.1", local), timeout=10)
+        c.sendall(b"ping")
+        got = c.recv(100)
+        c.close()
+    ok(r.returncode == 0 and got == b"ping",
+       "system calls: the traced farm attaches and tunnels TCP")
+    if r.returncode:
+        show(r)
+    run([ctl, "-s", sock, "detach"], timeout=60)
+    for name in ("nmb-agent", "nmb-exporter", "nmb-server"):
+        sigterm(procs[name][0], 20)
+    echo.close()
+    for name, unit in (("nmb-server", "nmb-server.service"),
+                       ("nmb-exporter", "nmb-exporter.service"),
+                       ("nmb-agent", "nmb-agent.service")):
+        allowed = expand(groups, unit_filter(unit))
+        used = traced(procs[name][1])
+        outside = sorted(used - allowed)
+        if not ok(len(used) > 20 and allowed and not outside,
+                  "%s: its %d system calls are all in %s's "
+                  "SystemCallFilter" % (name, len(used), unit)):
+            diag("outside the filter: %s" % " ".join(outside))
+
+
 # --- make bench: a hanging load tool ---------------------------------------
 
 def test_bench_timeout():
@@ -380,6 +518,7 @@ def main():
         test_aliases()
         test_toml()
         test_notify()
+        test_syscalls()
         test_bench_timeout()
     finally:
         subprocess.run(["rm", "-rf", TMP])

@@ -14,4 +14,8 @@ PY=${PYTHON:-/usr/bin/python3}
 
 make -s -f userspace.mk O="$O" SANITIZE=1 "$O/nmb-server" "$O/nmb-exporter" \
 	"$O/nmb-agent" "$O/nmbctl" >&2
-exec "$PY" selftests/ops/ops_test.py "$O"
+# strace runs the plain binaries: ASan's runtime has system calls of its own
+P=${O%/asan}
+make -s -f userspace.mk O="$P" "$P/nmb-server" "$P/nmb-exporter" \
+	"$P/nmb-agent" "$P/nmbctl" >&2
+exec "$PY" selftests/ops/ops_test.py "$O" "$P"
