@@ -247,7 +247,9 @@ install: all
 	install -m 0644 $(DKMS_KMOD) $(DESTDIR)$(DKMSDIR)/kmod/
 	install -m 0644 include/uapi/linux/nmb_watch.h \
 		$(DESTDIR)$(DKMSDIR)/include/uapi/linux/
-	printf 'KDIR ?= /lib/modules/$$(shell uname -r)/build\nmodule:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) modules\nclean:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) clean\n' \
+	# clean removes kbuild's output itself: DKMS runs it without KDIR,
+	# and the running kernel's headers may be absent.
+	printf 'KDIR ?= /lib/modules/$$(shell uname -r)/build\nmodule:\n\t$$(MAKE) -C $$(KDIR) M=$$(CURDIR) modules\nclean:\n\trm -rf .*.cmd *.order *.symvers kmod/.*.cmd kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/*.order\n' \
 		> $(DESTDIR)$(DKMSDIR)/Makefile
 	$(MAKE) python-install
 	$(if $(filter yes,$(WITH_MODULE)),$(MAKE) module-install)

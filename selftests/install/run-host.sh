@@ -96,11 +96,17 @@ if command -v dkms >/dev/null; then
 		dkms "${T[@]}" install --no-depmod --force \
 			"nmb_watch/$version" -k "$kver") 2>&1)
 	rc=$?
+	# "Cleaning build area...(bad exit status: 2)": the DKMS copy's
+	# make clean failed
+	if echo "$out" | grep -q 'bad exit status'; then
+		echo "$out" | grep 'bad exit status' | sed 's/^/# /'
+		rc=1
+	fi
 	[ $rc = 0 ] || echo "$out" | tail -15 | sed 's/^/# /'
 	mods=$(cd "$dest" && find lib/modules -name 'nmb_watch.ko*')
 	echo "# after make install + dkms install: ${mods//$'\n'/ }"
 	[ $rc = 0 ] && [ "$mods" = "$moddir/nmb_watch.ko" ]
-	tap_result $? "make install plus dkms install leaves one nmb_watch.ko ($moddir)"
+	tap_result $? "make install plus dkms add, build (clean too) and install leave one nmb_watch.ko ($moddir)"
 else
 	tap_result 1 "make install plus dkms install leaves one module: dkms missing (make deps)"
 fi
