@@ -18,7 +18,8 @@ static const struct {
 
 #define N_ALIASES	(sizeof(aliases) / sizeof(aliases[0]))
 
-const char *conf_alias_old(const char *key)
+/* The old spelling of key, or NULL. */
+static const char *alias_old(const char *key)
 {
 	for (size_t i = 0; i < N_ALIASES; i++)
 		if (!strcmp(aliases[i].key, key))
@@ -28,13 +29,13 @@ const char *conf_alias_old(const char *key)
 
 struct conf_node *conf_alias_member(struct conf_node *map, const char *key)
 {
-	const char *old = conf_alias_old(key);
+	const char *old = alias_old(key);
 	struct conf_node *m;
 
 	if (!old)
 		return NULL;
 	conf_foreach(m, map) {
-		if (strcmp(m->key, old))
+		if (strcmp(m->key, old) != 0)
 			continue;
 		if (!m->used)
 			log_warn("%s:%d: '%s' is deprecated, use '%s'",
@@ -51,7 +52,7 @@ const char *conf_alias_conflict(const struct conf_node *map,
 	const struct conf_node *sib;
 
 	for (size_t i = 0; i < N_ALIASES; i++) {
-		if (strcmp(member->key, aliases[i].old))
+		if (strcmp(member->key, aliases[i].old) != 0)
 			continue;
 		for (sib = map->child; sib; sib = sib->next)
 			if (sib->used && !strcmp(sib->key, aliases[i].key))

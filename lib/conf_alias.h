@@ -25,7 +25,4 @@ struct conf_node *conf_alias_member(struct conf_node *map, const char *key);
 const char *conf_alias_conflict(const struct conf_node *map,
 				const struct conf_node *member);
 
-/* The old spelling of key, or NULL. */
-const char *conf_alias_old(const char *key);
-
 #endif /* NMB_CONF_ALIAS_H */
