@@ -8,7 +8,7 @@
  *
  *	uint64_t ms = notify_tick_ms();	// 0: not under systemd
  *	...arm a timer for ms; in its callback:
- *	notify_tick(status_text);	// WATCHDOG=1 when due, STATUS= if new
+ *	notify_tick(status_text);	// WATCHDOG=1 if due, STATUS= if new
  *	...re-arm it for notify_tick_ms()
  *
  * Everything is a no-op without NOTIFY_SOCKET. The watchdog is kept only
