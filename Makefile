@@ -201,7 +201,9 @@ DKMS_KMOD := kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
 # version's folder under another PREFIX (/usr/local/lib/python3.11/...).
 PYTHON ?= /usr/bin/python3
 PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
-PYTHON_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' python/pyproject.toml)
+# The Python package carries the one version too (pyproject.toml and
+# nmb/__init__.py say the same; selftests/ops checks it).
+PYTHON_VERSION := $(VERSION)
 WITH_MODULE ?= yes
 
 install: all

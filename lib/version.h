@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-/* "0.1": the content of VERSION. */
+/* "0.1.0": the content of VERSION. */
 const char *nmb_version(void);
 /* Prints "PROGRAM VERSION" on stdout, the answer to --version. */
 void nmb_print_version(const char *program);

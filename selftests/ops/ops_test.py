@@ -91,6 +91,14 @@ def test_version():
         version = f.read().strip()
     ok(re.fullmatch(r"\d+\.\d+(\.\d+)?([-~+][\w.]+)?", version) is not None,
        "VERSION holds a version (%s)" % version)
+    # The Python package carries the same version.
+    with open(os.path.join(ROOT, "python", "pyproject.toml")) as f:
+        py = re.search(r'^version = "([^"]*)"', f.read(), re.M)
+    with open(os.path.join(ROOT, "python", "nmb", "__init__.py")) as f:
+        init = re.search(r'^__version__ = "([^"]*)"', f.read(), re.M)
+    ok(py and init and py.group(1) == version and init.group(1) == version,
+       "python/pyproject.toml and nmb.__version__ say VERSION (%s, %s)" %
+       (py and py.group(1), init and init.group(1)))
     for prog in DAEMONS + ("nmbctl",):
         r = run([os.path.join(B, prog), "--version"])
         if not ok(r.returncode == 0 and r.stdout == "%s %s\n" %
