@@ -57,11 +57,11 @@ static void check_ca_file(struct conf_node *tls, const char *ca)
 	if (!ca)
 		return;
 	if (stat(ca, &st) || access(ca, R_OK))
-		conf_error(conf_get(tls, "ca-file", CONF_ANY, false),
+		conf_error(conf_get(tls, "ca_file", CONF_ANY, false),
 			   "cannot read the CA bundle %s: %s", ca,
 			   strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		conf_error(conf_get(tls, "ca-file", CONF_ANY, false),
+		conf_error(conf_get(tls, "ca_file", CONF_ANY, false),
 			   "the CA bundle %s is not a regular file", ca);
 }
 

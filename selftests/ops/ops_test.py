@@ -198,6 +198,14 @@ def test_aliases():
                   "%s: ca_file and log_level accepted without a warning"
                   % daemon):
             show(r)
+    # nmb-agent's check of the CA bundle finds the new spelling's key.
+    f = write("ca-agent.yaml", base("nmb-agent") +
+              "tls:\n  ca_file: /nonexistent/ca.pem\n")
+    r = run([os.path.join(B, "nmb-agent"), "-c", f, "--check"])
+    if not ok(r.returncode == 1 and ("%s:3: key 'tls.ca_file': cannot read"
+                                     % f) in r.stderr,
+              "nmb-agent: an unreadable ca_file is an error at its line"):
+        show(r)
     f = write("old-server.yaml", "log-level: info\n")
     r = run([os.path.join(B, "nmb-server"), "-c", f, "--check"])
     if not ok(r.returncode == 0 and
