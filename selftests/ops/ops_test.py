@@ -160,9 +160,11 @@ def test_check():
 # --- old key spellings -------------------------------------------------------
 
 def test_aliases():
+    # nmb-agent checks at start that the CA bundle is a readable file
+    ca = write("ca.pem", "not checked beyond being readable\n")
     for daemon in ("nmb-exporter", "nmb-agent"):
         exe = os.path.join(B, daemon)
-        text = base(daemon) + "tls:\n  ca-file: /etc/ssl/ca.pem\n" \
+        text = base(daemon) + "tls:\n  ca-file: %s\n" % ca + \
             "log-level: notice\n"
         n = len(base(daemon).splitlines())
         f = write("old-%s.yaml" % daemon, text)
@@ -192,7 +194,7 @@ def test_aliases():
                   "%s: ca_file and ca-file together are an error" % daemon):
             show(r)
         f = write("new-%s.yaml" % daemon, base(daemon) +
-                  "tls:\n  ca_file: /etc/ssl/ca.pem\nlog_level: notice\n")
+                  "tls:\n  ca_file: %s\nlog_level: notice\n" % ca)
         r = run([exe, "-c", f, "--check"])
         if not ok(r.returncode == 0 and "deprecated" not in r.stderr,
                   "%s: ca_file and log_level accepted without a warning"
