@@ -10,16 +10,24 @@
 
 #include "server.h"
 
-static int http_reply(struct lws *wsi, unsigned int status,
-		      const char *ctype, const char *body, size_t len)
+int srv_http_reply(struct lws *wsi, unsigned int status, const char *ctype,
+		   const char *body, size_t len,
+		   const struct srv_http_header *extra, size_t n_extra)
 {
-	unsigned char hdr[LWS_PRE + 512], *p = hdr + LWS_PRE;
+	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE;
 	unsigned char *end = hdr + sizeof(hdr) - 1;
 	unsigned char *buf;
 	int ret;
 
-	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
-	    lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
+	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
+		return -1;
+	for (size_t i = 0; i < n_extra; i++)
+		if (lws_add_http_header_by_name(wsi,
+				(const unsigned char *)extra[i].name,
+				(const unsigned char *)extra[i].value,
+				(int)strlen(extra[i].value), &p, end))
+			return -1;
+	if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
 		return -1;
 	buf = malloc(LWS_PRE + len + 1);
 	if (!buf)
@@ -30,6 +38,12 @@ static int http_reply(struct lws *wsi, unsigned int status,
 	if (ret < 0 || lws_http_transaction_completed(wsi))
 		return -1;
 	return 0;
+}
+
+static int http_reply(struct lws *wsi, unsigned int status,
+		      const char *ctype, const char *body, size_t len)
+{
+	return srv_http_reply(wsi, status, ctype, body, len, NULL, 0);
 }
 
 static int http_json(struct lws *wsi, json_object *o)

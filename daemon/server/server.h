@@ -192,6 +192,14 @@ void srv_timer_cancel(lws_sorted_usec_list_t *sul);
 
 /* http.c: answers one HTTP request; returns the lws callback result */
 int srv_http_serve(struct lws *wsi, const char *path);
+/* One whole HTTP answer, with EXTRA headers ("name:", value) after the
+ * common ones; 0 or -1 (then the connection is closed). */
+struct srv_http_header {
+	const char *name, *value;
+};
+int srv_http_reply(struct lws *wsi, unsigned int status, const char *ctype,
+		   const char *body, size_t len,
+		   const struct srv_http_header *extra, size_t n_extra);
 
 /* main.c: signals are acted on inside the loop */
 void srv_signal(int sig);

@@ -42,39 +42,16 @@ struct www_file {
 static int reply(struct lws *wsi, unsigned int status, const char *ctype,
 		 const char *body, size_t len)
 {
-	static const struct {
-		const char *name, *value;
-	} headers[] = {
+	static const struct srv_http_header headers[] = {
 		{ "content-security-policy:", CSP },
 		{ "x-content-type-options:", "nosniff" },
 		{ "x-frame-options:", "DENY" },
 		{ "referrer-policy:", "no-referrer" },
 		{ "cache-control:", "no-cache" },
 	};
-	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE;
-	unsigned char *end = hdr + sizeof(hdr) - 1;
-	unsigned char *buf;
-	int ret;
 
-	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
-		return -1;
-	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
-		if (lws_add_http_header_by_name(wsi,
-				(const unsigned char *)headers[i].name,
-				(const unsigned char *)headers[i].value,
-				(int)strlen(headers[i].value), &p, end))
-			return -1;
-	if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
-		return -1;
-	buf = malloc(LWS_PRE + len + 1);
-	if (!buf)
-		return -1;
-	memcpy(buf + LWS_PRE, body, len);
-	ret = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-	free(buf);
-	if (ret < 0 || lws_http_transaction_completed(wsi))
-		return -1;
-	return 0;
+	return srv_http_reply(wsi, status, ctype, body, len, headers,
+			      sizeof(headers) / sizeof(headers[0]));
 }
 
 int srv_web_serve(struct lws *wsi, const char *path)
