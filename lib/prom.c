@@ -58,3 +58,30 @@ void prom_build_info(struct prom_buf *b, const char *program)
 	prom_put_label(b, NMB_VERSION);
 	prom_put(b, "\"} 1\n");
 }
+
+void prom_hist_observe(struct prom_hist *h, double s)
+{
+	size_t i;
+
+	h->sum += s;
+	for (i = 0; i < h->n && s > h->bounds[i]; i++)
+		;
+	h->counts[i]++;
+}
+
+void prom_put_hist(struct prom_buf *b, const char *name, const char *help,
+		   const struct prom_hist *h)
+{
+	uint64_t cum = 0;
+
+	prom_put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t i = 0; i < h->n; i++) {
+		cum += h->counts[i];
+		prom_put(b, "%s_bucket{le=\"%g\"} %llu\n", name, h->bounds[i],
+			 (unsigned long long)cum);
+	}
+	cum += h->counts[h->n];
+	prom_put(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+		 name, (unsigned long long)cum, name, h->sum, name,
+		 (unsigned long long)cum);
+}

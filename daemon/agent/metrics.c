@@ -21,21 +21,16 @@ static const double buckets[] = {
 
 static uint64_t attaches[2];		/* first, re-attach */
 static uint64_t reattach_counts[NBUCKETS + 1];
-static double reattach_sum;
+static struct prom_hist reattach = {
+	.bounds = buckets, .n = NBUCKETS, .counts = reattach_counts,
+};
 static uint64_t tunnel_bytes[2];	/* ended: to local, to remote */
 
-void agent_metrics_attached(bool reattach, uint64_t reattach_ms)
+void agent_metrics_attached(bool is_reattach, uint64_t reattach_ms)
 {
-	double s = (double)reattach_ms / 1000.0;
-	size_t i;
-
-	attaches[reattach]++;
-	if (!reattach)
-		return;
-	reattach_sum += s;
-	for (i = 0; i < NBUCKETS && s > buckets[i]; i++)
-		;
-	reattach_counts[i]++;
+	attaches[is_reattach]++;
+	if (is_reattach)
+		prom_hist_observe(&reattach, (double)reattach_ms / 1000.0);
 }
 
 void agent_metrics_tunnel_ended(uint64_t to_local, uint64_t to_remote)
@@ -47,7 +42,7 @@ void agent_metrics_tunnel_ended(uint64_t to_local, uint64_t to_remote)
 static char *render(void *arg, size_t *len)
 {
 	struct prom_buf b = { 0 };
-	uint64_t live[2], to_local, to_remote, cum = 0;
+	uint64_t live[2], to_local, to_remote;
 
 	(void)arg;
 	tcp_forward_live_bytes(&live[0], &live[1]);
@@ -60,19 +55,9 @@ static char *render(void *arg, size_t *len)
 		 "nmb_agent_attaches_total{kind=\"reattach\"} %llu\n",
 		 (unsigned long long)attaches[0],
 		 (unsigned long long)attaches[1]);
-	prom_put(&b, "# HELP nmb_agent_reattach_seconds From the exporter's answer for a device that came back to its attach on the same vhci port.\n"
-		 "# TYPE nmb_agent_reattach_seconds histogram\n");
-	for (size_t i = 0; i < NBUCKETS; i++) {
-		cum += reattach_counts[i];
-		prom_put(&b, "nmb_agent_reattach_seconds_bucket{le=\"%g\"} %llu\n",
-			 buckets[i], (unsigned long long)cum);
-	}
-	cum += reattach_counts[NBUCKETS];
-	prom_put(&b, "nmb_agent_reattach_seconds_bucket{le=\"+Inf\"} %llu\n"
-		 "nmb_agent_reattach_seconds_sum %.6f\n"
-		 "nmb_agent_reattach_seconds_count %llu\n",
-		 (unsigned long long)cum, reattach_sum,
-		 (unsigned long long)cum);
+	prom_put_hist(&b, "nmb_agent_reattach_seconds",
+		      "From the exporter's answer for a device that came back to its attach on the same vhci port.",
+		      &reattach);
 	prom_put(&b, "# HELP nmb_agent_tunnel_bytes_total Bytes through the forwarded TCP ports, by direction.\n"
 		 "# TYPE nmb_agent_tunnel_bytes_total counter\n"
 		 "nmb_agent_tunnel_bytes_total{direction=\"to_local\"} %llu\n"

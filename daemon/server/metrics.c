@@ -28,21 +28,16 @@ static const char *const outcome_names[SRV_OUTCOMES] = {
 
 static uint64_t outcomes[SRV_OUTCOMES];
 static uint64_t wait_counts[NBUCKETS + 1];
-static double wait_sum;
+static struct prom_hist reserve_wait = {
+	.bounds = buckets, .n = NBUCKETS, .counts = wait_counts,
+};
 
 void srv_metrics_outcome(enum srv_outcome o, uint64_t t0_us)
 {
-	double s;
-	size_t i;
-
 	outcomes[o]++;
-	if (o != SRV_GRANTED)
-		return;
-	s = (double)(srv_now_us() - t0_us) / 1e6;
-	wait_sum += s;
-	for (i = 0; i < NBUCKETS && s > buckets[i]; i++)
-		;
-	wait_counts[i]++;
+	if (o == SRV_GRANTED)
+		prom_hist_observe(&reserve_wait,
+				  (double)(srv_now_us() - t0_us) / 1e6);
 }
 
 /*
@@ -158,7 +153,6 @@ char *srv_metrics_render(size_t *len)
 {
 	struct prom_buf b = { 0 };
 	unsigned int exporters = 0, agents = 0, viewers = 0;
-	uint64_t cum = 0;
 
 	for (struct srv_conn *c = srv.conns; c; c = c->next) {
 		if (c->sess && c->sess->place)
@@ -184,18 +178,8 @@ char *srv_metrics_render(size_t *len)
 		"nmb_connections{role=\"agent\"} %u.0\n"
 		"nmb_connections{role=\"viewer\"} %u.0\n", exporters, agents,
 		viewers);
-	prom_put(&b, "# HELP nmb_reserve_wait_seconds Time from reserve to grant.\n"
-		"# TYPE nmb_reserve_wait_seconds histogram\n");
-	for (size_t i = 0; i < NBUCKETS; i++) {
-		cum += wait_counts[i];
-		prom_put(&b, "nmb_reserve_wait_seconds_bucket{le=\"%g\"} %llu\n",
-		    buckets[i], (unsigned long long)cum);
-	}
-	cum += wait_counts[NBUCKETS];
-	prom_put(&b, "nmb_reserve_wait_seconds_bucket{le=\"+Inf\"} %llu\n"
-		"nmb_reserve_wait_seconds_sum %.6f\n"
-		"nmb_reserve_wait_seconds_count %llu\n",
-	    (unsigned long long)cum, wait_sum, (unsigned long long)cum);
+	prom_put_hist(&b, "nmb_reserve_wait_seconds",
+		      "Time from reserve to grant.", &reserve_wait);
 	prom_put(&b, "# HELP nmb_reservations_total Finished reserve calls by outcome.\n"
 		"# TYPE nmb_reservations_total counter\n");
 	for (int i = 0; i < SRV_OUTCOMES; i++)
