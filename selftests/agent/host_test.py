@@ -875,6 +875,30 @@ async def connect_wait_bound(a):
         check(not bad, bad)
 
 
+async def polled(probe, done, tries, interval):
+    """Calls probe() (a coroutine function) every interval seconds, at most
+    tries times, until done(result); returns the last result."""
+    res = None
+    for _ in range(tries):
+        await asyncio.sleep(interval)
+        res = await probe()
+        if done(res):
+            break
+    return res
+
+
+async def listed(pa, done):
+    """The agent's list, polled for 10 s until done(list)."""
+    return await polled(lambda: pa.ok("list"), done, 100, 0.1)
+
+
+async def hub_saw(cond):
+    """cond() polled for 5 s."""
+    async def probe():
+        return cond()
+    return await polled(probe, bool, 100, 0.05)
+
+
 @test
 async def py_hub_place_vanishes(a):
     # A not-my-board hub drops a place whose exporter went away and tells
@@ -887,20 +911,11 @@ async def py_hub_place_vanishes(a):
         await pa.ok("reserve", name="v", import_description=DESC)
         check(list(hub.held) == [7], dict(hub.held))
         hub.remove("py-1")
-        lst = None
-        for _ in range(100):
-            await asyncio.sleep(0.1)
-            lst = await pa.ok("list")
-            if not lst[0]["reserved"]:
-                break
+        lst = await listed(pa, lambda lst: not lst[0]["reserved"])
         check(not lst[0]["reserved"], lst)
         check([7] in hub.methods("return_reservation"), hub.calls)
         hub.add("py-1", 9, [board()])
-        for _ in range(100):
-            await asyncio.sleep(0.1)
-            lst = await pa.ok("list")
-            if lst[0]["reserved"]:
-                break
+        lst = await listed(pa, lambda lst: lst[0]["reserved"])
         check(lst[0]["reserved"] and list(hub.held) == [9],
               (lst, dict(hub.held)))
         await pa.ok("return_reservation", name="v")
@@ -927,16 +942,10 @@ async def py_hub_grant_crosses_cancel(a):
                                         "import_description": DESC}})
                  + "\n").encode())
         await w.drain()
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if hub.pending:
-                break
+        await hub_saw(lambda: hub.pending)
         check(hub.pending, "the reserve did not reach the hub")
         w.close()
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if hub.methods("return_reservation"):
-                break
+        await hub_saw(lambda: hub.methods("return_reservation"))
         check(hub.methods("return_reservation") == [[4]], hub.calls)
         check(hub.held == {}, hub.held)
         check(await pa.ok("list") == [], "listed")
