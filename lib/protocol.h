@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * protocol.h - the names of every JSON-RPC method nmb speaks, once.
+ *
+ * Two interfaces (Documentation/protocol.rst):
+ *  - the wire protocol of not-my-board 0.13 between nmb-server and its
+ *    exporters and agents (WebSocket /ws), plus nmb's own additions;
+ *  - the agent's control socket, between nmb-agent and nmbctl or the
+ *    Python package.
+ * Parameter names used by more than one file are here too, next to
+ * their method.
+ */
+#ifndef NMB_PROTOCOL_H
+#define NMB_PROTOCOL_H
+
+/* --- wire: methods of the server (called by exporters and agents) --- */
+#define WIRE_REGISTER_PLACE		"register_place"
+#define WIRE_RESERVE			"reserve"
+#define WIRE_RETURN_RESERVATION		"return_reservation"
+#define WIRE_GET_RESERVATIONS		"get_reservations"
+#define WIRE_GET_PLACE_STATS		"get_place_stats"
+/* nmb only: capabilities, leases and the farm page */
+#define WIRE_HELLO			"hello"
+#define WIRE_RENEW_LEASE		"renew_lease"
+#define WIRE_SUBSCRIBE_FARM		"subscribe_farm"
+
+/* --- wire: methods of an exporter (called by the server) ------------ */
+#define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
+
+/* --- wire: notifications of the server to an agent (nmb only) ------- */
+#define WIRE_RESERVE_QUEUED		"reserve_queued"
+#define WIRE_RESERVATION_LOST		"reservation_lost"
+
+/* --- JSON-RPC 2.0 itself -------------------------------------------- */
+#define RPC_CANCEL			"rpc.cancel"
+
+/* --- the agent's control socket (nmbctl, the Python package) -------- */
+#define CTL_RESERVE			"reserve"
+#define CTL_RETURN_RESERVATION		"return_reservation"
+#define CTL_ATTACH			"attach"
+#define CTL_DETACH			"detach"
+#define CTL_LIST			"list"
+#define CTL_STATUS			"status"
+#define CTL_SEARCH			"search"
+#define CTL_GET_PLACE_BY_NAME		"get_place_by_name"
+#define CTL_GET_RESERVED_PLACE		"get_reserved_place"
+#define CTL_GET_RESERVATIONS		"get_reservations"
+#define CTL_GET_IMPORT_DESCRIPTION	"get_import_description"
+#define CTL_UPDATE_IMPORT_DESCRIPTION	"update_import_description"
+/* notification of the agent to nmbctl while a reserve waits */
+#define CTL_RESERVE_PROGRESS		"reserve_progress"
+
+#endif /* NMB_PROTOCOL_H */

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""call-circles.py: circles of calls between the files of each daemon.
+
+Usage: scripts/call-circles.py [OBJDIR]   (default build, the O= of userspace.mk)
+
+File A "calls" file B when A's object file needs a symbol (nm: U) that
+B's defines (T, D, B, R). A circle is a cycle A -> B -> ... -> A through
+distinct files of one daemon. Prints every circle of three files or
+more, and exits 1 if there is one; circles of two files (A calls B, B
+calls A: a module and its callback user) are counted, not failed.
+"""
+import glob
+import os
+import subprocess
+import sys
+
+
+def symbols(obj):
+    out = subprocess.run(["nm", obj], capture_output=True, text=True,
+                         check=True).stdout
+    need, have = set(), set()
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == "U":
+            need.add(f[1])
+        elif len(f) == 3 and f[1] in "TDBR":
+            have.add(f[2])
+    return need, have
+
+
+def circles(graph):
+    """Every simple cycle, each once (starting at its smallest node)."""
+    found = []
+    nodes = sorted(graph)
+
+    def walk(start, node, path, seen):
+        for nxt in sorted(graph[node]):
+            if nxt == start and len(path) > 1:
+                found.append(list(path))
+            elif nxt not in seen and nxt > start:
+                seen.add(nxt)
+                path.append(nxt)
+                walk(start, nxt, path, seen)
+                path.pop()
+                seen.discard(nxt)
+
+    for n in nodes:
+        walk(n, n, [n], {n})
+    return found
+
+
+def main():
+    objdir = sys.argv[1] if len(sys.argv) > 1 else "build"
+    bad = 0
+    for d in ("server", "exporter", "agent"):
+        objs = sorted(glob.glob(os.path.join(objdir, "daemon", d, "*.o")))
+        if not objs:
+            print(f"{d}: no object files under {objdir}/daemon/{d}; "
+                  "run make userspace", file=sys.stderr)
+            return 2
+        info = {os.path.basename(o)[:-2] + ".c": symbols(o) for o in objs}
+        owner = {}
+        for name, (_, have) in info.items():
+            for s in have:
+                owner[s] = name
+        graph = {n: {owner[s] for s in need if s in owner and owner[s] != n}
+                 for n, (need, _) in info.items()}
+        cs = circles(graph)
+        long_ = [c for c in cs if len(c) > 2]
+        print(f"{d}: {len(objs)} files, {len(cs) - len(long_)} two-file "
+              f"circles, {len(long_)} of three files or more")
+        for c in long_:
+            print("  " + " -> ".join(c + [c[0]]))
+        bad += len(long_)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
