@@ -377,11 +377,11 @@ places:
             ok(False, "fd exhaustion: place registered")
             return
         hub.set_allowed_ips("tight", ["127.0.0.1"])
-        socks = []
-        for _ in range(40):
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            s.sendall(connect_req(b"127.0.0.1:%d" % SINK_PORT))
-            socks.append(s)
+        # Idle connections: each costs the exporter exactly one fd (its
+        # accepted socket), so accept4() itself must hit EMFILE; tunnels
+        # would spend fds on sinks and fail there first, by chance.
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=5)
+                 for _ in range(80)]
         time.sleep(1)
         with open("/proc/%d/stat" % p.pid) as f:
             t0 = sum(int(x) for x in f.read().split()[13:15])
