@@ -12,11 +12,12 @@
 #include <yaml.h>
 
 #include "jsonrpc.h"
+#include "list.h"
 #include "log.h"
 
 struct rpc_req {
 	struct rpc_chan *ch;
-	struct rpc_req *prev, *next;
+	struct list_head node;		/* rpc_chan.reqs, newest first */
 	json_object *id;		/* NULL for a notification */
 	const char *method;		/* a rpc_method name */
 	rpc_cancel_fn cancel;
@@ -25,7 +26,7 @@ struct rpc_req {
 
 struct rpc_call {
 	struct rpc_chan *ch;
-	struct rpc_call *prev, *next;
+	struct list_head node;		/* rpc_chan.calls, newest first */
 	int64_t id;
 	rpc_done_fn done;
 	void *data;
@@ -39,8 +40,8 @@ struct rpc_chan {
 	bool closed;
 	int64_t next_id;
 	unsigned int nrunning, npending;
-	struct rpc_req *reqs;
-	struct rpc_call *calls;
+	struct list_head reqs;
+	struct list_head calls;
 };
 
 struct rpc_chan *rpc_chan_new(const struct rpc_method *methods,
@@ -54,6 +55,8 @@ struct rpc_chan *rpc_chan_new(const struct rpc_method *methods,
 	ch->send = send;
 	ch->ctx = ctx;
 	ch->next_id = 1;
+	INIT_LIST_HEAD(&ch->reqs);
+	INIT_LIST_HEAD(&ch->calls);
 	return ch;
 }
 
@@ -139,12 +142,7 @@ static void req_unlink_free(struct rpc_req *req)
 {
 	struct rpc_chan *ch = req->ch;
 
-	if (req->prev)
-		req->prev->next = req->next;
-	else
-		ch->reqs = req->next;
-	if (req->next)
-		req->next->prev = req->prev;
+	list_del(&req->node);
 	ch->nrunning--;
 	json_object_put(req->id);
 	free(req);
@@ -246,6 +244,7 @@ static void handle_cancel(struct rpc_chan *ch, json_object *id,
 {
 	json_object *target = NULL;
 	json_object *reply;
+	struct rpc_req *r;
 
 	if (json_object_is_type(params, json_type_array) &&
 	    json_object_array_length(params) == 1)
@@ -257,8 +256,8 @@ static void handle_cancel(struct rpc_chan *ch, json_object *id,
 			   "rpc.cancel takes exactly one argument, the id");
 		return;
 	}
-	for (struct rpc_req *r = ch->reqs; r && target; r = r->next) {
-		if (r->id && same_id(r->id, target)) {
+	list_for_each_entry(r, &ch->reqs, node) {
+		if (target && r->id && same_id(r->id, target)) {
 			req_cancel(r);
 			break;
 		}
@@ -311,10 +310,7 @@ static void handle_request(struct rpc_chan *ch, json_object *id,
 	req->ch = ch;
 	req->id = json_object_get(id);
 	req->method = m->name;
-	req->next = ch->reqs;
-	if (ch->reqs)
-		ch->reqs->prev = req;
-	ch->reqs = req;
+	list_add(&req->node, &ch->reqs);
 	ch->nrunning++;
 	if (!params)
 		params = empty = json_object_new_array();
@@ -328,14 +324,19 @@ static void call_unlink_free(struct rpc_call *call)
 {
 	struct rpc_chan *ch = call->ch;
 
-	if (call->prev)
-		call->prev->next = call->next;
-	else
-		ch->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
+	list_del(&call->node);
 	ch->npending--;
 	free(call);
+}
+
+static struct rpc_call *find_call(struct rpc_chan *ch, int64_t id)
+{
+	struct rpc_call *call;
+
+	list_for_each_entry(call, &ch->calls, node)
+		if (call->id == id)
+			return call;
+	return NULL;
 }
 
 static json_object *request_obj(struct rpc_chan *ch, const char *method,
@@ -368,10 +369,7 @@ struct rpc_call *rpc_call(struct rpc_chan *ch, const char *method,
 	call->done = done;
 	call->data = data;
 	send_obj(ch, request_obj(ch, method, params, &call->id));
-	call->next = ch->calls;
-	if (ch->calls)
-		ch->calls->prev = call;
-	ch->calls = call;
+	list_add(&call->node, &ch->calls);
 	ch->npending++;
 	return call;
 }
@@ -400,15 +398,12 @@ static void withdraw_done(void *data, json_object *result,
 			  const struct rpc_err *err)
 {
 	struct withdrawal *w = data;
-	struct rpc_call *call;
+	struct rpc_call *call = find_call(w->ch, w->id);
 	rpc_done_fn done;
 	void *cdata;
 
 	(void)result;
 	(void)err;
-	for (call = w->ch->calls; call; call = call->next)
-		if (call->id == w->id)
-			break;
 	free(w);
 	if (!call)
 		return;
@@ -462,9 +457,7 @@ static void handle_response(struct rpc_chan *ch, json_object *id,
 
 	if (!id || !json_object_is_type(id, json_type_int))
 		return;		/* we only send integer ids */
-	for (call = ch->calls; call; call = call->next)
-		if (call->id == json_object_get_int64(id))
-			break;
+	call = find_call(ch, json_object_get_int64(id));
 	if (!call)
 		return;
 	json_object_object_get_ex(msg, "result", &result);
@@ -711,10 +704,11 @@ void rpc_chan_close(struct rpc_chan *ch)
 	if (ch->closed)
 		return;
 	ch->closed = true;
-	while (ch->reqs)
-		req_cancel(ch->reqs);
-	while (ch->calls) {
-		struct rpc_call *call = ch->calls;
+	while (!list_empty(&ch->reqs))
+		req_cancel(list_first_entry(&ch->reqs, struct rpc_req, node));
+	while (!list_empty(&ch->calls)) {
+		struct rpc_call *call = list_first_entry(&ch->calls,
+							 struct rpc_call, node);
 		rpc_done_fn done = call->done;
 		void *data = call->data;
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "list.h"
 #include "loop.h"
 #include "metrics_http.h"
 #include "prom.h"
@@ -34,7 +35,7 @@ struct mconn {
 	size_t head_len;
 	char *out;		/* the answer, once the head is read */
 	size_t out_len, out_off;
-	struct mconn *next;
+	struct list_head node;	/* metrics_http.conns */
 };
 
 struct metrics_http {
@@ -43,20 +44,13 @@ struct metrics_http {
 	struct loop_fd *lfd;
 	metrics_render_fn render;
 	void *arg;
-	struct mconn *conns;
+	struct list_head conns;
 	unsigned int nconns;
 };
 
 static void mconn_free(struct mconn *c)
 {
-	struct mconn **pp;
-
-	for (pp = &c->m->conns; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
+	list_del(&c->node);
 	c->m->nconns--;
 	loop_fd_del(c->lfd);
 	loop_timer_free(c->timer);
@@ -177,8 +171,7 @@ static void accept_cb(struct loop_fd *lfd, uint32_t events, void *arg)
 	c->fd = fd;
 	c->lfd = loop_fd_add(m->loop, fd, EPOLLIN, conn_cb, c);
 	c->timer = loop_timer_new(m->loop, conn_timeout, c);
-	c->next = m->conns;
-	m->conns = c;
+	list_add(&c->node, &m->conns);
 	m->nconns++;
 	if (!c->lfd || !c->timer) {
 		mconn_free(c);
@@ -245,6 +238,7 @@ int metrics_http_start(struct loop *loop, const char *listen_at,
 	if (!m)
 		return -ENOMEM;
 	m->loop = loop;
+	INIT_LIST_HEAD(&m->conns);
 	m->render = render;
 	m->arg = arg;
 	m->fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -277,8 +271,8 @@ void metrics_http_stop(struct metrics_http *m)
 {
 	if (!m)
 		return;
-	while (m->conns)
-		mconn_free(m->conns);
+	while (!list_empty(&m->conns))
+		mconn_free(list_first_entry(&m->conns, struct mconn, node));
 	loop_fd_del(m->lfd);
 	close(m->fd);
 	free(m);

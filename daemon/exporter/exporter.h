@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "list.h"
 #include "usbip.h"
 
 struct loop;
@@ -24,42 +25,6 @@ struct watch;
 struct hub_client;
 struct conf;
 struct virt;
-
-/* --- intrusive doubly-linked list ------------------------------------ */
-
-struct list {
-	struct list *prev, *next;
-};
-
-static inline void list_init(struct list *l)
-{
-	l->prev = l->next = l;
-}
-
-static inline bool list_empty(const struct list *l)
-{
-	return l->next == l;
-}
-
-static inline void list_add_tail(struct list *l, struct list *n)
-{
-	n->prev = l->prev;
-	n->next = l;
-	l->prev->next = n;
-	l->prev = n;
-}
-
-static inline void list_del(struct list *n)
-{
-	if (!n->next)
-		return;
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->prev = n->next = NULL;
-}
-
-#define container_of(p, type, member) \
-	((type *)((char *)(p) - offsetof(type, member)))
 
 /* --- configuration (config.c) ---------------------------------------- */
 
@@ -105,7 +70,7 @@ struct place {
 	struct loop_timer *accept_pause;	/* out of fds: retry later */
 	char **allowed;			/* allow-list, normalised IP strings */
 	size_t n_allowed;
-	struct list conns;		/* struct conn.node */
+	struct list_head conns;		/* struct conn.node */
 	struct hub_client *hub;
 	int place_id;			/* from register_place, 0 before */
 	char *session;			/* nmb-server session, for resuming */
@@ -139,7 +104,7 @@ struct usbdev {
 	char busid[USBIP_BUSID_SIZE];
 	struct place *place;
 	struct exporter *exp;
-	struct list waiters;		/* struct conn.wnode, FIFO */
+	struct list_head waiters;		/* struct conn.wnode, FIFO */
 	struct conn *owner;		/* export in progress: the lock */
 	struct loop_timer *timer;	/* status re-check while busy */
 	uint64_t ready_ns;		/* when it last became ready */
@@ -174,7 +139,7 @@ enum conn_state {
 struct resolve_job;
 
 struct conn {
-	struct list node;		/* place->conns */
+	struct list_head node;		/* place->conns */
 	struct place *place;
 	char peer[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
@@ -188,7 +153,7 @@ struct conn {
 	uint8_t req[USBIP_REQ_IMPORT_SIZE];
 	size_t req_len;
 	struct usbdev *dev;
-	struct list wnode;		/* dev->waiters */
+	struct list_head wnode;		/* dev->waiters */
 	uint64_t queued_ns;
 	bool killed;
 	/* TCP */

@@ -76,12 +76,10 @@ static void put_labels(struct prom_buf *b, const struct place *p, size_t part,
 static uint64_t live_bytes(const struct place *p, const struct tcp_if *t,
 			   int dir)
 {
+	const struct conn *c;
 	uint64_t n = 0;
-	struct list *it;
 
-	for (it = p->conns.next; it != &p->conns; it = it->next) {
-		const struct conn *c = container_of(it, struct conn, node);
-
+	list_for_each_entry(c, &p->conns, node) {
 		if (c->tcp == t && c->relay)
 			n += relay_bytes(c->relay, dir);
 	}

@@ -333,7 +333,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	c->fd = fd;
 	c->tfd = -1;
 	peer_name(&ss, c->peer, sizeof(c->peer), &c->peer_port);
-	list_add_tail(&p->conns, &c->node);
+	list_add_tail(&c->node, &p->conns);
 	if (!allowed(p, c->peer)) {
 		reject(c, 403, "IP not allowed", "peer IP not in the allow-list");
 		return;
@@ -402,7 +402,7 @@ int proxy_start(struct place *p)
 	static const int families[2] = { AF_INET, AF_INET6 };
 	int i, fd;
 
-	list_init(&p->conns);
+	INIT_LIST_HEAD(&p->conns);
 	p->lfd_fd[0] = p->lfd_fd[1] = -1;
 	p->accept_pause = loop_timer_new(p->exp->loop, accept_again, p);
 	if (!p->accept_pause)
@@ -438,7 +438,7 @@ void proxy_stop(struct place *p)
 	int i;
 
 	while (p->conns.next && !list_empty(&p->conns))
-		conn_free(container_of(p->conns.next, struct conn, node));
+		conn_free(list_first_entry(&p->conns, struct conn, node));
 	loop_timer_free(p->accept_pause);
 	p->accept_pause = NULL;
 	for (i = 0; i < 2; i++) {
@@ -452,7 +452,7 @@ void proxy_stop(struct place *p)
 
 void proxy_set_allowed(struct place *p, char **ips, size_t n)
 {
-	struct list *it, *next;
+	struct conn *c, *next;
 	char **old = p->allowed;
 	size_t i, n_old = p->n_allowed;
 
@@ -466,10 +466,7 @@ void proxy_set_allowed(struct place *p, char **ips, size_t n)
 	free(old);
 	if (!p->conns.next)
 		return;		/* the proxy never started */
-	for (it = p->conns.next; it != &p->conns; it = next) {
-		struct conn *c = container_of(it, struct conn, node);
-
-		next = it->next;
+	list_for_each_entry_safe(c, next, &p->conns, node) {
 		if (allowed(p, c->peer) || c->killed)
 			continue;
 		log_notice("place %s: peer %s: no longer allowed; tunnel cut",

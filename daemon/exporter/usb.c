@@ -50,13 +50,13 @@ static void release_owner(struct usbdev *d, const char *why)
 
 static void serve(struct usbdev *d)
 {
-	struct conn *c = container_of(d->waiters.next, struct conn, wnode);
+	struct conn *c = list_first_entry(&d->waiters, struct conn, wnode);
 	uint8_t pdu[USBIP_REP_IMPORT_SIZE];
 	struct usbip_device info;
 	ssize_t n;
 	int err;
 
-	list_del(&c->wnode);
+	list_del_init(&c->wnode);
 	err = usbip_read_device(d->busid, &info);
 	if (err) {
 		log_warn("place %s: busid %s: cannot read the device for %s: %s; closed",
@@ -183,7 +183,7 @@ void usb_enqueue(struct usbdev *d, struct conn *c)
 	c->dev = d;
 	c->state = CONN_USB_WAIT;
 	c->queued_ns = loop_now_ns();
-	list_add_tail(&d->waiters, &c->wnode);
+	list_add_tail(&c->wnode, &d->waiters);
 	log_info("place %s: peer %s: import of %s queued", d->place->name,
 		 c->peer, d->busid);
 	kick(d);
@@ -197,7 +197,7 @@ void usb_conn_gone(struct conn *c, bool stop_export)
 	if (!d)
 		return;
 	if (d->owner != c) {
-		list_del(&c->wnode);
+		list_del_init(&c->wnode);
 		c->dev = NULL;
 		return;
 	}
@@ -297,7 +297,7 @@ static int count_devs(struct exporter *e)
 					 p->parts[j].usb[k].busid);
 				d->place = p;
 				d->exp = e;
-				list_init(&d->waiters);
+				INIT_LIST_HEAD(&d->waiters);
 				d->timer = loop_timer_new(e->loop, on_timer, d);
 				if (!d->timer)
 					return -ENOMEM;
@@ -412,9 +412,8 @@ void usb_stop(struct exporter *e)
 		if (d->owner)
 			release_owner(d, "exporter stopping");
 		while (!list_empty(&d->waiters)) {
-			struct conn *c = container_of(d->waiters.next,
-						      struct conn, wnode);
-			conn_free(c);
+			conn_free(list_first_entry(&d->waiters, struct conn,
+						   wnode));
 		}
 	}
 	/*
