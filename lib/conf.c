@@ -17,6 +17,7 @@
 #include "log.h"
 
 struct conf {
+	unsigned int refs;	/* holders besides the first (conf_ref) */
 	char *file;
 	unsigned int errors;
 	struct conf_node *root;
@@ -377,11 +378,17 @@ struct conf *conf_parse_string(const char *file, const char *text,
 
 void conf_free(struct conf *c)
 {
-	if (!c)
+	if (!c || c->refs--)
 		return;
 	node_free(c->root);
 	free(c->file);
 	free(c);
+}
+
+struct conf *conf_ref(struct conf *c)
+{
+	c->refs++;
+	return c;
 }
 
 struct conf_node *conf_root(struct conf *c)

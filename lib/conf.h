@@ -73,7 +73,13 @@ struct conf *conf_load_string(const char *file, const char *text);
  */
 struct conf *conf_parse_string(const char *file, const char *text,
 			       char *err, size_t errlen);
+/* Drops a reference: the tree goes with the last one. */
 void conf_free(struct conf *c);
+/*
+ * One more holder of c's strings (e.g. a place a reload keeps while the
+ * rest of its file goes): each holder calls conf_free() once.
+ */
+struct conf *conf_ref(struct conf *c);
 struct conf_node *conf_root(struct conf *c);
 const char *conf_file(const struct conf *c);
 /* Errors reported so far (by getters and conf_error). */

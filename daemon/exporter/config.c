@@ -44,10 +44,11 @@
 #include <string.h>
 
 #include "conf.h"
-#include "exporter.h"
+#include "config.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "place_name.h"
+#include "usbip.h"
 #include "url.h"
 #include "virtual.h"
 
@@ -178,10 +179,10 @@ static void check_unique(struct exporter_conf *cfg, struct conf_node *seq)
 	size_t i, j;
 
 	for (i = 0; i < cfg->n_places; i++, ni = ni->next) {
-		struct place *p = &cfg->places[i];
+		struct place *p = cfg->places[i];
 
 		for (j = 0, nj = seq->child; j < i; j++, nj = nj->next) {
-			struct place *q = &cfg->places[j];
+			struct place *q = cfg->places[j];
 
 			if (p->name && q->name && !strcmp(p->name, q->name))
 				conf_error(ni, "place name '%s' is already used at line %d",
@@ -200,16 +201,14 @@ static void check_busids(struct exporter_conf *cfg, struct conf_node *seq)
 	const char **seen, **owner;	/* busids so far, their places */
 	size_t n = 0, i, j, k, m;
 
-	for (i = 0; i < cfg->n_places; i++)
-		for (j = 0; j < cfg->places[i].n_parts; j++)
-			n += cfg->places[i].parts[j].n_usb;
+	n = config_n_usb(cfg);
 	seen = calloc(n + 1, sizeof(*seen));
 	owner = calloc(n + 1, sizeof(*owner));
 	if (!seen || !owner)
 		goto out;
 	n = 0;
 	for (i = 0; i < cfg->n_places; i++, ni = ni->next) {
-		const struct place *p = &cfg->places[i];
+		const struct place *p = cfg->places[i];
 
 		for (j = 0; j < p->n_parts; j++)
 			for (k = 0; k < p->parts[j].n_usb; k++) {
@@ -301,37 +300,56 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		config_free(cfg);
 		return -ENOMEM;
 	}
-	conf_foreach(it, places)
-		load_place(it, &cfg->places[cfg->n_places++]);
+	conf_foreach(it, places) {
+		struct place *p = calloc(1, sizeof(*p));
+
+		if (!p) {
+			config_free(cfg);
+			return -ENOMEM;
+		}
+		p->conf = conf_ref(cfg->conf);
+		INIT_LIST_HEAD(&p->conns);
+		p->lfd_fd[0] = p->lfd_fd[1] = -1;
+		cfg->places[cfg->n_places++] = p;
+		load_place(it, p);
+	}
 	check_unique(cfg, places);
 	check_busids(cfg, places);
 	conf_check_unknown(root);
 	if (conf_errors(cfg->conf)) {
-		log_err("%s: %u error(s) in the configuration; nothing started",
-			file, conf_errors(cfg->conf));
+		log_err("%s: %u error(s) in the configuration", file,
+			conf_errors(cfg->conf));
 		config_free(cfg);
 		return -EINVAL;
 	}
 	return 0;
 }
 
+void config_place_free(struct place *p)
+{
+	size_t j, k;
+
+	if (!p)
+		return;
+	for (j = 0; j < p->n_parts; j++) {
+		for (k = 0; k < p->parts[j].n_tcp; k++)
+			free(p->parts[j].tcp[k].target);
+		free(p->parts[j].compatible);
+		free(p->parts[j].usb);
+		free(p->parts[j].tcp);
+		virtual_conf_free(&p->parts[j]);
+	}
+	free(p->parts);
+	conf_free(p->conf);
+	free(p);
+}
+
 void config_free(struct exporter_conf *cfg)
 {
-	size_t i, j, k;
+	size_t i;
 
-	for (i = 0; i < cfg->n_places; i++) {
-		struct place *p = &cfg->places[i];
-
-		for (j = 0; j < p->n_parts; j++) {
-			for (k = 0; k < p->parts[j].n_tcp; k++)
-				free(p->parts[j].tcp[k].target);
-			free(p->parts[j].compatible);
-			free(p->parts[j].usb);
-			free(p->parts[j].tcp);
-			virtual_conf_free(&p->parts[j]);
-		}
-		free(p->parts);
-	}
+	for (i = 0; i < cfg->n_places; i++)
+		config_place_free(cfg->places[i]);
 	free(cfg->places);
 	conf_free(cfg->conf);
 	memset(cfg, 0, sizeof(*cfg));
@@ -376,4 +394,79 @@ json_object *config_place_desc(const struct place *p)
 	}
 	json_object_object_add(d, "parts", parts);
 	return d;
+}
+
+static bool same_strs(const char *const *a, const char *const *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+/* The configured interfaces; a board's own (virtual_conf.c) aside. */
+static size_t n_own_tcp(const struct part *pt)
+{
+	return pt->virt ? pt->virt->first_tcp : pt->n_tcp;
+}
+
+static bool same_part(const struct part *a, const struct part *b)
+{
+	size_t i, n = n_own_tcp(a);
+
+	if (a->n_compatible != b->n_compatible || a->n_usb != b->n_usb ||
+	    n != n_own_tcp(b) ||
+	    !same_strs(a->compatible, b->compatible, a->n_compatible) ||
+	    !virtual_conf_same(a->virt, b->virt))
+		return false;
+	for (i = 0; i < a->n_usb; i++)
+		if (strcmp(a->usb[i].name, b->usb[i].name) ||
+		    strcmp(a->usb[i].busid, b->usb[i].busid))
+			return false;
+	for (i = 0; i < n; i++)
+		if (strcmp(a->tcp[i].name, b->tcp[i].name) ||
+		    strcmp(a->tcp[i].host, b->tcp[i].host) ||
+		    a->tcp[i].port != b->tcp[i].port)
+			return false;
+	return true;
+}
+
+bool config_place_same(const struct place *a, const struct place *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) || a->port != b->port ||
+	    a->n_parts != b->n_parts)
+		return false;
+	for (i = 0; i < a->n_parts; i++)
+		if (!same_part(&a->parts[i], &b->parts[i]))
+			return false;
+	return true;
+}
+
+struct place *config_find_place(const struct exporter_conf *cfg,
+				const char *name)
+{
+	for (size_t i = 0; i < cfg->n_places; i++)
+		if (!strcmp(cfg->places[i]->name, name))
+			return cfg->places[i];
+	return NULL;
+}
+
+size_t place_n_usb(const struct place *p)
+{
+	size_t j, n = 0;
+
+	for (j = 0; j < p->n_parts; j++)
+		n += p->parts[j].n_usb;
+	return n;
+}
+
+size_t config_n_usb(const struct exporter_conf *cfg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->n_places; i++)
+		n += place_n_usb(cfg->places[i]);
+	return n;
 }

@@ -1,220 +1,47 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * exporter.h - nmb-exporter's internal boundary: the places of the
- * configuration, the CONNECT proxy, USB devices handed to usbip-host and
- * the hub connection, each in its own file.
+ * exporter.h - nmb-exporter's context: one per process, made by main.c
+ * and passed to every module (each place points back to it). Each edge
+ * has its own header: proxy.h (CONNECT proxy), usb.h (usbip-host),
+ * tcp.h (TCP tunnels), server_link.h (the hub), metrics.h, session.h,
+ * status.h, virtual.h; config.h and place.h hold the configuration.
  */
 #ifndef NMB_EXPORTER_H
 #define NMB_EXPORTER_H
 
-#include <netinet/in.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
-#include <json-c/json.h>
-
-#include "list.h"
-#include "usbip.h"
+#include "config.h"
 
 struct loop;
 struct loop_fd;
-struct loop_timer;
-struct relay;
+struct metrics_http;
 struct watch;
-struct hub_client;
-struct conf;
-struct virt;
-
-/* --- configuration (config.c) ---------------------------------------- */
-
-struct usb_if {
-	const char *name;
-	const char *busid;
-	struct usbdev *dev;
-};
-
-struct tcp_if {
-	const char *name;
-	const char *host;
-	unsigned int port;
-	char *target;		/* "host:port", compared byte for byte */
-	uint64_t bytes[2];	/* tunnels ended: from/to the peer */
-};
-
-struct part {
-	const char **compatible;
-	size_t n_compatible;
-	struct usb_if *usb;
-	size_t n_usb;
-	struct tcp_if *tcp;
-	size_t n_tcp;
-	struct virt *virt;	/* an emulated board (virtual.h), or NULL */
-};
-
-enum exp_refusal {
-	EXP_REFUSED_METHOD, EXP_REFUSED_BAD_REQUEST, EXP_REFUSED_HEAD_SIZE,
-	EXP_REFUSED_TARGET, EXP_REFUSED_IP, EXP_REFUSALS
-};
-
-struct place {
-	const char *name;
-	unsigned int port;
-	struct part *parts;
-	size_t n_parts;
-
-	/* run time */
-	struct exporter *exp;
-	int lfd_fd[2];			/* v4 and v6 listeners */
-	struct loop_fd *lfd[2];
-	struct loop_timer *accept_pause;	/* out of fds: retry later */
-	char **allowed;			/* allow-list, normalised IP strings */
-	size_t n_allowed;
-	struct list_head conns;		/* struct conn.node */
-	struct hub_client *hub;
-	int place_id;			/* from register_place, 0 before */
-	char *session;			/* nmb-server session, for resuming */
-	uint64_t refusals[EXP_REFUSALS];	/* metrics.c */
-};
-
-/* state_dir when exporter.yaml and systemd ($STATE_DIRECTORY) name none */
-#define DEFAULT_STATE_DIR	"/var/lib/nmb-exporter"
-
-struct exporter_conf {
-	struct conf *conf;		/* owns the strings below */
-	const char *server;
-	const char *token;
-	const char *ca_file;
-	const char *state_dir;		/* sessions.json lives there */
-	const char *metrics_listen;	/* NULL: no /metrics listener */
-	bool tls_verify;
-	struct place *places;
-	size_t n_places;
-};
-
-/* Loads and checks file; every error logged as FILE:LINE: key. */
-int config_load(const char *file, struct exporter_conf *cfg);
-void config_free(struct exporter_conf *cfg);
-/* The register_place description of §5. */
-json_object *config_place_desc(const struct place *p);
-
-/* --- the daemon ------------------------------------------------------ */
-
-struct usbdev {
-	char busid[USBIP_BUSID_SIZE];
-	struct place *place;
-	struct exporter *exp;
-	struct list_head waiters;		/* struct conn.wnode, FIFO */
-	struct conn *owner;		/* export in progress: the lock */
-	struct loop_timer *timer;	/* status re-check while busy */
-	uint64_t ready_ns;		/* when it last became ready */
-	bool bind_warned;		/* usbip-host refusal logged */
-	uint64_t exports, reexports;	/* metrics.c */
-	char last_peer[INET6_ADDRSTRLEN];	/* of the last export */
-};
 
 struct exporter {
 	struct loop *loop;
+	const char *config_file;	/* -c FILE, read again by a reload */
+	const char *server_override;	/* --server URL, or NULL */
 	struct exporter_conf cfg;
-	struct watch *watch;
+	struct watch *watch;		/* usb.c: NULL until a USB place */
 	struct loop_fd *watch_lfd;
-	struct usbdev *devs;
-	size_t n_devs;
 	struct metrics_http *metrics;
 	bool stopping;
 	bool test_no_watch;		/* tests only: USB never gets ready */
 	bool state_warned;		/* sessions.json not writable */
 };
 
-enum conn_state {
-	CONN_HEAD,		/* reading the CONNECT request */
-	CONN_USB_REQ,		/* reading OP_REQ_IMPORT */
-	CONN_USB_WAIT,		/* queued on the device's FIFO lock */
-	CONN_USB_EXPORTED,	/* the kernel owns the socket */
-	CONN_TCP_RESOLVE,
-	CONN_TCP_CONNECT,
-	CONN_TCP_RELAY,
-};
-
-struct resolve_job;
-
-struct conn {
-	struct list_head node;		/* place->conns */
-	struct place *place;
-	char peer[INET6_ADDRSTRLEN];
-	uint16_t peer_port;
-	enum conn_state state;
-	int fd;
-	struct loop_fd *lfd;
-	char *buf;			/* request head, HTTP_HEAD_MAX + 1 */
-	size_t len;
-	struct loop_timer *deadline;	/* PROXY_REQUEST_TIMEOUT_MS */
-	/* USB */
-	uint8_t req[USBIP_REQ_IMPORT_SIZE];
-	size_t req_len;
-	struct usbdev *dev;
-	struct list_head wnode;		/* dev->waiters */
-	uint64_t queued_ns;
-	bool killed;
-	/* TCP */
-	struct tcp_if *tcp;
-	struct resolve_job *job;
-	struct loop_fd *job_lfd;
-	struct addrinfo *ai, *ai_next;
-	int tfd;
-	struct loop_fd *tlfd;
-	struct relay *relay;
-	char *early;
-	size_t early_len;
-};
-
-/* proxy.c */
 /*
- * From accept to a complete request (the CONNECT head, then for a USB
- * tunnel its OP_REQ_IMPORT): a head not complete by then is answered
- * 408, a USB request closed, so a client that drips bytes or none
- * (slowloris) does not hold a connection for ever.
+ * SIGHUP (reload.c): reads config_file again. Places added start, places
+ * removed stop (tunnels closed, USB exports stopped, the hub connection
+ * closed as when the exporter leaves), changed places restart,
+ * unchanged ones are left alone. A file with errors changes nothing.
+ * 0 or a negative errno.
  */
-#define PROXY_REQUEST_TIMEOUT_MS	10000
-int proxy_start(struct place *p);
-void proxy_stop(struct place *p);
-void conn_free(struct conn *c);
-/* Normalises an IP literal (IPv4-mapped -> dotted). -EINVAL if not one. */
-int ip_normalise(const char *in, char *out, size_t size);
-/* Replaces the allow-list; cuts every connection from a removed IP. */
-void proxy_set_allowed(struct place *p, char **ips, size_t n);
+int exporter_reload(struct exporter *e);
 
-/* usb.c */
-int usb_start(struct exporter *e);
-void usb_stop(struct exporter *e);
-struct usbdev *usb_find(struct exporter *e, const char *busid);
-/* c has sent a valid OP_REQ_IMPORT for dev: queue it and re-check. */
-void usb_enqueue(struct usbdev *dev, struct conn *c);
-/* Detaches c from its device (queue or export); with stop, ends it. */
-void usb_conn_gone(struct conn *c, bool stop_export);
-
-/* tcp.c */
-void tcp_start(struct conn *c, struct tcp_if *t);
-void tcp_conn_gone(struct conn *c);
-
-/* metrics.c: the optional /metrics listener (metrics_listen) */
-int exp_metrics_start(struct exporter *e);
-void exp_metrics_stop(struct exporter *e);
-void exp_metrics_refused(struct place *p, int status, const char *body);
-void exp_metrics_exported(struct usbdev *d, const char *peer);
-void exp_metrics_allowed(struct place *p);
-
-/* hub.c */
-int hub_start(struct place *p);
-void hub_stop(struct place *p);
-
-/* session.c: hub sessions kept in state_dir across restarts */
-void session_load(struct exporter *e);
-void session_save(struct exporter *e);
-
-/* status.c: "2 places: 2 registered, 1 reserved" for systemd */
-void exporter_status(const struct exporter *e, char *buf, size_t len);
-/* READY=1 and the status/watchdog timer (NULL when not under systemd). */
-struct loop_timer *exporter_notify_start(struct exporter *e);
+/* Starts or stops one place's edges: virtual board, proxy, USB, hub. */
+int exporter_place_start(struct exporter *e, struct place *p);
+void exporter_place_stop(struct exporter *e, struct place *p);
 
 #endif /* NMB_EXPORTER_H */

@@ -2,7 +2,8 @@
 /*
  * main.c - nmb-exporter: parse options, load the places, set up USB
  * watching, the CONNECT proxies and the hub connections, run the loop,
- * tear down in reverse order on SIGTERM/SIGINT.
+ * tear down in reverse order on SIGTERM/SIGINT; SIGHUP reloads the
+ * places (reload.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,8 +20,14 @@
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
+#include "proxy.h"
+#include "server_link.h"
+#include "session.h"
+#include "status.h"
 #include "url.h"
+#include "usb.h"
 #include "version.h"
 #include "virtual.h"
 
@@ -48,22 +55,12 @@ static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
 	(void)events;
 	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: reloading is not supported yet; restart the exporter to apply a new configuration");
+			exporter_reload(e);
 			continue;
 		}
 		log_notice("%s: stopping", strsignal((int)si.ssi_signo));
 		loop_stop(e->loop);
 	}
-}
-
-static size_t count_usb(const struct exporter_conf *cfg)
-{
-	size_t i, j, n = 0;
-
-	for (i = 0; i < cfg->n_places; i++)
-		for (j = 0; j < cfg->places[i].n_parts; j++)
-			n += cfg->places[i].parts[j].n_usb;
-	return n;
 }
 
 int main(int argc, char **argv)
@@ -122,8 +119,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(file, &e.cfg))
+	e.config_file = file;
+	e.server_override = server;
+	if (config_load(file, &e.cfg)) {
+		log_err("%s: nothing started", file);
 		return 1;
+	}
 	if (verbose)
 		nmb_log_set_priority(LOG_DEBUG);
 	if (server)
@@ -170,19 +171,19 @@ int main(int argc, char **argv)
 		goto out_loop;
 
 	for (i = 0; i < e.cfg.n_places; i++)
-		e.cfg.places[i].exp = &e;
+		e.cfg.places[i]->exp = &e;
 	session_load(&e);
 	/* nmb_watch is needed only when there is a USB interface to watch. */
-	if (count_usb(&e.cfg) && usb_start(&e))
+	if (config_n_usb(&e.cfg) && usb_start(&e))
 		goto out_usb;
 	/* before the hub: the description carries the boards' ports */
 	if (virtual_start(&e))
 		goto out_virtual;
 	for (started = 0; started < e.cfg.n_places; started++)
-		if (proxy_start(&e.cfg.places[started]))
+		if (proxy_start(e.cfg.places[started]))
 			goto out_proxy;
 	for (i = 0; i < e.cfg.n_places; i++)
-		if (hub_start(&e.cfg.places[i]))
+		if (server_link_start(e.cfg.places[i]))
 			goto out_hub;
 	if (exp_metrics_start(&e))
 		goto out_hub;
@@ -198,15 +199,15 @@ int main(int argc, char **argv)
 out_hub:
 	exp_metrics_stop(&e);
 	for (i = 0; i < e.cfg.n_places; i++)
-		hub_stop(&e.cfg.places[i]);
+		server_link_stop(e.cfg.places[i]);
 	hub_client_cleanup();
 out_proxy:
 	/* USB first: exports are stopped before their records go. */
 	usb_stop(&e);
 	while (started--)
-		proxy_stop(&e.cfg.places[started]);
+		proxy_stop(e.cfg.places[started]);
 	for (i = 0; i < e.cfg.n_places; i++)
-		proxy_set_allowed(&e.cfg.places[i], NULL, 0);
+		proxy_set_allowed(e.cfg.places[i], NULL, 0);
 	virtual_stop(&e);
 	goto out_loop;
 out_virtual:

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn.h"
 #include "exporter.h"
 #include "log.h"
+#include "metrics.h"
 #include "metrics_http.h"
 #include "prom.h"
 #include "relay.h"
+#include "usb.h"
 
 static const char *const refusal_names[EXP_REFUSALS] = {
 	[EXP_REFUSED_METHOD] = "method_not_connect",
@@ -115,7 +118,7 @@ static char *render(void *arg, size_t *len)
 	prom_put(&b, "# HELP nmb_exporter_tcp_bytes_total Bytes through the TCP tunnels of an interface, by direction.\n"
 		 "# TYPE nmb_exporter_tcp_bytes_total counter\n");
 	for (size_t i = 0; i < e->cfg.n_places; i++)
-		put_tcp_bytes(&b, &e->cfg.places[i]);
+		put_tcp_bytes(&b, e->cfg.places[i]);
 	for (int re = 0; re < 2; re++) {
 		const char *name = re ? "nmb_exporter_usb_reexports_total" :
 					"nmb_exporter_usb_exports_total";
@@ -124,7 +127,7 @@ static char *render(void *arg, size_t *len)
 			 "USB exports to the peer that had the device before (it came back, e.g. after a board reset)." :
 			 "USB devices handed to usbip-host for a peer.", name);
 		for (size_t i = 0; i < e->cfg.n_places; i++) {
-			const struct place *p = &e->cfg.places[i];
+			const struct place *p = e->cfg.places[i];
 
 			for (size_t k = 0; k < p->n_parts; k++) {
 				for (size_t j = 0; j < p->parts[k].n_usb; j++) {
@@ -144,7 +147,7 @@ static char *render(void *arg, size_t *len)
 	prom_put(&b, "# HELP nmb_exporter_proxy_refusals_total CONNECT requests the place's proxy refused, by reason.\n"
 		 "# TYPE nmb_exporter_proxy_refusals_total counter\n");
 	for (size_t i = 0; i < e->cfg.n_places; i++) {
-		const struct place *p = &e->cfg.places[i];
+		const struct place *p = e->cfg.places[i];
 
 		for (int r = 0; r < EXP_REFUSALS; r++) {
 			prom_put(&b, "nmb_exporter_proxy_refusals_total{place=\"");

@@ -15,11 +15,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "exporter.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "proxy.h"
 #include "sockopt.h"
+#include "tcp.h"
+#include "usb.h"
 #include "virtual.h"
 
 #define USB_TARGET	"usb.not-my-board.localhost:3240"

@@ -27,6 +27,7 @@
 
 #include "exporter.h"
 #include "log.h"
+#include "session.h"
 
 #define SESSION_FILE	"sessions.json"
 #define SESSION_MAX	128	/* nmb-server's are 32 hex digits */
@@ -80,33 +81,53 @@ static void load_place(struct place *p, json_object *o)
 		 p->name, p->place_id, p->exp->cfg.state_dir, SESSION_FILE);
 }
 
-void session_load(struct exporter *e)
+/* The saved file and its places of this server; NULL if none. */
+static json_object *read_saved(const struct exporter *e, json_object **places)
 {
 	char path[4096];
-	json_object *root, *v, *places, *o;
+	json_object *root, *v;
 
 	path_of(e, path, sizeof(path), "");
 	if (access(path, F_OK))
-		return;
+		return NULL;
 	root = json_object_from_file(path);
 	if (!json_object_is_type(root, json_type_object)) {
 		log_warn("%s: not a sessions file (%s); places register anew",
 			 path, json_util_get_last_err());
 		json_object_put(root);
-		return;
+		return NULL;
 	}
 	if (json_object_object_get_ex(root, "server", &v) &&
 	    json_object_is_type(v, json_type_string) &&
 	    !strcmp(json_object_get_string(v), e->cfg.server) &&
-	    json_object_object_get_ex(root, "places", &places) &&
-	    json_object_is_type(places, json_type_object)) {
-		for (size_t i = 0; i < e->cfg.n_places; i++) {
-			struct place *p = &e->cfg.places[i];
+	    json_object_object_get_ex(root, "places", places) &&
+	    json_object_is_type(*places, json_type_object))
+		return root;
+	json_object_put(root);
+	return NULL;
+}
 
-			if (json_object_object_get_ex(places, p->name, &o))
-				load_place(p, o);
-		}
+void session_load(struct exporter *e)
+{
+	json_object *root, *places, *o;
+
+	root = read_saved(e, &places);
+	for (size_t i = 0; root && i < e->cfg.n_places; i++) {
+		struct place *p = e->cfg.places[i];
+
+		if (json_object_object_get_ex(places, p->name, &o))
+			load_place(p, o);
 	}
+	json_object_put(root);
+}
+
+void session_load_place(struct exporter *e, struct place *p)
+{
+	json_object *root, *places, *o;
+
+	root = read_saved(e, &places);
+	if (root && json_object_object_get_ex(places, p->name, &o))
+		load_place(p, o);
 	json_object_put(root);
 }
 
@@ -119,7 +140,7 @@ static json_object *to_json(const struct exporter *e)
 			       json_object_new_string(e->cfg.server));
 	json_object_object_add(root, "places", places);
 	for (size_t i = 0; i < e->cfg.n_places; i++) {
-		const struct place *p = &e->cfg.places[i];
+		const struct place *p = e->cfg.places[i];
 		json_object *o;
 
 		if (!p->session || p->place_id <= 0)

@@ -9,6 +9,7 @@
 #include "hub_client.h"
 #include "loop.h"
 #include "notify.h"
+#include "status.h"
 
 /* "2 places: 2 registered, 1 reserved" */
 void exporter_status(const struct exporter *e, char *buf, size_t len)
@@ -16,7 +17,7 @@ void exporter_status(const struct exporter *e, char *buf, size_t len)
 	size_t i, registered = 0, reserved = 0;
 
 	for (i = 0; i < e->cfg.n_places; i++) {
-		const struct place *p = &e->cfg.places[i];
+		const struct place *p = e->cfg.places[i];
 
 		if (p->hub && hub_client_chan(p->hub) && p->place_id)
 			registered++;

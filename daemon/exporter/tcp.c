@@ -16,11 +16,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "exporter.h"
 #include "log.h"
 #include "loop.h"
 #include "relay.h"
 #include "sockopt.h"
+#include "tcp.h"
 
 struct resolve_job {
 	atomic_int refs;	/* the thread and the connection */

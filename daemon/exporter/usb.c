@@ -20,21 +20,59 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "exporter.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "usb.h"
 #include "watch.h"
 
 #define BUSY_RECHECK_MS	200
 
+/* Calls fn on every device of the running places; stops at non-zero. */
+static int for_each_dev(struct exporter *e,
+			int (*fn)(struct usbdev *d, void *arg), void *arg)
+{
+	size_t i, j, k;
+	int ret;
+
+	for (i = 0; i < e->cfg.n_places; i++) {
+		struct place *p = e->cfg.places[i];
+
+		for (j = 0; j < p->n_parts; j++)
+			for (k = 0; k < p->parts[j].n_usb; k++) {
+				struct usbdev *d = p->parts[j].usb[k].dev;
+
+				ret = d ? fn(d, arg) : 0;
+				if (ret)
+					return ret;
+			}
+	}
+	return 0;
+}
+
+struct busid_match {
+	const char *busid;
+	struct usbdev *found;
+};
+
+static int match_busid(struct usbdev *d, void *arg)
+{
+	struct busid_match *m = arg;
+
+	if (strcmp(d->busid, m->busid))
+		return 0;
+	m->found = d;
+	return 1;
+}
+
 struct usbdev *usb_find(struct exporter *e, const char *busid)
 {
-	size_t i;
+	struct busid_match m = { busid, NULL };
 
-	for (i = 0; i < e->n_devs; i++)
-		if (!strcmp(e->devs[i].busid, busid))
-			return &e->devs[i];
-	return NULL;
+	for_each_dev(e, match_busid, &m);
+	return m.found;
 }
 
 static void release_owner(struct usbdev *d, const char *why)
@@ -172,6 +210,13 @@ static void kick(struct usbdev *d)
 	}
 }
 
+static int kick_one(struct usbdev *d, void *arg)
+{
+	(void)arg;
+	kick(d);
+	return 0;
+}
+
 static void on_timer(struct loop_timer *t, void *arg)
 {
 	(void)t;
@@ -237,7 +282,6 @@ static void on_event(const struct watch_event *ev, void *arg)
 static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
 {
 	struct exporter *e = arg;
-	size_t i;
 	int err;
 
 	(void)lfd;
@@ -245,8 +289,7 @@ static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
 	err = watch_process(e->watch, on_event, e);
 	if (err == -ENOBUFS) {
 		log_warn("nmb_watch events were lost; re-checking every device");
-		for (i = 0; i < e->n_devs; i++)
-			kick(&e->devs[i]);
+		for_each_dev(e, kick_one, NULL);
 	} else if (err) {
 		log_err("reading nmb_watch events: %s", strerror(-err));
 	}
@@ -276,46 +319,14 @@ static int modprobe_usbip_host(void)
 	return 0;
 }
 
-static int count_devs(struct exporter *e)
+/* nmb_watch open and subscribed, usbip-host loaded: once, at the first
+ * USB interface (at start, or in a place a reload adds). */
+static int watch_start(struct exporter *e)
 {
-	size_t i, j, k, n = 0;
-
-	for (i = 0; i < e->cfg.n_places; i++)
-		for (j = 0; j < e->cfg.places[i].n_parts; j++)
-			n += e->cfg.places[i].parts[j].n_usb;
-	e->devs = calloc(n + 1, sizeof(*e->devs));
-	if (!e->devs)
-		return -ENOMEM;
-	for (i = 0; i < e->cfg.n_places; i++) {
-		struct place *p = &e->cfg.places[i];
-
-		for (j = 0; j < p->n_parts; j++)
-			for (k = 0; k < p->parts[j].n_usb; k++) {
-				struct usbdev *d = &e->devs[e->n_devs++];
-
-				snprintf(d->busid, sizeof(d->busid), "%s",
-					 p->parts[j].usb[k].busid);
-				d->place = p;
-				d->exp = e;
-				INIT_LIST_HEAD(&d->waiters);
-				d->timer = loop_timer_new(e->loop, on_timer, d);
-				if (!d->timer)
-					return -ENOMEM;
-				p->parts[j].usb[k].dev = d;
-			}
-	}
-	return 0;
-}
-
-int usb_start(struct exporter *e)
-{
-	char msg[WATCH_ERRMSG_SIZE];
-	size_t i;
 	int err;
 
-	err = count_devs(e);
-	if (err || e->test_no_watch)
-		return err;
+	if (e->watch || e->test_no_watch)
+		return 0;
 	err = watch_open(&e->watch);
 	if (err == -ENOENT) {
 		log_err("nmb_watch is not loaded: run 'modprobe nmb_watch'");
@@ -336,42 +347,87 @@ int usb_start(struct exporter *e)
 				   EPOLLIN, on_watch, e);
 	if (!e->watch_lfd)
 		return -errno;
-	if (e->n_devs) {
-		err = modprobe_usbip_host();
-		if (err)
-			return err;
-	}
-	for (i = 0; i < e->n_devs; i++) {
-		struct usbdev *d = &e->devs[i];
+	return modprobe_usbip_host();
+}
 
-		err = usbip_match_busid(d->busid, true);
-		if (err) {
-			log_err("place %s: busid %s: cannot add it to usbip-host's match_busid: %s",
-				d->place->name, d->busid, strerror(-err));
-			return err;
-		}
-		err = watch_port(e->watch, d->busid, false, msg);
-		if (err) {
-			log_err("place %s: busid %s: cannot watch the port: %s%s%s%s",
-				d->place->name, d->busid, strerror(-err),
-				msg[0] ? " (" : "", msg, msg[0] ? ")" : "");
-			if (err == -EBUSY)
-				log_err("another process watches it; is another exporter running?");
-			if (err == -EPERM)
-				log_err("watching needs CAP_NET_ADMIN; run as root");
-			return err;
-		}
-		/* An export left by an earlier exporter has no agent here. */
-		if (usbip_status(d->busid) == USBIP_ST_USED) {
-			log_notice("place %s: busid %s: stopping an export left by an earlier run",
-				   d->place->name, d->busid);
-			usbip_set_sockfd(d->busid, -1);
-		}
-		kick(d);
+static int claim(struct exporter *e, struct usbdev *d)
+{
+	char msg[WATCH_ERRMSG_SIZE];
+	int err;
+
+	err = usbip_match_busid(d->busid, true);
+	if (err) {
+		log_err("place %s: busid %s: cannot add it to usbip-host's match_busid: %s",
+			d->place->name, d->busid, strerror(-err));
+		return err;
 	}
+	err = watch_port(e->watch, d->busid, false, msg);
+	if (err) {
+		log_err("place %s: busid %s: cannot watch the port: %s%s%s%s",
+			d->place->name, d->busid, strerror(-err),
+			msg[0] ? " (" : "", msg, msg[0] ? ")" : "");
+		if (err == -EBUSY)
+			log_err("another process watches it; is another exporter running?");
+		if (err == -EPERM)
+			log_err("watching needs CAP_NET_ADMIN; run as root");
+		return err;
+	}
+	/* An export left by an earlier exporter has no agent here. */
+	if (usbip_status(d->busid) == USBIP_ST_USED) {
+		log_notice("place %s: busid %s: stopping an export left by an earlier run",
+			   d->place->name, d->busid);
+		usbip_set_sockfd(d->busid, -1);
+	}
+	kick(d);
 	return 0;
 }
 
+int usb_place_start(struct exporter *e, struct place *p)
+{
+	size_t j, k;
+	int err;
+
+	if (!place_n_usb(p))
+		return 0;
+	err = watch_start(e);
+	if (err)
+		return err;
+	for (j = 0; j < p->n_parts; j++)
+		for (k = 0; k < p->parts[j].n_usb; k++) {
+			struct usb_if *u = &p->parts[j].usb[k];
+			struct usbdev *d = calloc(1, sizeof(*d));
+
+			if (!d)
+				return -ENOMEM;
+			snprintf(d->busid, sizeof(d->busid), "%s", u->busid);
+			d->place = p;
+			d->exp = e;
+			INIT_LIST_HEAD(&d->waiters);
+			u->dev = d;
+			d->timer = loop_timer_new(e->loop, on_timer, d);
+			if (!d->timer)
+				return -ENOMEM;
+			if (e->watch) {
+				err = claim(e, d);
+				if (err)
+					return err;
+			}
+		}
+	return 0;
+}
+
+int usb_start(struct exporter *e)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < e->cfg.n_places; i++) {
+		err = usb_place_start(e, e->cfg.places[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
 /*
  * After "-1" usbip-host tears the connection down in its own work item.
  * Unbinding it meanwhile (which closing the watches does) races that
@@ -394,45 +450,67 @@ static void wait_available(struct usbdev *d)
 			 d->place->name, d->busid, STOP_WAIT_MS);
 }
 
-void usb_stop(struct exporter *e)
+/* Stops d's export and its waiters; d is let go (unwatched) and freed. */
+static void dev_stop(struct exporter *e, struct usbdev *d)
 {
-	size_t i;
+	char msg[WATCH_ERRMSG_SIZE] = "";
+	bool stopping = e->stopping;
 
-	e->stopping = true;
-	for (i = 0; i < e->n_devs; i++) {
-		struct usbdev *d = &e->devs[i];
-
-		if (d->owner && !d->owner->killed) {
-			usbip_set_sockfd(d->busid, -1);
-			log_notice("place %s: busid %s: export to %s stopped",
-				   d->place->name, d->busid, d->owner->peer);
-		}
-		if (d->owner)	/* stopped now, or cut by the allow-list */
-			wait_available(d);
-		if (d->owner)
-			release_owner(d, "exporter stopping");
-		while (!list_empty(&d->waiters)) {
-			conn_free(list_first_entry(&d->waiters, struct conn,
-						   wnode));
-		}
+	e->stopping = true;	/* no re-check while d goes */
+	if (d->owner && !d->owner->killed) {
+		usbip_set_sockfd(d->busid, -1);
+		log_notice("place %s: busid %s: export to %s stopped",
+			   d->place->name, d->busid, d->owner->peer);
 	}
+	if (d->owner)	/* stopped now, or cut by the allow-list */
+		wait_available(d);
+	if (d->owner)
+		release_owner(d, stopping ? "exporter stopping" :
+			      "place removed from the configuration");
+	while (!list_empty(&d->waiters))
+		conn_free(list_first_entry(&d->waiters, struct conn, wnode));
+	e->stopping = stopping;
 	/*
-	 * The match_busid entries stay. On 6.1 "del" cannot remove an entry
+	 * The match_busid entry stays. On 6.1 "del" cannot remove an entry
 	 * whose device usbip-host has held (stub_main.c): while it is bound
 	 * the entry becomes "removed" for good, so usbip-host refuses the
 	 * port until it is reloaded; after the unbind "del" does nothing.
 	 * An entry left alone is harmless: without a claim the generic USB
 	 * driver takes the device first, and the next start's "add" finds
-	 * it in place.
+	 * it in place. Ending the watch gives the device its default driver
+	 * back (closing the socket does it for all at exit).
 	 */
-	for (i = 0; i < e->n_devs; i++)
-		loop_timer_free(e->devs[i].timer);
+	if (!stopping && e->watch && watch_unwatch(e->watch, d->busid, msg))
+		log_warn("place %s: busid %s: cannot end the watch: %s",
+			 d->place->name, d->busid, msg[0] ? msg : "?");
+	loop_timer_free(d->timer);
+	free(d);
+}
+
+void usb_place_stop(struct exporter *e, struct place *p)
+{
+	size_t j, k;
+
+	for (j = 0; j < p->n_parts; j++)
+		for (k = 0; k < p->parts[j].n_usb; k++) {
+			struct usb_if *u = &p->parts[j].usb[k];
+
+			if (u->dev)
+				dev_stop(e, u->dev);
+			u->dev = NULL;
+		}
+}
+
+void usb_stop(struct exporter *e)
+{
+	size_t i;
+
+	e->stopping = true;
+	for (i = 0; i < e->cfg.n_places; i++)
+		usb_place_stop(e, e->cfg.places[i]);
 	loop_fd_del(e->watch_lfd);
 	e->watch_lfd = NULL;
 	/* Closing the socket ends the watches: default drivers come back. */
 	watch_close(e->watch);
 	e->watch = NULL;
-	free(e->devs);
-	e->devs = NULL;
-	e->n_devs = 0;
 }

@@ -33,17 +33,8 @@
 #define QUIT_GRACE_MS	3000	/* quit over QMP, then SIGKILL */
 #define ARGV_MAX	96
 
-static const char *overlay_prefix = "nmb-overlay-";
+static const char overlay_prefix[] = "nmb-overlay-";
 
-static void for_each_virt(struct exporter *e, void (*fn)(struct virt *))
-{
-	size_t i, j;
-
-	for (i = 0; i < e->cfg.n_places; i++)
-		for (j = 0; j < e->cfg.places[i].n_parts; j++)
-			if (e->cfg.places[i].parts[j].virt)
-				fn(e->cfg.places[i].parts[j].virt);
-}
 
 /* Overlays of a run that died (kill -9, power loss): never reused. */
 static void remove_stale(const char *dir, const char *place)
@@ -122,7 +113,7 @@ static int make_overlay(struct virt *v, char *err, size_t size)
 
 static void drop_overlay(struct virt *v)
 {
-	if (v->disk && unlink(v->overlay) == 0)
+	if (v->disk && v->overlay && unlink(v->overlay) == 0)
 		log_info("%s: overlay %s discarded", v->name, v->overlay);
 }
 
@@ -545,9 +536,17 @@ static void stop_one(struct virt *v)
 	v->exp = NULL;
 }
 
+void virtual_place_stop(struct place *p)
+{
+	for (size_t j = 0; j < p->n_parts; j++)
+		if (p->parts[j].virt)
+			stop_one(p->parts[j].virt);
+}
+
 void virtual_stop(struct exporter *e)
 {
-	for_each_virt(e, stop_one);
+	for (size_t i = 0; i < e->cfg.n_places; i++)
+		virtual_place_stop(e->cfg.places[i]);
 }
 
 /* A free port on 127.0.0.1 for QEMU's ssh forward (bound, then freed). */
@@ -620,31 +619,39 @@ static int start_one(struct place *p, struct part *pt)
 	return 0;
 }
 
-int virtual_start(struct exporter *e)
+int virtual_place_start(struct place *p)
 {
 	char path[4096];
-	size_t i, j;
+	size_t j;
 	int err;
 
-	for (i = 0; i < e->cfg.n_places; i++) {
-		struct place *p = &e->cfg.places[i];
+	for (j = 0; j < p->n_parts; j++) {
+		struct virt *v = p->parts[j].virt;
 
-		for (j = 0; j < p->n_parts; j++) {
-			struct virt *v = p->parts[j].virt;
-
-			if (!v)
-				continue;
-			if (virtual_find_program("qemu-system-aarch64", path,
-						 sizeof(path))) {
-				log_err("place %s: qemu-system-aarch64 not found; apt-get install qemu-system-arm",
-					p->name);
-				return -ENOENT;
-			}
-			remove_stale(v->overlay_dir, p->name);
-			err = start_one(p, &p->parts[j]);
-			if (err)
-				return err;
+		if (!v)
+			continue;
+		if (virtual_find_program("qemu-system-aarch64", path,
+					 sizeof(path))) {
+			log_err("place %s: qemu-system-aarch64 not found; apt-get install qemu-system-arm",
+				p->name);
+			return -ENOENT;
 		}
+		remove_stale(v->overlay_dir, p->name);
+		err = start_one(p, &p->parts[j]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int virtual_start(struct exporter *e)
+{
+	int err;
+
+	for (size_t i = 0; i < e->cfg.n_places; i++) {
+		err = virtual_place_start(e->cfg.places[i]);
+		if (err)
+			return err;
 	}
 	return 0;
 }

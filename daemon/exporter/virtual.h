@@ -66,12 +66,17 @@ struct virt {
 /* virtual_conf.c: the part's 'virtual' map (may be NULL), checked. */
 void virtual_conf_load(struct conf_node *map, struct part *pt);
 void virtual_conf_free(struct part *pt);
+/* The same board (both NULL: no board); run-time state aside. */
+bool virtual_conf_same(const struct virt *a, const struct virt *b);
 /* name on PATH (or a path): 0 and its path in out if executable. */
 int virtual_find_program(const char *name, char *out, size_t size);
 
 /* virtual.c */
 int virtual_start(struct exporter *e);
 void virtual_stop(struct exporter *e);
+/* The same for one place (a reload adds or removes it). */
+int virtual_place_start(struct place *p);
+void virtual_place_stop(struct place *p);
 /* The allow-list of p changed from old (n_old) to the current one. */
 void virtual_holders_changed(struct place *p, char **old, size_t n_old);
 int virtual_power_on(struct virt *v, char *err, size_t size);

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "exporter.h"
+#include "place.h"
 #include "log.h"
 #include "virtual.h"
 
@@ -220,4 +220,30 @@ void virtual_conf_free(struct part *pt)
 	free(pt->virt->overlay);
 	free(pt->virt);
 	pt->virt = NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool virtual_conf_same(const struct virt *a, const struct virt *b)
+{
+	size_t i;
+
+	if (!a || !b)
+		return a == b;
+	if (!same_str(a->machine, b->machine) ||
+	    !same_str(a->kernel, b->kernel) || !same_str(a->dtb, b->dtb) ||
+	    !same_str(a->initrd, b->initrd) || !same_str(a->disk, b->disk) ||
+	    !same_str(a->disk_format, b->disk_format) ||
+	    !same_str(a->append, b->append) ||
+	    !same_str(a->memory, b->memory) || a->cpus != b->cpus ||
+	    a->ssh != b->ssh || !same_str(a->overlay_dir, b->overlay_dir) ||
+	    a->n_qemu_args != b->n_qemu_args)
+		return false;
+	for (i = 0; i < a->n_qemu_args; i++)
+		if (!same_str(a->qemu_args[i], b->qemu_args[i]))
+			return false;
+	return true;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hub.c - one hub connection per place: register_place with the §5
- * description on every (re)connection, and set_allowed_ips from the hub.
+ * server_link.c - each place's link to the server (nmb-server or a
+ * not-my-board hub), one hub connection per place: register_place with
+ * the §5 description on every (re)connection, and set_allowed_ips from
+ * the hub.
  * While the hub is away the allow-list stays as it was.
  *
  * Against nmb-server, each connection first calls hello (protocol.rst,
@@ -11,6 +13,7 @@
  * "Method not found": the place is then simply registered again.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,10 @@
 #include "hub_client.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "protocol.h"
+#include "proxy.h"
+#include "server_link.h"
+#include "session.h"
 
 static void set_allowed_ips(struct rpc_req *req, json_object *params,
 			    void *ctx)
@@ -64,7 +71,7 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 }
 
 static const struct rpc_method methods[] = {
-	{ "set_allowed_ips", set_allowed_ips },
+	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
 	{ NULL, NULL },
 };
 
@@ -99,7 +106,7 @@ static void register_place(struct place *p)
 	json_object *params = json_object_new_array();
 
 	json_object_array_add(params, config_place_desc(p));
-	if (!chan || !rpc_call(chan, "register_place", params, registered, p))
+	if (!chan || !rpc_call(chan, WIRE_REGISTER_PLACE, params, registered, p))
 		log_err("place %s: cannot send register_place", p->name);
 }
 
@@ -145,7 +152,7 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	if (p->session)
 		json_object_object_add(params, "session",
 				       json_object_new_string(p->session));
-	if (!rpc_call(chan, "hello", params, hello_done, p))
+	if (!rpc_call(chan, WIRE_HELLO, params, hello_done, p))
 		log_err("place %s: cannot send hello", p->name);
 }
 
@@ -166,7 +173,7 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 
 static const struct hub_client_ops ops = { .up = up, .down = down };
 
-int hub_start(struct place *p)
+int server_link_start(struct place *p)
 {
 	struct exporter_conf *cfg = &p->exp->cfg;
 	struct hub_client_conf hc = {
@@ -192,7 +199,7 @@ int hub_start(struct place *p)
 	return err;
 }
 
-void hub_stop(struct place *p)
+void server_link_stop(struct place *p)
 {
 	hub_client_free(p->hub);
 	p->hub = NULL;

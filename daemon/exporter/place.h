@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * place.h - a place of exporter.yaml: its parts and their USB and TCP
+ * interfaces as config.c reads them, and the run-time state each edge
+ * keeps on it (the proxy's listeners and connections, the server link,
+ * the refusal counters). A place is allocated on its own, so that a
+ * reload (reload.c) keeps an unchanged place, and every pointer to it,
+ * where it is.
+ */
+#ifndef NMB_EXPORTER_PLACE_H
+#define NMB_EXPORTER_PLACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "list.h"
+
+struct conf;
+struct exporter;
+struct hub_client;
+struct loop_fd;
+struct loop_timer;
+struct usbdev;
+struct virt;
+
+struct usb_if {
+	const char *name;
+	const char *busid;
+	struct usbdev *dev;	/* usb.c, while the place is started */
+};
+
+struct tcp_if {
+	const char *name;
+	const char *host;
+	unsigned int port;
+	char *target;		/* "host:port", compared byte for byte */
+	uint64_t bytes[2];	/* tunnels ended: from/to the peer */
+};
+
+struct part {
+	const char **compatible;
+	size_t n_compatible;
+	struct usb_if *usb;
+	size_t n_usb;
+	struct tcp_if *tcp;
+	size_t n_tcp;
+	struct virt *virt;	/* an emulated board (virtual.h), or NULL */
+};
+
+enum exp_refusal {
+	EXP_REFUSED_METHOD, EXP_REFUSED_BAD_REQUEST, EXP_REFUSED_HEAD_SIZE,
+	EXP_REFUSED_TARGET, EXP_REFUSED_IP, EXP_REFUSALS
+};
+
+struct place {
+	struct conf *conf;		/* holds the strings (a reference) */
+	const char *name;
+	unsigned int port;
+	struct part *parts;
+	size_t n_parts;
+
+	/* run time */
+	struct exporter *exp;
+	int lfd_fd[2];			/* v4 and v6 listeners */
+	struct loop_fd *lfd[2];
+	struct loop_timer *accept_pause;	/* out of fds: retry later */
+	char **allowed;			/* allow-list, normalised IP strings */
+	size_t n_allowed;
+	struct list_head conns;		/* struct conn.node */
+	struct hub_client *hub;
+	int place_id;			/* from register_place, 0 before */
+	char *session;			/* nmb-server session, for resuming */
+	uint64_t refusals[EXP_REFUSALS];	/* metrics.c */
+};
+
+/* The number of USB interfaces of p. */
+size_t place_n_usb(const struct place *p);
+
+#endif /* NMB_EXPORTER_PLACE_H */

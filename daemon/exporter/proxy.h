@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * proxy.h - the HTTP CONNECT proxy of a place (proxy.c) and its
+ * allow-list.
+ */
+#ifndef NMB_EXPORTER_PROXY_H
+#define NMB_EXPORTER_PROXY_H
+
+#include <stddef.h>
+
+struct place;
+
+int proxy_start(struct place *p);
+/* Closes the listeners and every connection of p. */
+void proxy_stop(struct place *p);
+/* Normalises an IP literal (IPv4-mapped -> dotted). -EINVAL if not one. */
+int ip_normalise(const char *in, char *out, size_t size);
+/* Replaces the allow-list; cuts every connection from a removed IP. */
+void proxy_set_allowed(struct place *p, char **ips, size_t n);
+
+#endif /* NMB_EXPORTER_PROXY_H */
