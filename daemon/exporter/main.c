@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 	ret = loop_run(e.loop) ? 1 : 0;
 	notify_stopping();
 	loop_timer_free(notify_timer);
+	started = e.cfg.n_places;	/* a reload may have changed them */
 
 out_hub:
 	exp_metrics_stop(&e);

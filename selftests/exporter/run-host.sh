@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # run-host.sh - host-side tests of nmb-exporter, TAP: the unit tests of
 # lib/usbip, lib/watch parsing and lib/http, then the proxy against a
-# fake hub (host_test.py), then against the real nmb-server
-# (server_test.py). Uses the ASan build (build/asan by default; O=DIR to
+# fake hub (host_test.py), SIGHUP reloads (reload_test.py), then against
+# the real nmb-server (server_test.py). Uses the ASan build (build/asan by default; O=DIR to
 # change), building what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +30,8 @@ echo "# unit tests"
 "$UNIT" || rc=1
 echo "# proxy tests"
 "$PY" selftests/exporter/host_test.py "$BIN" || rc=1
+echo "# reload tests"
+"$PY" selftests/exporter/reload_test.py "$BIN" || rc=1
 echo "# against nmb-server"
 "$PY" selftests/exporter/server_test.py "$BIN" "$O/nmb-server" || rc=1
 exit $rc
