@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "descr.h"
+#include "fileio.h"
 #include "toml_hint.h"
 
 static bool ends_with(const char *s, const char *suffix)
@@ -69,57 +70,7 @@ int descr_parse(const char *arg, struct descr_ref *ref)
 
 int descr_read(const char *path, char **text)
 {
-	struct stat st;
-	size_t got = 0;
-	char *buf;
-	int fd, err;
-
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	err = -EISDIR;
-	if (S_ISDIR(st.st_mode))
-		goto out;
-	err = -EINVAL;		/* a FIFO, socket or device: no bound */
-	if (!S_ISREG(st.st_mode))
-		goto out;
-	err = -EFBIG;
-	if (st.st_size > (off_t)DESCR_MAX)
-		goto out;
-	err = -ENOMEM;
-	buf = malloc(DESCR_MAX + 1);
-	if (!buf)
-		goto out;
-	for (;;) {
-		ssize_t n = read(fd, buf + got, DESCR_MAX + 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			free(buf);
-			goto out;
-		}
-		if (!n)
-			break;
-		got += (size_t)n;
-		if (got > DESCR_MAX) {
-			err = -EFBIG;
-			free(buf);
-			goto out;
-		}
-	}
-	buf[got] = '\0';
-	*text = buf;
-	err = 0;
-out:
-	close(fd);
-	return err;
+	return file_read_all(path, DESCR_MAX, text, NULL);
 }
 
 static void note(char *looked, size_t len, const char *path)

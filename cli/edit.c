@@ -15,23 +15,9 @@
 
 #include "ctl.h"
 #include "descr.h"
+#include "fileio.h"
 #include "ipc.h"
 #include "subcommands.h"
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Runs the editor on path, through sh so that "$EDITOR" may hold options. */
 static int run_editor(const char *path)
@@ -100,7 +86,7 @@ static int edit_text(const struct descr_ref *ref, const char *old, char *path)
 	if (fd < 0)
 		return ctl_fail(CTL_FAILED, "edit", ref->name,
 				"cannot create %s: %s", path, strerror(errno));
-	err = write_all(fd, old, strlen(old));
+	err = file_write_all(fd, old, strlen(old));
 	close(fd);
 	if (err) {
 		ret = ctl_fail(CTL_FAILED, "edit", ref->name,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "usbip.h"
 
 #define USB_DEVICES	"/bus/usb/devices"
@@ -207,42 +208,6 @@ static int path_of(char *buf, size_t size, const char *fmt, const char *a)
 	return (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Reads the first line of a file (newline removed). */
-static int read_line(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(s);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, len);
-	if (n < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return (size_t)n == len ? 0 : -EIO;
-}
-
 static int dev_attr(const char *busid, const char *attr, char *buf,
 		    size_t size)
 {
@@ -252,7 +217,7 @@ static int dev_attr(const char *busid, const char *attr, char *buf,
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	return read_line(path, buf, size);
+	return file_read_line(path, buf, size);
 }
 
 /* An attribute parsed in base; empty counts as 0. */
@@ -370,7 +335,7 @@ int usbip_set_sockfd(const char *busid, int fd)
 	if (err)
 		return err;
 	snprintf(line, sizeof(line), "%d\n", fd);
-	return write_str(path, line);
+	return file_write_str(path, line);
 }
 
 int usbip_match_busid(const char *busid, bool add)
@@ -385,7 +350,7 @@ int usbip_match_busid(const char *busid, bool add)
 		return err;
 	/* No newline: stub_main.c copies the rest of the line verbatim. */
 	snprintf(line, sizeof(line), "%s %s", add ? "add" : "del", busid);
-	return write_str(path, line);
+	return file_write_str(path, line);
 }
 
 int usbip_host_bind(const char *busid)
@@ -396,7 +361,7 @@ int usbip_host_bind(const char *busid)
 	if (!usbip_busid_valid(busid))
 		return -EINVAL;
 	err = path_of(path, sizeof(path), "%s", USBIP_HOST "/bind");
-	return err ? err : write_str(path, busid);
+	return err ? err : file_write_str(path, busid);
 }
 
 int usbip_unbind(const char *busid)
@@ -408,7 +373,7 @@ int usbip_unbind(const char *busid)
 		return -EINVAL;
 	err = path_of(path, sizeof(path), USB_DEVICES "/%s/driver/unbind",
 		      busid);
-	return err ? err : write_str(path, busid);
+	return err ? err : file_write_str(path, busid);
 }
 
 bool usbip_host_loaded(void)
@@ -451,7 +416,7 @@ int usbip_vhci_geometry(unsigned int *nports, unsigned int *nhcs)
 	err = path_of(path, sizeof(path), "%s", VHCI "/nports");
 	if (err)
 		return err;
-	err = read_line(path, buf, sizeof(buf));
+	err = file_read_line(path, buf, sizeof(buf));
 	if (err)
 		return err;
 	*nports = (unsigned int)strtoul(buf, NULL, 10);
@@ -477,7 +442,7 @@ int usbip_vhci_attach(int port, int fd, uint32_t devid, uint32_t speed)
 	if (err)
 		return err;
 	snprintf(line, sizeof(line), "%d %d %u %u\n", port, fd, devid, speed);
-	return write_str(path, line);
+	return file_write_str(path, line);
 }
 
 int usbip_vhci_detach(int port)
@@ -488,5 +453,5 @@ int usbip_vhci_detach(int port)
 	if (err)
 		return err;
 	snprintf(line, sizeof(line), "%d\n", port);
-	return write_str(path, line);
+	return file_write_str(path, line);
 }

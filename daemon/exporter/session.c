@@ -8,8 +8,8 @@
  *    "places": {"rpi-3": {"session": "...", "place_id": 7,
  *                         "desc": {...register_place's description...}}}}
  *
- * Read at start; written (0600, through a rename) whenever a session or a
- * place id changes. An exporter restarted after a crash or kill -9 sends
+ * Read at start; written (0600, atomically: lib/fileio) whenever a
+ * session or a place id changes. An exporter restarted after a crash or kill -9 sends
  * the saved session in hello: nmb-server gives it its place back at once,
  * under its id and with its reservation, instead of refusing the name as
  * "already registered" until its grace window ends. Entries of another
@@ -26,16 +26,16 @@
 #include <unistd.h>
 
 #include "exporter.h"
+#include "fileio.h"
 #include "log.h"
 #include "session.h"
 
 #define SESSION_FILE	"sessions.json"
 #define SESSION_MAX	128	/* nmb-server's are 32 hex digits */
 
-static void path_of(const struct exporter *e, char *buf, size_t size,
-		    const char *suffix)
+static void path_of(const struct exporter *e, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s/" SESSION_FILE "%s", e->cfg.state_dir, suffix);
+	snprintf(buf, size, "%s/" SESSION_FILE, e->cfg.state_dir);
 }
 
 static bool same_desc(const struct place *p, json_object *o)
@@ -87,7 +87,7 @@ static json_object *read_saved(const struct exporter *e, json_object **places)
 	char path[4096];
 	json_object *root, *v;
 
-	path_of(e, path, sizeof(path), "");
+	path_of(e, path, sizeof(path));
 	if (access(path, F_OK))
 		return NULL;
 	root = json_object_from_file(path);
@@ -158,29 +158,21 @@ static json_object *to_json(const struct exporter *e)
 
 void session_save(struct exporter *e)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	json_object *root;
-	int fd, err = 0;
+	const char *text;
+	int err;
 
-	path_of(e, path, sizeof(path), "");
-	path_of(e, tmp, sizeof(tmp), ".tmp");
+	path_of(e, path, sizeof(path));
 	root = to_json(e);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 ||
-	    json_object_to_fd(fd, root, JSON_C_TO_STRING_PRETTY) < 0 ||
-	    fsync(fd) < 0)
-		err = errno ? errno : EIO;
-	if (fd >= 0 && close(fd) < 0 && !err)
-		err = errno;
-	if (!err && rename(tmp, path) < 0)
-		err = errno;
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+	err = text ? file_write_atomic(path, text, strlen(text), 0600) :
+		     -ENOMEM;
 	json_object_put(root);
 	if (err) {
-		if (fd >= 0)
-			unlink(tmp);
 		if (!e->state_warned)
 			log_warn("%s: cannot save the hub sessions: %s; after a crash the places are refused until the server's grace ends. Create the folder writable (systemd: StateDirectory=nmb-exporter) or set state_dir",
-				 path, strerror(err));
+				 path, strerror(-err));
 		e->state_warned = true;
 		return;
 	}

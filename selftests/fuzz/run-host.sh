@@ -4,9 +4,9 @@
 # run-host.sh - the parser robustness suite: every corpus of fuzz/corpus/
 # replayed by its libFuzzer target (one TAP line per target; built by
 # `make fuzz-build`, which `make check` runs), then deeply nested YAML
-# against nmb-server, nmb-exporter --check and nmb-agent (nesting_test.py),
-# lib/url (url_test.c) and the URLs and paths of the daemons'
-# configurations (config_test.py), on the ASan/UBSan builds. One TAP
+# against nmb-server, nmb-exporter --check and nmb-agent (nesting_test.py)
+# and the URLs and paths of the daemons' configurations (config_test.py)
+# (lib/url's own unit tests are the lib suite's), on the ASan/UBSan builds. One TAP
 # stream on stdout.
 #
 # Usage: selftests/fuzz/run-host.sh [BUILD_DIR]   (default build)
@@ -64,11 +64,6 @@ renumber() {
 }
 
 planned=0
-if [[ -x $B/asan/selftests/fuzz/url_test ]]; then
-	renumber url "$B/asan/selftests/fuzz/url_test"
-else
-	tap_result 1 "url: $B/asan/selftests/fuzz/url_test not built (make userspace-asan)"
-fi
 if [[ -x $B/asan/nmb-server && -x $B/asan/nmb-agent &&
       -x $B/asan/nmb-exporter ]]; then
 	planned=0

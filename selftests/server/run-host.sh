@@ -1,9 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc and
-# lib/conf, then loopback protocol tests against the ASan/UBSan build of
-# nmb-server with real WebSocket clients, then its restarts with a state
+# run-host.sh - the nmb-server suite: loopback protocol tests against
+# the ASan/UBSan build of nmb-server with real WebSocket clients, then its restarts with a state
 # file (restart_test.py), then against hostile peers (hardening_test.py).
 # One TAP stream on stdout.
 #
@@ -50,14 +49,6 @@ suite() {
 }
 
 echo "TAP version 13"
-for t in jsonrpc_test conf_test; do
-	if [[ -x $B/selftests/server/$t ]]; then
-		suite "$t" "$B/selftests/server/$t"
-	else
-		n=$((n + 1)); failed=$((failed + 1))
-		echo "not ok $n - $t: $B/selftests/server/$t not built (make userspace-asan)"
-	fi
-done
 if [[ -x $B/nmb-server ]]; then
 	suite server $PY selftests/server/server_test.py "$B/nmb-server" "$WORK"
 	suite restart $PY selftests/server/restart_test.py "$B/nmb-server" \

@@ -18,7 +18,7 @@ static void good(const char *s, bool tls, const char *host, unsigned int port,
 	int ret = url_parse(s, &u, &why);
 
 	url_authority(&u, buf, sizeof(buf));
-	TAP_OK(!ret && u.tls == tls && !strcmp(u.host, host) &&
+	ok(!ret && u.tls == tls && !strcmp(u.host, host) &&
 	       u.port == port && !strcmp(u.path, path) &&
 	       !strcmp(buf, authority),
 	       "%s: host '%s' port %u path '%s' authority '%s' %s", s,
@@ -31,7 +31,7 @@ static void bad(const char *s, const char *reason)
 	struct url u;
 	int ret = url_parse(s, &u, &why);
 
-	TAP_OK(ret == -EINVAL && why && strstr(why, reason),
+	ok(ret == -EINVAL && why && strstr(why, reason),
 	       "'%s' refused: %s", s, why ? why : "(accepted)");
 }
 
@@ -66,9 +66,9 @@ int main(void)
 	bad("ws://h o/", "host names hold");
 	bad("ws://h/a b", "spaces and control characters");
 	bad("ws://h/\n", "spaces and control characters");
-	TAP_OK(url_is_loopback("127.0.0.2") && url_is_loopback("::1") &&
+	ok(url_is_loopback("127.0.0.2") && url_is_loopback("::1") &&
 	       url_is_loopback("::ffff:127.0.0.1") &&
 	       !url_is_loopback("10.0.0.1") && !url_is_loopback("h"),
 	       "loopback addresses");
-	TAP_DONE();
+	return tap_done();
 }

@@ -118,7 +118,7 @@ static void test_depth(struct rpc_chan *ch)
 		memset(msg + h + depth, ']', (size_t)depth);
 		strcpy(msg + h + (size_t)2 * depth, "}");
 		feed(ch, msg);
-		TAP_OK(depth == 31 ? nsent == 1 && strstr(sent[0], "\"id\":40") :
+		ok(depth == 31 ? nsent == 1 && strstr(sent[0], "\"id\":40") :
 				     nsent == 0,
 		       "params nested %d deep (message %d deep): %s", depth,
 		       depth + 1, depth == 31 ? "answered" : "dropped");
@@ -135,123 +135,123 @@ int main(void)
 	ch = rpc_chan_new(methods, capture, NULL);
 
 	feed(ch, "{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": \"echo\", \"params\": [1, \"x\"]}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[1,\"x\"]}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[1,\"x\"]}"),
 	       "sync handler replies with the id: %s", sent[0]);
 	feed(ch, "{\"id\": \"abc\", \"method\": \"echo\"}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"result\":[]}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"result\":[]}"),
 	       "string id echoed, missing params is []");
 	feed(ch, "{\"id\": 1, \"method\": \"nope\", \"params\": {}}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
 	       "unknown method -32601");
 	feed(ch, "{\"id\": 2, \"method\": \"_hidden\", \"params\": {}}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":2,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
 	       "method starting with _ is -32601");
 	feed(ch, "{\"id\": 3, \"method\": 5}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}}"),
 	       "method not a string -32600");
 	feed(ch, "{\"id\": 4, \"method\": \"echo\", \"params\": \"x\"}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":4,\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":4,\"error\":{\"code\":-32600,\"message\":\"Invalid Request\"}}"),
 	       "params a string -32600");
 	feed(ch, "{\"id\": 5, \"method\": \"fail\", \"params\": [42]}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":5,\"error\":{\"code\":-32603,\"message\":\"42\"}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":5,\"error\":{\"code\":-32603,\"message\":\"42\"}}"),
 	       "handler error -32603 with message");
 	feed(ch, "{\"id\": 6, \"method\": \"fail\", \"params\": [1, 2, 3]}");
-	TAP_OK(nsent == 1 && strstr(sent[0], "-32603") &&
+	ok(nsent == 1 && strstr(sent[0], "-32603") &&
 	       strstr(sent[0], "takes 2 positional arguments but 3"),
 	       "too many arguments -32603");
 	feed(ch, "{\"id\": 31, \"method\": \"kind\", \"params\": {}}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":31,\"error\":{\"code\":-32603,\"message\":\"bad\",\"data\":{\"kind\":\"invalid\"}}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":31,\"error\":{\"code\":-32603,\"message\":\"bad\",\"data\":{\"kind\":\"invalid\"}}}"),
 	       "rpc_error_data sends error.data: %s", sent[0]);
 	feed(ch, "{\"id\": 6, \"method\": \"fail\", \"params\": {\"c\": 1}}");
-	TAP_OK(nsent == 1 && strstr(sent[0], "unexpected keyword argument 'c'"),
+	ok(nsent == 1 && strstr(sent[0], "unexpected keyword argument 'c'"),
 	       "unknown keyword argument -32603");
 
 	feed(ch, "{\"id\": 8, \"method\": \"echo\"");
-	TAP_OK(nsent == 0, "invalid JSON: no reply");
+	ok(nsent == 0, "invalid JSON: no reply");
 	feed(ch, "[{\"id\": 8, \"method\": \"echo\"}]");
-	TAP_OK(nsent == 0, "batch: no reply");
+	ok(nsent == 0, "batch: no reply");
 	feed(ch, "{\"id\": 8.0, \"method\": \"echo\"}");
-	TAP_OK(nsent == 0, "float id: no reply");
+	ok(nsent == 0, "float id: no reply");
 	test_depth(ch);
 	feed(ch, "{\"id\": 123456789012345678901234567890, \"method\": \"echo\"}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,\"result\":[]}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,\"result\":[]}"),
 	       "id beyond 64 bits comes back unchanged: %s", sent[0]);
 	feed(ch, "{\"params\": {\"id\": 1, \"a\": [{\"id\": 2}]}, \"method\": \"echo\", \"id\": -99999999999999999999999}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":-99999999999999999999999,\"result\":{\"id\":1,\"a\":[{\"id\":2}]}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":-99999999999999999999999,\"result\":{\"id\":1,\"a\":[{\"id\":2}]}}"),
 	       "negative id beyond 64 bits, after nested ids: %s", sent[0]);
 	feed(ch, "{\"id\": 18446744073709551615, \"method\": \"nope\"}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551615,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551615,\"error\":{\"code\":-32601,\"message\":\"Method not found\"}}"),
 	       "id 2^64-1 unchanged in an error: %s", sent[0]);
 	feed(ch, "{\"id\": -0, \"method\": \"echo\"}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":-0,\"result\":[]}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":-0,\"result\":[]}"),
 	       "id -0 unchanged: %s", sent[0]);
 	feed(ch, "{\"id\": 0, \"method\": \"echo\"}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":[]}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":[]}"),
 	       "id 0 unchanged: %s", sent[0]);
 	feed(ch, "{\"result\": 1}");
-	TAP_OK(nsent == 0, "response without id: no reply");
+	ok(nsent == 0, "response without id: no reply");
 	feed(ch, "{\"id\": 999, \"result\": 1}");
-	TAP_OK(nsent == 0, "response with unknown id ignored");
+	ok(nsent == 0, "response with unknown id ignored");
 	feed(ch, "{\"method\": \"echo\", \"params\": [1]}");
-	TAP_OK(nsent == 0, "notification: no reply");
+	ok(nsent == 0, "notification: no reply");
 	feed(ch, "{\"id\": null, \"method\": \"nope\"}");
-	TAP_OK(nsent == 0, "null id is a notification, even when unknown");
+	ok(nsent == 0, "null id is a notification, even when unknown");
 	feed(ch, "{\"id\": 9} x");
-	TAP_OK(nsent == 0, "trailing garbage is invalid JSON");
+	ok(nsent == 0, "trailing garbage is invalid JSON");
 	feed(ch, "{\"id\": 9}");
-	TAP_OK(nsent == 1 && strstr(sent[0], "-32600"),
+	ok(nsent == 1 && strstr(sent[0], "-32600"),
 	       "id without method -32600");
 
 	feed(ch, "{\"id\": 10, \"method\": \"block\", \"params\": {}}");
-	TAP_OK(nsent == 0 && held && rpc_chan_running(ch) == 1,
+	ok(nsent == 0 && held && rpc_chan_running(ch) == 1,
 	       "async handler runs without reply");
 	feed(ch, "{\"id\": 11, \"method\": \"rpc.cancel\", \"params\": [10]}");
-	TAP_OK(cancelled == 1 && SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":11,\"result\":null}") &&
+	ok(cancelled == 1 && SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":11,\"result\":null}") &&
 	       nsent == 1 && rpc_chan_running(ch) == 0,
 	       "rpc.cancel cancels, answers null, no reply for the request");
 	feed(ch, "{\"id\": 12, \"method\": \"rpc.cancel\", \"params\": [77]}");
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":12,\"result\":null}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":12,\"result\":null}"),
 	       "rpc.cancel for an unknown id answers null");
 	feed(ch, "{\"id\": \"s\", \"method\": \"block\", \"params\": {}}");
 	feed(ch, "{\"id\": 13, \"method\": \"echo\", \"params\": [1]}");
-	TAP_OK(nsent == 1 && strstr(sent[0], "\"id\":13"),
+	ok(nsent == 1 && strstr(sent[0], "\"id\":13"),
 	       "a blocked handler does not block others");
 	nsent = 0;
 	rpc_reply(held, json_object_new_int(4));
 	held = NULL;
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"result\":4}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"result\":4}"),
 	       "late reply carries the string id");
 
 	nsent = 0;
 	call = rpc_call(ch, "set_allowed_ips", NULL, done, NULL);
-	TAP_OK(call && SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"set_allowed_ips\",\"params\":{}}"),
+	ok(call && SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"set_allowed_ips\",\"params\":{}}"),
 	       "outgoing call: id 1, params {}: %s", sent[0]);
 	feed(ch, "{\"jsonrpc\": \"2.0\", \"id\": 1, \"result\": null}");
-	TAP_OK(done_calls == 1 && done_code == 0 && !done_result &&
+	ok(done_calls == 1 && done_code == 0 && !done_result &&
 	       rpc_chan_pending(ch) == 0, "result null completes the call");
 	rpc_call(ch, "x", json_object_new_array(), done, NULL);
 	feed(ch, "{\"id\": 2, \"error\": {\"code\": -32603, \"message\": \"bad ip\", \"data\": {\"traceback\": \"t\"}}}");
-	TAP_OK(done_calls == 2 && done_code == -32603 &&
+	ok(done_calls == 2 && done_code == -32603 &&
 	       strcmp(done_msg, "bad ip") == 0 &&
 	       strcmp(done_data, "{\"traceback\":\"t\"}") == 0,
 	       "error response with its data");
 	call = rpc_call(ch, "x", json_object_new_array(), done, NULL);
 	nsent = 0;
 	rpc_call_cancel(call);
-	TAP_OK(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"rpc.cancel\",\"params\":[3]}"),
+	ok(SENT(0, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"rpc.cancel\",\"params\":[3]}"),
 	       "cancelling a call sends rpc.cancel with its id: %s", sent[0]);
 	feed(ch, "{\"id\": 3, \"result\": 1}");
-	TAP_OK(done_calls == 2, "cancelled call's done never runs");
+	ok(done_calls == 2, "cancelled call's done never runs");
 
 	rpc_call(ch, "x", NULL, done, NULL);
 	feed(ch, "{\"id\": 20, \"method\": \"block\"}");
 	cancelled = 0;
 	rpc_chan_close(ch);
-	TAP_OK(done_calls == 3 && done_code == RPC_CONNECTION_CLOSED &&
+	ok(done_calls == 3 && done_code == RPC_CONNECTION_CLOSED &&
 	       strcmp(done_msg, "Connection closed") == 0 && cancelled == 1,
 	       "close fails calls with Connection closed, cancels handlers");
-	TAP_OK(!rpc_call(ch, "x", NULL, done, NULL), "no calls after close");
+	ok(!rpc_call(ch, "x", NULL, done, NULL), "no calls after close");
 	rpc_chan_free(ch);
 	json_object_put(done_result);
-	TAP_DONE();
+	return tap_done();
 }

@@ -1,38 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * unit_test.c - host-side TAP tests of the exporter's pure helpers:
- * USB/IP PDUs, speed mapping, vhci port arithmetic, the sysfs reader on
- * a fake tree, nmb_watch message parsing and the CONNECT head parser.
+ * usbip_test.c - unit tests of lib/usbip: USB/IP PDUs, speed mapping,
+ * busids, vhci port arithmetic and the sysfs reader on a fake tree.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libmnl/libmnl.h>
-
-#include "http.h"
+#include "tap.h"
 #include "usbip.h"
-#include "watch.h"
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%sok %d - ", cond ? "" : "not ", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void test_req_import(void)
 {
@@ -201,88 +180,6 @@ static void test_sysfs(void)
 		fprintf(stderr, "# cannot remove %s\n", root);
 }
 
-static void test_watch_parse(void)
-{
-	char buf[4096];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nlattr *nest;
-	struct watch_event ev;
-	struct watch_port port;
-	size_t len;
-
-	mnl_attr_put_u32(nlh, NMB_WATCH_A_EVENT_TYPE, NMB_WATCH_EVENT_TYPE_BIND);
-	mnl_attr_put_u32(nlh, NMB_WATCH_A_EVENT_SOURCE, NMB_WATCH_SOURCE_PORT);
-	mnl_attr_put_u64(nlh, NMB_WATCH_A_EVENT_TIMESTAMP, 12345);
-	nest = mnl_attr_nest_start(nlh, NMB_WATCH_A_EVENT_DEVICE);
-	mnl_attr_put_strz(nlh, NMB_WATCH_A_DEVICE_BUSID, "1-1");
-	mnl_attr_put_u32(nlh, NMB_WATCH_A_DEVICE_BUSNUM, 1);
-	mnl_attr_put_u32(nlh, NMB_WATCH_A_DEVICE_DEVNUM, 4);
-	mnl_attr_put_u16(nlh, NMB_WATCH_A_DEVICE_VENDOR, 0x1d6b);
-	mnl_attr_put_u32(nlh, NMB_WATCH_A_DEVICE_SPEED, 3);
-	mnl_attr_put_strz(nlh, NMB_WATCH_A_DEVICE_SERIAL, "abc");
-	mnl_attr_nest_end(nlh, nest);
-	mnl_attr_put_strz(nlh, NMB_WATCH_A_EVENT_DRIVER, "usbip-host");
-	mnl_attr_put_strz(nlh, NMB_WATCH_A_EVENT_DEVNAME, "ttyACM0");
-	mnl_attr_put_strz(nlh, NMB_WATCH_A_EVENT_DEVNAME, "ttyACM1");
-	len = mnl_nlmsg_get_payload_len(nlh);
-	ok(watch_parse_event(mnl_nlmsg_get_payload(nlh), len, &ev) == 0 &&
-	   ev.type == NMB_WATCH_EVENT_TYPE_BIND && ev.timestamp_ns == 12345 &&
-	   !strcmp(ev.dev.busid, "1-1") && ev.dev.devnum == 4 &&
-	   ev.dev.vendor == 0x1d6b && !strcmp(ev.dev.serial, "abc") &&
-	   !strcmp(ev.driver, "usbip-host") && ev.n_devnames == 2 &&
-	   !strcmp(ev.devnames[1], "ttyACM1"), "event parsed");
-	/* truncated: cut inside the nest */
-	ok(watch_parse_event(mnl_nlmsg_get_payload(nlh), 30, &ev) != 0 ||
-	   !ev.has_device, "truncated event refused");
-
-	nlh = mnl_nlmsg_put_header(buf);
-	mnl_attr_put_strz(nlh, NMB_WATCH_A_PORT_BUSID, "2-1.3");
-	mnl_attr_put(nlh, NMB_WATCH_A_PORT_NOTIFY_ONLY, 0, NULL);
-	ok(watch_parse_port(mnl_nlmsg_get_payload(nlh),
-			    mnl_nlmsg_get_payload_len(nlh), &port) == 0 &&
-	   !strcmp(port.busid, "2-1.3") && port.notify_only &&
-	   !port.has_device, "dump entry parsed");
-}
-
-static void test_watch_open(void)
-{
-	struct watch *w = NULL;
-	int err = watch_open(&w);
-
-	if (err == 0) {
-		printf("ok %d - # SKIP nmb_watch is loaded here\n", ++n_test);
-		watch_close(w);
-		return;
-	}
-	ok(err == -ENOENT, "watch_open without the module: ENOENT (%d)", err);
-}
-
-static void test_http(void)
-{
-	struct http_request req;
-	const char *h1 = "CONNECT a.b:1 HTTP/1.1\r\nHost: a.b:1\r\n"
-			 "User-Agent: x\r\n\r\nEARLY";
-	const char *h2 = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-	const char *h3 = "CONNECT a:1 HTTP/1.1\r\nUser-Agent: x\r\n\r\n";
-	const char *h4 = "CONNECT a:1 HTTP/1.0\r\n\r\n";
-	const char *h5 = "CONNECT a:1 HTTP/1.1\r\nHost: x\r\n";
-	const char *h6 = "CONNECT a:1\r\n\r\n";
-	const char *h7 = "CONNECT a:1 HTTP/1.1\nHost: x\n\n";
-
-	ok(http_parse_head(h1, strlen(h1), &req) == 0 &&
-	   req.head_len == strlen(h1) - 5 && !strcmp(req.target, "a.b:1") &&
-	   req.is_connect, "CONNECT head parsed, early bytes kept out");
-	ok(http_parse_head(h2, strlen(h2), &req) == 0 && !req.is_connect,
-	   "GET: not CONNECT");
-	ok(http_parse_head(h3, strlen(h3), &req) == -EINVAL,
-	   "HTTP/1.1 without Host: 400");
-	ok(http_parse_head(h4, strlen(h4), &req) == 0, "HTTP/1.0 without Host");
-	ok(http_parse_head(h5, strlen(h5), &req) == -EAGAIN, "incomplete head");
-	ok(http_parse_head(h6, strlen(h6), &req) == -EINVAL, "no version: 400");
-	ok(http_parse_head(h7, strlen(h7), &req) == 0 &&
-	   !strcmp(req.target, "a:1"), "bare LF line ends");
-}
-
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -292,10 +189,5 @@ int main(void)
 	test_busid();
 	test_vhci_port();
 	test_sysfs();
-	test_watch_parse();
-	test_watch_open();
-	test_http();
-	printf("1..%d\n", n_test);
-	printf("# %d passed, %d failed\n", n_test - n_fail, n_fail);
-	return n_fail ? 1 : 0;
+	return tap_done();
 }

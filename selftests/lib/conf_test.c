@@ -71,19 +71,19 @@ static void test_limits(void)
 
 	t = nested(CONF_DEPTH_MAX - 1);	/* the map at the top is one level */
 	c = conf_parse_string("d.yaml", t, err, sizeof(err));
-	TAP_OK(c, "%d nested levels load", CONF_DEPTH_MAX);
+	ok(c, "%d nested levels load", CONF_DEPTH_MAX);
 	conf_free(c);
 	free(t);
 	t = nested(CONF_DEPTH_MAX);
 	c = conf_parse_string("d.yaml", t, err, sizeof(err));
-	TAP_OK(!c && errno == EINVAL &&
+	ok(!c && errno == EINVAL &&
 	       strstr(err, "d.yaml:1: maps and lists nested more than 64 deep"),
 	       "%d nested levels refused with FILE:LINE: %s",
 	       CONF_DEPTH_MAX + 1, err);
 	free(t);
 	t = nested(100000);
 	c = conf_parse_string("e.yaml", t, err, sizeof(err));
-	TAP_OK(!c && strstr(err, "e.yaml:1: maps and lists nested"),
+	ok(!c && strstr(err, "e.yaml:1: maps and lists nested"),
 	       "100,000 nested levels refused, no stack overflow");
 	free(t);
 	/* "a: [0,0,...]" with CONF_NODES_MAX items: one value too many */
@@ -93,12 +93,12 @@ static void test_limits(void)
 		strcpy(t + 4 + 2 * i, "0,");
 	strcpy(t + 4 + 2 * i - 1, "]\n");
 	c = conf_parse_string("f.yaml", t, err, sizeof(err));
-	TAP_OK(!c && strstr(err, "f.yaml:1: more than 100000 values"),
+	ok(!c && strstr(err, "f.yaml:1: more than 100000 values"),
 	       "more than %d values refused: %s", CONF_NODES_MAX, err);
 	t[4 + 2 * (CONF_NODES_MAX - 2) - 1] = ']';	/* root, a, items */
 	t[4 + 2 * (CONF_NODES_MAX - 2)] = 0;
 	c = conf_parse_string("f.yaml", t, err, sizeof(err));
-	TAP_OK(c && conf_len(conf_get(conf_root(c), "a", CONF_SEQ, true)) ==
+	ok(c && conf_len(conf_get(conf_root(c), "a", CONF_SEQ, true)) ==
 		    CONF_NODES_MAX - 2, "%d values load", CONF_NODES_MAX);
 	conf_free(c);
 	free(t);
@@ -117,26 +117,26 @@ int main(void)
 	nmb_log_init("conf_test", LOG_ERR);
 	printf("TAP version 13\n");
 	c = conf_load_string("t.yaml", doc);
-	TAP_OK(c != NULL, "valid document loads");
+	ok(c != NULL, "valid document loads");
 	root = conf_root(c);
 	listen = conf_get(root, "listen", CONF_SEQ, true);
-	TAP_OK(listen && conf_len(listen) == 2 && listen->line == 1,
+	ok(listen && conf_len(listen) == 2 && listen->line == 1,
 	       "sequence with its length and line");
 	item = listen->child;
-	TAP_OK(!conf_node_str(item, &s) && !strcmp(s, "[::]:2092") &&
+	ok(!conf_node_str(item, &s) && !strcmp(s, "[::]:2092") &&
 	       item->line == 2, "scalar item, quoted, line 2");
 	item = item->next;
-	TAP_OK(!conf_str(item, "address", &s, true) &&
+	ok(!conf_str(item, "address", &s, true) &&
 	       !strcmp(s, "127.0.0.1:2093") && !conf_bool(item, "plain", &b,
 							  false) && b,
 	       "map inside a sequence; yes is true");
-	TAP_OK(!conf_int(root, "grace", &v, 0, 3600, true) && v == 30,
+	ok(!conf_int(root, "grace", &v, 0, 3600, true) && v == 30,
 	       "integer");
-	TAP_OK(!conf_double(root, "tolerance", &d, 0, 1, true) && d == 0.5,
+	ok(!conf_double(root, "tolerance", &d, 0, 1, true) && d == 0.5,
 	       "double");
-	TAP_OK(conf_get(root, "empty", CONF_MAP, false) == NULL &&
+	ok(conf_get(root, "empty", CONF_MAP, false) == NULL &&
 	       conf_errors(c) == 0, "empty section is absent, no error");
-	TAP_OK(conf_int(root, "nothere", &v, 0, 1, false) == -ENOENT &&
+	ok(conf_int(root, "nothere", &v, 0, 1, false) == -ENOENT &&
 	       conf_errors(c) == 0, "optional missing key: -ENOENT");
 
 	capture_start();
@@ -146,12 +146,12 @@ int main(void)
 	conf_str(tls, "key", &s, true);
 	log = capture_end();
 	dup2(saved, 2);
-	TAP_OK(ret == -EINVAL, "wrong type: -EINVAL");
-	TAP_OK(strstr(log, "t.yaml:7: key 'tls.cert': expected an integer") != NULL,
+	ok(ret == -EINVAL, "wrong type: -EINVAL");
+	ok(strstr(log, "t.yaml:7: key 'tls.cert': expected an integer") != NULL,
 	       "message names file, line and key path");
-	TAP_OK(strstr(log, "t.yaml:6: key 'tls.key': missing") != NULL,
+	ok(strstr(log, "t.yaml:6: key 'tls.key': missing") != NULL,
 	       "missing required key is reported at its map");
-	TAP_OK(conf_errors(c) == 2, "every error counted (%u)",
+	ok(conf_errors(c) == 2, "every error counted (%u)",
 	       conf_errors(c));
 	conf_free(c);
 
@@ -164,7 +164,7 @@ int main(void)
 	conf_check_unknown(conf_get(root, "c", CONF_MAP, false));
 	log = capture_end();
 	dup2(saved, 2);
-	TAP_OK(strstr(log, "u.yaml:1: key 'a': expected an integer from 0 to 0, got 1") &&
+	ok(strstr(log, "u.yaml:1: key 'a': expected an integer from 0 to 0, got 1") &&
 	       strstr(log, "u.yaml:2: key 'b': unknown key") &&
 	       strstr(log, "u.yaml:3: key 'c.d': unknown key"),
 	       "range and unknown keys reported");
@@ -174,20 +174,20 @@ int main(void)
 	c = conf_load_string("v.yaml", "a: 1\n  b: [\n");
 	log = capture_end();
 	dup2(saved, 2);
-	TAP_OK(!c && errno == EINVAL && strstr(log, "v.yaml:2:"),
+	ok(!c && errno == EINVAL && strstr(log, "v.yaml:2:"),
 	       "syntax error reported with its line");
 	capture_start();
 	c = conf_load_string("w.yaml", "a: 1\na: 2\n");
 	log = capture_end();
 	dup2(saved, 2);
-	TAP_OK(!c && strstr(log, "w.yaml:2: duplicate key 'a'"),
+	ok(!c && strstr(log, "w.yaml:2: duplicate key 'a'"),
 	       "duplicate key rejected");
 	c = conf_load_string("x.yaml", "");
-	TAP_OK(c && conf_root(c)->type == CONF_MAP && !conf_len(conf_root(c)),
+	ok(c && conf_root(c)->type == CONF_MAP && !conf_len(conf_root(c)),
 	       "empty file is an empty map");
 	conf_free(c);
 	c = conf_load("/nonexistent/nmb.yaml");
-	TAP_OK(!c && errno == ENOENT, "missing file: ENOENT");
+	ok(!c && errno == ENOENT, "missing file: ENOENT");
 	test_limits();
-	TAP_DONE();
+	return tap_done();
 }
