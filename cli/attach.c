@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "descr.h"
 #include "ipc.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 struct attach_opts {
@@ -37,7 +38,7 @@ static int return_others(struct ipc *ipc, json_object *list,
 				       json_object_new_string(other));
 		json_object_object_add(p, "force",
 				       json_object_new_boolean(true));
-		err = ipc_call(ipc, "return_reservation", p, &r);
+		err = ipc_call(ipc, CTL_RETURN_RESERVATION, p, &r);
 		json_object_put(r);
 		if (err)
 			return ctl_ipc_fail(ipc, err, "return", other);
@@ -66,7 +67,7 @@ static int attach(struct ipc *ipc, const struct descr_ref *ref,
 	char *text = NULL, place[256];
 	int ret, err;
 
-	err = ipc_call(ipc, "list", NULL, &list);
+	err = ipc_call(ipc, CTL_LIST, NULL, &list);
 	if (err)
 		return ctl_ipc_fail(ipc, err, "attach", ref->name);
 	if (!json_object_is_type(list, json_type_array)) {
@@ -106,7 +107,7 @@ static int attach(struct ipc *ipc, const struct descr_ref *ref,
 	if (o->res.timeout)
 		json_object_object_add(params, "timeout",
 				       json_object_new_int64(o->res.timeout));
-	err = ipc_call(ipc, "attach", params, &result);
+	err = ipc_call(ipc, CTL_ATTACH, params, &result);
 	if (err)
 		ret = ctl_ipc_fail(ipc, err, "attach", ref->name);
 	else

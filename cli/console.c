@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 #define FIELD_MAX	1024
@@ -517,7 +518,7 @@ int console_main(int argc, char **argv)
 	if (!isatty(STDIN_FILENO))
 		return ctl_fail(CTL_USAGE, "console", name,
 				"stdin is not a terminal; for scripts use the Python package (nmb.serial.Console)");
-	ret = ctl_call1("status", NULL, &status, "console", name);
+	ret = ctl_call1(CTL_STATUS, NULL, &status, "console", name);
 	if (ret)
 		return ret;
 	if (!json_object_is_type(status, json_type_array)) {

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "descr.h"
 #include "ipc.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 /* Calls method(name=...[, force=false]); returns an exit code. */
@@ -18,7 +19,7 @@ static int call_name(struct ipc *ipc, const char *method, const char *verb,
 	int err;
 
 	json_object_object_add(params, "name", json_object_new_string(name));
-	if (!strcmp(method, "return_reservation"))
+	if (!strcmp(method, CTL_RETURN_RESERVATION))
 		json_object_object_add(params, "force",
 				       json_object_new_boolean(false));
 	err = ipc_call(ipc, method, params, &result);
@@ -32,9 +33,9 @@ static int detach_one(struct ipc *ipc, const char *name, bool attached,
 	int ret = CTL_OK;
 
 	if (attached)
-		ret = call_name(ipc, "detach", "detach", name);
+		ret = call_name(ipc, CTL_DETACH, "detach", name);
 	if (!ret && !keep)
-		ret = call_name(ipc, "return_reservation", "return", name);
+		ret = call_name(ipc, CTL_RETURN_RESERVATION, "return", name);
 	return ret;
 }
 
@@ -44,7 +45,7 @@ static int detach_all(struct ipc *ipc, bool keep)
 	json_object *list, *p, *a;
 	int err, ret = CTL_OK, r;
 
-	err = ipc_call(ipc, "list", NULL, &list);
+	err = ipc_call(ipc, CTL_LIST, NULL, &list);
 	if (err)
 		return ctl_ipc_fail(ipc, err, "detach", NULL);
 	if (!json_object_is_type(list, json_type_array)) {

@@ -17,6 +17,7 @@
 #include "descr.h"
 #include "fileio.h"
 #include "ipc.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 /* Runs the editor on path, through sh so that "$EDITOR" may hold options. */
@@ -61,7 +62,7 @@ static int get_text(const char *name, char **text)
 
 	*text = NULL;
 	json_object_object_add(params, "name", json_object_new_string(name));
-	ret = ctl_call1("get_import_description", params, &result, "edit",
+	ret = ctl_call1(CTL_GET_IMPORT_DESCRIPTION, params, &result, "edit",
 			name);
 	if (ret)
 		return ret;
@@ -118,7 +119,7 @@ static int edit_text(const struct descr_ref *ref, const char *old, char *path)
 	params = json_object_new_array();
 	json_object_array_add(params, json_object_new_string(ref->name));
 	json_object_array_add(params, json_object_new_string(text));
-	ret = ctl_call1("update_import_description", params, &result, "edit",
+	ret = ctl_call1(CTL_UPDATE_IMPORT_DESCRIPTION, params, &result, "edit",
 			ref->name);
 	json_object_put(result);
 	if (ret) {

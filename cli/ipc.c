@@ -16,6 +16,7 @@
 #include "ipc.h"
 #include "jsonrpc.h"
 #include "loop.h"
+#include "protocol.h"
 #include "unixrpc.h"
 
 /* Room for the JSON-RPC envelope around method and params. */
@@ -101,7 +102,7 @@ static void on_progress(struct rpc_req *req, json_object *params, void *ctx)
 }
 
 static const struct rpc_method client_methods[] = {
-	{ "reserve_progress", on_progress },
+	{ CTL_RESERVE_PROGRESS, on_progress },
 	{ NULL, NULL },
 };
 

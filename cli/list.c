@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 /*
@@ -43,7 +44,7 @@ int list_main(int argc, char **argv)
 	struct ctl_table t;
 	int ret;
 
-	ret = ctl_list_fetch(argc, argv, "list", "", &result);
+	ret = ctl_list_fetch(argc, argv, CTL_LIST, "", &result);
 	if (ret || !result)
 		return ret;
 	ctl_table_init(&t, 3);

@@ -11,6 +11,7 @@
 #include "descr.h"
 #include "ipc.h"
 #include "progress.h"
+#include "protocol.h"
 #include "subcommands.h"
 #include "toml_hint.h"
 
@@ -83,7 +84,7 @@ int reserve_text(struct ipc *ipc, const struct descr_ref *ref,
 			       json_object_new_boolean(true));
 	progress_start(&pg, ipc, verb, ref->name);
 	ipc_set_timeout(ipc, o->timeout);
-	err = ipc_call(ipc, "reserve", params, &result);
+	err = ipc_call(ipc, CTL_RESERVE, params, &result);
 	ipc_set_timeout(ipc, 0);
 	ipc_on_progress(ipc, NULL, NULL);
 	progress_end(&pg);

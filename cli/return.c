@@ -6,6 +6,7 @@
 #include "ctl.h"
 #include "descr.h"
 #include "ipc.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 int return_main(int argc, char **argv)
@@ -33,7 +34,7 @@ int return_main(int argc, char **argv)
 			       json_object_new_string(ref.name));
 	json_object_object_add(params, "force",
 			       json_object_new_boolean(force));
-	ret = ctl_call1("return_reservation", params, &result, "return",
+	ret = ctl_call1(CTL_RETURN_RESERVATION, params, &result, "return",
 			ref.name);
 	json_object_put(result);
 	return ret;

@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "descr.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 #define FIELD_MAX	256
@@ -127,7 +128,7 @@ int search_main(int argc, char **argv)
 	json_object_object_add(params, "import_description",
 			       text ? json_object_new_string(text) : NULL);
 	free(text);
-	ret = ctl_call1("search", params, &result, "search",
+	ret = ctl_call1(CTL_SEARCH, params, &result, "search",
 			i < argc ? ref.name : NULL);
 	if (ret)
 		return ret;

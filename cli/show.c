@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "descr.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 #define FIELD_MAX	512
@@ -101,7 +102,7 @@ int show_main(int argc, char **argv)
 		}
 		json_object_object_add(params, "place_name",
 				       json_object_new_string(noun + 1));
-		ret = ctl_call1("get_place_by_name", params, &result, "show",
+		ret = ctl_call1(CTL_GET_PLACE_BY_NAME, params, &result, "show",
 				noun);
 	} else {
 		ret = parse_ref(argv[0], noun, &ref);
@@ -111,7 +112,7 @@ int show_main(int argc, char **argv)
 		}
 		json_object_object_add(params, "name",
 				       json_object_new_string(ref.name));
-		ret = ctl_call1("get_reserved_place", params, &result, "show",
+		ret = ctl_call1(CTL_GET_RESERVED_PLACE, params, &result, "show",
 				ref.name);
 	}
 	if (ret)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 #define FIELD_MAX	1024
@@ -73,7 +74,7 @@ int status_main(int argc, char **argv)
 	struct ctl_table t;
 	int ret;
 
-	ret = ctl_list_fetch(argc, argv, "status", " of interfaces", &result);
+	ret = ctl_list_fetch(argc, argv, CTL_STATUS, " of interfaces", &result);
 	if (ret || !result)
 		return ret;
 	ctl_table_init(&t, NCOLS);

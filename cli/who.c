@@ -5,6 +5,7 @@
  * reports (without tokens every user is just "<connection>").
  */
 #include "ctl.h"
+#include "protocol.h"
 #include "subcommands.h"
 
 int who_main(int argc, char **argv)
@@ -14,7 +15,7 @@ int who_main(int argc, char **argv)
 	struct ctl_table t;
 	int ret;
 
-	ret = ctl_list_fetch(argc, argv, "get_reservations", "", &result);
+	ret = ctl_list_fetch(argc, argv, CTL_GET_RESERVATIONS, "", &result);
 	if (ret || !result)
 		return ret;
 	ctl_table_init(&t, 4);

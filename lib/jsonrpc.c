@@ -14,6 +14,7 @@
 #include "jsonrpc.h"
 #include "list.h"
 #include "log.h"
+#include "protocol.h"
 
 struct rpc_req {
 	struct rpc_chan *ch;
@@ -287,7 +288,7 @@ static void handle_request(struct rpc_chan *ch, json_object *id,
 	struct rpc_req *req;
 	json_object *empty = NULL;
 
-	if (strcmp(name, "rpc.cancel") == 0) {
+	if (strcmp(name, RPC_CANCEL) == 0) {
 		handle_cancel(ch, id, params);
 		return;
 	}
@@ -383,7 +384,7 @@ void rpc_call_cancel(struct rpc_call *call)
 	if (!ch->closed) {
 		params = json_object_new_array();
 		json_object_array_add(params, json_object_new_int64(call->id));
-		send_obj(ch, request_obj(ch, "rpc.cancel", params, &id));
+		send_obj(ch, request_obj(ch, RPC_CANCEL, params, &id));
 	}
 	call_unlink_free(call);
 }
@@ -432,7 +433,7 @@ void rpc_call_withdraw(struct rpc_call *call, rpc_done_fn done, void *data)
 	w->id = call->id;
 	params = json_object_new_array();
 	json_object_array_add(params, json_object_new_int64(call->id));
-	if (!rpc_call(ch, "rpc.cancel", params, withdraw_done, w))
+	if (!rpc_call(ch, RPC_CANCEL, params, withdraw_done, w))
 		free(w);
 }
 

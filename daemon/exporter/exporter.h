@@ -27,6 +27,7 @@ struct exporter {
 	struct loop_fd *watch_lfd;
 	struct metrics_http *metrics;
 	bool stopping;
+	bool verbose;			/* -v: debug whatever log_level says */
 	bool test_no_watch;		/* tests only: USB never gets ready */
 	bool state_warned;		/* sessions.json not writable */
 };

@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 		log_err("%s: nothing started", file);
 		return 1;
 	}
+	e.verbose = verbose;
 	if (verbose)
 		nmb_log_set_priority(LOG_DEBUG);
 	if (server)

@@ -91,6 +91,7 @@ static void warn_fixed(const struct exporter *e,
  */
 int exporter_reload(struct exporter *e)
 {
+	int log_priority = nmb_log_priority();
 	struct exporter_conf now;
 	struct place **places, **gone, *p, *old;
 	size_t i, n_gone = 0, added = 0, changed = 0, kept = 0, removed = 0;
@@ -98,7 +99,10 @@ int exporter_reload(struct exporter *e)
 
 	log_notice("%s: reloading", e->config_file);
 	err = config_load(e->config_file, &now);
+	if (e->verbose)		/* -v wins over log_level, as at start */
+		nmb_log_set_priority(LOG_DEBUG);
 	if (err) {
+		nmb_log_set_priority(log_priority);
 		log_err("%s: not reloaded; the %zu place(s) run as before",
 			e->config_file, e->cfg.n_places);
 		return err;
