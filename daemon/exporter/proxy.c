@@ -103,23 +103,39 @@ static struct tcp_if *find_tcp(const struct place *p,
 	return NULL;
 }
 
+/*
+ * Reads what the peer sent into buf: its length, or 0 when there is
+ * nothing now, or when the peer closed (c is freed then, the log says
+ * what it had not sent).
+ */
+static size_t recv_or_end(struct conn *c, void *buf, size_t size,
+			  const char *closed)
+{
+	ssize_t n = recv(c->fd, buf, size, 0);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		log_info("place %s: peer %s: %s", c->place->name, c->peer,
+			 closed);
+		conn_free(c);
+		return 0;
+	}
+	return (size_t)n;
+}
+
 static void on_usb_req(struct conn *c)
 {
 	char busid[USBIP_BUSID_SIZE];
 	struct usbdev *dev;
-	ssize_t n;
+	size_t n;
 	int err;
 
-	n = recv(c->fd, c->req + c->req_len, sizeof(c->req) - c->req_len, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = recv_or_end(c, c->req + c->req_len, sizeof(c->req) - c->req_len,
+			"USB tunnel closed before its request");
+	if (!n)
 		return;
-	if (n <= 0) {
-		log_info("place %s: peer %s: USB tunnel closed before its request",
-			 c->place->name, c->peer);
-		conn_free(c);
-		return;
-	}
-	c->req_len += (size_t)n;
+	c->req_len += n;
 	if (c->req_len < sizeof(c->req))
 		return;
 	err = usbip_parse_req_import(c->req, busid);
@@ -213,20 +229,14 @@ static bool head_ended(const char *buf, size_t from, size_t len)
 static void on_head(struct conn *c)
 {
 	struct http_request req;
-	size_t from = c->len;
-	ssize_t n;
+	size_t from = c->len, n;
 	int err;
 
-	n = recv(c->fd, c->buf + c->len, HTTP_HEAD_MAX + 1 - c->len, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = recv_or_end(c, c->buf + c->len, HTTP_HEAD_MAX + 1 - c->len,
+			"closed before a complete request");
+	if (!n)
 		return;
-	if (n <= 0) {
-		log_info("place %s: peer %s: closed before a complete request",
-			 c->place->name, c->peer);
-		conn_free(c);
-		return;
-	}
-	c->len += (size_t)n;
+	c->len += n;
 	/* parse once the head is complete: a dripped head costs O(n) */
 	if (!head_ended(c->buf, from, c->len) && c->len <= HTTP_HEAD_MAX)
 		return;

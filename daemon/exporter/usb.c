@@ -86,6 +86,16 @@ static void release_owner(struct usbdev *d, const char *why)
 	conn_free(c);
 }
 
+/* c cannot be served: logged, closed; the device stays free. */
+static void refuse(struct usbdev *d, struct conn *c, const char *what,
+		   int err)
+{
+	log_warn("place %s: busid %s: %s %s: %s; closed", d->place->name,
+		 d->busid, what, c->peer, strerror(-err));
+	c->dev = NULL;
+	conn_free(c);
+}
+
 static void serve(struct usbdev *d)
 {
 	struct conn *c = list_first_entry(&d->waiters, struct conn, wnode);
@@ -97,20 +107,14 @@ static void serve(struct usbdev *d)
 	list_del_init(&c->wnode);
 	err = usbip_read_device(d->busid, &info);
 	if (err) {
-		log_warn("place %s: busid %s: cannot read the device for %s: %s; closed",
-			 d->place->name, d->busid, c->peer, strerror(-err));
-		c->dev = NULL;
-		conn_free(c);
+		refuse(d, c, "cannot read the device for", err);
 		return;
 	}
 	loop_fd_del(c->lfd);
 	c->lfd = NULL;
 	err = usbip_set_sockfd(d->busid, c->fd);
 	if (err) {
-		log_warn("place %s: busid %s: usbip-host refused the socket of %s: %s; closed",
-			 d->place->name, d->busid, c->peer, strerror(-err));
-		c->dev = NULL;
-		conn_free(c);
+		refuse(d, c, "usbip-host refused the socket of", err);
 		return;
 	}
 	usbip_build_rep_import(pdu, &info);

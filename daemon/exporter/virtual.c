@@ -219,6 +219,14 @@ static void add_arg(const char **argv, size_t *n, const char *s)
 		argv[(*n)++] = s;
 }
 
+/* An option and its value: "-m", "1G". */
+static void add_opt(const char **argv, size_t *n, const char *opt,
+		    const char *val)
+{
+	add_arg(argv, n, opt);
+	add_arg(argv, n, val);
+}
+
 static int build_argv(struct virt *v, const char **argv, char fds[3][96],
 		      int child_fd[3], char *drive, size_t drive_size,
 		      char *nic, size_t nic_size, char *smp, size_t smp_size)
@@ -229,58 +237,41 @@ static int build_argv(struct virt *v, const char **argv, char fds[3][96],
 	add_arg(argv, &n, "-M");
 	add_arg(argv, &n, v->machine);
 	if (!strcmp(v->machine, "virt")) {
-		add_arg(argv, &n, "-cpu");
-		add_arg(argv, &n, "max");
+		add_opt(argv, &n, "-cpu", "max");
 	}
-	add_arg(argv, &n, "-m");
-	add_arg(argv, &n, v->memory);
+	add_opt(argv, &n, "-m", v->memory);
 	if (v->cpus) {
 		snprintf(smp, smp_size, "%lld", v->cpus);
-		add_arg(argv, &n, "-smp");
-		add_arg(argv, &n, smp);
+		add_opt(argv, &n, "-smp", smp);
 	}
-	add_arg(argv, &n, "-kernel");
-	add_arg(argv, &n, v->kernel);
+	add_opt(argv, &n, "-kernel", v->kernel);
 	if (v->dtb) {
-		add_arg(argv, &n, "-dtb");
-		add_arg(argv, &n, v->dtb);
+		add_opt(argv, &n, "-dtb", v->dtb);
 	}
 	if (v->initrd) {
-		add_arg(argv, &n, "-initrd");
-		add_arg(argv, &n, v->initrd);
+		add_opt(argv, &n, "-initrd", v->initrd);
 	}
-	add_arg(argv, &n, "-append");
-	add_arg(argv, &n, v->append);
-	add_arg(argv, &n, "-display");
-	add_arg(argv, &n, "none");
-	add_arg(argv, &n, "-monitor");
-	add_arg(argv, &n, "none");
-	add_arg(argv, &n, "-parallel");
-	add_arg(argv, &n, "none");
+	add_opt(argv, &n, "-append", v->append);
+	add_opt(argv, &n, "-display", "none");
+	add_opt(argv, &n, "-monitor", "none");
+	add_opt(argv, &n, "-parallel", "none");
 	snprintf(fds[0], sizeof(fds[0]), "socket,id=uart0,fd=%d,server=off",
 		 child_fd[0]);
 	snprintf(fds[1], sizeof(fds[1]), "socket,id=uart1,fd=%d,server=off",
 		 child_fd[1]);
 	snprintf(fds[2], sizeof(fds[2]), "socket,id=qmp,fd=%d,server=off",
 		 child_fd[2]);
-	add_arg(argv, &n, "-chardev");
-	add_arg(argv, &n, fds[0]);
-	add_arg(argv, &n, "-chardev");
-	add_arg(argv, &n, fds[1]);
-	add_arg(argv, &n, "-chardev");
-	add_arg(argv, &n, fds[2]);
-	add_arg(argv, &n, "-serial");
-	add_arg(argv, &n, "chardev:uart0");
-	add_arg(argv, &n, "-serial");
-	add_arg(argv, &n, "chardev:uart1");
-	add_arg(argv, &n, "-mon");
-	add_arg(argv, &n, "chardev=qmp,mode=control");
+	add_opt(argv, &n, "-chardev", fds[0]);
+	add_opt(argv, &n, "-chardev", fds[1]);
+	add_opt(argv, &n, "-chardev", fds[2]);
+	add_opt(argv, &n, "-serial", "chardev:uart0");
+	add_opt(argv, &n, "-serial", "chardev:uart1");
+	add_opt(argv, &n, "-mon", "chardev=qmp,mode=control");
 	if (v->disk) {
 		snprintf(drive, drive_size, "if=%s,file=%s,format=qcow2",
 			 strcmp(v->machine, "raspi3b") ? "virtio" : "sd",
 			 v->overlay);
-		add_arg(argv, &n, "-drive");
-		add_arg(argv, &n, drive);
+		add_opt(argv, &n, "-drive", drive);
 	}
 	add_arg(argv, &n, "-nic");
 	if (v->ssh) {

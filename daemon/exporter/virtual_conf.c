@@ -97,6 +97,15 @@ static void check_programs(struct conf_node *map)
 		conf_error(map, "qemu-img not found on PATH; apt-get install qemu-utils");
 }
 
+/* value (of key) is a or b. */
+static void check_choice(struct conf_node *map, const char *key,
+			 const char *value, const char *a, const char *b)
+{
+	if (strcmp(value, a) != 0 && strcmp(value, b) != 0)
+		conf_error(conf_get(map, key, CONF_ANY, false),
+			   "'%s': expected %s or %s", value, a, b);
+}
+
 static void load_args(struct conf_node *seq, struct virt *v)
 {
 	struct conf_node *it;
@@ -166,10 +175,7 @@ void virtual_conf_load(struct conf_node *map, struct part *pt)
 	v->pidfd = -1;
 	v->serial_fd[0] = v->serial_fd[1] = -1;
 	conf_str(map, "machine", &v->machine, false);
-	if (strcmp(v->machine, "raspi3b") != 0 &&
-	    strcmp(v->machine, "virt") != 0)
-		conf_error(conf_get(map, "machine", CONF_ANY, false),
-			   "'%s': expected raspi3b or virt", v->machine);
+	check_choice(map, "machine", v->machine, "raspi3b", "virt");
 	conf_str(map, "kernel", &v->kernel, true);
 	conf_str(map, "dtb", &v->dtb, false);
 	conf_str(map, "initrd", &v->initrd, false);
@@ -180,10 +186,7 @@ void virtual_conf_load(struct conf_node *map, struct part *pt)
 	v->initrd = absolute(v, map, v->initrd);
 	v->disk = absolute(v, map, v->disk);
 	conf_str(map, "disk_format", &v->disk_format, false);
-	if (strcmp(v->disk_format, "raw") != 0 &&
-	    strcmp(v->disk_format, "qcow2") != 0)
-		conf_error(conf_get(map, "disk_format", CONF_ANY, false),
-			   "'%s': expected raw or qcow2", v->disk_format);
+	check_choice(map, "disk_format", v->disk_format, "raw", "qcow2");
 	conf_str(map, "memory", &v->memory, false);
 	n = conf_get(map, "memory", CONF_ANY, false);
 	if (n && strspn(v->memory, "0123456789") == 0)
