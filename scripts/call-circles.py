@@ -6,9 +6,8 @@ Usage: scripts/call-circles.py [OBJDIR]   (default build, the O= of userspace.mk
 
 File A "calls" file B when A's object file needs a symbol (nm: U) that
 B defines as a function (nm: T). A circle is a cycle A -> B -> ... -> A
-through
-distinct files of one daemon. Prints every circle of three files or
-more, and exits 1 if there is one; circles of two files (A calls B, B
+through distinct files of one daemon. Prints the circles of three files
+or more (the first ten), and exits 1 if there is one; circles of two files (A calls B, B
 calls A: a module and its callback user) are counted, not failed. A
 "knot" is a strongly connected set of three files or more.
 """
