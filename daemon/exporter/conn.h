@@ -42,6 +42,13 @@ enum conn_state {
 };
 
 struct conn {
+	/*
+	 * Ends the connection: its tunnel, its place in a queue, its
+	 * sockets. Set by the proxy (proxy.c) at accept; the tunnels
+	 * (usb.c, tcp.c) call it through conn_end() when they are done, so
+	 * that they depend on the proxy's data only, not on its code.
+	 */
+	void (*end)(struct conn *c);
 	struct list_head node;		/* place->conns */
 	struct place *place;
 	char peer[INET6_ADDRSTRLEN];
@@ -71,7 +78,9 @@ struct conn {
 	size_t early_len;
 };
 
-/* Ends c: its tunnel, its place in a queue, its sockets (proxy.c). */
-void conn_free(struct conn *c);
+static inline void conn_end(struct conn *c)
+{
+	c->end(c);
+}
 
 #endif /* NMB_EXPORTER_CONN_H */

@@ -66,7 +66,7 @@ static void respond(struct conn *c, int status, const char *body)
 			  c->place->name, c->peer, status);
 }
 
-void conn_free(struct conn *c)
+static void conn_free(struct conn *c)
 {
 	if (c->dev)
 		usb_conn_gone(c, false);
@@ -347,6 +347,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	c->place = p;
 	c->fd = fd;
 	c->tfd = -1;
+	c->end = conn_free;
 	peer_name(&ss, c->peer, sizeof(c->peer), &c->peer_port);
 	list_add_tail(&c->node, &p->conns);
 	if (!allowed(p, c->peer)) {

@@ -64,7 +64,7 @@ static void fail(struct conn *c, const char *what, const char *why)
 {
 	log_warn("place %s: peer %s: TCP tunnel to %s: %s: %s; closed",
 		 c->place->name, c->peer, c->tcp->target, what, why);
-	conn_free(c);
+	conn_end(c);
 }
 
 static void relay_done(struct relay *r, int err, void *arg)
@@ -84,7 +84,7 @@ static void relay_done(struct relay *r, int err, void *arg)
 			 c->place->name, c->peer, c->tcp->target,
 			 (unsigned long long)relay_bytes(r, 0),
 			 (unsigned long long)relay_bytes(r, 1));
-	conn_free(c);
+	conn_end(c);
 }
 
 static void start_relay(struct conn *c)

@@ -83,7 +83,7 @@ static void release_owner(struct usbdev *d, const char *why)
 		 d->place->name, d->busid, c->peer, why);
 	d->owner = NULL;
 	c->dev = NULL;
-	conn_free(c);
+	conn_end(c);
 }
 
 /* c cannot be served: logged, closed; the device stays free. */
@@ -93,7 +93,7 @@ static void refuse(struct usbdev *d, struct conn *c, const char *what,
 	log_warn("place %s: busid %s: %s %s: %s; closed", d->place->name,
 		 d->busid, what, c->peer, strerror(-err));
 	c->dev = NULL;
-	conn_free(c);
+	conn_end(c);
 }
 
 static void serve(struct usbdev *d)
@@ -472,7 +472,7 @@ static void dev_stop(struct exporter *e, struct usbdev *d)
 		release_owner(d, stopping ? "exporter stopping" :
 			      "place removed from the configuration");
 	while (!list_empty(&d->waiters))
-		conn_free(list_first_entry(&d->waiters, struct conn, wnode));
+		conn_end(list_first_entry(&d->waiters, struct conn, wnode));
 	e->stopping = stopping;
 	/*
 	 * The match_busid entry stays. On 6.1 "del" cannot remove an entry
