@@ -5,9 +5,13 @@
  * for the rest. The
  * method is not checked, as in not-my-board.
  */
+#include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
+#include "metrics.h"
+#include "place.h"
 #include "server.h"
 
 int srv_http_reply(struct lws *wsi, unsigned int status, const char *ctype,
@@ -58,19 +62,20 @@ static int http_json(struct lws *wsi, json_object *o)
 	return ret;
 }
 
-int srv_http_serve(struct lws *wsi, const char *path)
+int srv_http_serve(struct server *srv, struct lws *wsi, const char *path)
 {
 	json_object *o, *list;
+	struct srv_place *p;
 	size_t len;
 	char *text;
 	int ret;
 
-	ret = srv_web_serve(wsi, path);
+	ret = srv_web_serve(srv, wsi, path);
 	if (ret <= 0)
 		return ret;
 	if (!strcmp(path, "/api/v1/places")) {
 		list = json_object_new_array();
-		for (struct srv_place *p = srv.places; p; p = p->next)
+		TAILQ_FOREACH(p, &srv->sched.places, link)
 			json_object_array_add(list, srv_place_json(p));
 		o = json_object_new_object();
 		json_object_object_add(o, "places", list);
@@ -79,7 +84,7 @@ int srv_http_serve(struct lws *wsi, const char *path)
 	if (!strcmp(path, "/api/v1/auth-info"))
 		return http_json(wsi, json_object_new_object());
 	if (!strcmp(path, "/metrics")) {
-		text = srv_metrics_render(&len);
+		text = srv_metrics_render(srv, &len);
 		if (!text)
 			return -1;
 		ret = http_reply(wsi, 200,

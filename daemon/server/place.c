@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "place_name.h"
-#include "server.h"
+#include "place.h"
 
 static const char *type_name(json_object *o)
 {
