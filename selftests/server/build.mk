@@ -4,3 +4,6 @@
 $(eval $(call program,selftests/server/jsonrpc_test,selftests/server/jsonrpc_test.c))
 $(eval $(call program,selftests/server/conf_test,selftests/server/conf_test.c))
 $(eval $(call program,selftests/bench/load,selftests/bench/load.c))
+# The scheduler alone: its pure files, no sockets, no event loop.
+$(eval $(call program,selftests/server/scheduler_test,selftests/server/scheduler_test.c daemon/server/scheduler.c daemon/server/place.c))
+CPPFLAGS_selftests_server_ := -Idaemon/server

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc and
-# lib/conf, then loopback protocol tests against the ASan/UBSan build of
-# nmb-server with real WebSocket clients, then its restarts with a state
-# file (restart_test.py), then against hostile peers (hardening_test.py).
+# run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc,
+# lib/conf and the scheduler alone (scheduler_test), then loopback
+# protocol tests against the ASan/UBSan build of nmb-server with real
+# WebSocket clients, then its restarts with a state file
+# (restart_test.py), then against hostile peers (hardening_test.py).
 # One TAP stream on stdout.
 #
 # Usage: selftests/server/run-host.sh [BUILD_DIR]   (default build/asan)
@@ -50,7 +51,7 @@ suite() {
 }
 
 echo "TAP version 13"
-for t in jsonrpc_test conf_test; do
+for t in jsonrpc_test conf_test scheduler_test; do
 	if [[ -x $B/selftests/server/$t ]]; then
 		suite "$t" "$B/selftests/server/$t"
 	else
