@@ -95,9 +95,45 @@ void srv_metrics_released(struct srv_place_stats *st, double held_s)
 		st->reserved_s += held_s;
 }
 
+/* The values of a place's counters. */
+static double reserved_s(const struct srv_place_stats *st)
+{
+	return st->reserved_s;
+}
+
+static double grants(const struct srv_place_stats *st)
+{
+	return (double)st->grants;
+}
+
+/* One place's sample of NAME: the value printed with FMT. */
+static void put_sample(struct prom_buf *b, const char *name,
+		       const char *place, const char *fmt, double v)
+{
+	prom_put(b, "%s{place=\"", name);
+	prom_put_label(b, place);
+	prom_put(b, "\"} ");
+	prom_put(b, fmt, v);
+	prom_put(b, "\n");
+}
+
+/* A counter by place name: V(stats), plus extra[i] if given. */
+static void put_counter(struct prom_buf *b, const struct srv_metrics *m,
+			const char *name, const char *help, const char *fmt,
+			const double *extra,
+			double (*v)(const struct srv_place_stats *))
+{
+	prom_put(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	for (unsigned int i = 0; i <= PLACES_MAX; i++)
+		if (m->places[i].name)
+			put_sample(b, name, m->places[i].name, fmt,
+				   v(&m->places[i]) + (extra ? extra[i] : 0));
+}
+
 static void put_place_series(struct server *srv, struct prom_buf *b)
 {
-	struct srv_place_stats *place_stats = srv->metrics.places;
+	const struct srv_metrics *m = &srv->metrics;
+	const struct srv_place_stats *place_stats = m->places;
 	int64_t now_ms = srv_wall_ms();
 	struct srv_place *p;
 	double *now_s = calloc(PLACES_MAX + 1, sizeof(*now_s));
@@ -116,38 +152,20 @@ static void put_place_series(struct server *srv, struct prom_buf *b)
 		prom_put_label(b, p->stats ? p->stats->name : "_other");
 		prom_put(b, "\"} %d\n", p->res ? 1 : 0);
 	}
-	prom_put(b, "# HELP nmb_place_reserved_seconds_total Time the place was reserved.\n"
-		 "# TYPE nmb_place_reserved_seconds_total counter\n");
-	for (unsigned int i = 0; i <= PLACES_MAX; i++) {
-		if (!place_stats[i].name)
-			continue;
-		prom_put(b, "nmb_place_reserved_seconds_total{place=\"");
-		prom_put_label(b, place_stats[i].name);
-		prom_put(b, "\"} %.3f\n", place_stats[i].reserved_s +
-			 now_s[i]);
-	}
-	prom_put(b, "# HELP nmb_place_grants_total Reservations granted.\n"
-		 "# TYPE nmb_place_grants_total counter\n");
-	for (unsigned int i = 0; i <= PLACES_MAX; i++) {
-		if (!place_stats[i].name)
-			continue;
-		prom_put(b, "nmb_place_grants_total{place=\"");
-		prom_put_label(b, place_stats[i].name);
-		prom_put(b, "\"} %llu\n",
-			 (unsigned long long)place_stats[i].grants);
-	}
+	put_counter(b, m, "nmb_place_reserved_seconds_total",
+		    "Time the place was reserved.", "%.3f", now_s, reserved_s);
+	put_counter(b, m, "nmb_place_grants_total", "Reservations granted.",
+		    "%.0f", NULL, grants);
 	prom_put(b, "# HELP nmb_place_queue_wait_seconds Time from reserve to grant of the place.\n"
 		 "# TYPE nmb_place_queue_wait_seconds summary\n");
 	for (unsigned int i = 0; i <= PLACES_MAX; i++) {
 		if (!place_stats[i].name)
 			continue;
-		prom_put(b, "nmb_place_queue_wait_seconds_sum{place=\"");
-		prom_put_label(b, place_stats[i].name);
-		prom_put(b, "\"} %.6f\n", place_stats[i].wait_sum);
-		prom_put(b, "nmb_place_queue_wait_seconds_count{place=\"");
-		prom_put_label(b, place_stats[i].name);
-		prom_put(b, "\"} %llu\n",
-			 (unsigned long long)place_stats[i].grants);
+		put_sample(b, "nmb_place_queue_wait_seconds_sum",
+			   place_stats[i].name, "%.6f", place_stats[i].wait_sum);
+		put_sample(b, "nmb_place_queue_wait_seconds_count",
+			   place_stats[i].name, "%.0f",
+			   (double)place_stats[i].grants);
 	}
 	free(now_s);
 }
