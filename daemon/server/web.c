@@ -6,7 +6,6 @@
  * itself holds no data: it reads everything over /ws with the
  * subscribe_farm method (farm.c), which checks the token's role.
  */
-#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
