@@ -257,8 +257,8 @@ void srv_farm_subscribe(struct rpc_req *req, json_object *params, void *ctx)
 
 	if (rpc_args(params, (const char *[]){ NULL }, 0, a, err,
 		     sizeof(err)))
-		return rpc_errorf(req, RPC_INTERNAL_ERROR,
-				  "subscribe_farm() %s", err);
+		return rpc_errorf(req, RPC_INTERNAL_ERROR, "%s() %s",
+				  WIRE_SUBSCRIBE_FARM, err);
 	if (!(c->roles & (SRV_ROLE_VIEWER | SRV_ROLE_IMPORTER |
 			  SRV_ROLE_ADMIN))) {
 		log_notice("conn=%u peer=%s user=%s: subscribe_farm refused: token has no viewer, importer or admin role",

@@ -609,6 +609,11 @@ void sched_expire(struct sched *sc, uint64_t now_us)
 {
 	struct srv_res *r;
 
+	/*
+	 * The deadline asked for is spent, even if the loop's timer ran a
+	 * little early and nothing expires yet: ask again below.
+	 */
+	sc->deadline_us = 0;
 	/* Each return may hand a place on: look again from the start. */
 	for (;;) {
 		TAILQ_FOREACH(r, &sc->res, link)

@@ -306,21 +306,21 @@ int main(void)
 	e2 = exporter_new("board-2", 2);
 	e3 = exporter_new("board-3", 3);
 	CHECK(sc.nplaces == 3 && nregistered == 3 &&
-	       sched_place_find(&sc, 2) == e2->s.place &&
-	       sched_place_by_name(&sc, "board-3") == e3->s.place,
-	       "three places registered, found by id and by name");
+	      sched_place_find(&sc, 2) == e2->s.place &&
+	      sched_place_by_name(&sc, "board-3") == e3->s.place,
+	      "three places registered, found by id and by name");
 
 	/* Reserve on a free place: granted after set_allowed_ips. */
 	a = peer_new("alice", "198.18.1.1");
 	ra = reserve(a, "[1]", 0, 0, NULL);
 	CHECK(!any_answer(a, ra) && e1->s.place->res &&
-	       e1->s.place->res->req,
-	       "reserve on a free place: not answered before the exporter's ack");
+	      e1->s.place->res->req,
+	      "reserve on a free place: not answered before the exporter's ack");
 	CHECK(ack(e1, ips, sizeof(ips)) && !strcmp(ips, "[\"198.18.1.1\"]"),
-	       "the exporter is told the agent's IP: %s", ips);
+	      "the exporter is told the agent's IP: %s", ips);
 	CHECK(answered(a, ra, "1") && outcomes[SRV_GRANTED] == 1 &&
-	       sc.nreserved == 1 && sched_res_find(&a->s, 1),
-	       "reserve answered with place 1 after the ack");
+	      sc.nreserved == 1 && sched_res_find(&a->s, 1),
+	      "reserve answered with place 1 after the ack");
 
 	/* Queueing: two more wait for place 1, FIFO. */
 	b = peer_new("bob", "198.18.1.2");
@@ -328,55 +328,55 @@ int main(void)
 	rb = reserve(b, "[1]", 0, 0, NULL);
 	rc = reserve(c, "[1]", 0, 0, "ticket-c");
 	CHECK(sc.nqueue == 2 && !any_answer(b, rb) && !any_answer(c, rc) &&
-	       TAILQ_FIRST(&sc.queue)->sess == &b->s,
-	       "a reserve on a held place waits, in arrival order");
+	      TAILQ_FIRST(&sc.queue)->sess == &b->s,
+	      "a reserve on a held place waits, in arrival order");
 	CHECK(sent(c, "\"reserve_queued\"") &&
-	       strstr(sent(c, "reserve_queued"), "\"position\":2") &&
-	       strstr(sent(c, "reserve_queued"), "ticket-c"),
-	       "reserve_queued tells the ticket's holder its position 2");
+	      strstr(sent(c, "reserve_queued"), "\"position\":2") &&
+	      strstr(sent(c, "reserve_queued"), "ticket-c"),
+	      "reserve_queued tells the ticket's holder its position 2");
 
 	/* Priorities: d (priority 5) goes ahead of both. */
 	d = peer_new("dave", "198.18.1.4");
 	clear(c);
 	rd = reserve(d, "[1]", 5, 0, NULL);
 	CHECK(TAILQ_FIRST(&sc.queue)->sess == &d->s &&
-	       TAILQ_NEXT(TAILQ_FIRST(&sc.queue), link)->sess == &b->s,
-	       "a higher priority waits ahead of earlier lower ones");
+	      TAILQ_NEXT(TAILQ_FIRST(&sc.queue), link)->sess == &b->s,
+	      "a higher priority waits ahead of earlier lower ones");
 	CHECK(sent(c, "reserve_queued") &&
-	       strstr(sent(c, "reserve_queued"), "\"position\":3"),
-	       "the ticket's holder hears it moved back to position 3");
+	      strstr(sent(c, "reserve_queued"), "\"position\":3"),
+	      "the ticket's holder hears it moved back to position 3");
 
 	/* Return: the place goes to the first waiter (d), not to b. */
 	clear(e1);
 	rr = give_back(a, 1);
 	CHECK(answered(a, rr, "null") && ack(e1, ips, sizeof(ips)) &&
-	       !strcmp(ips, "[\"198.18.1.4\"]"),
-	       "return hands place 1 to the priority waiter: %s", ips);
+	      !strcmp(ips, "[\"198.18.1.4\"]"),
+	      "return hands place 1 to the priority waiter: %s", ips);
 	CHECK(answered(d, rd, "1") && !any_answer(b, rb) && sc.nqueue == 2 &&
-	       nended == 1 && !strcmp(ended_how[0], "returned"),
-	       "the priority waiter is answered; the others still wait");
+	      nended == 1 && !strcmp(ended_how[0], "returned"),
+	      "the priority waiter is answered; the others still wait");
 
 	/* Cancellation of a waiting reserve (rpc.cancel). */
 	feed(b, "{\"jsonrpc\":\"2.0\",\"method\":\"rpc.cancel\",\"params\":[%d]}",
 	     rb);
 	CHECK(sc.nqueue == 1 && outcomes[SRV_CANCELLED] == 1 &&
-	       TAILQ_FIRST(&sc.queue)->sess == &c->s,
-	       "a cancelled waiter leaves the queue; the next moves up");
+	      TAILQ_FIRST(&sc.queue)->sess == &c->s,
+	      "a cancelled waiter leaves the queue; the next moves up");
 
 	/* Return with nobody waiting for it: answered after []. */
 	clear(e1);
 	rr = give_back(d, 1);
 	CHECK(answered(c, rc, "null") == false && sc.nqueue == 0,
-	       "the last waiter takes place 1 from the return");
+	      "the last waiter takes place 1 from the return");
 	CHECK(ack(e1, ips, sizeof(ips)) && answered(c, rc, "1"),
-	       "and is answered after the ack");
+	      "and is answered after the ack");
 	clear(e1);
 	rr = give_back(c, 1);
 	CHECK(!any_answer(c, rr),
-	       "a return nobody waits for waits for set_allowed_ips([])");
+	      "a return nobody waits for waits for set_allowed_ips([])");
 	CHECK(ack(e1, ips, sizeof(ips)) && !strcmp(ips, "[]") &&
-	       answered(c, rr, "null") && !e1->s.place->res,
-	       "then is answered, and the place is free");
+	      answered(c, rr, "null") && !e1->s.place->res,
+	      "then is answered, and the place is free");
 
 	/* Lease expiry, and lease_max bounding a renewal. */
 	cfg.lease_max_s = 60;
@@ -385,26 +385,28 @@ int main(void)
 	ack(e2, ips, sizeof(ips));
 	r = sched_res_find(&a->s, 2);
 	CHECK(answered(a, ra, "2") && r && deadline_at == now + 10000000,
-	       "a 10 s lease asks for a deadline 10 s from now");
+	      "a 10 s lease asks for a deadline 10 s from now");
 	CHECK(sched_lease_renew(&sc, r, 600) == 60 &&
-	       deadline_at == now + 60000000,
-	       "a renewal is bounded by lease_max (60 s)");
+	      deadline_at == now + 60000000,
+	      "a renewal is bounded by lease_max (60 s)");
 	now += 59000000;
+	deadline_at = 0;
 	sched_expire(&sc, now);
-	CHECK(sched_res_find(&a->s, 2) == r,
-	       "nothing expires before the deadline");
+	CHECK(sched_res_find(&a->s, 2) == r && deadline_at == now + 1000000,
+	      "nothing expires early; the deadline is asked for again");
 	now += 1000000;
 	clear(a);
 	clear(e2);
 	nended = 0;
+	deadline_at = 0;
 	sched_expire(&sc, now);
 	CHECK(!sched_res_find(&a->s, 2) && sent(a, "reservation_lost") &&
-	       strstr(sent(a, "reservation_lost"), "\"lease\"") &&
-	       nended == 1 && !strcmp(ended_how[0], "lease ended") &&
-	       deadline_at == 0,
-	       "at the deadline the lease ends: reservation_lost(lease), no deadline left");
+	      strstr(sent(a, "reservation_lost"), "\"lease\"") &&
+	      nended == 1 && !strcmp(ended_how[0], "lease ended") &&
+	      deadline_at == 0,
+	      "at the deadline the lease ends: reservation_lost(lease), no new deadline");
 	CHECK(ack(e2, ips, sizeof(ips)) && !strcmp(ips, "[]"),
-	       "and the exporter is told []");
+	      "and the exporter is told []");
 	cfg.lease_max_s = 0;
 
 	/* An exporter leaves with a reservation, and a waiter only for it. */
@@ -418,17 +420,17 @@ int main(void)
 	n = (int)sc.nreserved;
 	peer_leave(e2);
 	CHECK(sc.nplaces == 2 && !sched_place_find(&sc, 2) &&
-	       sc.nreserved == (unsigned int)n - 1,
-	       "an exporter leaving removes its place");
+	      sc.nreserved == (unsigned int)n - 1,
+	      "an exporter leaving removes its place");
 	r = LIST_FIRST(&a->s.res);
 	CHECK(sent(a, "reservation_lost") &&
-	       strstr(sent(a, "reservation_lost"), "\"gone\"") && r &&
-	       !r->place && r->place_id == 2 && nended == 1 &&
-	       !strcmp(ended_how[0], "place gone"),
-	       "its holder is told reservation_lost(gone) and keeps the listed reservation");
+	      strstr(sent(a, "reservation_lost"), "\"gone\"") && r &&
+	      !r->place && r->place_id == 2 && nended == 1 &&
+	      !strcmp(ended_how[0], "place gone"),
+	      "its holder is told reservation_lost(gone) and keeps the listed reservation");
 	CHECK(sent(g, "All candidate places are gone") && sc.nqueue == 0 &&
-	       outcomes[SRV_PLACES_GONE] == 1,
-	       "a waiter for that place only fails: all candidates gone");
+	      outcomes[SRV_PLACES_GONE] == 1,
+	      "a waiter for that place only fails: all candidates gone");
 	sched_return(&sc, NULL, r, false);
 	CHECK(LIST_EMPTY(&a->s.res), "the gone reservation can be returned");
 
@@ -447,19 +449,19 @@ int main(void)
 	nended = 0;
 	peer_leave(f);
 	CHECK(sc.nqueue == 0 && outcomes[SRV_CANCELLED] == 2 &&
-	       nended == 1 && !strcmp(ended_how[0], "connection lost"),
-	       "frank leaving cancels his waiting reserve and returns place 3");
+	      nended == 1 && !strcmp(ended_how[0], "connection lost"),
+	      "frank leaving cancels his waiting reserve and returns place 3");
 	CHECK(ack(e3, ips, sizeof(ips)) && !strcmp(ips, "[\"198.18.1.7\"]") &&
-	       answered(g, rg, "3"),
-	       "place 3 goes to the next waiter, gina");
+	      answered(g, rg, "3"),
+	      "place 3 goes to the next waiter, gina");
 
 	/* Shutdown: waiters fail, reservations return, acks are counted. */
 	rd = reserve(d, "[1, 3]", 0, 0, NULL);
 	sched_shutdown(&sc);
 	CHECK(sent(d, "Server is shutting down") && sc.nqueue == 0 &&
-	       TAILQ_EMPTY(&sc.res) && sc.acks_pending == 2,
-	       "shutdown fails waiters and returns every reservation (%u acks pending)",
-	       sc.acks_pending);
+	      TAILQ_EMPTY(&sc.res) && sc.acks_pending == 2,
+	      "shutdown fails waiters and returns every reservation (%u acks pending)",
+	      sc.acks_pending);
 	ack(e1, ips, sizeof(ips));
 	ack(e3, ips, sizeof(ips));
 	CHECK(sc.acks_pending == 0, "the acks are counted down");
@@ -472,7 +474,7 @@ int main(void)
 	peer_leave(e3);
 	peer_leave(b);
 	CHECK(sc.nplaces == 0 && TAILQ_EMPTY(&sc.places) &&
-	       TAILQ_EMPTY(&sc.res), "everyone gone: nothing left");
+	      TAILQ_EMPTY(&sc.res), "everyone gone: nothing left");
 	sched_free(&sc);
 	TAP_DONE();
 }
