@@ -52,10 +52,8 @@ static struct srv_session *session_new(struct server *srv)
 	return s;
 }
 
-void srv_session_grace(struct server *srv, struct srv_session *s,
-		       uint64_t us)
+void srv_session_grace(struct srv_session *s, uint64_t us)
 {
-	(void)srv;
 	s->grace_end_ms = srv_wall_ms() + (int64_t)(us / 1000);
 	srv_timer_set(s->grace, us);
 }
@@ -125,7 +123,7 @@ void srv_conn_closed(struct server *srv, struct srv_conn *c)
 	}
 	log_info("session of user=%s peer=%s detached; kept for %us",
 		 s->user, s->ip, srv->cfg->grace_s);
-	srv_session_grace(srv, s, srv->cfg->grace_s * 1000000ull);
+	srv_session_grace(s, srv->cfg->grace_s * 1000000ull);
 	sched_changed(&srv->sched, true);
 }
 

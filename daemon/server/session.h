@@ -23,7 +23,6 @@ struct srv_session *srv_session_restore(struct server *srv,
 					const char *token, const char *user,
 					const char *ip);
 /* Starts (or restarts) the window in which s may be resumed. */
-void srv_session_grace(struct server *srv, struct srv_session *s,
-		       uint64_t us);
+void srv_session_grace(struct srv_session *s, uint64_t us);
 
 #endif /* NMB_SERVER_SESSION_H */

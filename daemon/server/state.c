@@ -459,7 +459,7 @@ static void restore(struct server *srv, json_object *root, int64_t down_at_ms,
 			continue;
 		}
 		n.sessions++;
-		srv_session_grace(srv, s, (uint64_t)(s->grace_end_ms > now ?
+		srv_session_grace(s, (uint64_t)(s->grace_end_ms > now ?
 					s->grace_end_ms - now : 0) * 1000);
 	}
 	log_notice("state file %s: restored %u session(s), %u place(s), %u reservation(s) after %.1f s down%s; each is dropped unless its peer resumes it within the grace window (%u s)",
