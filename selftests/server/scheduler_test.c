@@ -295,7 +295,7 @@ static void clear(struct peer *p)
 
 int main(void)
 {
-	struct peer *e1, *e2, *e3, *a, *b, *c, *d, *f, *g;
+	struct peer *e1, *e2, *e3, *a, *b, *c, *d, *f, *g, *h;
 	char ips[128];
 	int ra, rb, rc, rd, rr, rf, rg, n;
 	struct srv_res *r;
@@ -309,6 +309,23 @@ int main(void)
 	      sched_place_find(&sc, 2) == e2->s.place &&
 	      sched_place_by_name(&sc, "board-3") == e3->s.place,
 	      "three places registered, found by id and by name");
+
+	/* Uniqueness: of two free candidates, the less unique one. */
+	h = peer_new("hugo", "198.18.1.8");
+	e1->s.place->ema = 0.9;
+	e1->s.place->has_ema = true;
+	e2->s.place->ema = 0.5;
+	e2->s.place->has_ema = true;
+	rr = reserve(h, "[1, 2]", 0, 0, NULL);
+	CHECK(ack(e2, ips, sizeof(ips)) && answered(h, rr, "2") &&
+	      e2->s.place->ema < 0.5 && e1->s.place->ema < 0.9,
+	      "of two free places the lower uniqueness is chosen; both are updated");
+	rr = give_back(h, 2);
+	CHECK(ack(e2, ips, sizeof(ips)) && answered(h, rr, "null") &&
+	      !e2->s.place->res, "and given back");
+	peer_leave(h);
+	memset(outcomes, 0, sizeof(outcomes));
+	nended = 0;
 
 	/* Reserve on a free place: granted after set_allowed_ips. */
 	a = peer_new("alice", "198.18.1.1");
@@ -454,6 +471,18 @@ int main(void)
 	CHECK(ack(e3, ips, sizeof(ips)) && !strcmp(ips, "[\"198.18.1.7\"]") &&
 	      answered(g, rg, "3"),
 	      "place 3 goes to the next waiter, gina");
+
+	/* An admin's forced return: the holder hears it, then reserves again. */
+	clear(g);
+	nended = 0;
+	sched_return(&sc, NULL, sched_res_find(&g->s, 3), true);
+	CHECK(sent(g, "reservation_lost") &&
+	      strstr(sent(g, "reservation_lost"), "\"forced\"") &&
+	      nended == 1 && !strcmp(ended_how[0], "force-returned") &&
+	      ack(e3, ips, sizeof(ips)) && !strcmp(ips, "[]"),
+	      "a forced return tells the holder reservation_lost(forced)");
+	rg = reserve(g, "[3]", 0, 0, NULL);
+	ack(e3, ips, sizeof(ips));
 
 	/* Shutdown: waiters fail, reservations return, acks are counted. */
 	rd = reserve(d, "[1, 3]", 0, 0, NULL);
