@@ -131,12 +131,13 @@ static const char *res_name(const struct srv_res *r)
 	return r->place ? r->place->name : "(gone)";
 }
 
-static void notify(struct srv_session *s, const char *method,
-		   unsigned int place_id, const char *reason)
+static void notify(struct sched *sc, struct srv_session *s,
+		   const char *method, unsigned int place_id,
+		   const char *reason)
 {
 	json_object *o;
 
-	if (!s->notify || !s->rpc)
+	if (!s->notify || !s->conn)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "place_id",
@@ -144,23 +145,13 @@ static void notify(struct srv_session *s, const char *method,
 	if (reason)
 		json_object_object_add(o, "reason",
 				       json_object_new_string(reason));
-	rpc_notify(s->rpc, method, o);
+	sc->ops->notify(sc, s, method, o);
 }
 
-struct rpc_call *sched_allow(struct srv_place *p, const char *ip,
-			     rpc_done_fn done, void *data)
+struct rpc_call *sched_allow(struct sched *sc, struct srv_place *p,
+			     const char *ip, rpc_done_fn done, void *data)
 {
-	json_object *ips, *params;
-	struct rpc_chan *ch = p->exporter->rpc;
-
-	if (!ch)
-		return NULL;
-	ips = json_object_new_array();
-	if (ip)
-		json_object_array_add(ips, json_object_new_string(ip));
-	params = json_object_new_array();
-	json_object_array_add(params, ips);
-	return rpc_call(ch, WIRE_SET_ALLOWED_IPS, params, done, data);
+	return sc->ops->allow(sc, p, ip, done, data);
 }
 
 /* --- leases ----------------------------------------------------------- */
@@ -356,7 +347,7 @@ static void grant(struct sched *sc, struct srv_place *p,
 	r->t0_us = t0_us;
 	r->lease_s = lease_s;
 	rpc_req_on_cancel(req, grant_cancel, r);
-	r->call = sched_allow(p, s->ip, grant_done, r);
+	r->call = sched_allow(sc, p, s->ip, grant_done, r);
 	if (!r->call)
 		grant_done(r, NULL, &(struct rpc_err){
 				.code = RPC_CONNECTION_CLOSED,
@@ -404,7 +395,7 @@ static void tell_positions(struct sched *sc)
 		unsigned int pos;
 		json_object *o;
 
-		if (!w->ticket[0] || !w->sess->notify || !w->sess->rpc)
+		if (!w->ticket[0] || !w->sess->notify || !w->sess->conn)
 			continue;
 		pos = position(w);
 		if (pos == w->told)
@@ -415,7 +406,7 @@ static void tell_positions(struct sched *sc)
 				       json_object_new_string(w->ticket));
 		json_object_object_add(o, "position",
 				       json_object_new_int64(pos));
-		rpc_notify(w->sess->rpc, WIRE_RESERVE_QUEUED, o);
+		sc->ops->notify(sc, w->sess, WIRE_RESERVE_QUEUED, o);
 	}
 }
 
@@ -560,7 +551,7 @@ void sched_handoff(struct sched *sc, struct srv_place *p,
 		rc->sc = sc;
 		rc->req = ret_req;
 	}
-	call = sched_allow(p, NULL, rc ? ret_done : shutdown_ack,
+	call = sched_allow(sc, p, NULL, rc ? ret_done : shutdown_ack,
 			   rc ? (void *)rc : (void *)sc);
 	if (!call) {
 		if (rc)
@@ -585,8 +576,9 @@ void sched_return(struct sched *sc, struct rpc_req *req, struct srv_res *r,
 		  holder->user, holder->ip, forced ? " forced=yes" : "");
 	if (forced)
 		r->end = "force-returned";
-	if (forced && holder->rpc != (req ? rpc_req_chan(req) : NULL))
-		notify(holder, WIRE_RESERVATION_LOST, id, "forced");
+	if (forced && holder->conn != (req ? rpc_chan_ctx(rpc_req_chan(req))
+					     : NULL))
+		notify(sc, holder, WIRE_RESERVATION_LOST, id, "forced");
 	p = res_free(sc, r);
 	if (!p || p->offline) {
 		if (req)
@@ -600,7 +592,7 @@ static void lease_expired(struct sched *sc, struct srv_res *r)
 {
 	log_info("lease expired place=%s id=%u user=%s peer=%s; returning it",
 		 res_name(r), r->place_id, r->holder->user, r->holder->ip);
-	notify(r->holder, WIRE_RESERVATION_LOST, r->place_id, "lease");
+	notify(sc, r->holder, WIRE_RESERVATION_LOST, r->place_id, "lease");
 	r->end = "lease ended";
 	sched_return(sc, NULL, r, false);
 }
@@ -774,7 +766,8 @@ void sched_place_remove(struct sched *sc, struct srv_place *p)
 		r->place = NULL;
 		sc->nreserved--;
 		if (!r->req)
-			notify(r->holder, WIRE_RESERVATION_LOST, p->id, "gone");
+			notify(sc, r->holder, WIRE_RESERVATION_LOST, p->id,
+			       "gone");
 		p->res = NULL;
 	}
 	if (sc->stopping)	/* every place goes at exit: no news */

@@ -5,12 +5,13 @@
  *
  * It knows neither libwebsockets nor the event loop, and has no global:
  * everything is in a struct sched its user owns. Its peers are sessions
- * (struct srv_session): set_allowed_ips and notifications go through a
- * session's lib/jsonrpc channel (NULL while it is detached). Time comes
- * from ops->now_us; the one timer it needs, the next lease end, is asked
- * of its user with ops->deadline, who calls sched_expire() when it is
- * due. All else it tells the rest of the server goes through
- * struct sched_ops, so it calls no other file of the server but place.c.
+ * (struct srv_session); how set_allowed_ips and notifications reach them
+ * is its user's business (ops->allow, ops->notify), as is time
+ * (ops->now_us). The one timer it needs, the next lease end, is asked of
+ * its user with ops->deadline, who calls sched_expire() when it is due.
+ * All it tells the rest of the server goes through struct sched_ops, so
+ * it calls no other file of the server but place.c. Answers to reserve
+ * and return are lib/jsonrpc requests.
  */
 #ifndef NMB_SERVER_SCHEDULER_H
 #define NMB_SERVER_SCHEDULER_H
@@ -42,7 +43,6 @@ struct srv_session {
 	char host[65];			/* hello's host, "" if none */
 	unsigned int roles;
 	bool notify;			/* wants notifications (hello) */
-	struct rpc_chan *rpc;		/* its connection's; NULL in grace */
 	struct srv_conn *conn;		/* NULL while in grace */
 	struct srv_timer *grace;	/* session.c */
 	int64_t grace_end_ms;		/* wall clock; 0 while connected */
@@ -117,6 +117,16 @@ struct sched_ops {
 	int64_t (*wall_ms)(struct sched *sc);	/* wall clock */
 	/* Call sched_expire() at AT_US (now_us time); 0: no lease runs. */
 	void (*deadline)(struct sched *sc, uint64_t at_us);
+	/*
+	 * set_allowed_ips([ip]) (ip NULL: []) to p's exporter; NULL if it
+	 * cannot be sent (done is then not run).
+	 */
+	struct rpc_call *(*allow)(struct sched *sc, struct srv_place *p,
+				  const char *ip, rpc_done_fn done,
+				  void *data);
+	/* A notification (params taken) to connected session s. */
+	void (*notify)(struct sched *sc, struct srv_session *s,
+		       const char *method, json_object *params);
 	/* Something changed; saved: also what the state file keeps. */
 	void (*changed)(struct sched *sc, bool saved);
 	void (*registered)(struct sched *sc, struct srv_place *p);
@@ -175,9 +185,9 @@ void sched_return(struct sched *sc, struct rpc_req *req, struct srv_res *r,
 /* Place p just became free (or came back): the next waiter or []. */
 void sched_handoff(struct sched *sc, struct srv_place *p,
 		   struct rpc_req *ret_req);
-/* set_allowed_ips([ip]) (ip NULL: []) to p's exporter; NULL if gone. */
-struct rpc_call *sched_allow(struct srv_place *p, const char *ip,
-			     rpc_done_fn done, void *data);
+/* ops->allow, for the scheduler's user too (a resumed session). */
+struct rpc_call *sched_allow(struct sched *sc, struct srv_place *p,
+			     const char *ip, rpc_done_fn done, void *data);
 /* Returns the lease granted (lease_max_s bounds it). */
 int sched_lease_renew(struct sched *sc, struct srv_res *r,
 		      unsigned int lease_s);

@@ -2,9 +2,10 @@
 /*
  * server.c - the server's context as a whole: set-up and tear-down of
  * what main.c does not own, and what the scheduler's events do to the
- * rest of the server (struct sched_ops): the state file and the farm
- * page hear of changes, metrics of outcomes, and the one lease timer
- * runs sched_expire().
+ * rest of the server (struct sched_ops): set_allowed_ips and
+ * notifications go over the peers' WebSockets, the state file and the
+ * farm page hear of changes, metrics of outcomes, and the one lease
+ * timer runs sched_expire().
  */
 #include <errno.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include "clock.h"
 #include "farm.h"
 #include "metrics.h"
+#include "protocol.h"
 #include "server.h"
 #include "session.h"
 #include "state.h"
@@ -32,6 +34,35 @@ static int64_t wall_ms(struct sched *sc)
 {
 	(void)sc;
 	return srv_wall_ms();
+}
+
+/* Over the exporter's WebSocket, while it is connected. */
+static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
+			      const char *ip, rpc_done_fn done, void *data)
+{
+	struct srv_conn *c = p->exporter->conn;
+	json_object *ips, *params;
+
+	(void)sc;
+	if (!c)
+		return NULL;
+	ips = json_object_new_array();
+	if (ip)
+		json_object_array_add(ips, json_object_new_string(ip));
+	params = json_object_new_array();
+	json_object_array_add(params, ips);
+	return rpc_call(c->rpc, WIRE_SET_ALLOWED_IPS, params, done, data);
+}
+
+static void notify(struct sched *sc, struct srv_session *s,
+		   const char *method, json_object *params)
+{
+	(void)sc;
+	if (!s->conn) {
+		json_object_put(params);
+		return;
+	}
+	rpc_notify(s->conn->rpc, method, params);
 }
 
 static void deadline(struct sched *sc, uint64_t at_us)
@@ -91,6 +122,8 @@ static const struct sched_ops ops = {
 	.now_us = now_us,
 	.wall_ms = wall_ms,
 	.deadline = deadline,
+	.allow = allow,
+	.notify = notify,
 	.changed = changed,
 	.registered = registered,
 	.ended = ended,

@@ -84,7 +84,6 @@ int srv_conn_opened(struct server *srv, struct srv_conn *c)
 	if (!s)
 		return -ENOMEM;
 	s->conn = c;
-	s->rpc = c->rpc;
 	s->roles = c->roles;
 	strcpy(s->ip, c->ip);
 	if (c->token)
@@ -107,7 +106,6 @@ void srv_conn_closed(struct server *srv, struct srv_conn *c)
 	keep = s->token[0] && srv->cfg->grace_s && !srv->sched.stopping &&
 	       (s->place || !LIST_EMPTY(&s->res));
 	s->conn = NULL;
-	s->rpc = NULL;
 	c->sess = NULL;
 	if (s->place)
 		s->place->seen_ms = srv_wall_ms();
@@ -159,7 +157,6 @@ int srv_resume(struct server *srv, struct srv_conn *c, const char *token)
 	free(old);
 	c->sess = s;
 	s->conn = c;
-	s->rpc = c->rpc;
 	strcpy(s->ip, c->ip);
 	if (s->place) {
 		struct srv_place *p = s->place;
@@ -167,13 +164,15 @@ int srv_resume(struct server *srv, struct srv_conn *c, const char *token)
 		p->offline = false;
 		strcpy(p->host, c->ip);
 		if (p->res && !p->res->req)
-			sched_allow(p, p->res->holder->ip, resync_done, NULL);
+			sched_allow(&srv->sched, p, p->res->holder->ip,
+				    resync_done, NULL);
 		else if (!p->res)
 			sched_handoff(&srv->sched, p, NULL);
 	}
 	LIST_FOREACH(r, &s->res, hlink)
 		if (r->place && !r->place->offline && !r->req)
-			sched_allow(r->place, s->ip, resync_done, NULL);
+			sched_allow(&srv->sched, r->place, s->ip, resync_done,
+				    NULL);
 	log_info("session of user=%s resumed peer=%s conn=%u", s->user, s->ip,
 		 c->id);
 	sched_changed(&srv->sched, true);

@@ -2,11 +2,13 @@
 /*
  * scheduler_test.c - unit tests of nmb-server's scheduler alone
  * (daemon/server/scheduler.c): no sockets, no event loop. Exporters and
- * agents are lib/jsonrpc channels whose messages are captured; time is a
+ * agents are lib/jsonrpc channels whose messages are captured (the test's
+ * own struct srv_conn, which the scheduler never looks into); time is a
  * fake clock the test moves, and the lease timer is the deadline the
  * scheduler asks for.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +28,14 @@
 		TAP_OK(ok_, __VA_ARGS__);				\
 	} while (0)
 
+/* What a session's connection is, here: its channel. */
+struct srv_conn {
+	struct rpc_chan *ch;
+};
+
 struct peer {
 	struct srv_session s;
+	struct srv_conn conn;
 	struct rpc_chan *ch;
 	char out[OUTBOX][512];
 	int nout;
@@ -59,6 +67,31 @@ static void deadline(struct sched *sc, uint64_t at_us)
 {
 	(void)sc;
 	deadline_at = at_us;
+}
+
+static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
+			      const char *ip, rpc_done_fn done, void *data)
+{
+	json_object *ips = json_object_new_array(), *params;
+
+	(void)sc;
+	if (!p->exporter->conn) {
+		json_object_put(ips);
+		return NULL;
+	}
+	if (ip)
+		json_object_array_add(ips, json_object_new_string(ip));
+	params = json_object_new_array();
+	json_object_array_add(params, ips);
+	return rpc_call(p->exporter->conn->ch, "set_allowed_ips", params,
+			done, data);
+}
+
+static void notify(struct sched *sc, struct srv_session *s,
+		   const char *method, json_object *params)
+{
+	(void)sc;
+	rpc_notify(s->conn->ch, method, params);
 }
 
 static void changed(struct sched *sc, bool saved)
@@ -93,7 +126,7 @@ static void outcome(struct sched *sc, enum srv_outcome o,
 
 static const struct sched_ops ops = {
 	.now_us = now_us, .wall_ms = wall_ms, .deadline = deadline,
-	.changed = changed, .registered = registered, .ended = ended,
+	.allow = allow, .notify = notify, .changed = changed, .registered = registered, .ended = ended,
 	.outcome = outcome,
 };
 
@@ -102,9 +135,15 @@ static struct sched sc;
 
 /* --- peers ---------------------------------------------------------------- */
 
+/* A channel's ctx is its struct srv_conn, as in the server. */
+static struct peer *peer_of(void *ctx)
+{
+	return (struct peer *)((char *)ctx - offsetof(struct peer, conn));
+}
+
 static int capture(void *ctx, const char *msg, size_t len)
 {
-	struct peer *p = ctx;
+	struct peer *p = peer_of(ctx);
 
 	if (p->nout < OUTBOX)
 		snprintf(p->out[p->nout++], sizeof(p->out[0]), "%.*s",
@@ -115,7 +154,7 @@ static int capture(void *ctx, const char *msg, size_t len)
 /* An agent's requests: [candidates, priority, lease, ticket] and [id]. */
 static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 {
-	struct peer *p = ctx;
+	struct peer *p = peer_of(ctx);
 	json_object *t = json_object_array_get_idx(params, 3);
 
 	sched_reserve(&sc, req, &p->s, json_object_array_get_idx(params, 0),
@@ -128,7 +167,7 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 
 static void m_return(struct rpc_req *req, json_object *params, void *ctx)
 {
-	struct peer *p = ctx;
+	struct peer *p = peer_of(ctx);
 	struct srv_res *r = sched_res_find(&p->s, (unsigned int)
 			json_object_get_int(json_object_array_get_idx(params,
 								       0)));
@@ -147,8 +186,9 @@ static struct peer *peer_new(const char *user, const char *ip)
 {
 	struct peer *p = calloc(1, sizeof(*p));
 
-	p->ch = rpc_chan_new(methods, capture, p);
-	p->s.rpc = p->ch;
+	p->ch = rpc_chan_new(methods, capture, &p->conn);
+	p->conn.ch = p->ch;
+	p->s.conn = &p->conn;
 	p->s.notify = true;
 	LIST_INIT(&p->s.res);
 	snprintf(p->s.user, sizeof(p->s.user), "%s", user);
@@ -160,7 +200,7 @@ static struct peer *peer_new(const char *user, const char *ip)
 static void peer_leave(struct peer *p)
 {
 	rpc_chan_close(p->ch);
-	p->s.rpc = NULL;
+	p->s.conn = NULL;
 	sched_leave(&sc, &p->s);
 	rpc_chan_free(p->ch);
 	free(p);
