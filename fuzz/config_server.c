@@ -3,7 +3,7 @@
  * config_server.c - fuzz target: nmb-server's configuration file, loaded and
  * checked as the daemon does at start, with --check and on SIGHUP.
  */
-#include "server.h"
+#include "config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

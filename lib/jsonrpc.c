@@ -447,6 +447,13 @@ int rpc_notify(struct rpc_chan *ch, const char *method, json_object *params)
 	return 0;
 }
 
+int rpc_send_text(struct rpc_chan *ch, const char *msg, size_t len)
+{
+	if (ch->closed)
+		return -EPIPE;
+	return ch->send(ch->ctx, msg, len);
+}
+
 static void handle_response(struct rpc_chan *ch, json_object *id,
 			    json_object *msg)
 {

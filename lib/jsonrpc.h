@@ -131,6 +131,12 @@ void rpc_call_withdraw(struct rpc_call *call, rpc_done_fn done, void *data);
 int rpc_notify(struct rpc_chan *ch, const char *method, json_object *params);
 
 /*
+ * Sends an already encoded message as it is: one notification text
+ * shared by many channels. Returns 0 or -errno.
+ */
+int rpc_send_text(struct rpc_chan *ch, const char *msg, size_t len);
+
+/*
  * Python-style argument binding for handlers: names is a NULL-terminated
  * list of parameter names, the first nreq required. Fills out[] (borrowed,
  * NULL when absent or JSON null). Returns 0, or -EINVAL with a message

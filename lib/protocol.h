@@ -30,6 +30,8 @@
 /* --- wire: notifications of the server to an agent (nmb only) ------- */
 #define WIRE_RESERVE_QUEUED		"reserve_queued"
 #define WIRE_RESERVATION_LOST		"reservation_lost"
+/* --- wire: notification of the server to a subscribe_farm page ------ */
+#define WIRE_FARM			"farm"
 
 /* --- JSON-RPC 2.0 itself -------------------------------------------- */
 #define RPC_CANCEL			"rpc.cancel"

@@ -4,6 +4,7 @@
  * and windows of the hub. The keys are documented in
  * Documentation/nmb-server.rst.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 #include "conf.h"
 #include "log.h"
-#include "server.h"
+#include "config.h"
 
 int srv_parse_listen(struct srv_listen *l, const char *s)
 {

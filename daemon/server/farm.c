@@ -8,32 +8,25 @@
  * at most one per FARM_DELAY_US, so that a burst of changes is one push.
  * Documented in Documentation/protocol.rst.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "farm.h"
 #include "log.h"
+#include "protocol.h"
+#include "scheduler.h"
 #include "server.h"
+#include "timer.h"
 
 #define FARM_DELAY_US	50000	/* at most one push per this */
-#define RECENT_MAX	50	/* finished reservations kept */
 #define QUEUE_SHOWN	200	/* waiters listed; queue_length has all */
 #define CANDS_SHOWN	32	/* candidate names listed a waiter */
 #define BACKLOG_MAX	(256u << 10)	/* queued bytes: skip, send later */
 
-struct recent {
-	char *place, *user;
-	char ip[INET6_ADDRSTRLEN];
-	int64_t since_ms, until_ms;
-	const char *end;
-};
-
-static struct recent recent[RECENT_MAX];
-static unsigned int recent_next, recent_count;
-static lws_sorted_usec_list_t push_timer;
-static uint64_t last_push_us;
-
-/* A monotonic lws time (us) as wall-clock milliseconds. */
+/* A monotonic time (us) as wall-clock milliseconds. */
 static int64_t wall_of(uint64_t mono_us, int64_t now_ms, uint64_t now_us)
 {
 	return now_ms - (int64_t)((now_us - mono_us) / 1000);
@@ -55,9 +48,9 @@ static json_object *holder_json(const struct srv_res *r, int64_t now_ms,
 		return o;
 	}
 	json_object_object_add(o, "since", json_object_new_int64(r->since_ms));
-	if (r->lease_s && r->lease.list.owner)
+	if (r->lease_s && r->lease_end_us)
 		json_object_object_add(o, "lease_end", json_object_new_int64(
-			wall_of((uint64_t)r->lease.us, now_ms, now_us)));
+			wall_of(r->lease_end_us, now_ms, now_us)));
 	return o;
 }
 
@@ -87,9 +80,9 @@ static json_object *place_json(const struct srv_place *p, int64_t now_ms,
 	return o;
 }
 
-static json_object *waiter_json(const struct srv_waiter *w,
-				unsigned int pos, int64_t now_ms,
-				uint64_t now_us)
+static json_object *waiter_json(struct sched *sc,
+				const struct srv_waiter *w, unsigned int pos,
+				int64_t now_ms, uint64_t now_us)
 {
 	json_object *o = json_object_new_object();
 	json_object *cands = json_object_new_array();
@@ -102,7 +95,8 @@ static json_object *waiter_json(const struct srv_waiter *w,
 	json_object_object_add(o, "priority",
 			       json_object_new_int(w->priority));
 	for (size_t i = 0; i < w->ncands && i < CANDS_SHOWN; i++) {
-		const struct srv_place *p = srv_place_find(w->cands[i]);
+		const struct srv_place *p = sched_place_find(sc,
+							    w->cands[i]);
 
 		if (p)
 			json_object_array_add(cands,
@@ -114,14 +108,15 @@ static json_object *waiter_json(const struct srv_waiter *w,
 	return o;
 }
 
-static json_object *recent_json(void)
+static json_object *recent_json(const struct srv_farm *f)
 {
 	json_object *list = json_object_new_array();
 
 	/* Newest first. */
-	for (unsigned int k = 1; k <= recent_count; k++) {
-		const struct recent *e =
-			&recent[(recent_next + RECENT_MAX - k) % RECENT_MAX];
+	for (unsigned int k = 1; k <= f->recent_count; k++) {
+		const struct srv_farm_recent *e = &f->recent[
+			(f->recent_next + SRV_FARM_RECENT - k) %
+			SRV_FARM_RECENT];
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "place",
@@ -140,76 +135,84 @@ static json_object *recent_json(void)
 	return list;
 }
 
-static json_object *snapshot(void)
+static json_object *snapshot(struct server *srv)
 {
+	struct sched *sc = &srv->sched;
 	json_object *o = json_object_new_object();
 	json_object *places = json_object_new_array();
 	json_object *queue = json_object_new_array();
 	int64_t now_ms = srv_wall_ms();
 	uint64_t now_us = srv_now_us();
 	unsigned int pos = 0;
+	struct srv_waiter *w;
+	struct srv_place *p;
 
-	for (struct srv_place *p = srv.places; p; p = p->next)
+	TAILQ_FOREACH(p, &sc->places, link)
 		json_object_array_add(places, place_json(p, now_ms, now_us));
-	for (struct srv_waiter *w = srv.queue; w && pos < QUEUE_SHOWN;
-	     w = w->next)
-		json_object_array_add(queue, waiter_json(w, ++pos, now_ms,
+	TAILQ_FOREACH(w, &sc->queue, link) {
+		if (pos == QUEUE_SHOWN)
+			break;
+		json_object_array_add(queue, waiter_json(sc, w, ++pos, now_ms,
 							 now_us));
+	}
 	json_object_object_add(o, "now", json_object_new_int64(now_ms));
 	json_object_object_add(o, "places", places);
 	json_object_object_add(o, "queue", queue);
 	json_object_object_add(o, "queue_length",
-			       json_object_new_int64(srv.nqueue));
-	json_object_object_add(o, "recent", recent_json());
+			       json_object_new_int64(sc->nqueue));
+	json_object_object_add(o, "recent", recent_json(&srv->farm));
 	return o;
 }
 
-static void push(lws_sorted_usec_list_t *sul)
+static void push(struct server *srv, void *data)
 {
 	json_object *msg;
 	const char *text;
 	size_t len;
 
-	(void)sul;
-	if (!srv.nsubs || srv.stopping)
+	(void)data;
+	if (!srv->farm.nsubs || srv->sched.stopping)
 		return;
-	last_push_us = srv_now_us();
+	srv->farm.last_push_us = srv_now_us();
 	msg = json_object_new_object();
 	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(msg, "method", json_object_new_string("farm"));
-	json_object_object_add(msg, "params", snapshot());
+	json_object_object_add(msg, "method", json_object_new_string(WIRE_FARM));
+	json_object_object_add(msg, "params", snapshot(srv));
 	text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
 			JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	/*
-	 * One text for every subscriber; srv_conn_send copies it. A page
+	 * One text for every subscriber; its channel copies it. A page
 	 * that has not read what it got is skipped: once its queue is
 	 * empty, net.c calls srv_farm_drained() and it gets the latest.
 	 */
-	for (struct srv_conn *c = srv.conns; c; c = c->next) {
+	for (struct srv_conn *c = srv->conns; c; c = c->next) {
 		if (!c->farm_sub)
 			continue;
 		if (c->out_bytes > BACKLOG_MAX) {
 			c->farm_behind = true;
 			continue;
 		}
-		srv_conn_send(c, text, len);
+		rpc_send_text(c->rpc, text, len);
 	}
 	json_object_put(msg);
 }
 
-void srv_farm_changed(void)
+void srv_farm_changed(struct server *srv)
 {
-	uint64_t now = srv_now_us(), due = last_push_us + FARM_DELAY_US;
+	struct srv_farm *f = &srv->farm;
+	uint64_t now = srv_now_us(), due = f->last_push_us + FARM_DELAY_US;
 
 	/* Never from here: the change that called may be half done. */
-	if (srv.nsubs && !srv.stopping && !push_timer.list.owner)
-		srv_timer(&push_timer, push, due > now ? due - now : 1);
+	if (f->nsubs && !srv->sched.stopping &&
+	    !srv_timer_armed(f->push_timer))
+		srv_timer_set(f->push_timer, due > now ? due - now : 1);
 }
 
-static void recent_add(const char *place, const struct srv_res *r,
-		       const char *end)
+static void recent_add(struct server *srv, const char *place,
+		       const struct srv_res *r, const char *end)
 {
-	struct recent *e = &recent[recent_next];
+	struct srv_farm *f = &srv->farm;
+	struct srv_farm_recent *e = &f->recent[f->recent_next];
 
 	free(e->place);
 	free(e->user);
@@ -225,22 +228,17 @@ static void recent_add(const char *place, const struct srv_res *r,
 	e->since_ms = r->since_ms;
 	e->until_ms = srv_wall_ms();
 	e->end = end;
-	recent_next = (recent_next + 1) % RECENT_MAX;
-	if (recent_count < RECENT_MAX)
-		recent_count++;
-	srv_farm_changed();
+	f->recent_next = (f->recent_next + 1) % SRV_FARM_RECENT;
+	if (f->recent_count < SRV_FARM_RECENT)
+		f->recent_count++;
+	srv_farm_changed(srv);
 }
 
-/* r, granted, ends now: from res_free, or when its place goes away. */
-void srv_farm_ended(struct srv_res *r)
+/* r, granted, ends now (the scheduler tells it once). */
+void srv_farm_ended(struct server *srv, struct srv_res *r)
 {
-	if (!r->since_ms)
-		return;
-	recent_add(r->place ? r->place->name : "(gone)", r,
+	recent_add(srv, r->place ? r->place->name : "(gone)", r,
 		   r->end ? r->end : "returned");
-	if (r->place)
-		srv_metrics_released(r->place, r->since_ms);
-	r->since_ms = 0;	/* recorded once */
 }
 
 void srv_farm_subscribe(struct rpc_req *req, json_object *params, void *ctx)
@@ -253,13 +251,14 @@ void srv_farm_subscribe(struct rpc_req *req, json_object *params, void *ctx)
 		{ SRV_ROLE_ADMIN, "admin" }, { SRV_ROLE_EXPORTER, "exporter" },
 	};
 	struct srv_conn *c = ctx;
+	struct server *srv = c->srv;
 	json_object *a[1], *o, *you, *roles;
 	char err[160];
 
 	if (rpc_args(params, (const char *[]){ NULL }, 0, a, err,
 		     sizeof(err)))
-		return rpc_errorf(req, RPC_INTERNAL_ERROR,
-				  "subscribe_farm() %s", err);
+		return rpc_errorf(req, RPC_INTERNAL_ERROR, "%s() %s",
+				  WIRE_SUBSCRIBE_FARM, err);
 	if (!(c->roles & (SRV_ROLE_VIEWER | SRV_ROLE_IMPORTER |
 			  SRV_ROLE_ADMIN))) {
 		log_notice("conn=%u peer=%s user=%s: subscribe_farm refused: token has no viewer, importer or admin role",
@@ -269,9 +268,9 @@ void srv_farm_subscribe(struct rpc_req *req, json_object *params, void *ctx)
 	}
 	if (!c->farm_sub) {
 		c->farm_sub = true;
-		srv.nsubs++;
+		srv->farm.nsubs++;
 	}
-	o = snapshot();
+	o = snapshot(srv);
 	you = json_object_new_object();
 	roles = json_object_new_array();
 	for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
@@ -285,31 +284,39 @@ void srv_farm_subscribe(struct rpc_req *req, json_object *params, void *ctx)
 	rpc_reply(req, o);
 }
 
-void srv_farm_drained(struct srv_conn *c)
+void srv_farm_drained(struct server *srv, struct srv_conn *c)
 {
 	if (!c->farm_behind)
 		return;
 	c->farm_behind = false;
-	srv_farm_changed();
+	srv_farm_changed(srv);
 }
 
-void srv_farm_unsubscribe(struct srv_conn *c)
+void srv_farm_unsubscribe(struct server *srv, struct srv_conn *c)
 {
 	if (!c->farm_sub)
 		return;
 	c->farm_sub = false;
-	srv.nsubs--;
-	if (!srv.nsubs)
-		srv_timer_cancel(&push_timer);
+	srv->farm.nsubs--;
+	if (!srv->farm.nsubs)
+		srv_timer_stop(srv->farm.push_timer);
 }
 
-void srv_farm_free(void)
+int srv_farm_init(struct server *srv)
 {
-	srv_timer_cancel(&push_timer);
-	for (unsigned int i = 0; i < RECENT_MAX; i++) {
-		free(recent[i].place);
-		free(recent[i].user);
+	srv->farm.push_timer = srv_timer_new(srv, push, NULL);
+	return srv->farm.push_timer ? 0 : -ENOMEM;
+}
+
+void srv_farm_free(struct server *srv)
+{
+	struct srv_farm *f = &srv->farm;
+
+	srv_timer_free(&f->push_timer);
+	for (unsigned int i = 0; i < SRV_FARM_RECENT; i++) {
+		free(f->recent[i].place);
+		free(f->recent[i].user);
 	}
-	memset(recent, 0, sizeof(recent));
-	recent_next = recent_count = 0;
+	memset(f->recent, 0, sizeof(f->recent));
+	f->recent_next = f->recent_count = 0;
 }

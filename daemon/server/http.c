@@ -2,43 +2,15 @@
 /*
  * http.c - the HTTP routes of the not-my-board hub: /api/v1/places,
  * /api/v1/auth-info, /metrics, /oidc-callback, the web page (web.c), 404
- * for the rest. The
- * method is not checked, as in not-my-board.
+ * for the rest. The method is not checked, as in not-my-board.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
+#include "metrics.h"
+#include "place.h"
 #include "server.h"
-
-int srv_http_reply(struct lws *wsi, unsigned int status, const char *ctype,
-		   const char *body, size_t len,
-		   const struct srv_http_header *extra, size_t n_extra)
-{
-	unsigned char hdr[LWS_PRE + 1024], *p = hdr + LWS_PRE;
-	unsigned char *end = hdr + sizeof(hdr) - 1;
-	unsigned char *buf;
-	int ret;
-
-	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end))
-		return -1;
-	for (size_t i = 0; i < n_extra; i++)
-		if (lws_add_http_header_by_name(wsi,
-				(const unsigned char *)extra[i].name,
-				(const unsigned char *)extra[i].value,
-				(int)strlen(extra[i].value), &p, end))
-			return -1;
-	if (lws_finalize_write_http_header(wsi, hdr + LWS_PRE, &p, end))
-		return -1;
-	buf = malloc(LWS_PRE + len + 1);
-	if (!buf)
-		return -1;
-	memcpy(buf + LWS_PRE, body, len);
-	ret = lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-	free(buf);
-	if (ret < 0 || lws_http_transaction_completed(wsi))
-		return -1;
-	return 0;
-}
 
 static int http_reply(struct lws *wsi, unsigned int status,
 		      const char *ctype, const char *body, size_t len)
@@ -58,19 +30,20 @@ static int http_json(struct lws *wsi, json_object *o)
 	return ret;
 }
 
-int srv_http_serve(struct lws *wsi, const char *path)
+int srv_http_serve(struct server *srv, struct lws *wsi, const char *path)
 {
 	json_object *o, *list;
+	struct srv_place *p;
 	size_t len;
 	char *text;
 	int ret;
 
-	ret = srv_web_serve(wsi, path);
+	ret = srv_web_serve(srv, wsi, path);
 	if (ret <= 0)
 		return ret;
 	if (!strcmp(path, "/api/v1/places")) {
 		list = json_object_new_array();
-		for (struct srv_place *p = srv.places; p; p = p->next)
+		TAILQ_FOREACH(p, &srv->sched.places, link)
 			json_object_array_add(list, srv_place_json(p));
 		o = json_object_new_object();
 		json_object_object_add(o, "places", list);
@@ -79,7 +52,7 @@ int srv_http_serve(struct lws *wsi, const char *path)
 	if (!strcmp(path, "/api/v1/auth-info"))
 		return http_json(wsi, json_object_new_object());
 	if (!strcmp(path, "/metrics")) {
-		text = srv_metrics_render(&len);
+		text = srv_metrics_render(srv, &len);
 		if (!text)
 			return -1;
 		ret = http_reply(wsi, 200,

@@ -10,17 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libwebsockets.h>
+
+#include "clock.h"
+#include "config.h"
 #include "log.h"
+#include "main.h"
+#include "net.h"
 #include "notify.h"
+#include "scheduler.h"
 #include "server.h"
+#include "state.h"
+#include "timer.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
 #define SHUTDOWN_MS	5000
 
+/* All a signal handler may touch: flags, and the loop to wake. */
 static volatile sig_atomic_t stop_signal, reload_signal;
-static const char *config_path;
-static bool config_explicit;
+static struct lws_context *volatile wake_ctx;
 
 static void on_signal(int sig)
 {
@@ -28,8 +37,8 @@ static void on_signal(int sig)
 		reload_signal = 1;
 	else
 		stop_signal = sig;
-	if (srv.ctx)
-		lws_cancel_service(srv.ctx);
+	if (wake_ctx)
+		lws_cancel_service(wake_ctx);
 }
 
 static void usage(FILE *f)
@@ -59,23 +68,24 @@ static void defaults(struct srv_config *cfg)
 }
 
 /* SIGHUP: limits and windows change now; sockets, TLS, tokens at restart. */
-static void reload(void)
+static void reload(struct server *srv)
 {
+	const char *config_path = srv->config_path;
 	struct srv_config cfg = { 0 };
 
 	reload_signal = 0;
 	notify_reloading();
 	defaults(&cfg);
-	if (srv_config_load(&cfg, config_path, config_explicit)) {
+	if (srv_config_load(&cfg, config_path, srv->config_explicit)) {
 		log_err("%s: not reloaded; the running configuration stays",
 			config_path);
 	} else {
-		srv.cfg->grace_s = cfg.grace_s;
-		srv.cfg->lease_default_s = cfg.lease_default_s;
-		srv.cfg->lease_max_s = cfg.lease_max_s;
-		srv.cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
-		srv.cfg->max_message = cfg.max_message;
-		srv.cfg->max_running = cfg.max_running;
+		srv->cfg->grace_s = cfg.grace_s;
+		srv->cfg->lease_default_s = cfg.lease_default_s;
+		srv->cfg->lease_max_s = cfg.lease_max_s;
+		srv->cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
+		srv->cfg->max_message = cfg.max_message;
+		srv->cfg->max_running = cfg.max_running;
 		log_info("%s reloaded; listen, tls, tokens, ping_interval and state_file take effect at restart",
 			 config_path);
 	}
@@ -84,50 +94,50 @@ static void reload(void)
 }
 
 /* "3 places registered, 1 reserved, 0 waiting" for systemctl status */
-static void server_status(char *buf, size_t len)
+static void server_status(struct server *srv, char *buf, size_t len)
 {
+	const struct sched *sc = &srv->sched;
+
 	snprintf(buf, len, "%u place%s registered, %u reserved, %u waiting",
-		 srv.nplaces, srv.nplaces == 1 ? "" : "s", srv.nreserved,
-		 srv.nqueue);
+		 sc->nplaces, sc->nplaces == 1 ? "" : "s", sc->nreserved,
+		 sc->nqueue);
 }
 
-static lws_sorted_usec_list_t notify_sul;
-
 /* Status and watchdog from the service loop, every notify_tick_ms(). */
-static void notify_timer(lws_sorted_usec_list_t *sul)
+static void notify_timer(struct server *srv, void *data)
 {
 	char status[128];
 
-	server_status(status, sizeof(status));
+	(void)data;
+	server_status(srv, status, sizeof(status));
 	notify_tick(status);
-	srv_timer(sul, notify_timer, notify_tick_ms() * 1000);
+	srv_timer_set(srv->notify_timer, notify_tick_ms() * 1000);
 }
 
-static void notify_start(void)
+static void notify_start(struct server *srv)
 {
 	char status[128];
 
 	notify_init();
-	server_status(status, sizeof(status));
+	server_status(srv, status, sizeof(status));
 	notify_ready(status);
 	if (notify_tick_ms())
-		srv_timer(&notify_sul, notify_timer, notify_tick_ms() * 1000);
+		srv_timer_set(srv->notify_timer, notify_tick_ms() * 1000);
 }
 
-static lws_sorted_usec_list_t stop_check;
-static uint64_t stop_deadline;
-
-static void check_stopped(lws_sorted_usec_list_t *sul)
+static void check_stopped(struct server *srv, void *data)
 {
-	(void)sul;
-	if (srv.acks_pending && srv_now_us() < stop_deadline) {
-		srv_timer(&stop_check, check_stopped, 20000);
+	unsigned int pending = srv->sched.acks_pending;
+
+	(void)data;
+	if (pending && srv_now_us() < srv->stop_deadline) {
+		srv_timer_set(srv->stop_timer, 20000);
 		return;
 	}
-	if (srv.acks_pending)
+	if (pending)
 		log_warn("%u exporter(s) did not acknowledge set_allowed_ips([]) within %d ms",
-			 srv.acks_pending, SHUTDOWN_MS);
-	srv_net_stop();
+			 pending, SHUTDOWN_MS);
+	srv_net_stop(srv);
 }
 
 void srv_signal(int sig)
@@ -141,28 +151,29 @@ void srv_signal(int sig)
  * exporters keep their allow-lists and the peers resume their sessions.
  * Otherwise, and always on SIGUSR1, every reservation is returned first.
  */
-void srv_wakeup(void)
+void srv_wakeup(struct server *srv)
 {
 	if (reload_signal)
-		reload();
-	if (!stop_signal || stop_deadline)
+		reload(srv);
+	if (!stop_signal || srv->stop_deadline)
 		return;
 	notify_stopping();
-	if (stop_signal != SIGUSR1 && srv_state_keeps()) {
+	if (stop_signal != SIGUSR1 && srv_state_keeps(srv)) {
 		log_info("signal %d: keeping %u reservation(s) for the next start and stopping; peers resume them within %u s of it",
-			 (int)stop_signal, srv.nreserved, srv.cfg->grace_s);
-		srv.stopping = true;
-		srv_state_stop(true);
-		stop_deadline = srv_now_us();
-		srv_net_stop();
+			 (int)stop_signal, srv->sched.nreserved,
+			 srv->cfg->grace_s);
+		srv->sched.stopping = true;
+		srv_state_stop(srv, true);
+		srv->stop_deadline = srv_now_us();
+		srv_net_stop(srv);
 		return;
 	}
 	log_info("signal %d: returning %u reservation(s) and stopping",
-		 (int)stop_signal, srv.nreserved);
-	srv_state_stop(false);
-	srv_hub_shutdown();
-	stop_deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
-	check_stopped(&stop_check);
+		 (int)stop_signal, srv->sched.nreserved);
+	srv_state_stop(srv, false);
+	sched_shutdown(&srv->sched);
+	srv->stop_deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
+	check_stopped(srv, NULL);
 }
 
 int main(int argc, char **argv)
@@ -179,6 +190,7 @@ int main(int argc, char **argv)
 	struct srv_listen cli_listen[SRV_MAX_LISTEN] = { 0 };
 	const char *config = DEFAULT_CONFIG;
 	struct srv_config cfg = { 0 };
+	struct server srv = { 0 };
 	unsigned int ncli = 0;
 	bool explicit = false, check = false;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -261,26 +273,39 @@ int main(int argc, char **argv)
 	if (!cfg.tls_cert && cfg.ntokens)
 		log_warn("%s: tokens configured without tls: they travel in clear text",
 			 config);
-	srv.cfg = &cfg;
-	config_path = config;
-	config_explicit = explicit;
+	srv.config_path = config;
+	srv.config_explicit = explicit;
+	if (srv_core_init(&srv, &cfg)) {
+		log_err("out of memory");
+		srv_config_free(&cfg);
+		return 1;
+	}
+	srv.notify_timer = srv_timer_new(&srv, notify_timer, NULL);
+	srv.stop_timer = srv_timer_new(&srv, check_stopped, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = srv_net_init();
+	ret = srv_net_init(&srv);
+	wake_ctx = srv.ctx;
+	if (!ret && (!srv.notify_timer || !srv.stop_timer)) {
+		log_err("out of memory");
+		ret = -ENOMEM;
+	}
 	if (!ret)
-		ret = srv_state_init();
+		ret = srv_state_init(&srv);
 	if (!ret) {
-		notify_start();
-		ret = srv_net_run();
+		notify_start(&srv);
+		ret = srv_net_run(&srv);
 	}
 	/* Stopping already: a second SIGTERM must not cut the teardown. */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
-	srv_net_exit();
+	wake_ctx = NULL;
+	srv_net_exit(&srv);
+	srv_core_free(&srv);
 	srv_config_free(&cfg);
 	log_info("stopped");
 	return ret ? 1 : 0;

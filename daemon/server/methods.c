@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * methods.c - the hub's JSON-RPC methods: argument checks, roles, then
- * the scheduling rules of hub.c. Extensions (hello, renew_lease and the
+ * the scheduling rules of scheduler.c. Extensions (hello, renew_lease and the
  * optional parameters) are described in Documentation/protocol.rst.
  */
 #include <ctype.h>
@@ -11,8 +11,14 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "farm.h"
 #include "log.h"
+#include "methods.h"
+#include "place.h"
+#include "protocol.h"
+#include "scheduler.h"
 #include "server.h"
+#include "session.h"
 
 #define ARGS(req, params, nreq, out, ...)				\
 	({								\
@@ -89,7 +95,7 @@ static void m_register_place(struct rpc_req *req, json_object *params,
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "Place already registered");
 	}
-	if (srv_place_by_name(p->name)) {
+	if (sched_place_by_name(&c->srv->sched, p->name)) {
 		rpc_errorf(req, RPC_INTERNAL_ERROR,
 			   "Place with name \"%s\" already registered",
 			   p->name);
@@ -98,7 +104,7 @@ static void m_register_place(struct rpc_req *req, json_object *params,
 	}
 	p->id = c->id;
 	strcpy(p->host, c->ip);
-	if (srv_register(c->sess, p)) {
+	if (sched_register(&c->srv->sched, c->sess, p)) {
 		srv_place_free(p);
 		return rpc_error(req, RPC_INTERNAL_ERROR, "Out of memory");
 	}
@@ -108,8 +114,9 @@ static void m_register_place(struct rpc_req *req, json_object *params,
 static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct srv_conn *c = conn_of(ctx);
+	const struct srv_config *cfg = c->srv->cfg;
 	json_object *a[4];
-	unsigned int lease = srv.cfg->lease_default_s;
+	unsigned int lease = cfg->lease_default_s;
 	int priority = 0;
 
 	if (ARGS(req, params, 1, a, "candidate_ids", "priority", "lease",
@@ -136,15 +143,15 @@ static void m_reserve(struct rpc_req *req, json_object *params, void *ctx)
 	if (a[2] && (!get_uint(a[2], &lease) || !lease))
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "lease: Expected int seconds >= 1");
-	if (srv.cfg->lease_max_s && (!lease || lease > srv.cfg->lease_max_s))
-		lease = srv.cfg->lease_max_s;
+	if (cfg->lease_max_s && (!lease || lease > cfg->lease_max_s))
+		lease = cfg->lease_max_s;
 	if (a[3] && (!json_object_is_type(a[3], json_type_string) ||
 		     !json_object_get_string_len(a[3]) ||
 		     json_object_get_string_len(a[3]) > SRV_TICKET_MAX))
 		return rpc_errorf(req, RPC_INTERNAL_ERROR,
 				  "ticket: Expected str of 1 to %d characters",
 				  SRV_TICKET_MAX);
-	srv_reserve(req, c->sess, a[0], priority, lease,
+	sched_reserve(&c->srv->sched, req, c->sess, a[0], priority, lease,
 		    a[3] ? json_object_get_string(a[3]) : NULL);
 }
 
@@ -169,13 +176,14 @@ static void m_return_reservation(struct rpc_req *req, json_object *params,
 		return;
 	if (!get_uint(a[0], &id))
 		return error_id(req, a[0]);
-	r = force ? srv_res_by_place(id) : srv_res_find(c->sess, id);
+	r = force ? sched_res_by_place(&c->srv->sched, id) :
+	    sched_res_find(c->sess, id);
 	if (!r)
 		return error_id(req, a[0]);
 	if (force)
 		log_notice("place %u: reservation of user=%s force-returned by user=%s",
 			   id, r->holder->user, c->sess->user);
-	srv_return(req, r, force);
+	sched_return(&c->srv->sched, req, r, force);
 }
 
 static void m_get_reservations(struct rpc_req *req, json_object *params,
@@ -183,8 +191,9 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 {
 	struct srv_conn *c = conn_of(ctx);
 	json_object *list = json_object_new_array(), *o, *a[1];
-	bool all = !srv.cfg->ntokens || (c->roles & SRV_ROLE_ADMIN);
+	bool all = !c->srv->cfg->ntokens || (c->roles & SRV_ROLE_ADMIN);
 	bool hosts, by_name;
+	struct srv_res *r;
 	char err[160];
 
 	/* hosts is keyword-only: by position, not-my-board's "no args" */
@@ -192,8 +201,8 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 	a[0] = NULL;
 	if (rpc_args(params, by_name ? (const char *[]){ "hosts", NULL } :
 		     (const char *[]){ NULL }, 0, a, err, sizeof(err))) {
-		rpc_errorf(req, RPC_INTERNAL_ERROR, "get_reservations() %s",
-			   err);
+		rpc_errorf(req, RPC_INTERNAL_ERROR, "%s() %s",
+			   WIRE_GET_RESERVATIONS, err);
 		json_object_put(list);
 		return;
 	}
@@ -202,7 +211,7 @@ static void m_get_reservations(struct rpc_req *req, json_object *params,
 		return;
 	}
 	hosts = a[0] && json_object_get_boolean(a[0]);
-	for (struct srv_res *r = srv.res; r; r = r->next) {
+	TAILQ_FOREACH(r, &c->srv->sched.res, link) {
 		if (r->req || (!all && r->holder != c->sess))
 			continue;
 		o = json_object_new_object();
@@ -241,15 +250,15 @@ static json_object *py_float(double v)
 static void m_get_place_stats(struct rpc_req *req, json_object *params,
 			      void *ctx)
 {
+	struct srv_conn *c = conn_of(ctx);
 	struct srv_place *p = NULL;
 	json_object *a[1], *o;
 	unsigned int id;
 
-	(void)ctx;
 	if (ARGS(req, params, 1, a, "place_id"))
 		return;
 	if (get_uint(a[0], &id))
-		p = srv_place_find(id);
+		p = sched_place_find(&c->srv->sched, id);
 	if (!p)
 		return error_id(req, a[0]);
 	o = json_object_new_object();
@@ -294,7 +303,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 				 "session: Expected str");
 	c->sess->notify = true;
 	if (a[1]) {
-		ret = srv_resume(c, json_object_get_string(a[1]));
+		ret = srv_resume(c->srv, c, json_object_get_string(a[1]));
 		if (ret == -EBUSY)
 			return rpc_error(req, RPC_INTERNAL_ERROR,
 					 "hello with a session must come before register_place and reserve");
@@ -318,7 +327,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 			       json_object_new_string(c->sess->token));
 	json_object_object_add(o, "resumed", json_object_new_boolean(resumed));
 	json_object_object_add(o, "grace",
-			       json_object_new_int((int32_t)srv.cfg->grace_s));
+			       json_object_new_int((int32_t)c->srv->cfg->grace_s));
 	json_object_object_add(o, "connection",
 			       json_object_new_int((int32_t)c->id));
 	f = json_object_new_array();
@@ -336,29 +345,30 @@ static void m_renew_lease(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct srv_conn *c = conn_of(ctx);
 	json_object *a[2];
-	unsigned int id, lease = srv.cfg->lease_default_s;
+	unsigned int id, lease = c->srv->cfg->lease_default_s;
 	struct srv_res *r;
 
 	if (ARGS(req, params, 1, a, "place_id", "lease") ||
 	    !allowed(req, c, SRV_ROLE_IMPORTER))
 		return;
-	r = get_uint(a[0], &id) ? srv_res_find(c->sess, id) : NULL;
+	r = get_uint(a[0], &id) ? sched_res_find(c->sess, id) : NULL;
 	if (!r)
 		return error_id(req, a[0]);
 	if (a[1] && (!get_uint(a[1], &lease) || !lease))
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "lease: Expected int seconds >= 1");
-	rpc_reply(req, json_object_new_int(srv_lease_renew(r, lease)));
+	rpc_reply(req, json_object_new_int(sched_lease_renew(&c->srv->sched,
+							    r, lease)));
 }
 
 const struct rpc_method srv_methods[] = {
-	{ "register_place", m_register_place },
-	{ "reserve", m_reserve },
-	{ "return_reservation", m_return_reservation },
-	{ "get_reservations", m_get_reservations },
-	{ "get_place_stats", m_get_place_stats },
-	{ "hello", m_hello },
-	{ "renew_lease", m_renew_lease },
-	{ "subscribe_farm", srv_farm_subscribe },
+	{ WIRE_REGISTER_PLACE, m_register_place },
+	{ WIRE_RESERVE, m_reserve },
+	{ WIRE_RETURN_RESERVATION, m_return_reservation },
+	{ WIRE_GET_RESERVATIONS, m_get_reservations },
+	{ WIRE_GET_PLACE_STATS, m_get_place_stats },
+	{ WIRE_HELLO, m_hello },
+	{ WIRE_RENEW_LEASE, m_renew_lease },
+	{ WIRE_SUBSCRIBE_FARM, srv_farm_subscribe },
 	{ NULL, NULL },
 };

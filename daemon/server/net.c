@@ -18,8 +18,17 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <libwebsockets.h>
+
+#include "farm.h"
+#include "http.h"
 #include "log.h"
+#include "main.h"
+#include "methods.h"
+#include "net.h"
 #include "server.h"
+#include "session.h"
+#include "state.h"
 #include "ws_bearer.h"
 #include "utf8.h"
 
@@ -39,21 +48,9 @@ static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
 static bool dying, use_uv, stopped;
 static const struct srv_token no_auth;
 
-uint64_t srv_now_us(void)
+static struct server *server_of(struct lws *wsi)
 {
-	return (uint64_t)lws_now_usecs();
-}
-
-void srv_timer(lws_sorted_usec_list_t *sul,
-	       void (*cb)(lws_sorted_usec_list_t *), uint64_t us)
-{
-	lws_sul_schedule(srv.ctx, 0, sul, cb, (lws_usec_t)us);
-}
-
-void srv_timer_cancel(lws_sorted_usec_list_t *sul)
-{
-	if (sul->list.owner)
-		lws_sul_cancel(sul);
+	return lws_context_user(lws_get_context(wsi));
 }
 
 /* --- WebSocket ----------------------------------------------------------- */
@@ -71,7 +68,8 @@ static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
 	return ws_bearer_from_protocols(hdr, out, size);
 }
 
-static const struct srv_token *check_token(struct lws *wsi)
+static const struct srv_token *check_token(struct server *srv,
+					    struct lws *wsi)
 {
 	char hdr[600];
 	const char *secret;
@@ -84,8 +82,8 @@ static const struct srv_token *check_token(struct lws *wsi)
 		secret = hdr;
 	else
 		return NULL;
-	for (unsigned int i = 0; i < srv.cfg->ntokens; i++) {
-		const struct srv_token *t = &srv.cfg->tokens[i];
+	for (unsigned int i = 0; i < srv->cfg->ntokens; i++) {
+		const struct srv_token *t = &srv->cfg->tokens[i];
 		size_t tl = strlen(t->secret);
 		unsigned char diff = 0;
 
@@ -141,7 +139,7 @@ static int refuse(struct lws *wsi, unsigned int status, const char *text)
 	return refuse_with(wsi, status, text, "");
 }
 
-static int ws_filter(struct lws *wsi)
+static int ws_filter(struct server *srv, struct lws *wsi)
 {
 	const struct srv_token *t = &no_auth;
 	char uri[256], version[8];
@@ -155,10 +153,10 @@ static int ws_filter(struct lws *wsi)
 			 WSI_TOKEN_VERSION) < 0 || strcmp(version, "13") != 0)
 		return refuse_with(wsi, 426, "Upgrade Required",
 				   "sec-websocket-version: 13\r\n");
-	if (srv.stopping)
+	if (srv->sched.stopping)
 		return refuse(wsi, 503, "Service Unavailable");
-	if (srv.cfg->ntokens)
-		t = check_token(wsi);
+	if (srv->cfg->ntokens)
+		t = check_token(srv, wsi);
 	if (!t) {
 		char ip[INET6_ADDRSTRLEN];
 
@@ -171,18 +169,19 @@ static int ws_filter(struct lws *wsi)
 	return 0;
 }
 
-static void ws_open(struct lws *wsi, struct srv_conn *c)
+static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 {
 	const struct srv_token *t = lws_get_opaque_user_data(wsi);
 	char name[96];
 
 	memset(c, 0, sizeof(*c));
+	c->srv = srv;
 	c->wsi = wsi;
-	c->id = srv.next_conn_id++;
-	srv_state_conn_opened();
+	c->id = srv->next_conn_id++;
+	srv_state_conn_opened(srv);
 	peer_ip(wsi, c->ip, sizeof(c->ip));
 	if (!t || t == &no_auth) {
-		c->roles = srv.cfg->ntokens ? 0 : SRV_ROLE_ALL;
+		c->roles = srv->cfg->ntokens ? 0 : SRV_ROLE_ALL;
 	} else {
 		c->token = t;
 		c->roles = t->roles;
@@ -195,29 +194,31 @@ static void ws_open(struct lws *wsi, struct srv_conn *c)
 	}
 	snprintf(name, sizeof(name), "conn=%u peer=%s", c->id, c->ip);
 	rpc_chan_set_name(c->rpc, name);
-	c->next = srv.conns;
-	if (srv.conns)
-		srv.conns->prev = c;
-	srv.conns = c;
-	srv_conn_opened(c);
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	if (srv_conn_opened(srv, c))
+		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+			       "out of memory");
 	log_info("connected conn=%u peer=%s user=%s", c->id, c->ip,
 		 c->sess ? c->sess->user : "?");
 }
 
-static void ws_closed(struct srv_conn *c)
+static void ws_closed(struct server *srv, struct srv_conn *c)
 {
 	if (!c->rpc)
 		return;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		srv.conns = c->next;
+		srv->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	log_info("disconnected conn=%u peer=%s", c->id, c->ip);
-	srv_farm_unsubscribe(c);
+	srv_farm_unsubscribe(srv, c);
 	c->closing = true;
-	srv_conn_closed(c);
+	srv_conn_closed(srv, c);
 	rpc_chan_free(c->rpc);
 	c->rpc = NULL;
 	while (c->out_head) {
@@ -269,7 +270,7 @@ int srv_conn_send(void *ctx, const char *msg, size_t len)
 	return 0;
 }
 
-static int ws_write(struct lws *wsi, struct srv_conn *c)
+static int ws_write(struct server *srv, struct lws *wsi, struct srv_conn *c)
 {
 	bool first = true;
 
@@ -297,7 +298,7 @@ static int ws_write(struct lws *wsi, struct srv_conn *c)
 	if (c->out_head)
 		lws_callback_on_writable(wsi);
 	else
-		srv_farm_drained(c);
+		srv_farm_drained(srv, c);
 	return 0;
 }
 
@@ -315,8 +316,8 @@ static bool text_ok(struct lws *wsi, struct srv_conn *c, const char *msg,
 	return false;
 }
 
-static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
-		      size_t len)
+static int ws_receive(struct server *srv, struct lws *wsi, struct srv_conn *c,
+		      const char *in, size_t len)
 {
 	bool first = lws_is_first_fragment(wsi);
 	bool last = lws_is_final_fragment(wsi) &&
@@ -328,18 +329,18 @@ static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 		return 0;
 	if (first)
 		c->rx_len = 0;
-	if (c->rx_len + len > srv.cfg->max_message ||
-	    lws_remaining_packet_payload(wsi) > srv.cfg->max_message) {
+	if (c->rx_len + len > srv->cfg->max_message ||
+	    lws_remaining_packet_payload(wsi) > srv->cfg->max_message) {
 		char why[80];
 
 		snprintf(why, sizeof(why), "message over %zu bytes",
-			 srv.cfg->max_message);
+			 srv->cfg->max_message);
 		log_warn("conn=%u peer=%s: %s; closing", c->id, c->ip, why);
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 				 (unsigned char *)why, strlen(why));
 		return -1;
 	}
-	if (rpc_chan_running(c->rpc) >= srv.cfg->max_running) {
+	if (rpc_chan_running(c->rpc) >= srv->cfg->max_running) {
 		static const char why[] = "too many unanswered requests";
 
 		log_warn("conn=%u peer=%s: %s; closing", c->id, c->ip, why);
@@ -380,25 +381,26 @@ static int ws_receive(struct lws *wsi, struct srv_conn *c, const char *in,
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len)
 {
+	struct server *srv = server_of(wsi);
 	struct srv_conn *c = user;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return srv_http_serve(wsi, in);
+		return srv_http_serve(srv, wsi, in);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return ws_filter(wsi);
+		return ws_filter(srv, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
-		ws_open(wsi, c);
+		ws_open(srv, wsi, c);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		return ws_receive(wsi, c, in, len);
+		return ws_receive(srv, wsi, c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_write(wsi, c);
+		return ws_write(srv, wsi, c);
 	case LWS_CALLBACK_CLOSED:
-		ws_closed(c);
+		ws_closed(srv, c);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		srv_wakeup();
+		srv_wakeup(srv);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -468,19 +470,22 @@ static void lws_log(int level, const char *line)
 		log_debug("libwebsockets: %s", buf);
 }
 
-/* libuv mode: lws owns SIGTERM/SIGINT and calls this inside the loop. */
+/*
+ * libuv mode: lws owns SIGTERM/SIGINT and calls this inside the loop;
+ * srv_signal() wakes the loop, which then runs srv_wakeup().
+ */
 static void uv_signal_cb(void *handle, int sig)
 {
 	(void)handle;
 	srv_signal(sig);
-	srv_wakeup();
 }
 
-static struct lws_context *new_context(struct lws_context_creation_info *i)
+static struct lws_context *new_context(struct server *srv,
+				       struct lws_context_creation_info *i)
 {
 	struct lws_context *ctx;
 
-	if (srv.cfg->poll_loop)
+	if (srv->cfg->poll_loop)
 		return lws_create_context(i);
 	i->options |= LWS_SERVER_OPTION_LIBUV |
 		      LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
@@ -497,28 +502,28 @@ static struct lws_context *new_context(struct lws_context_creation_info *i)
 	return lws_create_context(i);
 }
 
-int srv_net_run(void)
+int srv_net_run(struct server *srv)
 {
 	if (use_uv)
-		return lws_service(srv.ctx, 0) < 0 ? -EIO : 0;
+		return lws_service(srv->ctx, 0) < 0 ? -EIO : 0;
 	while (!stopped)
-		if (lws_service(srv.ctx, 0) < 0)
+		if (lws_service(srv->ctx, 0) < 0)
 			return -EIO;
 	return 0;
 }
 
 /* Ends srv_net_run(): the libuv loop ends when the context goes. */
-void srv_net_stop(void)
+void srv_net_stop(struct server *srv)
 {
 	stopped = true;
 	if (use_uv) {
 		dying = true;
-		srv_hub_free();
-		lws_context_destroy(srv.ctx);
+		srv_core_free(srv);
+		lws_context_destroy(srv->ctx);
 	}
 }
 
-int srv_net_init(void)
+int srv_net_init(struct server *srv)
 {
 	struct lws_context_creation_info info;
 	struct rlimit rl;
@@ -531,10 +536,10 @@ int srv_net_init(void)
 		rl.rlim_cur = rl.rlim_max > FD_MAX ? FD_MAX : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	for (unsigned int i = 0; i < srv.cfg->nlisten; i++)
-		tls |= !srv.cfg->listen[i].plain;
-	retry.secs_since_valid_ping = (uint16_t)srv.cfg->ping_s;
-	retry.secs_since_valid_hangup = (uint16_t)(2 * srv.cfg->ping_s);
+	for (unsigned int i = 0; i < srv->cfg->nlisten; i++)
+		tls |= !srv->cfg->listen[i].plain;
+	retry.secs_since_valid_ping = (uint16_t)srv->cfg->ping_s;
+	retry.secs_since_valid_hangup = (uint16_t)(2 * srv->cfg->ping_s);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
@@ -543,13 +548,14 @@ int srv_net_init(void)
 		info.fd_limit_per_thread = rl.rlim_cur > (rlim_t)2 * FD_RESERVE ?
 					   (unsigned int)rl.rlim_cur - FD_RESERVE :
 					   (unsigned int)rl.rlim_cur / 2;
-	srv.ctx = new_context(&info);
-	if (!srv.ctx) {
+	info.user = srv;
+	srv->ctx = new_context(srv, &info);
+	if (!srv->ctx) {
 		log_err("cannot create the libwebsockets context");
 		return -ENOMEM;
 	}
-	for (unsigned int i = 0; i < srv.cfg->nlisten; i++) {
-		const struct srv_listen *l = &srv.cfg->listen[i];
+	for (unsigned int i = 0; i < srv->cfg->nlisten; i++) {
+		const struct srv_listen *l = &srv->cfg->listen[i];
 		char name[32];
 
 		memset(&info, 0, sizeof(info));
@@ -567,11 +573,11 @@ int srv_net_init(void)
 		if (l->addr && strchr(l->addr, '.'))
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 		if (!l->plain) {
-			info.ssl_cert_filepath = srv.cfg->tls_cert;
-			info.ssl_private_key_filepath = srv.cfg->tls_key;
+			info.ssl_cert_filepath = srv->cfg->tls_cert;
+			info.ssl_private_key_filepath = srv->cfg->tls_key;
 			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		}
-		vhosts[i] = lws_create_vhost(srv.ctx, &info);
+		vhosts[i] = lws_create_vhost(srv->ctx, &info);
 		if (!vhosts[i]) {
 			log_err("cannot listen on %s%s%s:%u%s; is another server running, or is the TLS certificate/key unreadable?",
 				l->addr && strchr(l->addr, ':') ? "[" : "",
@@ -589,21 +595,21 @@ int srv_net_init(void)
 	return 0;
 }
 
-void srv_net_exit(void)
+void srv_net_exit(struct server *srv)
 {
-	if (!srv.ctx)
+	if (!srv->ctx)
 		return;
 	dying = true;
-	srv_hub_free();
+	srv_core_free(srv);
 	if (use_uv && !stopped) {
 		/*
 		 * Start-up failed (a listener): the libuv loop never ran, and
 		 * only it completes the destruction lws_context_destroy()
 		 * starts; the second call frees the context.
 		 */
-		lws_context_destroy(srv.ctx);
-		lws_service(srv.ctx, 0);
+		lws_context_destroy(srv->ctx);
+		lws_service(srv->ctx, 0);
 	}
-	lws_context_destroy(srv.ctx);
-	srv.ctx = NULL;
+	lws_context_destroy(srv->ctx);
+	srv->ctx = NULL;
 }

@@ -5,12 +5,13 @@
  * a place as /api/v1/places lists it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "place_name.h"
-#include "server.h"
+#include "place.h"
 
 static const char *type_name(json_object *o)
 {
@@ -109,11 +110,26 @@ fail:
 	return NULL;
 }
 
+/* Part I's "usb" or "tcp" interfaces into out; 0 or -EINVAL (err). */
+static int add_ifaces(json_object *out, json_object *in, const char *key,
+		      size_t i, char *err, size_t errlen)
+{
+	json_object *v = NULL, *o;
+	char pfx[64];
+
+	snprintf(pfx, sizeof(pfx), "parts.%zu.%s", i, key);
+	json_object_object_get_ex(in, key, &v);
+	o = parse_ifaces(v, !strcmp(key, "usb"), pfx, err, errlen);
+	if (!o)
+		return -EINVAL;
+	json_object_object_add(out, key, o);
+	return 0;
+}
+
 static json_object *parse_part(json_object *in, size_t i, char *err,
 			       size_t errlen)
 {
-	json_object *out = json_object_new_object(), *v, *o;
-	char pfx[64];
+	json_object *out = json_object_new_object(), *v;
 
 	if (!json_object_is_type(in, json_type_object))
 		FAIL("parts.%zu: Expected dict, got %s", i, type_name(in));
@@ -129,20 +145,9 @@ static json_object *parse_part(json_object *in, size_t i, char *err,
 			     type_name(t));
 	}
 	json_object_object_add(out, "compatible", json_object_get(v));
-	snprintf(pfx, sizeof(pfx), "parts.%zu.usb", i);
-	v = NULL;
-	json_object_object_get_ex(in, "usb", &v);
-	o = parse_ifaces(v, true, pfx, err, errlen);
-	if (!o)
+	if (add_ifaces(out, in, "usb", i, err, errlen) ||
+	    add_ifaces(out, in, "tcp", i, err, errlen))
 		goto fail;
-	json_object_object_add(out, "usb", o);
-	snprintf(pfx, sizeof(pfx), "parts.%zu.tcp", i);
-	v = NULL;
-	json_object_object_get_ex(in, "tcp", &v);
-	o = parse_ifaces(v, false, pfx, err, errlen);
-	if (!o)
-		goto fail;
-	json_object_object_add(out, "tcp", o);
 	return out;
 fail:
 	json_object_put(out);

@@ -2,54 +2,64 @@
 /*
  * session.c - who a connection is: its session (user, IP, place,
  * reservations), kept for the reconnect grace window after a drop when
- * the peer said hello, and resumed by hello(session=TOKEN).
+ * the peer said hello, and resumed by hello(session=TOKEN). What a
+ * session leaving does to places and reservations is the scheduler's.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
+#include "scheduler.h"
 #include "server.h"
+#include "session.h"
+#include "timer.h"
 
-void srv_session_free(struct srv_session *s)
+void srv_session_free(struct server *srv, struct srv_session *s)
 {
-	srv_timer_cancel(&s->grace);
-	if (s->place)
-		srv_place_remove(s->place);
-	while (s->res) {
-		if (!s->res->end)
-			s->res->end = "connection lost";
-		srv_return(NULL, s->res, false);
-	}
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		srv.sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	srv_timer_free(&s->grace);
+	sched_leave(&srv->sched, s);
+	TAILQ_REMOVE(&srv->sessions, s, link);
 	free(s);
-	srv_state_changed();
+	sched_changed(&srv->sched, true);
 }
 
-static void grace_expired(lws_sorted_usec_list_t *sul)
+static void grace_expired(struct server *srv, void *data)
 {
-	struct srv_session *s = lws_container_of(sul, struct srv_session,
-						 grace);
+	struct srv_session *s = data;
 
 	log_info("session of user=%s not resumed within %us; dropping it",
-		 s->user, srv.cfg->grace_s);
-	srv_session_free(s);
+		 s->user, srv->cfg->grace_s);
+	srv_session_free(srv, s);
 }
 
-/* Starts (or restarts) the window in which s may be resumed. */
+/* A new session, first in the server's list; NULL if out of memory. */
+static struct srv_session *session_new(struct server *srv)
+{
+	struct srv_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->grace = srv_timer_new(srv, grace_expired, s);
+	if (!s->grace) {
+		free(s);
+		return NULL;
+	}
+	LIST_INIT(&s->res);
+	TAILQ_INSERT_HEAD(&srv->sessions, s, link);
+	return s;
+}
+
 void srv_session_grace(struct srv_session *s, uint64_t us)
 {
 	s->grace_end_ms = srv_wall_ms() + (int64_t)(us / 1000);
-	srv_timer(&s->grace, grace_expired, us);
+	srv_timer_set(s->grace, us);
 }
 
-/* A detached session read back from the state file (state.c). */
-struct srv_session *srv_session_restore(const char *token, const char *user,
+struct srv_session *srv_session_restore(struct server *srv,
+					const char *token, const char *user,
 					const char *ip)
 {
 	struct srv_session *s;
@@ -57,29 +67,22 @@ struct srv_session *srv_session_restore(const char *token, const char *user,
 	if (strlen(token) >= sizeof(s->token) ||
 	    strlen(user) >= sizeof(s->user) || strlen(ip) >= sizeof(s->ip))
 		return NULL;
-	s = calloc(1, sizeof(*s));
+	s = session_new(srv);
 	if (!s)
 		return NULL;
 	strcpy(s->token, token);
 	strcpy(s->user, user);
 	strcpy(s->ip, ip);
 	s->notify = true;
-	s->next = srv.sessions;
-	if (srv.sessions)
-		srv.sessions->prev = s;
-	srv.sessions = s;
 	return s;
 }
 
-void srv_conn_opened(struct srv_conn *c)
+int srv_conn_opened(struct server *srv, struct srv_conn *c)
 {
-	struct srv_session *s = calloc(1, sizeof(*s));
+	struct srv_session *s = session_new(srv);
 
-	if (!s) {
-		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			       "out of memory");
-		return;
-	}
+	if (!s)
+		return -ENOMEM;
 	s->conn = c;
 	s->roles = c->roles;
 	strcpy(s->ip, c->ip);
@@ -87,14 +90,11 @@ void srv_conn_opened(struct srv_conn *c)
 		snprintf(s->user, sizeof(s->user), "%s", c->token->name);
 	else
 		snprintf(s->user, sizeof(s->user), "<%u>", c->id);
-	s->next = srv.sessions;
-	if (srv.sessions)
-		srv.sessions->prev = s;
-	srv.sessions = s;
 	c->sess = s;
+	return 0;
 }
 
-void srv_conn_closed(struct srv_conn *c)
+void srv_conn_closed(struct server *srv, struct srv_conn *c)
 {
 	struct srv_session *s = c->sess;
 	bool keep;
@@ -103,8 +103,8 @@ void srv_conn_closed(struct srv_conn *c)
 		rpc_chan_close(c->rpc);
 		return;
 	}
-	keep = s->token[0] && srv.cfg->grace_s && !srv.stopping &&
-	       (s->place || s->res);
+	keep = s->token[0] && srv->cfg->grace_s && !srv->sched.stopping &&
+	       (s->place || !LIST_EMPTY(&s->res));
 	s->conn = NULL;
 	c->sess = NULL;
 	if (s->place)
@@ -112,17 +112,17 @@ void srv_conn_closed(struct srv_conn *c)
 	if (s->place && keep)
 		s->place->offline = true;
 	else if (s->place)
-		srv_place_remove(s->place);
+		sched_place_remove(&srv->sched, s->place);
 	/* Cancels waiting reserves and fails calls pending on it. */
 	rpc_chan_close(c->rpc);
 	if (!keep) {
-		srv_session_free(s);
+		srv_session_free(srv, s);
 		return;
 	}
 	log_info("session of user=%s peer=%s detached; kept for %us",
-		 s->user, s->ip, srv.cfg->grace_s);
-	srv_session_grace(s, srv.cfg->grace_s * 1000000ull);
-	srv_state_changed();
+		 s->user, s->ip, srv->cfg->grace_s);
+	srv_session_grace(s, srv->cfg->grace_s * 1000000ull);
+	sched_changed(&srv->sched, true);
 }
 
 static void resync_done(void *data, json_object *result,
@@ -132,32 +132,28 @@ static void resync_done(void *data, json_object *result,
 	(void)result;
 	if (err)
 		log_warn("set_allowed_ips after resume failed: %s",
-			 err->message);
+			 log_esc(err->message));
 }
 
-/* hello with a session token: c takes over a detached session. */
-int srv_resume(struct srv_conn *c, const char *token)
+int srv_resume(struct server *srv, struct srv_conn *c, const char *token)
 {
 	struct srv_session *s, *old = c->sess;
+	struct srv_res *r;
 
-	for (s = srv.sessions; s; s = s->next)
+	TAILQ_FOREACH(s, &srv->sessions, link)
 		if (!s->conn && !strcmp(s->token, token))
 			break;
 	if (!s)
 		return -ENOENT;
 	if (c->token && strcmp(c->token->name, s->user) != 0)
 		return -EPERM;
-	if (old->place || old->res)
+	if (old->place || !LIST_EMPTY(&old->res))
 		return -EBUSY;
-	srv_timer_cancel(&s->grace);
+	srv_timer_stop(s->grace);
 	s->grace_end_ms = 0;
-	if (old->prev)
-		old->prev->next = old->next;
-	else
-		srv.sessions = old->next;
-	if (old->next)
-		old->next->prev = old->prev;
 	s->notify = old->notify;
+	srv_timer_free(&old->grace);
+	TAILQ_REMOVE(&srv->sessions, old, link);
 	free(old);
 	c->sess = s;
 	s->conn = c;
@@ -168,15 +164,17 @@ int srv_resume(struct srv_conn *c, const char *token)
 		p->offline = false;
 		strcpy(p->host, c->ip);
 		if (p->res && !p->res->req)
-			srv_allow(p, p->res->holder->ip, resync_done, NULL);
+			sched_allow(&srv->sched, p, p->res->holder->ip,
+				    resync_done, NULL);
 		else if (!p->res)
-			srv_handoff(p, NULL);
+			sched_handoff(&srv->sched, p, NULL);
 	}
-	for (struct srv_res *r = s->res; r; r = r->hnext)
+	LIST_FOREACH(r, &s->res, hlink)
 		if (r->place && !r->place->offline && !r->req)
-			srv_allow(r->place, s->ip, resync_done, NULL);
+			sched_allow(&srv->sched, r->place, s->ip, resync_done,
+				    NULL);
 	log_info("session of user=%s resumed peer=%s conn=%u", s->user, s->ip,
 		 c->id);
-	srv_state_changed();
+	sched_changed(&srv->sched, true);
 	return 0;
 }

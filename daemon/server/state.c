@@ -21,35 +21,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "place.h"
+#include "scheduler.h"
 #include "server.h"
+#include "session.h"
+#include "state.h"
+#include "timer.h"
 
 #define STATE_VERSION	1
 #define SAVE_DELAY_US	100000ull	/* coalesces the writes */
 #define BEAT_US		1000000ull	/* mtime = "still running" */
 #define ID_AHEAD	1000u		/* connection ids saved ahead */
 
-static lws_sorted_usec_list_t save_timer, beat_timer;
-static bool active;		/* a file is configured and being written */
-static bool failing;		/* the last write failed (logged once) */
-static unsigned int id_bound;	/* next_connection of the last write */
-
-int64_t srv_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Only what a peer can resume is kept: hello'd sessions with something. */
 static bool kept(const struct srv_session *s)
 {
+	const struct srv_res *r;
+
 	if (!s->token[0])
 		return false;
 	if (s->place)
 		return true;
-	for (const struct srv_res *r = s->res; r; r = r->hnext)
+	LIST_FOREACH(r, &s->res, hlink)
 		if (!r->req)
 			return true;
 	return false;
@@ -65,9 +61,13 @@ static void add_str(json_object *o, const char *key, const char *v)
 	json_object_object_add(o, key, json_object_new_string(v));
 }
 
-static json_object *state_json(unsigned int next_conn, bool with_sessions)
+static json_object *state_json(struct server *srv, unsigned int next_conn,
+			       bool with_sessions)
 {
 	json_object *root = json_object_new_object(), *o, *list;
+	struct srv_session *s;
+	struct srv_place *p;
+	struct srv_res *r;
 	int64_t now_ms = srv_wall_ms();
 	uint64_t now_us = srv_now_us();
 
@@ -76,9 +76,8 @@ static json_object *state_json(unsigned int next_conn, bool with_sessions)
 	add_int(root, "next_connection", next_conn);
 	list = json_object_new_array();
 	json_object_object_add(root, "sessions", list);
-	for (struct srv_session *s = srv.sessions; with_sessions && s;
-	     s = s->next) {
-		if (!kept(s))
+	TAILQ_FOREACH(s, &srv->sessions, link) {
+		if (!with_sessions || !kept(s))
 			continue;
 		o = json_object_new_object();
 		add_str(o, "token", s->token);
@@ -92,9 +91,8 @@ static json_object *state_json(unsigned int next_conn, bool with_sessions)
 	}
 	list = json_object_new_array();
 	json_object_object_add(root, "places", list);
-	for (struct srv_place *p = srv.places; with_sessions && p;
-	     p = p->next) {
-		if (!kept(p->exporter))
+	TAILQ_FOREACH(p, &srv->sched.places, link) {
+		if (!with_sessions || !kept(p->exporter))
 			continue;
 		o = json_object_new_object();
 		add_int(o, "id", p->id);
@@ -108,18 +106,18 @@ static json_object *state_json(unsigned int next_conn, bool with_sessions)
 	}
 	list = json_object_new_array();
 	json_object_object_add(root, "reservations", list);
-	for (struct srv_res *r = srv.res; with_sessions && r; r = r->next) {
-		if (r->req || !kept(r->holder))
+	TAILQ_FOREACH(r, &srv->sched.res, link) {
+		if (!with_sessions || r->req || !kept(r->holder))
 			continue;
 		o = json_object_new_object();
 		add_int(o, "place_id", r->place_id);
 		add_str(o, "session", r->holder->token);
 		add_int(o, "lease", r->lease_s);
-		if (r->lease.list.owner)
+		if (r->lease_end_us)
 			add_int(o, "lease_end_ms", now_ms +
-				((uint64_t)r->lease.us > now_us ?
-				 (int64_t)(((uint64_t)r->lease.us - now_us) /
-					   1000) : 0));
+				(r->lease_end_us > now_us ?
+				 (int64_t)((r->lease_end_us - now_us) / 1000) :
+				 0));
 		json_object_array_add(list, o);
 	}
 	return root;
@@ -172,78 +170,86 @@ static int write_file(const char *path, const char *text)
 }
 
 /* ahead: connection ids may still be given out after this write. */
-static int save(bool with_sessions, bool ahead)
+static int save(struct server *srv, bool with_sessions, bool ahead)
 {
-	unsigned int bound = srv.next_conn_id + (ahead ? ID_AHEAD : 0);
-	json_object *o = state_json(bound, with_sessions);
+	unsigned int bound = srv->next_conn_id + (ahead ? ID_AHEAD : 0);
+	json_object *o = state_json(srv, bound, with_sessions);
+	struct srv_state *st = &srv->state;
 	int ret;
 
-	ret = write_file(srv.cfg->state_file,
+	ret = write_file(srv->cfg->state_file,
 			 json_object_to_json_string_ext(o,
 					JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	if (ret) {
-		if (!failing)
+		if (!st->failing)
 			log_err("state file %s: cannot write: %s; a restart now would lose sessions and reservations. Check the folder and disk space",
-				srv.cfg->state_file, strerror(-ret));
-		failing = true;
+				srv->cfg->state_file, strerror(-ret));
+		st->failing = true;
 		return ret;
 	}
-	if (failing)
+	if (st->failing)
 		log_notice("state file %s: written again",
-			   srv.cfg->state_file);
-	failing = false;
-	id_bound = bound;
+			   srv->cfg->state_file);
+	st->failing = false;
+	st->id_bound = bound;
 	return 0;
 }
 
-static void save_cb(lws_sorted_usec_list_t *sul)
+static void save_cb(struct server *srv, void *data)
 {
-	(void)sul;
-	save(true, true);
+	(void)data;
+	save(srv, true, true);
 	/* Still failing: try again, no faster than the heartbeat. */
-	if (failing)
-		srv_timer(&save_timer, save_cb, BEAT_US);
+	if (srv->state.failing)
+		srv_timer_set(srv->state.save_timer, BEAT_US);
 }
 
-static void beat_cb(lws_sorted_usec_list_t *sul)
+static void beat_cb(struct server *srv, void *data)
 {
-	(void)sul;
-	if (!failing && utimensat(AT_FDCWD, srv.cfg->state_file, NULL, 0) &&
-	    !save_timer.list.owner)
-		srv_timer(&save_timer, save_cb, 0);
-	srv_timer(&beat_timer, beat_cb, BEAT_US);
+	struct srv_state *st = &srv->state;
+
+	(void)data;
+	if (!st->failing &&
+	    utimensat(AT_FDCWD, srv->cfg->state_file, NULL, 0) &&
+	    !srv_timer_armed(st->save_timer))
+		srv_timer_set(st->save_timer, 0);
+	srv_timer_set(st->beat_timer, BEAT_US);
 }
 
-void srv_state_changed(void)
+void srv_state_changed(struct server *srv)
 {
-	srv_farm_changed();
-	if (active && !save_timer.list.owner)
-		srv_timer(&save_timer, save_cb, SAVE_DELAY_US);
+	struct srv_state *st = &srv->state;
+
+	if (st->active && !srv_timer_armed(st->save_timer))
+		srv_timer_set(st->save_timer, SAVE_DELAY_US);
 }
 
-void srv_state_conn_opened(void)
+void srv_state_conn_opened(struct server *srv)
 {
-	if (active && srv.next_conn_id + ID_AHEAD / 2 > id_bound)
-		srv_state_changed();
+	if (srv->state.active &&
+	    srv->next_conn_id + ID_AHEAD / 2 > srv->state.id_bound)
+		srv_state_changed(srv);
 }
 
-bool srv_state_keeps(void)
+bool srv_state_keeps(struct server *srv)
 {
-	return active && srv.cfg->grace_s;
+	return srv->state.active && srv->cfg->grace_s;
 }
 
-void srv_state_stop(bool keep)
+void srv_state_stop(struct server *srv, bool keep)
 {
-	if (!active)
+	struct srv_state *st = &srv->state;
+
+	if (!st->active)
 		return;
-	srv_timer_cancel(&save_timer);
-	srv_timer_cancel(&beat_timer);
-	if (!save(keep, false))
-		log_info("state file %s: %s", srv.cfg->state_file, keep ?
+	srv_timer_stop(st->save_timer);
+	srv_timer_stop(st->beat_timer);
+	if (!save(srv, keep, false))
+		log_info("state file %s: %s", srv->cfg->state_file, keep ?
 			 "saved for the next start" :
 			 "cleared (connection counter kept)");
-	active = false;
+	st->active = false;
 }
 
 /* --- reading it back ---------------------------------------------------- */
@@ -279,11 +285,13 @@ static json_object *get_list(json_object *root, const char *key)
 	return v;
 }
 
-static struct srv_session *detached(const char *token)
+static struct srv_session *detached(struct server *srv, const char *token)
 {
+	struct srv_session *s;
+
 	if (!token)
 		return NULL;
-	for (struct srv_session *s = srv.sessions; s; s = s->next)
+	TAILQ_FOREACH(s, &srv->sessions, link)
 		if (!s->conn && !strcmp(s->token, token))
 			return s;
 	return NULL;
@@ -298,10 +306,10 @@ struct counts {
  * window from now (it could not resume while the server was down); one
  * that was already detached gets what it had left at that moment.
  */
-static void restore_sessions(json_object *list, int64_t down_at_ms,
-			     struct counts *n)
+static void restore_sessions(struct server *srv, json_object *list,
+			     int64_t down_at_ms, struct counts *n)
 {
-	int64_t grace_ms = (int64_t)srv.cfg->grace_s * 1000, end;
+	int64_t grace_ms = (int64_t)srv->cfg->grace_s * 1000, end;
 	json_object *o, *v;
 
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
@@ -313,7 +321,7 @@ static void restore_sessions(json_object *list, int64_t down_at_ms,
 		token = get_str(o, "token");
 		user = get_str(o, "user");
 		ip = get_str(o, "ip");
-		if (!token || !token[0] || !user || !ip || detached(token)) {
+		if (!token || !token[0] || !user || !ip || detached(srv, token)) {
 			n->skipped++;
 			continue;
 		}
@@ -328,7 +336,7 @@ static void restore_sessions(json_object *list, int64_t down_at_ms,
 		}
 		if (left <= 0)
 			continue;	/* its window had ended */
-		s = srv_session_restore(token, user, ip);
+		s = srv_session_restore(srv, token, user, ip);
 		if (!s) {
 			n->skipped++;
 			continue;
@@ -337,7 +345,8 @@ static void restore_sessions(json_object *list, int64_t down_at_ms,
 	}
 }
 
-static void restore_places(json_object *list, struct counts *n)
+static void restore_places(struct server *srv, json_object *list,
+			   struct counts *n)
 {
 	json_object *o, *desc, *v;
 	struct srv_session *s;
@@ -348,12 +357,13 @@ static void restore_places(json_object *list, struct counts *n)
 
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		o = json_object_array_get_idx(list, i);
-		s = detached(get_str(o, "session"));
+		s = detached(srv, get_str(o, "session"));
 		if (!s)
 			continue;	/* its session was not kept */
 		host = get_str(o, "host");
-		if (!get_int(o, "id", &id) || id <= 0 || id >= srv.next_conn_id ||
-		    srv_place_find((unsigned int)id) || s->place || !host ||
+		if (!get_int(o, "id", &id) || id <= 0 || id >= srv->next_conn_id ||
+		    sched_place_find(&srv->sched, (unsigned int)id) ||
+		    s->place || !host ||
 		    strlen(host) >= sizeof(p->host) ||
 		    !json_object_object_get_ex(o, "desc", &desc)) {
 			n->skipped++;
@@ -362,11 +372,11 @@ static void restore_places(json_object *list, struct counts *n)
 		p = srv_place_parse(desc, err, sizeof(err));
 		if (!p) {
 			log_warn("state file %s: place id %lld: %s; not restored",
-				 srv.cfg->state_file, (long long)id, log_esc(err));
+				 srv->cfg->state_file, (long long)id, log_esc(err));
 			n->skipped++;
 			continue;
 		}
-		if (srv_place_by_name(p->name)) {
+		if (sched_place_by_name(&srv->sched, p->name)) {
 			srv_place_free(p);
 			n->skipped++;
 			continue;
@@ -380,7 +390,7 @@ static void restore_places(json_object *list, struct counts *n)
 			p->ema = json_object_get_double(v);
 			p->has_ema = true;
 		}
-		if (srv_register(s, p)) {
+		if (sched_register(&srv->sched, s, p)) {
 			srv_place_free(p);
 			n->skipped++;
 			continue;
@@ -392,8 +402,8 @@ static void restore_places(json_object *list, struct counts *n)
 }
 
 /* Leases stand still while the server is down, as grace windows do. */
-static void restore_res(json_object *list, int64_t down_at_ms,
-			struct counts *n)
+static void restore_res(struct server *srv, json_object *list,
+			int64_t down_at_ms, struct counts *n)
 {
 	int64_t id, lease, end;
 	struct srv_session *s;
@@ -403,7 +413,7 @@ static void restore_res(json_object *list, int64_t down_at_ms,
 
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		o = json_object_array_get_idx(list, i);
-		s = detached(get_str(o, "session"));
+		s = detached(srv, get_str(o, "session"));
 		if (!s)
 			continue;
 		if (!get_int(o, "place_id", &id) || id <= 0 ||
@@ -412,7 +422,7 @@ static void restore_res(json_object *list, int64_t down_at_ms,
 			n->skipped++;
 			continue;
 		}
-		p = srv_place_find((unsigned int)id);
+		p = sched_place_find(&srv->sched, (unsigned int)id);
 		if (p && p->res) {
 			n->skipped++;
 			continue;
@@ -421,8 +431,8 @@ static void restore_res(json_object *list, int64_t down_at_ms,
 		if (lease && get_int(o, "lease_end_ms", &end))
 			left_us = end > down_at_ms ?
 				  (uint64_t)(end - down_at_ms) * 1000 : 0;
-		if (!srv_res_restore(p, (unsigned int)id, s,
-				     (unsigned int)lease, left_us)) {
+		if (!sched_res_restore(&srv->sched, p, (unsigned int)id, s,
+				       (unsigned int)lease, left_us)) {
 			n->skipped++;
 			continue;
 		}
@@ -432,19 +442,20 @@ static void restore_res(json_object *list, int64_t down_at_ms,
 	}
 }
 
-static void restore(json_object *root, int64_t down_at_ms, int64_t down_ms)
+static void restore(struct server *srv, json_object *root, int64_t down_at_ms,
+		    int64_t down_ms)
 {
 	struct counts n = { 0 };
 	struct srv_session *s, *next;
 	int64_t now = srv_wall_ms();
 
-	restore_sessions(get_list(root, "sessions"), down_at_ms, &n);
-	restore_places(get_list(root, "places"), &n);
-	restore_res(get_list(root, "reservations"), down_at_ms, &n);
-	for (s = srv.sessions; s; s = next) {
-		next = s->next;
-		if (!s->place && !s->res) {
-			srv_session_free(s);
+	restore_sessions(srv, get_list(root, "sessions"), down_at_ms, &n);
+	restore_places(srv, get_list(root, "places"), &n);
+	restore_res(srv, get_list(root, "reservations"), down_at_ms, &n);
+	for (s = TAILQ_FIRST(&srv->sessions); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (!s->place && LIST_EMPTY(&s->res)) {
+			srv_session_free(srv, s);
 			continue;
 		}
 		n.sessions++;
@@ -452,18 +463,18 @@ static void restore(json_object *root, int64_t down_at_ms, int64_t down_ms)
 					s->grace_end_ms - now : 0) * 1000);
 	}
 	log_notice("state file %s: restored %u session(s), %u place(s), %u reservation(s) after %.1f s down%s; each is dropped unless its peer resumes it within the grace window (%u s)",
-		   srv.cfg->state_file, n.sessions, n.places, n.res,
+		   srv->cfg->state_file, n.sessions, n.places, n.res,
 		   (double)down_ms / 1000, n.skipped ?
 		   " (some malformed entries skipped)" : "",
-		   srv.cfg->grace_s);
+		   srv->cfg->grace_s);
 	if (n.skipped)
 		log_warn("state file %s: %u malformed or conflicting entries not restored",
-			 srv.cfg->state_file, n.skipped);
+			 srv->cfg->state_file, n.skipped);
 }
 
-static void load(void)
+static void load(struct server *srv)
 {
-	const char *path = srv.cfg->state_file;
+	const char *path = srv->cfg->state_file;
 	int64_t down_at_ms, down_ms, v;
 	json_object *root;
 	struct stat st;
@@ -487,39 +498,46 @@ static void load(void)
 		return;
 	}
 	/* Ids are never given twice, however old the file. */
-	if (get_int(root, "next_connection", &v) && v > srv.next_conn_id &&
+	if (get_int(root, "next_connection", &v) && v > srv->next_conn_id &&
 	    v < UINT32_MAX / 2)
-		srv.next_conn_id = (unsigned int)v;
+		srv->next_conn_id = (unsigned int)v;
 	down_at_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
 		     st.st_mtim.tv_nsec / 1000000;
 	down_ms = srv_wall_ms() - down_at_ms;
 	if (down_ms < 0)
 		down_ms = 0;
-	if (!srv.cfg->grace_s)
+	if (!srv->cfg->grace_s)
 		log_notice("state file %s: grace is 0; no session is restored",
 			   path);
-	else if (down_ms >= (int64_t)srv.cfg->grace_s * 1000)
+	else if (down_ms >= (int64_t)srv->cfg->grace_s * 1000)
 		log_notice("state file %s: the server was down %.1f s, longer than the grace window (%u s); no session is restored",
-			   path, (double)down_ms / 1000, srv.cfg->grace_s);
+			   path, (double)down_ms / 1000, srv->cfg->grace_s);
 	else
-		restore(root, down_at_ms, down_ms);
+		restore(srv, root, down_at_ms, down_ms);
 	json_object_put(root);
 }
 
-int srv_state_init(void)
+int srv_state_init(struct server *srv)
 {
+	struct srv_state *st = &srv->state;
 	int ret;
 
-	if (!srv.cfg->state_file)
+	if (!srv->cfg->state_file)
 		return 0;
-	load();
-	ret = save(true, true);
+	st->save_timer = srv_timer_new(srv, save_cb, NULL);
+	st->beat_timer = srv_timer_new(srv, beat_cb, NULL);
+	if (!st->save_timer || !st->beat_timer) {
+		log_err("state file %s: out of memory", srv->cfg->state_file);
+		return -ENOMEM;
+	}
+	load(srv);
+	ret = save(srv, true, true);
 	if (ret) {
 		log_err("state file %s: cannot write it (%s); create its folder writable for the server (systemd: StateDirectory=nmb) or remove state_file",
-			srv.cfg->state_file, strerror(-ret));
+			srv->cfg->state_file, strerror(-ret));
 		return ret;
 	}
-	active = true;
-	srv_timer(&beat_timer, beat_cb, BEAT_US);
+	st->active = true;
+	srv_timer_set(st->beat_timer, BEAT_US);
 	return 0;
 }

@@ -6,9 +6,11 @@
  * itself holds no data: it reads everything over /ws with the
  * subscribe_farm method (farm.c), which checks the token's role.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http.h"
 #include "server.h"
 
 /* Embeds FILE from daemon/server/www/ as SYM[] .. SYM_end[]. */
@@ -54,7 +56,7 @@ static int reply(struct lws *wsi, unsigned int status, const char *ctype,
 			      sizeof(headers) / sizeof(headers[0]));
 }
 
-int srv_web_serve(struct lws *wsi, const char *path)
+int srv_web_serve(struct server *srv, struct lws *wsi, const char *path)
 {
 	const struct www_file files[] = {
 		{ "/", "text/html; charset=utf-8",
@@ -75,7 +77,7 @@ int srv_web_serve(struct lws *wsi, const char *path)
 				     (size_t)(files[i].end - files[i].start));
 	if (!strcmp(path, "/web-info.json")) {
 		n = snprintf(info, sizeof(info), "{\"tokens\":%s}",
-			     srv.cfg->ntokens ? "true" : "false");
+			     srv->cfg->ntokens ? "true" : "false");
 		return reply(wsi, 200, "application/json", info, (size_t)n);
 	}
 	return 1;

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-host.sh - the nmb-server suite: loopback protocol tests against
-# the ASan/UBSan build of nmb-server with real WebSocket clients, then its restarts with a state
-# file (restart_test.py), then against hostile peers (hardening_test.py).
+# run-host.sh - the nmb-server suite: the scheduler alone
+# (scheduler_test), then loopback
+# protocol tests against the ASan/UBSan build of nmb-server with real
+# WebSocket clients, then its restarts with a state file
+# (restart_test.py), then against hostile peers (hardening_test.py).
 # One TAP stream on stdout.
 #
 # Usage: selftests/server/run-host.sh [BUILD_DIR]   (default build/asan)
@@ -49,6 +51,14 @@ suite() {
 }
 
 echo "TAP version 13"
+for t in scheduler_test; do
+	if [[ -x $B/selftests/server/$t ]]; then
+		suite "$t" "$B/selftests/server/$t"
+	else
+		n=$((n + 1)); failed=$((failed + 1))
+		echo "not ok $n - $t: $B/selftests/server/$t not built (make userspace-asan)"
+	fi
+done
 if [[ -x $B/nmb-server ]]; then
 	suite server $PY selftests/server/server_test.py "$B/nmb-server" "$WORK"
 	suite restart $PY selftests/server/restart_test.py "$B/nmb-server" \

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * main.h - what main.c offers the event loop: signals are noted, then
+ * acted on inside the loop.
+ */
+#ifndef NMB_SERVER_MAIN_H
+#define NMB_SERVER_MAIN_H
+
+struct server;
+
+void srv_signal(int sig);
+void srv_wakeup(struct server *srv);
+
+#endif /* NMB_SERVER_MAIN_H */
