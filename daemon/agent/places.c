@@ -20,11 +20,13 @@
 #include "agent.h"
 #include "log.h"
 #include "loop.h"
+#include "places.h"
 
 #define BODY_MAX	(16u << 20)
 #define TIMEOUT_MS	10000
 
 struct places_req {
+	struct agent *a;
 	int fd;
 	struct loop_fd *lfd;
 	struct loop_timer *timer;
@@ -61,7 +63,7 @@ static void done(struct places_req *r, const char *fmt, const char *s)
 	int status = 0;
 
 	if (fmt) {
-		snprintf(msg, sizeof(msg), fmt, agent.cfg.server, s);
+		snprintf(msg, sizeof(msg), fmt, r->a->cfg.server, s);
 		goto fail;
 	}
 	r->buf[r->len] = '\0';
@@ -69,13 +71,13 @@ static void done(struct places_req *r, const char *fmt, const char *s)
 	if (sscanf(r->buf, "HTTP/1.%*1[01] %3d", &status) != 1 || !body) {
 		snprintf(msg, sizeof(msg),
 			 "server %s: no HTTP answer for the place list",
-			 agent.cfg.server);
+			 r->a->cfg.server);
 		goto fail;
 	}
 	if (status != 200) {
 		snprintf(msg, sizeof(msg),
 			 "server %s: the place list answered HTTP %d",
-			 agent.cfg.server, status);
+			 r->a->cfg.server, status);
 		goto fail;
 	}
 	o = json_tokener_parse(body + 4);
@@ -83,7 +85,7 @@ static void done(struct places_req *r, const char *fmt, const char *s)
 	    !json_object_is_type(places, json_type_array)) {
 		snprintf(msg, sizeof(msg),
 			 "server %s: the place list is not {\"places\": [...]}",
-			 agent.cfg.server);
+			 r->a->cfg.server);
 		goto fail;
 	}
 	r->cb(r->arg, places, NULL);
@@ -136,12 +138,12 @@ static int tls_start(struct places_req *r)
 	r->sctx = SSL_CTX_new(TLS_client_method());
 	if (!r->sctx)
 		return -ENOMEM;
-	if (agent.cfg.insecure) {
+	if (r->a->cfg.insecure) {
 		SSL_CTX_set_verify(r->sctx, SSL_VERIFY_NONE, NULL);
 	} else {
 		SSL_CTX_set_verify(r->sctx, SSL_VERIFY_PEER, NULL);
-		if (agent.cfg.ca_file ?
-		    !SSL_CTX_load_verify_locations(r->sctx, agent.cfg.ca_file,
+		if (r->a->cfg.ca_file ?
+		    !SSL_CTX_load_verify_locations(r->sctx, r->a->cfg.ca_file,
 						   NULL) :
 		    !SSL_CTX_set_default_verify_paths(r->sctx))
 			return -EINVAL;
@@ -150,9 +152,9 @@ static int tls_start(struct places_req *r)
 	if (!r->ssl)
 		return -ENOMEM;
 	SSL_set_fd(r->ssl, r->fd);
-	SSL_set_tlsext_host_name(r->ssl, agent.url.host);
-	if (!agent.cfg.insecure)
-		SSL_set1_host(r->ssl, agent.url.host);
+	SSL_set_tlsext_host_name(r->ssl, r->a->url.host);
+	if (!r->a->cfg.insecure)
+		SSL_set1_host(r->ssl, r->a->url.host);
 	return 0;
 }
 
@@ -187,7 +189,7 @@ static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
 			return done(r, "server %s: cannot connect: %s",
 				    strerror(soerr ? soerr : errno));
 		r->connected = true;
-		if (agent.url.tls && tls_start(r))
+		if (r->a->url.tls && tls_start(r))
 			return done(r, "server %s: TLS setup failed: %s",
 				    ssl_err());
 	}
@@ -255,7 +257,7 @@ static void on_timeout(struct loop_timer *t, void *arg)
 	done(arg, "server %s: no place list after 10 s%s", "");
 }
 
-struct places_req *places_fetch(places_cb cb, void *arg)
+struct places_req *places_fetch(struct agent *a, places_cb cb, void *arg)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICSERV };
@@ -266,38 +268,39 @@ struct places_req *places_fetch(places_cb cb, void *arg)
 
 	if (!r)
 		return NULL;
-	url_authority(&agent.url, authority, sizeof(authority));
+	url_authority(&a->url, authority, sizeof(authority));
+	r->a = a;
 	r->fd = -1;
 	r->cb = cb;
 	r->arg = arg;
 	r->req_len = (size_t)snprintf(r->req, sizeof(r->req),
 		"GET %s/api/v1/places HTTP/1.1\r\nHost: %s\r\n"
 		"Accept: application/json\r\nConnection: close\r\n%s%s%s\r\n",
-		agent.url.path, authority,
-		agent.cfg.token ? "Authorization: Bearer " : "",
-		agent.cfg.token ? agent.cfg.token : "",
-		agent.cfg.token ? "\r\n" : "");
+		a->url.path, authority,
+		a->cfg.token ? "Authorization: Bearer " : "",
+		a->cfg.token ? a->cfg.token : "",
+		a->cfg.token ? "\r\n" : "");
 	if (r->req_len >= sizeof(r->req))
 		goto fail;
-	snprintf(port, sizeof(port), "%u", agent.url.port);
-	ret = getaddrinfo(agent.url.host, port, &hints, &ai);
+	snprintf(port, sizeof(port), "%u", a->url.port);
+	ret = getaddrinfo(a->url.host, port, &hints, &ai);
 	if (ret) {
-		log_warn("server %s: cannot resolve %s: %s", agent.cfg.server,
-			 agent.url.host, gai_strerror(ret));
+		log_warn("server %s: cannot resolve %s: %s", a->cfg.server,
+			 a->url.host, gai_strerror(ret));
 		goto fail;
 	}
 	r->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 		       SOCK_CLOEXEC, ai->ai_protocol);
 	if (r->fd < 0 || (connect(r->fd, ai->ai_addr, ai->ai_addrlen) &&
 			  errno != EINPROGRESS)) {
-		log_warn("server %s: cannot connect: %s", agent.cfg.server,
+		log_warn("server %s: cannot connect: %s", a->cfg.server,
 			 strerror(errno));
 		goto fail;
 	}
 	freeaddrinfo(ai);
 	ai = NULL;
-	r->lfd = loop_fd_add(agent.loop, r->fd, EPOLLOUT, on_fd, r);
-	r->timer = loop_timer_new(agent.loop, on_timeout, r);
+	r->lfd = loop_fd_add(a->loop, r->fd, EPOLLOUT, on_fd, r);
+	r->timer = loop_timer_new(a->loop, on_timeout, r);
 	if (!r->lfd || !r->timer)
 		goto fail;
 	loop_timer_set(r->timer, TIMEOUT_MS);
@@ -315,13 +318,28 @@ void places_cancel(struct places_req *r)
 		req_free(r);
 }
 
-const char *places_host(json_object *place)
+const char *places_host(const struct agent *a, json_object *place)
 {
 	json_object *h;
 	const char *host;
 
 	if (!json_object_object_get_ex(place, "host", &h))
-		return agent.url.host;
+		return a->url.host;
 	host = json_object_get_string(h);
-	return url_is_loopback(host) ? agent.url.host : host;
+	return url_is_loopback(host) ? a->url.host : host;
+}
+
+json_object *places_find(json_object *places, const char *name, int id)
+{
+	for (size_t i = 0; i < json_object_array_length(places); i++) {
+		json_object *p = json_object_array_get_idx(places, i), *v;
+
+		if (name && json_object_object_get_ex(p, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name))
+			return p;
+		if (!name && json_object_object_get_ex(p, "id", &v) &&
+		    json_object_get_int(v) == id)
+			return p;
+	}
+	return NULL;
 }
