@@ -60,4 +60,12 @@ struct agent {
 	unsigned int stop_waited_ms;
 };
 
+/*
+ * SIGHUP (reload.c): reads the configuration file again and applies what
+ * can change without returning reservations; logs one line for each
+ * setting that needs a restart. A file that does not parse keeps the
+ * old settings. Returns 0 or -errno.
+ */
+int agent_reload(struct agent *a);
+
 #endif /* NMB_AGENT_H */

@@ -79,7 +79,7 @@ static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
 	(void)events;
 	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: nothing to reload; restart the agent to apply a new configuration (this returns every reservation)");
+			agent_reload(a);
 			continue;
 		}
 		log_notice("%s: detaching and returning every reservation, then stopping",

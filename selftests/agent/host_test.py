@@ -1012,6 +1012,81 @@ async def config_errors_at_start(a):
           (rc, err))
 
 
+async def metrics_answer(port):
+    """The agent's /metrics body, or None if nothing listens on port."""
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return None
+    w.write(b"GET /metrics HTTP/1.0\r\n\r\n")
+    body = await asyncio.wait_for(r.read(), 5)
+    w.close()
+    return body.decode(errors="replace")
+
+
+@test
+async def sighup_reloads(a):
+    # SIGHUP re-reads the file: log_level, connect_wait and metrics_listen
+    # apply at once, a reservation stays reserved, settings that need a
+    # restart get one log line each, command-line options keep winning,
+    # and a file that does not parse keeps the old settings.
+    srv = S["srv"]
+    ra = Agent(srv.url(path=""), "reload-agent", config="connect_wait: 2s\n")
+    conf = os.path.join(WORK, "reload-agent.yaml")
+
+    async def hup(marker):
+        n = ra.text().count(marker)
+        ra.proc.send_signal(signal.SIGHUP)
+        await hub_saw(lambda: ra.text().count(marker) > n)
+        check(ra.text().count(marker) > n, "no '%s' after SIGHUP" % marker)
+    try:
+        await ra.ok("reserve", name="reload", import_description=DESC)
+        port = free_port()
+        check(await metrics_answer(port) is None, "port %d in use" % port)
+        with open(conf, "w") as f:
+            f.write("connect_wait: 5s\nlog_level: err\n"
+                    "metrics_listen: 127.0.0.1:%d\n"
+                    "server: ws://elsewhere.invalid:1\n"
+                    "socket: %s/elsewhere.sock\n"
+                    "token: changed\ngroup: wheel\n" % (port, WORK))
+        await hup(": reloaded")
+        t = ra.text()
+        for key in ("token", "group"):
+            check(t.count("%s: %s changed; restart nmb-agent" % (conf, key))
+                  == 1, "%s: %s" % (key, t[-2000:]))
+        # --server and --socket were given: the file's do not count
+        check("server changed" not in t and "socket changed" not in t, t)
+        check("connect_wait is now 5 s" in t, t[-2000:])
+        body = await metrics_answer(port)
+        check(body and "nmb_agent_attaches_total" in body, body)
+        # -v keeps debug lines whatever log_level says
+        check("log_level applied" not in t, t[-2000:])
+        lst = await ra.ok("list")
+        check([(r["place"], r["reserved"]) for r in lst] ==
+              [("reload", True)], lst)
+        check("returning place" not in ra.text(), "a reload returned")
+        # A file that does not parse: FILE:LINE: what, nothing changes.
+        with open(conf, "w") as f:
+            f.write("metrics_listen: 127.0.0.1:1\nconnect_wait: soon\n")
+        await hup("not reloaded")
+        check("%s:2:" % conf in ra.text(), ra.text()[-2000:])
+        body = await metrics_answer(port)
+        check(body and "nmb_agent_attaches_total" in body,
+              "old listener kept: %s" % body)
+        # metrics_listen removed: the listener closes.
+        with open(conf, "w") as f:
+            f.write("token: changed\ngroup: wheel\n")
+        await hup("metrics_listen removed")
+        check(await metrics_answer(port) is None, "still listening")
+        # still not applied: said again, once
+        check(ra.text().count("%s: token changed" % conf) == 2,
+              "token again: %s" % ra.text()[-2000:])
+        await ra.ok("return_reservation", name="reload")
+    finally:
+        rc, bad = ra.stop()
+        check(rc == 0 and not bad, "exit %s %s" % (rc, bad))
+
+
 @test
 async def stop_returns(a):
     await a.ok("reserve", name="demo", import_description=DESC)
