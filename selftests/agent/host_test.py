@@ -19,7 +19,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from nmbpeer import Peer, Server, SANITIZER_MARKS, free_port  # noqa: E402
-from py_hub import PyHub  # noqa: E402
+from py_hub import PyHub, PlacesFront  # noqa: E402
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import nmbtest  # noqa: E402
@@ -976,6 +976,42 @@ async def py_hub_no_wait(a):
     finally:
         rc, bad = pa.stop()
         check(not bad, bad)
+        await hub.stop()
+
+
+@test
+async def place_list_http(a):
+    # The place list through libwebsockets' HTTP client: a chunked body
+    # (chunks split across writes), Content-Length, a body that ends with
+    # the connection, and a server that stalls in the head or the body
+    # (an error, and the next request works).
+    hub = await PyHub().start()
+    hub.add("py-h", 11, [board()])
+    front = await PlacesFront(hub).start()
+    pa = Agent(front.url(), "py-agent-http")
+    try:
+        for mode in ("chunked", "length", "close", "chunked"):
+            front.mode = mode
+            places = await pa.ok("search")
+            check([p["name"] for p in places] == ["py-h"], (mode, places))
+        # libwebsockets gives up on a head after 5 s, the agent on a body
+        # after 10 s
+        for mode, text, least in (("stall", "no answer", 4),
+                                  ("stall-body", "after 10 s", 9.5)):
+            front.mode = mode
+            t0 = time.monotonic()
+            m = await pa.err("search", "unavailable", _timeout=20)
+            took = time.monotonic() - t0
+            check(text in m and least < took < 14, (mode, m, took))
+        front.mode = "chunked"
+        check(await pa.ok("reserve", name="h", import_description=DESC)
+              is None, "reserve after a stall")
+        check(list(hub.held) == [11], dict(hub.held))
+        await pa.ok("return_reservation", name="h")
+    finally:
+        rc, bad = pa.stop()
+        check(not bad, bad)
+        await front.stop()
         await hub.stop()
 
 
