@@ -12,6 +12,7 @@
 #define NMB_AGENT_H
 
 #include <stdbool.h>
+#include <sys/queue.h>
 
 #include "config.h"
 #include "url.h"
@@ -51,7 +52,7 @@ struct agent {
 	struct reservation *res;	/* reservation.c */
 	struct devices *devices;	/* devices.c */
 	struct control *control;	/* control.c */
-	struct connwait *waiting;	/* connwait.c, newest first */
+	TAILQ_HEAD(connwaits, connwait) waiting;	/* connwait.c */
 	struct vanish *vanish;		/* vanish.c */
 	struct agent_metrics *metrics;	/* metrics.c */
 	/* stopping: the returns get a moment to reach the server (main.c) */

@@ -78,62 +78,67 @@ static json_object *exported_iface(json_object *part, const char *type,
 	return o;
 }
 
-static int start_tcp(struct reservation *r, const char *host,
-		     unsigned int port, char *err, size_t errlen)
+static int start_tcp(struct reservation *r, const char *part,
+		     const struct match_iface *t, json_object *e,
+		     const char *host, unsigned int port, char *err,
+		     size_t errlen)
 {
-	const struct match_import *imp = r->imp;
+	json_object *h = NULL, *pt = NULL;
+	char target[320];
+	int ret;
 
-	for (size_t i = 0; i < imp->nparts; i++) {
-		const struct match_part *p = &imp->parts[i];
-		json_object *ep = exported_part(r, i);
+	json_object_object_get_ex(e, "host", &h);
+	json_object_object_get_ex(e, "port", &pt);
+	snprintf(target, sizeof(target), "%s:%d", json_object_get_string(h),
+		 json_object_get_int(pt));
+	ret = tcp_forward_new(r, part, t->name, t->port, host, port, target,
+			      &r->tcp[r->ntcp], err, errlen);
+	if (!ret)
+		r->ntcp++;
+	return ret;
+}
 
-		for (size_t k = 0; k < p->ntcp; k++) {
-			json_object *e = exported_iface(ep, "tcp",
-							p->tcp[k].name), *h, *pt;
-			char target[320];
-			int ret;
+static int start_usb(struct reservation *r, const char *part,
+		     const struct match_iface *u, json_object *e,
+		     const char *host, unsigned int port)
+{
+	json_object *b = NULL;
 
-			json_object_object_get_ex(e, "host", &h);
-			json_object_object_get_ex(e, "port", &pt);
-			snprintf(target, sizeof(target), "%s:%d",
-				 json_object_get_string(h),
-				 json_object_get_int(pt));
-			ret = tcp_forward_new(r, p->name, p->tcp[k].name,
-					      p->tcp[k].port, host, port,
-					      target, &r->tcp[r->ntcp], err,
-					      errlen);
-			if (ret)
-				return ret;
-			r->ntcp++;
-		}
-	}
+	json_object_object_get_ex(e, "usbid", &b);
+	r->usb[r->nusb] = usb_import_new(r, part, u->name, u->port, host, port,
+					 json_object_get_string(b));
+	if (!r->usb[r->nusb])
+		return -ENOMEM;
+	r->nusb++;
 	return 0;
 }
 
-static int start_usb(struct reservation *r, const char *host,
-		     unsigned int port, char *err, size_t errlen)
+/* Starts r's TCP forwards (usb false) or USB imports of its place. */
+static int start_ifaces(struct reservation *r, bool usb, const char *host,
+			unsigned int port, char *err, size_t errlen)
 {
 	const struct match_import *imp = r->imp;
 
 	for (size_t i = 0; i < imp->nparts; i++) {
 		const struct match_part *p = &imp->parts[i];
 		json_object *ep = exported_part(r, i);
+		size_t n = usb ? p->nusb : p->ntcp;
 
-		for (size_t k = 0; k < p->nusb; k++) {
-			json_object *e = exported_iface(ep, "usb",
-							p->usb[k].name), *b;
+		for (size_t k = 0; k < n; k++) {
+			const struct match_iface *f = usb ? &p->usb[k] :
+							    &p->tcp[k];
+			json_object *e = exported_iface(ep, usb ? "usb" : "tcp",
+							f->name);
+			int ret = usb ? start_usb(r, p->name, f, e, host, port) :
+				  start_tcp(r, p->name, f, e, host, port, err,
+					    errlen);
 
-			json_object_object_get_ex(e, "usbid", &b);
-			r->usb[r->nusb] = usb_import_new(r, p->name,
-					p->usb[k].name, p->usb[k].port, host,
-					port, json_object_get_string(b));
-			if (!r->usb[r->nusb]) {
+			if (ret && usb)
 				snprintf(err, errlen,
 					 "%s.%s: cannot start the USB import (see the agent's log)",
-					 p->name, p->usb[k].name);
-				return -ENOMEM;
-			}
-			r->nusb++;
+					 p->name, f->name);
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
@@ -169,9 +174,10 @@ int attach_start(struct reservation *r, char *err, size_t errlen)
 		goto fail;
 	}
 	r->attached = true;
-	ret = start_tcp(r, host, port, err, errlen);
+	/* the listeners first: a port in use fails before any import */
+	ret = start_ifaces(r, false, host, port, err, errlen);
 	if (!ret)
-		ret = start_usb(r, host, port, err, errlen);
+		ret = start_ifaces(r, true, host, port, err, errlen);
 	if (ret)
 		goto fail;
 	log_notice("%s: attaching to place %s (%zu USB, %zu TCP)", r->name,
@@ -239,45 +245,51 @@ static void complete_status(json_object *o, json_object *list)
 	json_object_array_add(list, o);
 }
 
-void attach_status(struct reservation *r, json_object *list)
+/* The status objects of r's USB (usb) or TCP interfaces. */
+static void ifaces_status(struct reservation *r, bool usb, json_object *list)
 {
-	size_t u = 0, t = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < r->imp->nparts; i++) {
 		const struct match_part *p = &r->imp->parts[i];
+		size_t nk = usb ? p->nusb : p->ntcp;
 
-		for (size_t k = 0; k < p->nusb; k++) {
-			json_object *o = iface_status(r, p->name,
-						      p->usb[k].name, "USB",
-						      p->usb[k].port);
+		for (size_t k = 0; k < nk; k++, n++) {
+			const struct match_iface *f = usb ? &p->usb[k] :
+							    &p->tcp[k];
+			json_object *o = iface_status(r, p->name, f->name,
+						      usb ? "USB" : "TCP",
+						      f->port);
+			bool live = r->attached && n < (usb ? r->nusb : r->ntcp);
 
-			if (r->attached && u < r->nusb) {
-				usb_import_status(r->usb[u++], o);
-			} else {
-				json_object_object_add(o, "up",
-						json_object_new_boolean(false));
-				json_object_object_add(o, "nodes",
-						json_object_new_array());
-			}
-			complete_status(o, list);
-		}
-	}
-	for (size_t i = 0; i < r->imp->nparts; i++) {
-		const struct match_part *p = &r->imp->parts[i];
-
-		for (size_t k = 0; k < p->ntcp; k++) {
-			json_object *o = iface_status(r, p->name,
-						      p->tcp[k].name, "TCP",
-						      p->tcp[k].port);
-
-			if (r->attached && t < r->ntcp)
-				tcp_forward_status(r->tcp[t++], o);
+			if (live && usb)
+				usb_import_status(r->usb[n], o);
+			else if (live)
+				tcp_forward_status(r->tcp[n], o);
 			else
 				json_object_object_add(o, "up",
 						json_object_new_boolean(false));
+			if (!live && usb)
+				json_object_object_add(o, "nodes",
+						       json_object_new_array());
 			complete_status(o, list);
 		}
 	}
+}
+
+void attach_status(struct reservation *r, json_object *list)
+{
+	ifaces_status(r, true, list);
+	ifaces_status(r, false, list);
+}
+
+json_object *attach_status_all(struct agent *a)
+{
+	json_object *list = json_object_new_array();
+
+	for (struct reservation *r = a->res; r; r = r->next)
+		attach_status(r, list);
+	return list;
 }
 
 /* --- nmbctl's attach, waiting for the devices ------------------------ */

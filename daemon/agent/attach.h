@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct agent;
 struct reservation;
 struct rpc_req;
 
@@ -32,5 +33,7 @@ void attach_update(struct reservation *r);
 bool attach_update_all(void *agent);
 /* Interface status objects of r (agent-api.rst) appended to list. */
 void attach_status(struct reservation *r, json_object *list);
+/* nmbctl's status: those of every reservation. */
+json_object *attach_status_all(struct agent *a);
 
 #endif /* NMB_AGENT_ATTACH_H */

@@ -23,23 +23,18 @@ struct connwait {
 	rpc_handler_fn method;
 	void *ctx;			/* the method's */
 	struct loop_timer *timer;
-	struct connwait *prev, *next;
+	TAILQ_ENTRY(connwait) link;	/* oldest first */
 };
 
 static void unlink_free(struct connwait *w)
 {
 	struct agent *a = w->a;
 
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		a->waiting = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
+	TAILQ_REMOVE(&a->waiting, w, link);
 	loop_timer_free(w->timer);
 	json_object_put(w->params);
 	free(w);
-	if (!a->waiting && a->hub)
+	if (TAILQ_EMPTY(&a->waiting) && a->hub)
 		hub_client_hurry(a->hub, false);
 }
 
@@ -91,10 +86,7 @@ bool connwait(struct agent *a, struct rpc_req *req, json_object *params,
 	w->params = json_object_get(params);
 	w->method = method;
 	w->ctx = ctx;
-	w->next = a->waiting;
-	if (a->waiting)
-		a->waiting->prev = w;
-	a->waiting = w;
+	TAILQ_INSERT_TAIL(&a->waiting, w, link);
 	loop_timer_set(w->timer, a->cfg.connect_wait_s * 1000ULL);
 	rpc_req_on_cancel(req, cancelled, w);
 	/* no 30 s backoff while someone waits */
@@ -107,13 +99,10 @@ bool connwait(struct agent *a, struct rpc_req *req, json_object *params,
 
 void connwait_up(struct agent *a)
 {
-	/* Oldest first: requests run in the order nmbctl sent them. */
-	struct connwait *w = a->waiting;
+	struct connwait *w;
 
-	while (w && w->next)
-		w = w->next;
-	while (w && a->chan) {
-		struct connwait *prev = w->prev;
+	/* Oldest first: requests run in the order nmbctl sent them. */
+	while (a->chan && (w = TAILQ_FIRST(&a->waiting))) {
 		struct rpc_req *req = w->req;
 		json_object *params = json_object_get(w->params);
 		rpc_handler_fn method = w->method;
@@ -123,6 +112,5 @@ void connwait_up(struct agent *a)
 		unlink_free(w);
 		method(req, params, ctx);
 		json_object_put(params);
-		w = prev;
 	}
 }

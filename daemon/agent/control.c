@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,7 +27,6 @@
 #include "match.h"
 #include "place_query.h"
 #include "protocol.h"
-#include "queue.h"
 #include "reservation.h"
 #include "unixrpc.h"
 
@@ -46,14 +46,14 @@
 struct client {
 	struct agent *a;
 	struct unixrpc *u;
-	struct client *prev, *next;
+	LIST_ENTRY(client) link;
 };
 
 struct control {
 	int listen_fd;
 	struct loop_fd *listen_lfd;
 	bool own_socket;
-	struct client *clients;		/* freed at stop */
+	LIST_HEAD(, client) clients;	/* freed at stop */
 };
 
 /* The agent, from a handler's ctx (the unixrpc of its connection). */
@@ -200,39 +200,18 @@ static void m_detach(struct rpc_req *req, json_object *params, void *ctx)
 
 static void m_list(struct rpc_req *req, json_object *params, void *ctx)
 {
-	json_object *list, *x[1];
+	json_object *x[1];
 
-	if (ARGS(req, params, 0, x, NULL))
-		return;
-	list = json_object_new_array();
-	for (struct reservation *r = agent_of(ctx)->res; r; r = r->next) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "place",
-				       json_object_new_string(r->name));
-		json_object_object_add(o, "place_name", r->place_name ?
-				       json_object_new_string(r->place_name) :
-				       NULL);
-		json_object_object_add(o, "attached",
-				       json_object_new_boolean(r->attached));
-		json_object_object_add(o, "reserved",
-				       json_object_new_boolean(r->place_id));
-		queue_list_fields(r, o);
-		json_object_array_add(list, o);
-	}
-	rpc_reply(req, list);
+	if (!ARGS(req, params, 0, x, NULL))
+		rpc_reply(req, res_list(agent_of(ctx)));
 }
 
 static void m_status(struct rpc_req *req, json_object *params, void *ctx)
 {
-	json_object *list, *x[1];
+	json_object *x[1];
 
-	if (ARGS(req, params, 0, x, NULL))
-		return;
-	list = json_object_new_array();
-	for (struct reservation *r = agent_of(ctx)->res; r; r = r->next)
-		attach_status(r, list);
-	rpc_reply(req, list);
+	if (!ARGS(req, params, 0, x, NULL))
+		rpc_reply(req, attach_status_all(agent_of(ctx)));
 }
 
 static void m_search(struct rpc_req *req, json_object *params, void *ctx)
@@ -345,24 +324,17 @@ static const struct rpc_method methods[] = {
 	{ NULL, NULL },
 };
 
-static void client_free(struct control *ctl, struct client *c)
+static void client_free(struct client *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		ctl->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	unixrpc_free(c->u);
 	free(c);
 }
 
 static void closed(struct unixrpc *u, void *arg)
 {
-	struct client *c = arg;
-
 	(void)u;
-	client_free(c->a->control, c);
+	client_free(arg);
 }
 
 static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
@@ -386,10 +358,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 		close(fd);
 		return;
 	}
-	c->next = ctl->clients;
-	if (ctl->clients)
-		ctl->clients->prev = c;
-	ctl->clients = c;
+	LIST_INSERT_HEAD(&ctl->clients, c, link);
 }
 
 static int open_socket(struct agent *a, struct control *ctl)
@@ -424,6 +393,7 @@ int control_start(struct agent *a)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->listen_fd = -1;
+	LIST_INIT(&ctl->clients);
 	a->control = ctl;
 	ret = open_socket(a, ctl);
 	if (ret)
@@ -439,8 +409,8 @@ void control_stop(struct agent *a)
 
 	if (!ctl)
 		return;
-	while (ctl->clients)
-		client_free(ctl, ctl->clients);
+	while (!LIST_EMPTY(&ctl->clients))
+		client_free(LIST_FIRST(&ctl->clients));
 	loop_fd_del(ctl->listen_lfd);
 	if (ctl->listen_fd >= 0)
 		close(ctl->listen_fd);

@@ -27,7 +27,6 @@
 #include "reservation.h"
 #include "server_link.h"
 #include "status.h"
-#include "vanish.h"
 #include "version.h"
 
 #define STOP_GRACE_MS	3000
@@ -153,6 +152,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	TAILQ_INIT(&a->waiting);
 	a->conf_file = file;
 	a->conf_explicit = explicit || check;
 	a->cli_server = server;

@@ -35,42 +35,32 @@ struct reservation *res_find(struct agent *a, const char *name)
 	return NULL;
 }
 
-static unsigned int iface_port(const struct match_part *p, bool usb,
-			       size_t k)
+/* The ifaces (USB or TCP) of imp, one after the other, by index. */
+static const struct match_iface *nth_iface(const struct match_import *imp,
+					   bool usb, size_t n)
 {
-	return usb ? p->usb[k].port : p->tcp[k].port;
+	for (size_t i = 0; i < imp->nparts; i++) {
+		const struct match_part *p = &imp->parts[i];
+		size_t k = usb ? p->nusb : p->ntcp;
+
+		if (n < k)
+			return usb ? &p->usb[n] : &p->tcp[n];
+		n -= k;
+	}
+	return NULL;
 }
 
-static bool uses_port(const struct match_import *b, bool usb,
-		      unsigned int port)
+/* A port_num (usb) or local_port both a and b use; 0 if none. */
+static unsigned int shared_port(const struct match_import *a,
+				const struct match_import *b, bool usb)
 {
-	for (size_t j = 0; j < b->nparts; j++) {
-		const struct match_part *pb = &b->parts[j];
-		size_t nb = usb ? pb->nusb : pb->ntcp;
+	const struct match_iface *x, *y;
 
-		for (size_t m = 0; m < nb; m++)
-			if (iface_port(pb, usb, m) == port)
-				return true;
-	}
-	return false;
-}
-
-static bool ports_clash(const struct match_import *a,
-			const struct match_import *b, bool usb,
-			unsigned int *port)
-{
-	for (size_t i = 0; i < a->nparts; i++) {
-		const struct match_part *pa = &a->parts[i];
-		size_t na = usb ? pa->nusb : pa->ntcp;
-
-		for (size_t k = 0; k < na; k++) {
-			if (uses_port(b, usb, iface_port(pa, usb, k))) {
-				*port = iface_port(pa, usb, k);
-				return true;
-			}
-		}
-	}
-	return false;
+	for (size_t i = 0; (x = nth_iface(a, usb, i)); i++)
+		for (size_t j = 0; (y = nth_iface(b, usb, j)); j++)
+			if (x->port == y->port)
+				return x->port;
+	return 0;
 }
 
 int res_check_ports(struct agent *a, const struct match_import *imp,
@@ -82,7 +72,8 @@ int res_check_ports(struct agent *a, const struct match_import *imp,
 		if (!strcmp(r->name, name))
 			continue;
 		for (int usb = 1; usb >= 0; usb--) {
-			if (!ports_clash(imp, r->imp, usb, &port))
+			port = shared_port(imp, r->imp, usb);
+			if (!port)
 				continue;
 			snprintf(err, errlen,
 				 "%s %u of '%s' is already used by reservation '%s'; change it in one of them or return '%s'",
@@ -192,6 +183,28 @@ void res_free(struct reservation *r)
 	free(r->pin);
 	free(r->place_name);
 	free(r);
+}
+
+json_object *res_list(struct agent *a)
+{
+	json_object *list = json_object_new_array();
+
+	for (struct reservation *r = a->res; r; r = r->next) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "place",
+				       json_object_new_string(r->name));
+		json_object_object_add(o, "place_name", r->place_name ?
+				       json_object_new_string(r->place_name) :
+				       NULL);
+		json_object_object_add(o, "attached",
+				       json_object_new_boolean(r->attached));
+		json_object_object_add(o, "reserved",
+				       json_object_new_boolean(r->place_id));
+		queue_list_fields(r, o);
+		json_object_array_add(list, o);
+	}
+	return list;
 }
 
 /* --- the lease: auto_return -------------------------------------------- */

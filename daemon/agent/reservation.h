@@ -71,6 +71,8 @@ struct reserve_args {
 };
 
 struct reservation *res_find(struct agent *a, const char *name);
+/* nmbctl's list: one object per reservation (agent-api.rst). */
+json_object *res_list(struct agent *a);
 /* Checks the ports of imp against every reservation except name's. */
 int res_check_ports(struct agent *a, const struct match_import *imp,
 		    const char *name, char *err, size_t errlen);

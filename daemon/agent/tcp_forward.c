@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@ struct conn {
 	int client;
 	struct tunnel *tun;
 	struct relay *relay;
-	struct conn *prev, *next;
+	LIST_ENTRY(conn) link;
 };
 
 struct tcp_forward {
@@ -39,7 +40,7 @@ struct tcp_forward {
 	unsigned int local_port, port;
 	int lfd[2];
 	struct loop_fd *lev[2];
-	struct conn *conns;
+	LIST_HEAD(, conn) conns;
 	unsigned int nconns;
 };
 
@@ -51,12 +52,7 @@ static void conn_free(struct conn *c)
 		agent_metrics_tunnel_ended(f->r->agent,
 					   relay_bytes(c->relay, 0),
 					   relay_bytes(c->relay, 1));
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		f->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	f->nconns--;
 	tunnel_cancel(c->tun);
 	if (c->relay)
@@ -119,10 +115,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 	c->f = f;
 	c->client = fd;
-	c->next = f->conns;
-	if (f->conns)
-		f->conns->prev = c;
-	f->conns = c;
+	LIST_INSERT_HEAD(&f->conns, c, link);
 	f->nconns++;
 	c->tun = tunnel_open(f->r->agent->loop, f->host, f->port, f->target,
 			     on_tunnel, c);
@@ -218,8 +211,8 @@ void tcp_forward_free(struct tcp_forward *f)
 {
 	if (!f)
 		return;
-	while (f->conns)
-		conn_free(f->conns);
+	while (!LIST_EMPTY(&f->conns))
+		conn_free(LIST_FIRST(&f->conns));
 	for (int i = 0; i < 2; i++) {
 		loop_fd_del(f->lev[i]);
 		if (f->lfd[i] >= 0)
@@ -243,12 +236,14 @@ void tcp_forward_status(struct tcp_forward *f, json_object *o)
 void tcp_forward_live_bytes(struct agent *a, uint64_t *to_local,
 			    uint64_t *to_remote)
 {
+	struct conn *c;
+
 	*to_local = *to_remote = 0;
 	for (struct reservation *r = a->res; r; r = r->next) {
 		for (size_t i = 0; i < r->ntcp; i++) {
 			if (!r->tcp[i])
 				continue;
-			for (struct conn *c = r->tcp[i]->conns; c; c = c->next) {
+			LIST_FOREACH(c, &r->tcp[i]->conns, link) {
 				if (!c->relay)
 					continue;
 				*to_local += relay_bytes(c->relay, 0);

@@ -15,7 +15,7 @@
 #include "loop.h"
 #include "places.h"
 #include "reservation.h"
-#include "vanish.h"
+#include "server_link.h"
 
 #define VANISH_POLL_MS	3000
 
