@@ -289,23 +289,14 @@ static void m_get_import_description(struct rpc_req *req,
 static void m_update_import_description(struct rpc_req *req,
 					json_object *params, void *ctx)
 {
-	struct match_import *imp;
 	struct reservation *r;
 	json_object *x[2];
 
 	if (ARGS(req, params, 2, x, "name", "import_description"))
 		return;
 	r = need_res(agent_of(ctx), req, x[0]);
-	if (!r || !need_str(req, x[1], "import_description"))
-		return;
-	if (r->attached)
-		return unixrpc_error(req, "conflict",
-				     "'%s' is attached; detach it before changing its import description",
-				     r->name);
-	imp = need_import(req, json_object_get_string(x[1]), r->name);
-	if (imp)
-		res_update_description(r, json_object_get_string(x[1]), imp,
-				       req);
+	if (r && need_str(req, x[1], "import_description"))
+		res_update_description(r, json_object_get_string(x[1]), req);
 }
 
 static const struct rpc_method methods[] = {

@@ -28,8 +28,8 @@ struct query {
 	struct rpc_req *req;		/* NULL once nmbctl went away */
 	query_fn fn;
 	struct match_import *imp;	/* search */
-	char *name;			/* get_place_by_name */
-	char *res_name;			/* get_reserved_place */
+	char *name;			/* a place's, or a reservation's */
+	bool of_reservation;		/* get_reserved_place */
 	struct places_req *pr;
 	json_object *result;
 	unsigned int pending;		/* server calls outstanding */
@@ -41,7 +41,6 @@ static void query_free(struct query *q)
 	json_object_put(q->result);
 	match_import_free(q->imp);
 	free(q->name);
-	free(q->res_name);
 	free(q);
 }
 
@@ -215,9 +214,10 @@ static void one_place(struct query *q, json_object *places)
 {
 	json_object *p = NULL;
 	char err[400];
-	struct reservation *r = q->name ? NULL : res_find(q->a, q->res_name);
+	struct reservation *r = q->of_reservation ? res_find(q->a, q->name) :
+				NULL;
 
-	if (q->name) {
+	if (!q->of_reservation) {
 		p = places_find(places, q->name, 0);
 		snprintf(err, sizeof(err), "no place named '%s' at %s",
 			 q->name, q->a->cfg.server);
@@ -225,10 +225,10 @@ static void one_place(struct query *q, json_object *places)
 		p = places_find(places, NULL, r->place_id);
 		snprintf(err, sizeof(err),
 			 "place %s of '%s' is no longer registered at the server",
-			 r->place_name, q->res_name);
+			 r->place_name, q->name);
 	} else {
 		snprintf(err, sizeof(err), "'%s' has no place (yet)",
-			 q->res_name);
+			 q->name);
 	}
 	if (!p)
 		return query_end(q, NULL, "not-found", err);
@@ -242,11 +242,9 @@ void query_place(struct agent *a, struct rpc_req *req, const char *name,
 
 	if (!q)
 		return;
-	if (name)
-		q->name = strdup(name);
-	else
-		q->res_name = strdup(res_name);
-	if (!q->name && !q->res_name)
+	q->of_reservation = !name;
+	q->name = strdup(name ? name : res_name);
+	if (!q->name)
 		query_end(q, NULL, "internal", "out of memory");
 }
 

@@ -85,13 +85,16 @@ int res_check_ports(struct agent *a, const struct match_import *imp,
 	return 0;
 }
 
+/* A reservation not in the agent's list yet; imp is taken. */
 static struct reservation *res_new(struct agent *a, const char *name,
 				   const char *text, struct match_import *imp)
 {
-	struct reservation *r = calloc(1, sizeof(*r)), **tail;
+	struct reservation *r = calloc(1, sizeof(*r));
 
-	if (!r)
+	if (!r) {
+		match_import_free(imp);
 		return NULL;
+	}
 	r->agent = a;
 	r->name = strdup(name);
 	r->text = strdup(text);
@@ -99,13 +102,20 @@ static struct reservation *res_new(struct agent *a, const char *name,
 		free(r->name);
 		free(r->text);
 		free(r);
+		match_import_free(imp);
 		return NULL;
 	}
 	r->imp = imp;
-	for (tail = &a->res; *tail; tail = &(*tail)->next)
+	return r;
+}
+
+static void res_link(struct reservation *r)
+{
+	struct reservation **tail;
+
+	for (tail = &r->agent->res; *tail; tail = &(*tail)->next)
 		;
 	*tail = r;
-	return r;
 }
 
 /* Answers the nmbctl reserve that waits for r, if any. */
@@ -171,6 +181,8 @@ void res_free(struct reservation *r)
 	queue_end(r);
 	if (r->call)
 		rpc_call_withdraw(r->call, late_grant, r->agent);
+	if (r->list_call)
+		rpc_call_cancel(r->list_call);
 	places_cancel(r->pr);
 	json_object_put(r->regain_place);
 	loop_timer_free(r->regain);
@@ -260,49 +272,19 @@ static void res_placed(struct reservation *r, int place_id,
 
 /* --- reserve: place list, candidates, the server's reserve ------------ */
 
-/* A reserve before its reservation exists: the place list, candidates. */
-struct reserving {
-	struct agent *a;
-	struct rpc_req *req;		/* NULL once nmbctl went away */
-	struct reserve_args args;	/* strings and imp owned */
-	struct places_req *pr;
-	json_object *places;		/* held */
-	json_object *ids;		/* candidates while get_reservations runs */
-	bool pending;			/* get_reservations outstanding */
-};
+/*
+ * From nmbctl's reserve until the server has it, r is not in the
+ * agent's list: it fetches the place list (r->pr), picks the candidates
+ * and, for --no-wait at a hub without the queue, asks which are free
+ * (r->list_call).
+ */
 
-static void reserving_free(struct reserving *rv)
+/* Answers nmbctl with kind and msg and drops r. */
+static void reserve_fail(struct reservation *r, const char *kind,
+			 const char *msg)
 {
-	places_cancel(rv->pr);
-	json_object_put(rv->places);
-	json_object_put(rv->ids);
-	match_import_free(rv->args.imp);
-	free((char *)rv->args.name);
-	free((char *)rv->args.text);
-	free((char *)rv->args.pin);
-	free(rv);
-}
-
-static void reserving_cancel(struct rpc_req *req, void *data)
-{
-	struct reserving *rv = data;
-
-	(void)req;
-	rv->req = NULL;
-	if (!rv->pending)
-		reserving_free(rv);
-}
-
-static void reserving_error(struct reserving *rv, const char *kind,
-			    const char *msg)
-{
-	if (rv->req) {
-		rpc_req_on_cancel(rv->req, NULL, NULL);
-		unixrpc_error(rv->req, kind, "%s", msg);
-		rv->req = NULL;
-	}
-	if (!rv->pending)
-		reserving_free(rv);
+	reserve_answer(r, kind, "%.0s%s", msg);
+	res_free(r);
 }
 
 static void reserve_cancel(struct rpc_req *req, void *data)
@@ -352,10 +334,9 @@ static void reserve_done(void *data, json_object *result,
 		res_return(r, "nmbctl went away");
 }
 
-static void reserve_send(struct reserving *rv, json_object *ids)
+static void reserve_send(struct reservation *r, json_object *ids)
 {
-	struct agent *a = rv->a;
-	struct reservation *r;
+	struct agent *a = r->agent;
 	json_object *params;
 	char err[300];
 
@@ -364,19 +345,9 @@ static void reserve_send(struct reserving *rv, json_object *ids)
 		snprintf(err, sizeof(err),
 			 "not connected to the server %s; try again when it is back",
 			 a->cfg.server);
-		return reserving_error(rv, "unavailable", err);
+		return reserve_fail(r, "unavailable", err);
 	}
-	r = res_new(a, rv->args.name, rv->args.text, rv->args.imp);
-	if (!r) {
-		json_object_put(ids);
-		return reserving_error(rv, "internal", "out of memory");
-	}
-	rv->args.imp = NULL;
-	r->pin = rv->args.pin ? strdup(rv->args.pin) : NULL;
-	r->priority = rv->args.priority;
-	r->no_wait = rv->args.no_wait;
-	r->progress = rv->args.progress;
-	r->place = json_object_get(rv->places);
+	res_link(r);
 	params = json_object_new_object();
 	json_object_object_add(params, "candidate_ids", ids);
 	if (a->feat.priority && r->priority)
@@ -387,21 +358,36 @@ static void reserve_send(struct reserving *rv, json_object *ids)
 	if (a->feat.queue && strlen(r->name) <= AGENT_TICKET_MAX)
 		json_object_object_add(params, "ticket",
 				       json_object_new_string(r->name));
-	r->req = rv->req;
-	rpc_req_on_cancel(r->req, reserve_cancel, r);
-	rv->req = NULL;
 	log_info("%s: reserving, %zu candidate place(s)", r->name,
 		 json_object_array_length(ids));
 	r->call = rpc_call(a->chan, WIRE_RESERVE, params, reserve_done, r);
-	if (!r->call) {
-		reserve_answer(r, "unavailable",
-			       "%s: lost the server connection; try again%s",
-			       "");
-		res_free(r);
-	} else {
-		queue_start(r);
+	if (!r->call)
+		return reserve_fail(r, "unavailable",
+				    "lost the server connection; try again");
+	queue_start(r);
+}
+
+/* The ids of the places that match (and, if pinned, have the name). */
+static json_object *candidates(const struct reservation *r,
+			       json_object *places)
+{
+	json_object *ids = json_object_new_array(), *v;
+	int *assign = calloc(r->imp->nparts + 1, sizeof(int));
+
+	for (size_t i = 0; assign && i < json_object_array_length(places);
+	     i++) {
+		json_object *p = json_object_array_get_idx(places, i);
+
+		if (r->pin &&
+		    (!json_object_object_get_ex(p, "name", &v) ||
+		     strcmp(json_object_get_string(v), r->pin) != 0))
+			continue;
+		if (match_place(r->imp, p, assign) &&
+		    json_object_object_get_ex(p, "id", &v))
+			json_object_array_add(ids, json_object_get(v));
 	}
-	reserving_free(rv);
+	free(assign);
+	return ids;
 }
 
 static bool place_held(json_object *list, int id)
@@ -420,23 +406,18 @@ static bool place_held(json_object *list, int id)
 static void reserve_free_only(void *data, json_object *result,
 			      const struct rpc_err *err)
 {
-	struct reserving *rv = data;
-	json_object *ids = rv->ids, *list = NULL, *free_ids;
+	struct reservation *r = data;
+	json_object *ids, *list = NULL, *free_ids;
 	char msg[600];
 
-	rv->ids = NULL;
-	rv->pending = false;
-	if (!rv->req) {
-		json_object_put(ids);
-		return reserving_free(rv);
-	}
+	r->list_call = NULL;
 	if (err) {
-		json_object_put(ids);
 		snprintf(msg, sizeof(msg),
 			 "the server did not list reservations: %s",
 			 err->message ? err->message : "?");
-		return reserving_error(rv, "unavailable", msg);
+		return reserve_fail(r, "unavailable", msg);
 	}
+	ids = candidates(r, r->place);
 	free_ids = json_object_new_array();
 	json_object_object_get_ex(result, "reservations", &list);
 	for (size_t i = 0; i < json_object_array_length(ids); i++) {
@@ -450,114 +431,85 @@ static void reserve_free_only(void *data, json_object *result,
 		json_object_put(free_ids);
 		snprintf(msg, sizeof(msg),
 			 "%s: every matching place is taken; try later, or leave out --no-wait",
-			 rv->args.name);
-		return reserving_error(rv, "conflict", msg);
+			 r->name);
+		return reserve_fail(r, "conflict", msg);
 	}
-	reserve_send(rv, free_ids);
+	reserve_send(r, free_ids);
 }
 
-/* The ids of the places that match (and, if pinned, have the name). */
-static json_object *candidates(struct reserving *rv, json_object *places)
+static void reserve_places(void *arg, json_object *places, const char *msg)
 {
-	json_object *ids = json_object_new_array(), *v;
-	int *assign = calloc(rv->args.imp->nparts + 1, sizeof(int));
-
-	for (size_t i = 0; assign && i < json_object_array_length(places);
-	     i++) {
-		json_object *p = json_object_array_get_idx(places, i);
-
-		if (rv->args.pin &&
-		    (!json_object_object_get_ex(p, "name", &v) ||
-		     strcmp(json_object_get_string(v), rv->args.pin) != 0))
-			continue;
-		if (match_place(rv->args.imp, p, assign) &&
-		    json_object_object_get_ex(p, "id", &v))
-			json_object_array_add(ids, json_object_get(v));
-	}
-	free(assign);
-	return ids;
-}
-
-static void reserving_places(void *arg, json_object *places, const char *msg)
-{
-	struct reserving *rv = arg;
-	struct agent *a = rv->a;
-	const char *name = rv->args.name, *pin = rv->args.pin;
+	struct reservation *r = arg;
+	struct agent *a = r->agent;
 	json_object *ids;
 	char err[600];
 
-	rv->pr = NULL;
-	if (!rv->req)
-		return reserving_free(rv);
+	r->pr = NULL;
 	if (!places)
-		return reserving_error(rv, "unavailable", msg);
-	rv->places = json_object_get(places);
-	ids = candidates(rv, places);
+		return reserve_fail(r, "unavailable", msg);
+	r->place = json_object_get(places);
+	ids = candidates(r, places);
 	if (!json_object_array_length(ids)) {
 		json_object_put(ids);
-		if (pin && !places_find(places, pin, 0))
+		if (r->pin && !places_find(places, r->pin, 0))
 			snprintf(err, sizeof(err),
 				 "no place named '%s' at %s; see nmbctl search",
-				 pin, a->cfg.server);
-		else if (pin)
+				 r->pin, a->cfg.server);
+		else if (r->pin)
 			snprintf(err, sizeof(err),
 				 "place '%s' does not have the parts '%s' needs (compatible tags and interface names)",
-				 pin, name);
+				 r->pin, r->name);
 		else
 			snprintf(err, sizeof(err),
 				 "no place has the parts '%s' needs (compatible tags and interface names); see nmbctl search",
-				 name);
-		return reserving_error(rv, "not-found", err);
+				 r->name);
+		return reserve_fail(r, "not-found", err);
 	}
 	/* Checked again: another reserve may have come in meanwhile. */
-	if (res_find(a, name)) {
+	if (res_find(a, r->name)) {
 		json_object_put(ids);
-		snprintf(err, sizeof(err), "'%s' is already reserved", name);
-		return reserving_error(rv, "conflict", err);
+		snprintf(err, sizeof(err), "'%s' is already reserved", r->name);
+		return reserve_fail(r, "conflict", err);
 	}
-	if (res_check_ports(a, rv->args.imp, name, err, sizeof(err))) {
+	if (res_check_ports(a, r->imp, r->name, err, sizeof(err))) {
 		json_object_put(ids);
-		return reserving_error(rv, "conflict", err);
+		return reserve_fail(r, "conflict", err);
 	}
-	if (a->chan && rv->args.no_wait && !a->feat.queue) {
-		rv->ids = ids;
-		if (rpc_call(a->chan, WIRE_GET_RESERVATIONS, NULL,
-			     reserve_free_only, rv)) {
-			rv->pending = true;
+	if (a->chan && r->no_wait && !a->feat.queue) {
+		r->list_call = rpc_call(a->chan, WIRE_GET_RESERVATIONS, NULL,
+					reserve_free_only, r);
+		if (r->list_call) {
+			json_object_put(ids);
 			return;
 		}
-		rv->ids = NULL;
 	}
-	reserve_send(rv, ids);
+	reserve_send(r, ids);
 }
 
 void res_reserve(struct agent *a, struct rpc_req *req,
 		 struct reserve_args *args)
 {
-	struct reserving *rv = calloc(1, sizeof(*rv));
+	struct reservation *r = res_new(a, args->name, args->text, args->imp);
 
-	if (!rv) {
-		match_import_free(args->imp);
+	if (r && args->pin)
+		r->pin = strdup(args->pin);
+	if (!r || (args->pin && !r->pin)) {
+		if (r)
+			res_free(r);
 		return unixrpc_error(req, "internal", "out of memory");
 	}
-	rv->a = a;
-	rv->req = req;
-	rv->args = *args;
-	rv->args.name = strdup(args->name);
-	rv->args.text = strdup(args->text);
-	rv->args.pin = args->pin ? strdup(args->pin) : NULL;
-	if (!rv->args.name || !rv->args.text || (args->pin && !rv->args.pin)) {
-		reserving_free(rv);
-		return unixrpc_error(req, "internal", "out of memory");
-	}
-	rv->pr = places_fetch(a, reserving_places, rv);
-	if (!rv->pr) {
-		reserving_free(rv);
+	r->priority = args->priority;
+	r->no_wait = args->no_wait;
+	r->progress = args->progress;
+	r->pr = places_fetch(a, reserve_places, r);
+	if (!r->pr) {
+		res_free(r);
 		return unixrpc_error(req, "unavailable",
 				     "cannot reach the server %s for the place list; is it running?",
 				     a->cfg.server);
 	}
-	rpc_req_on_cancel(req, reserving_cancel, rv);
+	r->req = req;
+	rpc_req_on_cancel(req, reserve_cancel, r);
 }
 
 /* --- return ------------------------------------------------------------ */
@@ -644,12 +596,21 @@ void res_return_req(struct reservation *r, bool force, struct rpc_req *req)
 /* --- a new import description -------------------------------------- */
 
 void res_update_description(struct reservation *r, const char *text,
-			    struct match_import *imp, struct rpc_req *req)
+			    struct rpc_req *req)
 {
-	char err[600];
+	struct match_import *imp;
+	char err[600], file[300];
 	char *copy;
 	int *assign;
 
+	/* usb_import borrows names from the description it attached by */
+	if (r->attached)
+		return unixrpc_error(req, "conflict",
+				     "'%s' is attached; detach it before changing its import description",
+				     r->name);
+	snprintf(file, sizeof(file), "%s.yaml", r->name);
+	if (match_import_parse(text, file, &imp, err, sizeof(err)))
+		return unixrpc_error(req, "invalid", "%s", err);
 	if (res_check_ports(r->agent, imp, r->name, err, sizeof(err))) {
 		match_import_free(imp);
 		return unixrpc_error(req, "conflict", "%s", err);

@@ -38,6 +38,7 @@ struct reservation {
 	int *assign;			/* imported part -> exported part */
 	bool attached, lost;
 	struct rpc_call *call;		/* reserve in flight at the hub */
+	struct rpc_call *list_call;	/* get_reservations for --no-wait */
 	struct rpc_req *req;		/* the nmbctl reserve waiting */
 	/* while queued (queue.c) */
 	unsigned int position;		/* reserve_queued, 0 if unknown */
@@ -90,11 +91,11 @@ void res_return(struct reservation *r, const char *why);
 /* Forgets r locally (detached first, waiters answered). */
 void res_free(struct reservation *r);
 /*
- * A new import description for r (not attached): its ports must be free
- * and it must match r's place; answers req. imp is taken.
+ * A new import description for r (not attached): it must parse, its
+ * ports must be free and it must match r's place; answers req.
  */
 void res_update_description(struct reservation *r, const char *text,
-			    struct match_import *imp, struct rpc_req *req);
+			    struct rpc_req *req);
 /* The hub lost our reservations of place_id / all of them (0). */
 void res_lost(struct agent *a, int place_id, const char *why);
 

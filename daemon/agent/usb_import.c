@@ -51,7 +51,9 @@ enum state { IDLE, TUNNEL, REPLY, PORT_WAIT, BACKOFF };
 
 struct usb_import {
 	struct reservation *r;
-	char *part, *iface, *host, *busid;
+	/* the names belong to r's import description, which outlives u */
+	const char *part, *iface;
+	char *host, *busid;
 	unsigned int port_num, port;
 	enum state state;
 	struct tunnel *tun;
@@ -328,12 +330,12 @@ struct usb_import *usb_import_new(struct reservation *r, const char *part,
 	u->vport = -1;
 	u->port_num = port_num;
 	u->port = port;
-	u->part = strdup(part);
-	u->iface = strdup(iface);
+	u->part = part;
+	u->iface = iface;
 	u->host = strdup(host);
 	u->busid = strdup(busid ? busid : "");
 	u->timer = loop_timer_new(r->agent->loop, on_timer, u);
-	if (!u->part || !u->iface || !u->host || !u->busid || !u->timer) {
+	if (!u->host || !u->busid || !u->timer) {
 		usb_import_free(u);
 		return NULL;
 	}
@@ -356,8 +358,6 @@ void usb_import_free(struct usb_import *u)
 				 strerror(-ret));
 	}
 	loop_timer_free(u->timer);
-	free(u->part);
-	free(u->iface);
 	free(u->host);
 	free(u->busid);
 	free(u);

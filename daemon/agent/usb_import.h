@@ -11,6 +11,7 @@
 struct reservation;
 struct usb_import;
 
+/* part and iface are borrowed: r keeps its description while attached. */
 struct usb_import *usb_import_new(struct reservation *r, const char *part,
 				  const char *iface, unsigned int port_num,
 				  const char *host, unsigned int port,
