@@ -3,7 +3,7 @@
  * config_agent.c - fuzz target: nmb-agent's configuration file, loaded and
  * checked as the daemon does at start, with --check and on SIGHUP.
  */
-#include "agent.h"
+#include "config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

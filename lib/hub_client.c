@@ -720,3 +720,20 @@ void hub_client_reconnect(struct hub_client *hc)
 	lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 	service();
 }
+
+struct lws_context *hub_client_lws_context(void)
+{
+	return lws.ctx;
+}
+
+int hub_client_peer(const struct hub_client *hc, char *addr, size_t len)
+{
+	if (!hc->wsi || !hc->chan || !lws_get_peer_simple(hc->wsi, addr, len))
+		return -ENOTCONN;
+	return 0;
+}
+
+int hub_client_lws_fd_event(struct lws *wsi, int reason, void *in)
+{
+	return callback(wsi, (enum lws_callback_reasons)reason, NULL, in, 0);
+}

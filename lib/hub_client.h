@@ -29,6 +29,8 @@
 #include "jsonrpc.h"
 
 struct loop;
+struct lws;
+struct lws_context;
 struct hub_client;
 
 struct hub_client_ops {
@@ -65,5 +67,15 @@ void hub_client_reconnect(struct hub_client *hc);
 void hub_client_hurry(struct hub_client *hc, bool on);
 /* Drops every shared libwebsockets state once all clients are freed. */
 void hub_client_cleanup(void);
+/*
+ * For other HTTP requests on the clients' libwebsockets context (the
+ * agent's place list): the context (NULL before the first client); the
+ * hub's address as connected, to reach the same server without a name
+ * lookup (-ENOTCONN while down); and, for the protocol callback of
+ * another vhost, its socket events (LWS_CALLBACK_*_POLL_FD) to pass on.
+ */
+struct lws_context *hub_client_lws_context(void);
+int hub_client_peer(const struct hub_client *hc, char *addr, size_t len);
+int hub_client_lws_fd_event(struct lws *wsi, int reason, void *in);
 
 #endif /* NMB_HUB_CLIENT_H */

@@ -21,8 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "conf.h"
+#include "config.h"
 #include "log.h"
 #include "match.h"
 #include "metrics_http.h"
@@ -70,6 +70,7 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
 	const char *metrics = NULL;
 	const char *group = NULL, *level = NULL, *wait = NULL;
+	int prio = -1;
 	unsigned int wait_s = AGENT_CONNECT_WAIT_S;
 	struct conf_node *root, *tls;
 	bool verify = true;
@@ -109,7 +110,7 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 			conf_error(conf_get(root, "log_level", CONF_ANY, false),
 				   "expected err, warning, notice, info or debug");
 		else
-			nmb_log_set_priority(log_level(level));
+			prio = log_level(level);
 	}
 	if (!conf_str(root, "connect_wait", &wait, false) &&
 	    match_parse_duration(wait, &wait_s))
@@ -125,6 +126,7 @@ defaults:
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
 	cfg->group = dup_or(group, AGENT_GROUP);
+	cfg->log_level = prio;
 	cfg->connect_wait_s = wait_s;
 	cfg->metrics_listen = dup_or(metrics, NULL);
 	conf_free(c);

@@ -10,39 +10,38 @@
 #include <stdlib.h>
 
 #include "agent.h"
+#include "connwait.h"
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
 #include "unixrpc.h"
 
 struct connwait {
+	struct agent *a;
 	struct rpc_req *req;
 	json_object *params;		/* held */
 	rpc_handler_fn method;
+	void *ctx;			/* the method's */
 	struct loop_timer *timer;
-	struct connwait *prev, *next;
+	TAILQ_ENTRY(connwait) link;	/* oldest first */
 };
-
-static struct connwait *waiting;
 
 static void unlink_free(struct connwait *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		waiting = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
+	struct agent *a = w->a;
+
+	TAILQ_REMOVE(&a->waiting, w, link);
 	loop_timer_free(w->timer);
 	json_object_put(w->params);
 	free(w);
-	if (!waiting && agent.hub)
-		hub_client_hurry(agent.hub, false);
+	if (TAILQ_EMPTY(&a->waiting) && a->hub)
+		hub_client_hurry(a->hub, false);
 }
 
 static void expired(struct loop_timer *t, void *arg)
 {
 	struct connwait *w = arg;
+	struct agent *a = w->a;
 	struct rpc_req *req = w->req;
 
 	(void)t;
@@ -50,8 +49,8 @@ static void expired(struct loop_timer *t, void *arg)
 	unlink_free(w);
 	unixrpc_error(req, "unavailable",
 		      "not connected to the server %s after waiting %u s (connect_wait): %s; is it running?",
-		      agent.cfg.server, agent.cfg.connect_wait_s,
-		      agent.down_why[0] ? agent.down_why : "no answer yet");
+		      a->cfg.server, a->cfg.connect_wait_s,
+		      a->down_why[0] ? a->down_why : "no answer yet");
 }
 
 static void cancelled(struct rpc_req *req, void *data)
@@ -60,61 +59,58 @@ static void cancelled(struct rpc_req *req, void *data)
 	unlink_free(data);
 }
 
-bool connwait(struct rpc_req *req, json_object *params, rpc_handler_fn method)
+bool connwait(struct agent *a, struct rpc_req *req, json_object *params,
+	      rpc_handler_fn method, void *ctx)
 {
 	struct connwait *w;
 
-	if (hub_chan())
+	if (a->chan)
 		return false;
-	if (!agent.cfg.connect_wait_s) {
+	if (!a->cfg.connect_wait_s) {
 		unixrpc_error(req, "unavailable",
 			      "not connected to the server %s: %s; is it running?",
-			      agent.cfg.server, agent.down_why[0] ?
-			      agent.down_why : "no answer yet");
+			      a->cfg.server, a->down_why[0] ?
+			      a->down_why : "no answer yet");
 		return true;
 	}
 	w = calloc(1, sizeof(*w));
 	if (w)
-		w->timer = loop_timer_new(agent.loop, expired, w);
+		w->timer = loop_timer_new(a->loop, expired, w);
 	if (!w || !w->timer) {
 		free(w);
 		unixrpc_error(req, "internal", "out of memory");
 		return true;
 	}
+	w->a = a;
 	w->req = req;
 	w->params = json_object_get(params);
 	w->method = method;
-	w->next = waiting;
-	if (waiting)
-		waiting->prev = w;
-	waiting = w;
-	loop_timer_set(w->timer, agent.cfg.connect_wait_s * 1000ULL);
+	w->ctx = ctx;
+	TAILQ_INSERT_TAIL(&a->waiting, w, link);
+	loop_timer_set(w->timer, a->cfg.connect_wait_s * 1000ULL);
 	rpc_req_on_cancel(req, cancelled, w);
 	/* no 30 s backoff while someone waits */
-	if (agent.hub)
-		hub_client_hurry(agent.hub, true);
+	if (a->hub)
+		hub_client_hurry(a->hub, true);
 	log_debug("%s: waiting up to %u s for the server connection",
-		  rpc_req_method(req), agent.cfg.connect_wait_s);
+		  rpc_req_method(req), a->cfg.connect_wait_s);
 	return true;
 }
 
-void connwait_up(void)
+void connwait_up(struct agent *a)
 {
-	/* Oldest first: requests run in the order nmbctl sent them. */
-	struct connwait *w = waiting;
+	struct connwait *w;
 
-	while (w && w->next)
-		w = w->next;
-	while (w && hub_chan()) {
-		struct connwait *prev = w->prev;
+	/* Oldest first: requests run in the order nmbctl sent them. */
+	while (a->chan && (w = TAILQ_FIRST(&a->waiting))) {
 		struct rpc_req *req = w->req;
 		json_object *params = json_object_get(w->params);
 		rpc_handler_fn method = w->method;
+		void *ctx = w->ctx;
 
 		rpc_req_on_cancel(req, NULL, NULL);
 		unlink_free(w);
-		method(req, params, NULL);
+		method(req, params, ctx);
 		json_object_put(params);
-		w = prev;
 	}
 }

@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "devices.h"
 #include "log.h"
 #include "loop.h"
 #include "usbip.h"
@@ -45,16 +45,25 @@
 #define PATHF(buf, ...) \
 	(snprintf(buf, sizeof(buf), __VA_ARGS__) >= (int)sizeof(buf))
 
-/* When each device (busid and devnum) was first seen configured. */
-static struct {
-	char busid[32];
-	long devnum;
-	uint64_t since_ms;
-} seen[MAX_SEEN];
+struct devices {
+	struct loop *loop;
+	devices_changed_fn changed;
+	void *arg;
+	struct watch *watch;		/* NULL without nmb_watch */
+	struct loop_fd *watch_lfd;
+	struct loop_timer *poll;	/* sysfs poll while imports wait */
+	/* When each device (busid and devnum) was first seen configured. */
+	struct seen_dev {
+		char busid[32];
+		long devnum;
+		uint64_t since_ms;
+	} seen[MAX_SEEN];
+};
 
-static uint64_t configured_since(const char *busid, long devnum,
-				 bool configured)
+static uint64_t configured_since(struct devices *d, const char *busid,
+				 long devnum, bool configured)
 {
+	struct seen_dev *seen = d->seen;
 	int free_slot = -1;
 
 	for (int i = 0; i < MAX_SEEN; i++) {
@@ -182,14 +191,14 @@ static void add_links(const char *dir, json_object *nodes)
 	closedir(d);
 }
 
-bool devices_scan(const char *busid, json_object *nodes)
+bool devices_scan(struct devices *d, const char *busid, json_object *nodes)
 {
 	char dev[PATH_MAX], path[PATH_MAX], buf[64];
 	bool settled = true, configured;
 	uint64_t since;
 	struct dirent *de;
 	size_t blen = strlen(busid);
-	DIR *d;
+	DIR *dir;
 
 	if (PATHF(dev, USB_DEVICES "/%s", busid) ||
 	    PATHF(path, "%s/bConfigurationValue", dev))
@@ -198,13 +207,13 @@ bool devices_scan(const char *busid, json_object *nodes)
 		     strcmp(buf, "0") != 0;
 	if (PATHF(path, "%s/devnum", dev) || read_str(path, buf, sizeof(buf)))
 		buf[0] = '\0';
-	since = configured_since(busid, strtol(buf, NULL, 10), configured);
+	since = configured_since(d, busid, strtol(buf, NULL, 10), configured);
 	if (!configured)
 		return false;
-	d = opendir(dev);
-	if (!d)
+	dir = opendir(dev);
+	if (!dir)
 		return false;
-	while ((de = readdir(d))) {
+	while ((de = readdir(dir))) {
 		char drv[PATH_MAX];
 		ssize_t n;
 
@@ -226,7 +235,7 @@ bool devices_scan(const char *busid, json_object *nodes)
 				settled = false;
 		}
 	}
-	closedir(d);
+	closedir(dir);
 	if (nodes) {
 		walk(dev, 10, nodes);
 		add_links("/dev/serial/by-path", nodes);
@@ -302,40 +311,22 @@ int devices_vhci_load(void)
 	return 0;
 }
 
-static bool anyone_waits(void)
-{
-	for (struct reservation *r = agent.res; r; r = r->next)
-		if (r->waiters)
-			return true;
-	return false;
-}
-
-void devices_changed(void)
-{
-	struct reservation *r, *next;
-
-	for (r = agent.res; r; r = next) {
-		next = r->next;
-		res_update(r);
-	}
-}
-
 static void on_poll(struct loop_timer *t, void *arg)
 {
-	(void)arg;
-	devices_changed();
-	if (anyone_waits())
-		loop_timer_set(t, agent.watch ? POLL_WATCH_MS : POLL_SYSFS_MS);
+	struct devices *d = arg;
+
+	if (d->changed(d->arg))
+		loop_timer_set(t, d->watch ? POLL_WATCH_MS : POLL_SYSFS_MS);
 }
 
-void devices_poll(bool on)
+void devices_poll(struct devices *d, bool on)
 {
-	if (!agent.poll)
+	if (!d || !d->poll)
 		return;
-	if (on && !loop_timer_armed(agent.poll))
-		loop_timer_set(agent.poll, 0);
+	if (on && !loop_timer_armed(d->poll))
+		loop_timer_set(d->poll, 0);
 	else if (!on)
-		loop_timer_cancel(agent.poll);
+		loop_timer_cancel(d->poll);
 }
 
 static void on_event(const struct watch_event *ev, void *arg)
@@ -349,55 +340,62 @@ static void on_event(const struct watch_event *ev, void *arg)
 
 static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
 {
+	struct devices *d = arg;
 	int ret;
 
 	(void)lfd;
 	(void)events;
-	(void)arg;
-	ret = watch_process(agent.watch, on_event, NULL);
+	ret = watch_process(d->watch, on_event, NULL);
 	if (ret && ret != -ENOBUFS && ret != -EAGAIN)
 		log_warn("nmb_watch events: %s", strerror(-ret));
-	devices_changed();
+	d->changed(d->arg);
 }
 
-int devices_start(void)
+int devices_start(struct loop *loop, devices_changed_fn changed, void *arg,
+		  struct devices **out)
 {
+	struct devices *d = calloc(1, sizeof(*d));
 	int ret;
 
-	agent.poll = loop_timer_new(agent.loop, on_poll, NULL);
-	if (!agent.poll)
+	*out = d;
+	if (!d)
 		return -ENOMEM;
-	ret = watch_open(&agent.watch);
+	d->loop = loop;
+	d->changed = changed;
+	d->arg = arg;
+	d->poll = loop_timer_new(loop, on_poll, d);
+	if (!d->poll)
+		return -ENOMEM;
+	ret = watch_open(&d->watch);
 	if (ret) {
-		agent.watch = NULL;
+		d->watch = NULL;
 		log_info("nmb_watch is not loaded (%s): following imported devices by polling sysfs every %d ms while an attach waits",
 			 strerror(-ret), POLL_SYSFS_MS);
 		return 0;
 	}
-	ret = watch_subscribe(agent.watch);
+	ret = watch_subscribe(d->watch);
 	if (!ret) {
-		agent.watch_lfd = loop_fd_add(agent.loop,
-					      watch_events_fd(agent.watch),
-					      EPOLLIN, on_watch, NULL);
-		if (!agent.watch_lfd)
+		d->watch_lfd = loop_fd_add(loop, watch_events_fd(d->watch),
+					   EPOLLIN, on_watch, d);
+		if (!d->watch_lfd)
 			ret = -ENOMEM;
 	}
 	if (ret) {
 		log_warn("nmb_watch events unavailable (%s): polling sysfs instead",
 			 strerror(-ret));
-		watch_close(agent.watch);
-		agent.watch = NULL;
+		watch_close(d->watch);
+		d->watch = NULL;
 	}
 	return 0;
 }
 
-void devices_stop(void)
+void devices_stop(struct devices *d)
 {
-	loop_fd_del(agent.watch_lfd);
-	agent.watch_lfd = NULL;
-	if (agent.watch)
-		watch_close(agent.watch);
-	agent.watch = NULL;
-	loop_timer_free(agent.poll);
-	agent.poll = NULL;
+	if (!d)
+		return;
+	loop_fd_del(d->watch_lfd);
+	if (d->watch)
+		watch_close(d->watch);
+	loop_timer_free(d->poll);
+	free(d);
 }

@@ -16,15 +16,20 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "control.h"
+#include "devices.h"
+#include "attach.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
+#include "reservation.h"
+#include "server_link.h"
+#include "status.h"
 #include "version.h"
 
 #define STOP_GRACE_MS	3000
-
-struct agent agent;
 
 static void usage(FILE *f)
 {
@@ -41,59 +46,55 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n");
 }
 
-static struct loop_timer *stop_timer;
-
 static void stop_now(struct loop_timer *t, void *arg)
 {
+	struct agent *a = arg;
+
 	(void)t;
-	(void)arg;
-	loop_stop(agent.loop);
+	loop_stop(a->loop);
 }
 
 /* Detach and return everything, give the returns a moment, then stop. */
-static void begin_stop(void)
+static void begin_stop(struct agent *a)
 {
-	struct rpc_chan *ch = hub_chan();
-
-	if (agent.stopping)
+	if (a->stopping)
 		return;
-	agent.stopping = true;
-	while (agent.res)
-		res_return(agent.res, "the agent stops");
-	if (!ch || !rpc_chan_pending(ch))
-		return loop_stop(agent.loop);
-	stop_timer = loop_timer_new(agent.loop, stop_now, NULL);
-	if (!stop_timer)
-		return loop_stop(agent.loop);
-	loop_timer_set(stop_timer, 50);
+	a->stopping = true;
+	while (a->res)
+		res_return(a->res, "the agent stops");
+	if (!a->chan || !rpc_chan_pending(a->chan))
+		return loop_stop(a->loop);
+	a->stop_timer = loop_timer_new(a->loop, stop_now, a);
+	if (!a->stop_timer)
+		return loop_stop(a->loop);
+	loop_timer_set(a->stop_timer, 50);
 }
 
 static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
 {
+	struct agent *a = arg;
 	struct signalfd_siginfo si;
 
 	(void)events;
-	(void)arg;
 	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: nothing to reload; restart the agent to apply a new configuration (this returns every reservation)");
+			agent_reload(a);
 			continue;
 		}
 		log_notice("%s: detaching and returning every reservation, then stopping",
 			   strsignal((int)si.ssi_signo));
-		begin_stop();
+		begin_stop(a);
 	}
 }
 
 static void stop_poll(struct loop_timer *t, void *arg)
 {
-	static unsigned int waited;
-	struct rpc_chan *ch = hub_chan();
+	struct agent *a = arg;
 
-	(void)arg;
-	waited += 50;
-	if (!ch || !rpc_chan_pending(ch) || waited >= STOP_GRACE_MS)
-		return loop_stop(agent.loop);
+	a->stop_waited_ms += 50;
+	if (!a->chan || !rpc_chan_pending(a->chan) ||
+	    a->stop_waited_ms >= STOP_GRACE_MS)
+		return loop_stop(a->loop);
 	loop_timer_set(t, 50);
 }
 
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 	struct loop_fd *sig_lfd = NULL;
 	struct loop_timer *notify_timer = NULL;
 	bool explicit = false, verbose = false, check = false;
+	struct agent agent = { 0 }, *a = &agent;
 	int opt, sfd = -1, ret = 1;
 	sigset_t mask;
 
@@ -150,34 +152,42 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&agent.cfg, file, explicit || check))
+	TAILQ_INIT(&a->waiting);
+	a->conf_file = file;
+	a->conf_explicit = explicit || check;
+	a->cli_server = server;
+	a->cli_socket = sock;
+	a->verbose = verbose;
+	if (config_load(&a->cfg, file, a->conf_explicit))
 		goto out_cfg;
 	if (verbose)
 		nmb_log_set_priority(LOG_DEBUG);
+	else if (a->cfg.log_level >= 0)
+		nmb_log_set_priority(a->cfg.log_level);
 	if (server) {
-		free(agent.cfg.server);
-		agent.cfg.server = strdup(server);
+		free(a->cfg.server);
+		a->cfg.server = strdup(server);
 	}
 	if (sock) {
-		free(agent.cfg.socket);
-		agent.cfg.socket = strdup(sock);
+		free(a->cfg.socket);
+		a->cfg.socket = strdup(sock);
 	}
-	if (!agent.cfg.server) {
+	if (!a->cfg.server) {
 		log_err("no server URL: set 'server' in %s or pass --server URL",
 			file);
 		goto out_cfg;
 	}
-	if (url_parse(agent.cfg.server, &agent.url, &why)) {
-		log_err("server URL '%.200s': %s", agent.cfg.server, why);
+	if (url_parse(a->cfg.server, &a->url, &why)) {
+		log_err("server URL '%.200s': %s", a->cfg.server, why);
 		goto out_cfg;
 	}
 	if (check) {
 		printf("%s: configuration OK, server %s\n", file,
-		       agent.cfg.server);
+		       a->cfg.server);
 		ret = 0;
 		goto out_cfg;
 	}
-	if (!strcmp(agent.cfg.socket, AGENT_SOCKET))
+	if (!strcmp(a->cfg.socket, AGENT_SOCKET))
 		mkdir("/run/nmb", 0755);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -186,61 +196,60 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	agent.loop = loop_new();
+	a->loop = loop_new();
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!agent.loop || sfd < 0) {
+	if (!a->loop || sfd < 0) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
 	}
-	sig_lfd = loop_fd_add(agent.loop, sfd, EPOLLIN, on_signal, NULL);
+	sig_lfd = loop_fd_add(a->loop, sfd, EPOLLIN, on_signal, a);
 	if (!sig_lfd)
 		goto out_loop;
-	if (devices_start())
+	if (agent_metrics_start(a))
+		goto out_metrics;
+	if (devices_start(a->loop, attach_update_all, a, &a->devices))
 		goto out_devices;
-	if (control_start())
+	if (control_start(a))
 		goto out_control;
-	if (hub_start())
-		goto out_hub;
-	if (vanish_start())
-		goto out_vanish;
-	if (agent_metrics_start())
-		goto out_vanish;
+	if (server_link_start(a))
+		goto out_link;
+	if (vanish_start(a))
+		goto out_link;
 
-	log_notice("serving %s for server %s", agent.cfg.socket,
-		   agent.cfg.server);
-	notify_timer = agent_notify_start();
-	ret = loop_run(agent.loop) ? 1 : 0;
-	if (stop_timer && !agent.res) {
+	log_notice("serving %s for server %s", a->cfg.socket,
+		   a->cfg.server);
+	notify_timer = agent_notify_start(a);
+	ret = loop_run(a->loop) ? 1 : 0;
+	if (a->stop_timer && !a->res) {
 		/* Let the return_reservation calls reach the server. */
-		loop_timer_free(stop_timer);
-		stop_timer = loop_timer_new(agent.loop, stop_poll, NULL);
-		if (stop_timer) {
-			loop_timer_set(stop_timer, 0);
-			loop_run(agent.loop);
+		loop_timer_free(a->stop_timer);
+		a->stop_timer = loop_timer_new(a->loop, stop_poll, a);
+		if (a->stop_timer) {
+			loop_timer_set(a->stop_timer, 0);
+			loop_run(a->loop);
 		}
 	}
-	loop_timer_free(stop_timer);
+	loop_timer_free(a->stop_timer);
 	loop_timer_free(notify_timer);
 	notify_stopping();
-	while (agent.res)
-		res_return(agent.res, "the agent stops");
-
-out_vanish:
-	agent_metrics_stop();
-	vanish_stop();
-out_hub:
-	hub_stop();
+	while (a->res)
+		res_return(a->res, "the agent stops");
+	vanish_stop(a);
+out_link:
+	server_link_stop(a);
 out_control:
-	control_stop();
+	control_stop(a);
 out_devices:
-	devices_stop();
+	devices_stop(a->devices);
+out_metrics:
+	agent_metrics_stop(a);
 out_loop:
 	loop_fd_del(sig_lfd);
 	if (sfd >= 0)
 		close(sfd);
-	if (agent.loop)
-		loop_free(agent.loop);
+	if (a->loop)
+		loop_free(a->loop);
 out_cfg:
-	config_free(&agent.cfg);
+	config_free(&a->cfg);
 	return ret;
 }

@@ -1,310 +1,297 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * places.c - GET <server>/api/v1/places (wire note §1) on the loop, over
- * plain TCP or TLS (OpenSSL, non-blocking), "Connection: close", the
- * body read to EOF and parsed with json-c.
+ * places.c - GET <server>/api/v1/places (wire note §1) with
+ * libwebsockets' own HTTP client, on the context the hub connection
+ * runs on (lib/hub_client): plain or TLS like the hub connection,
+ * chunked, Content-Length or until-close bodies, to the address the hub
+ * connection has (no name lookup, nothing blocks the loop), so only
+ * while connected. The body is parsed with
+ * json-c; an answer that does not come within 10 s fails.
+ *
+ * The requests have their own vhost on that context (created with the
+ * first one, with the agent's CA bundle), whose protocol is this file's
+ * callback; libwebsockets destroys it with the context.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <libwebsockets.h>
 
 #include "agent.h"
+#include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "places.h"
 
 #define BODY_MAX	(16u << 20)
 #define TIMEOUT_MS	10000
+#define VHOST_NAME	"nmb-agent-places"
 
 struct places_req {
-	int fd;
-	struct loop_fd *lfd;
-	struct loop_timer *timer;
-	SSL_CTX *sctx;
-	SSL *ssl;
-	bool connected, handshaken;
-	char req[1024];
-	size_t req_len, req_off;
+	struct agent *a;
+	struct lws *wsi;		/* NULL once done */
+	struct loop_timer *timer;	/* timeout, then the answer */
+	bool done;
+	int status;
 	char *buf;
 	size_t len, cap;
+	char err[512];			/* set: failed */
 	places_cb cb;
 	void *arg;
 };
 
+/* Ends r's connection: libwebsockets closes it on its own time. */
+static void let_go(struct places_req *r)
+{
+	if (!r->wsi)
+		return;
+	lws_set_wsi_user(r->wsi, NULL);
+	lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	r->wsi = NULL;
+}
+
 static void req_free(struct places_req *r)
 {
-	loop_fd_del(r->lfd);
+	let_go(r);
 	loop_timer_free(r->timer);
-	if (r->ssl)
-		SSL_free(r->ssl);
-	if (r->sctx)
-		SSL_CTX_free(r->sctx);
-	if (r->fd >= 0)
-		close(r->fd);
 	free(r->buf);
 	free(r);
 }
 
-static void done(struct places_req *r, const char *fmt, const char *s)
+/* The answer is known (err set, or the body in): cb runs from the loop. */
+static void finish(struct places_req *r, const char *fmt, const char *s)
+{
+	if (r->done)
+		return;
+	if (fmt)
+		snprintf(r->err, sizeof(r->err), fmt, r->a->cfg.server,
+			 s ? s : "");
+	r->done = true;
+	let_go(r);
+	loop_timer_set(r->timer, 0);
+}
+
+static void deliver(struct places_req *r)
 {
 	json_object *o = NULL, *places = NULL;
-	char msg[512];
-	const char *body;
-	int status = 0;
 
-	if (fmt) {
-		snprintf(msg, sizeof(msg), fmt, agent.cfg.server, s);
-		goto fail;
-	}
-	r->buf[r->len] = '\0';
-	body = strstr(r->buf, "\r\n\r\n");
-	if (sscanf(r->buf, "HTTP/1.%*1[01] %3d", &status) != 1 || !body) {
-		snprintf(msg, sizeof(msg),
-			 "server %s: no HTTP answer for the place list",
-			 agent.cfg.server);
-		goto fail;
-	}
-	if (status != 200) {
-		snprintf(msg, sizeof(msg),
+	if (!r->err[0] && r->status != 200)
+		snprintf(r->err, sizeof(r->err),
 			 "server %s: the place list answered HTTP %d",
-			 agent.cfg.server, status);
-		goto fail;
+			 r->a->cfg.server, r->status);
+	if (!r->err[0]) {
+		o = json_tokener_parse(r->buf ? r->buf : "");
+		if (!o || !json_object_object_get_ex(o, "places", &places) ||
+		    !json_object_is_type(places, json_type_array))
+			snprintf(r->err, sizeof(r->err),
+				 "server %s: the place list is not {\"places\": [...]}",
+				 r->a->cfg.server);
 	}
-	o = json_tokener_parse(body + 4);
-	if (!o || !json_object_object_get_ex(o, "places", &places) ||
-	    !json_object_is_type(places, json_type_array)) {
-		snprintf(msg, sizeof(msg),
-			 "server %s: the place list is not {\"places\": [...]}",
-			 agent.cfg.server);
-		goto fail;
-	}
-	r->cb(r->arg, places, NULL);
+	r->cb(r->arg, r->err[0] ? NULL : places, r->err[0] ? r->err : NULL);
 	json_object_put(o);
 	req_free(r);
-	return;
-fail:
-	json_object_put(o);
-	r->cb(r->arg, NULL, msg);
-	req_free(r);
 }
 
-static const char *ssl_err(void)
+static void on_timer(struct loop_timer *t, void *arg)
 {
-	unsigned long e = ERR_get_error();
+	struct places_req *r = arg;
 
-	return e ? ERR_reason_error_string(e) : "TLS error";
+	(void)t;
+	if (!r->done)
+		return finish(r, "server %s: no place list after 10 s%s", "");
+	deliver(r);
 }
 
-/* Returns bytes moved, 0 for EOF, -EAGAIN, or another -errno. */
-static ssize_t io(struct places_req *r, bool wr, void *buf, size_t len)
+static int body(struct places_req *r, const char *in, size_t len)
 {
-	ssize_t n;
-	int e;
+	if (r->len + len + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 65536;
+		char *p;
 
-	if (!r->ssl) {
-		n = wr ? send(r->fd, buf, len, MSG_NOSIGNAL) :
-			 recv(r->fd, buf, len, 0);
-		if (n < 0)
-			return errno == EINTR ? -EAGAIN : -errno;
-		return n;
+		while (cap < r->len + len + 1)
+			cap *= 2;
+		if (cap > BODY_MAX) {
+			finish(r, "server %s: place list over 16 MiB%s", "");
+			return -1;
+		}
+		p = realloc(r->buf, cap);
+		if (!p) {
+			finish(r, "server %s: %s", "out of memory");
+			return -1;
+		}
+		r->buf = p;
+		r->cap = cap;
 	}
-	n = wr ? SSL_write(r->ssl, buf, (int)len) :
-		 SSL_read(r->ssl, buf, (int)len);
-	if (n > 0)
-		return n;
-	e = SSL_get_error(r->ssl, (int)n);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		loop_fd_mod(r->lfd, e == SSL_ERROR_WANT_READ ? EPOLLIN :
-			    EPOLLOUT);
-		return -EAGAIN;
-	}
-	if (e == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	return -EPROTO;
-}
-
-static int tls_start(struct places_req *r)
-{
-	r->sctx = SSL_CTX_new(TLS_client_method());
-	if (!r->sctx)
-		return -ENOMEM;
-	if (agent.cfg.insecure) {
-		SSL_CTX_set_verify(r->sctx, SSL_VERIFY_NONE, NULL);
-	} else {
-		SSL_CTX_set_verify(r->sctx, SSL_VERIFY_PEER, NULL);
-		if (agent.cfg.ca_file ?
-		    !SSL_CTX_load_verify_locations(r->sctx, agent.cfg.ca_file,
-						   NULL) :
-		    !SSL_CTX_set_default_verify_paths(r->sctx))
-			return -EINVAL;
-	}
-	r->ssl = SSL_new(r->sctx);
-	if (!r->ssl)
-		return -ENOMEM;
-	SSL_set_fd(r->ssl, r->fd);
-	SSL_set_tlsext_host_name(r->ssl, agent.url.host);
-	if (!agent.cfg.insecure)
-		SSL_set1_host(r->ssl, agent.url.host);
+	memcpy(r->buf + r->len, in, len);
+	r->len += len;
+	r->buf[r->len] = '\0';
 	return 0;
 }
 
-/* True once the head and Content-Length bytes of body are in. */
-static bool complete(struct places_req *r)
+static int add_headers(struct places_req *r, struct lws *wsi, void *in,
+		       size_t len)
 {
-	const char *eoh, *cl;
-	unsigned long len;
+	unsigned char **p = in, *end = *p + len;
+	static const char accept[] = "application/json";
+	char value[1024];
+	int n;
 
-	r->buf[r->len] = '\0';
-	eoh = strstr(r->buf, "\r\n\r\n");
-	if (!eoh)
-		return false;
-	cl = strcasestr(r->buf, "\r\ncontent-length:");
-	if (!cl || cl > eoh)
-		return false;
-	len = strtoul(cl + 17, NULL, 10);
-	return r->len - (size_t)(eoh + 4 - r->buf) >= len;
+	if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ACCEPT,
+					 (const unsigned char *)accept,
+					 (int)strlen(accept), p, end))
+		return -1;
+	if (!r->a->cfg.token)
+		return 0;
+	n = snprintf(value, sizeof(value), "Bearer %s", r->a->cfg.token);
+	if (n < 0 || (size_t)n >= sizeof(value))
+		return -1;
+	return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+					    (const unsigned char *)value, n,
+					    p, end) ? -1 : 0;
 }
 
-static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
 {
-	struct places_req *r = arg;
-	socklen_t sl = sizeof(int);
-	int soerr = 0, ret;
-	ssize_t n;
+	struct places_req *r = user;
+	char buf[4096 + LWS_PRE], *px = buf + LWS_PRE;
+	int lenx = sizeof(buf) - LWS_PRE;
 
-	(void)events;
-	if (!r->connected) {
-		if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) ||
-		    soerr)
-			return done(r, "server %s: cannot connect: %s",
-				    strerror(soerr ? soerr : errno));
-		r->connected = true;
-		if (agent.url.tls && tls_start(r))
-			return done(r, "server %s: TLS setup failed: %s",
-				    ssl_err());
+	switch (reason) {
+	case LWS_CALLBACK_ADD_POLL_FD:
+	case LWS_CALLBACK_DEL_POLL_FD:
+	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
+		return hub_client_lws_fd_event(wsi, (int)reason, in);
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		break;
+	default:
+		/* the others' user is not a request (an SSL_CTX, ...) */
+		return 0;
 	}
-	if (r->ssl && !r->handshaken) {
-		ret = SSL_connect(r->ssl);
-		if (ret != 1) {
-			int e = SSL_get_error(r->ssl, ret);
-
-			if (e == SSL_ERROR_WANT_READ ||
-			    e == SSL_ERROR_WANT_WRITE) {
-				loop_fd_mod(lfd, e == SSL_ERROR_WANT_READ ?
-					    EPOLLIN : EPOLLOUT);
-				return;
-			}
-			return done(r, "server %s: TLS handshake failed: %s; check the CA (tls: ca_file)",
-				    ssl_err());
-		}
-		r->handshaken = true;
-	}
-	while (r->req_off < r->req_len) {
-		n = io(r, true, r->req + r->req_off, r->req_len - r->req_off);
-		if (n == -EAGAIN) {
-			if (!r->ssl)
-				loop_fd_mod(lfd, EPOLLOUT);
-			return;
-		}
-		if (n <= 0)
-			return done(r, "server %s: cannot send the request: %s",
-				    strerror(n ? (int)-n : EPIPE));
-		r->req_off += (size_t)n;
-	}
-	for (;;) {
-		if (r->cap - r->len < 4096) {
-			char *p;
-
-			if (r->cap >= BODY_MAX)
-				return done(r, "server %s: place list too large%s",
-					    "");
-			p = realloc(r->buf, r->cap ? r->cap * 2 : 65536);
-			if (!p)
-				return done(r, "server %s: %s", "out of memory");
-			r->buf = p;
-			r->cap = r->cap ? r->cap * 2 : 65536;
-		}
-		n = io(r, false, r->buf + r->len, r->cap - r->len - 1);
-		if (n == -EAGAIN) {
-			if (!r->ssl)
-				loop_fd_mod(lfd, EPOLLIN);
-			return;
-		}
-		if (n < 0)
-			return done(r, "server %s: cannot read the place list: %s",
-				    strerror((int)-n));
-		if (n == 0)
-			return done(r, NULL, NULL);
-		r->len += (size_t)n;
-		if (complete(r))
-			return done(r, NULL, NULL);
+	/* a request let go has no user any more */
+	if (!r || r->done)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return add_headers(r, wsi, in, len);
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		r->status = (int)lws_http_client_http_response(wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		/* lws_http_client_read() undoes the chunked encoding */
+		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		return body(r, in, len);
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		finish(r, NULL, NULL);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		r->wsi = NULL;		/* libwebsockets closes it */
+		finish(r, "server %s: cannot get the place list: %s",
+		       in && len ? log_esc(in) : "connection failed");
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		r->wsi = NULL;
+		/* a body without length or chunks ends with the connection */
+		if (r->status == 200 && r->len)
+			finish(r, NULL, NULL);
+		else if (!r->status)
+			finish(r, "server %s: no answer for the place list (connection closed or timed out)%s",
+			       "");
+		else
+			finish(r, "server %s: the connection closed before the whole place list%s",
+			       "");
+		return 0;
+	default:
+		return 0;
 	}
 }
 
-static void on_timeout(struct loop_timer *t, void *arg)
+static const struct lws_protocols protocols[] = {
+	{ "nmb-agent-places", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static struct lws_vhost *vhost_get(struct agent *a, struct lws_context *ctx)
 {
-	(void)t;
-	done(arg, "server %s: no place list after 10 s%s", "");
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh = lws_get_vhost_by_name(ctx, VHOST_NAME);
+
+	if (vh)
+		return vh;
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.vhost_name = VHOST_NAME;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = a->cfg.ca_file;
+	info.gid = -1;
+	info.uid = -1;
+	return lws_create_vhost(ctx, &info);
 }
 
-struct places_req *places_fetch(places_cb cb, void *arg)
+struct places_req *places_fetch(struct agent *a, places_cb cb, void *arg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	struct places_req *r = calloc(1, sizeof(*r));
-	char port[8], authority[URL_HOST_MAX + 16];
-	int ret;
+	struct lws_context *ctx = hub_client_lws_context();
+	struct lws_client_connect_info i;
+	char addr[64], authority[URL_HOST_MAX + 16], path[1200];
+	struct places_req *r;
 
+	if (!ctx || !a->hub || hub_client_peer(a->hub, addr, sizeof(addr)))
+		return NULL;
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	url_authority(&agent.url, authority, sizeof(authority));
-	r->fd = -1;
+	r->a = a;
 	r->cb = cb;
 	r->arg = arg;
-	r->req_len = (size_t)snprintf(r->req, sizeof(r->req),
-		"GET %s/api/v1/places HTTP/1.1\r\nHost: %s\r\n"
-		"Accept: application/json\r\nConnection: close\r\n%s%s%s\r\n",
-		agent.url.path, authority,
-		agent.cfg.token ? "Authorization: Bearer " : "",
-		agent.cfg.token ? agent.cfg.token : "",
-		agent.cfg.token ? "\r\n" : "");
-	if (r->req_len >= sizeof(r->req))
+	r->timer = loop_timer_new(a->loop, on_timer, r);
+	if (!r->timer)
 		goto fail;
-	snprintf(port, sizeof(port), "%u", agent.url.port);
-	ret = getaddrinfo(agent.url.host, port, &hints, &ai);
-	if (ret) {
-		log_warn("server %s: cannot resolve %s: %s", agent.cfg.server,
-			 agent.url.host, gai_strerror(ret));
+	url_authority(&a->url, authority, sizeof(authority));
+	if (snprintf(path, sizeof(path), "%s/api/v1/places", a->url.path) >=
+	    (int)sizeof(path))
 		goto fail;
-	}
-	r->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		       SOCK_CLOEXEC, ai->ai_protocol);
-	if (r->fd < 0 || (connect(r->fd, ai->ai_addr, ai->ai_addrlen) &&
-			  errno != EINPROGRESS)) {
-		log_warn("server %s: cannot connect: %s", agent.cfg.server,
-			 strerror(errno));
+	memset(&i, 0, sizeof(i));
+	i.context = ctx;
+	i.vhost = vhost_get(a, ctx);
+	if (!i.vhost) {
+		log_warn("server %s: cannot set up libwebsockets for the place list",
+			 a->cfg.server);
 		goto fail;
 	}
-	freeaddrinfo(ai);
-	ai = NULL;
-	r->lfd = loop_fd_add(agent.loop, r->fd, EPOLLOUT, on_fd, r);
-	r->timer = loop_timer_new(agent.loop, on_timeout, r);
-	if (!r->lfd || !r->timer)
-		goto fail;
+	i.address = addr;
+	i.port = (int)a->url.port;
+	i.path = path;
+	i.host = authority;		/* Host header, TLS name check */
+	i.method = "GET";
+	i.userdata = r;
+	i.pwsi = &r->wsi;
+	i.local_protocol_name = protocols[0].name;
+	if (a->url.tls) {
+		i.ssl_connection = LCCSCF_USE_SSL;
+		if (a->cfg.insecure)
+			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					    LCCSCF_ALLOW_EXPIRED |
+					    LCCSCF_ALLOW_INSECURE;
+	}
 	loop_timer_set(r->timer, TIMEOUT_MS);
+	if (!lws_client_connect_via_info(&i) && !r->done) {
+		log_warn("server %s: cannot start the request for the place list",
+			 a->cfg.server);
+		goto fail;
+	}
 	return r;
 fail:
-	if (ai)
-		freeaddrinfo(ai);
 	req_free(r);
 	return NULL;
 }
@@ -315,13 +302,28 @@ void places_cancel(struct places_req *r)
 		req_free(r);
 }
 
-const char *places_host(json_object *place)
+const char *places_host(const struct agent *a, json_object *place)
 {
 	json_object *h;
 	const char *host;
 
 	if (!json_object_object_get_ex(place, "host", &h))
-		return agent.url.host;
+		return a->url.host;
 	host = json_object_get_string(h);
-	return url_is_loopback(host) ? agent.url.host : host;
+	return url_is_loopback(host) ? a->url.host : host;
+}
+
+json_object *places_find(json_object *places, const char *name, int id)
+{
+	for (size_t i = 0; i < json_object_array_length(places); i++) {
+		json_object *p = json_object_array_get_idx(places, i), *v;
+
+		if (name && json_object_object_get_ex(p, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name))
+			return p;
+		if (!name && json_object_object_get_ex(p, "id", &v) &&
+		    json_object_get_int(v) == id)
+			return p;
+	}
+	return NULL;
 }

@@ -9,8 +9,12 @@
 #include <stdio.h>
 
 #include "agent.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "loop.h"
+#include "protocol.h"
+#include "queue.h"
+#include "reservation.h"
 #include "unixrpc.h"
 
 #define PROGRESS_FIRST_MS	1000
@@ -27,7 +31,7 @@ static void notify(struct reservation *r)
 			       json_object_new_int64(r->position) : NULL);
 	json_object_object_add(o, "waiting_s", json_object_new_int64(
 			(int64_t)(loop_now_ms() - r->queued_ms) / 1000));
-	rpc_notify(rpc_req_chan(r->req), "reserve_progress", o);
+	rpc_notify(rpc_req_chan(r->req), CTL_RESERVE_PROGRESS, o);
 }
 
 /* No position after a second (a hub without "queue"): say it waits. */
@@ -47,7 +51,8 @@ void queue_start(struct reservation *r)
 	if (!r->progress || r->no_wait)
 		return;
 	if (!r->progress_timer)
-		r->progress_timer = loop_timer_new(agent.loop, still_waiting, r);
+		r->progress_timer = loop_timer_new(r->agent->loop,
+						   still_waiting, r);
 	if (r->progress_timer)
 		loop_timer_set(r->progress_timer, PROGRESS_FIRST_MS);
 }

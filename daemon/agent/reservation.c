@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * reservation.c - the agent's reservations: port conflicts, attach and
- * detach of their interfaces, attach waiters, auto_return, and what
- * happens when the server takes a reservation away.
+ * reservation.c - the one owner of a reservation's life: nmbctl's
+ * reserve (place list, matching, the server's reserve and its queue),
+ * the lease (auto_return, sent to the server as "lease" when it has the
+ * feature), what happens when the server loses the reservation (regain:
+ * reserve the same place again once it is back, and attach again), and
+ * the return. Attaching its interfaces is attach.c's; the wait in the
+ * server's queue is queue.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,64 +14,66 @@
 #include <string.h>
 
 #include "agent.h"
+#include "attach.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "loop.h"
+#include "match.h"
+#include "places.h"
+#include "protocol.h"
+#include "queue.h"
+#include "reservation.h"
 #include "unixrpc.h"
 
-struct attach_wait {
-	struct reservation *r;
-	struct rpc_req *req;
-	struct loop_timer *timer;
-	struct attach_wait *next;
-};
+#define REGAIN_MS	1000
 
-struct reservation *res_find(const char *name)
+struct reservation *res_find(struct agent *a, const char *name)
 {
-	for (struct reservation *r = agent.res; r; r = r->next)
+	for (struct reservation *r = a->res; r; r = r->next)
 		if (!strcmp(r->name, name))
 			return r;
 	return NULL;
 }
 
-static bool ports_clash(const struct match_import *a,
-			const struct match_import *b, bool usb,
-			unsigned int *port)
+/* The ifaces (USB or TCP) of imp, one after the other, by index. */
+static const struct match_iface *nth_iface(const struct match_import *imp,
+					   bool usb, size_t n)
 {
-	for (size_t i = 0; i < a->nparts; i++) {
-		const struct match_part *pa = &a->parts[i];
-		size_t na = usb ? pa->nusb : pa->ntcp;
+	for (size_t i = 0; i < imp->nparts; i++) {
+		const struct match_part *p = &imp->parts[i];
+		size_t k = usb ? p->nusb : p->ntcp;
 
-		for (size_t k = 0; k < na; k++) {
-			unsigned int p = usb ? pa->usb[k].port :
-					       pa->tcp[k].port;
-
-			for (size_t j = 0; j < b->nparts; j++) {
-				const struct match_part *pb = &b->parts[j];
-				size_t nb = usb ? pb->nusb : pb->ntcp;
-
-				for (size_t m = 0; m < nb; m++) {
-					if ((usb ? pb->usb[m].port :
-					     pb->tcp[m].port) == p) {
-						*port = p;
-						return true;
-					}
-				}
-			}
-		}
+		if (n < k)
+			return usb ? &p->usb[n] : &p->tcp[n];
+		n -= k;
 	}
-	return false;
+	return NULL;
 }
 
-int res_check_ports(const struct match_import *imp, const char *name,
-		    char *err, size_t errlen)
+/* A port_num (usb) or local_port both a and b use; 0 if none. */
+static unsigned int shared_port(const struct match_import *a,
+				const struct match_import *b, bool usb)
+{
+	const struct match_iface *x, *y;
+
+	for (size_t i = 0; (x = nth_iface(a, usb, i)); i++)
+		for (size_t j = 0; (y = nth_iface(b, usb, j)); j++)
+			if (x->port == y->port)
+				return x->port;
+	return 0;
+}
+
+int res_check_ports(struct agent *a, const struct match_import *imp,
+		    const char *name, char *err, size_t errlen)
 {
 	unsigned int port;
 
-	for (struct reservation *r = agent.res; r; r = r->next) {
+	for (struct reservation *r = a->res; r; r = r->next) {
 		if (!strcmp(r->name, name))
 			continue;
 		for (int usb = 1; usb >= 0; usb--) {
-			if (!ports_clash(imp, r->imp, usb, &port))
+			port = shared_port(imp, r->imp, usb);
+			if (!port)
 				continue;
 			snprintf(err, errlen,
 				 "%s %u of '%s' is already used by reservation '%s'; change it in one of them or return '%s'",
@@ -79,53 +85,65 @@ int res_check_ports(const struct match_import *imp, const char *name,
 	return 0;
 }
 
-struct reservation *res_new(const char *name, const char *text,
-			    struct match_import *imp)
+/* A reservation not in the agent's list yet; imp is taken. */
+static struct reservation *res_new(struct agent *a, const char *name,
+				   const char *text, struct match_import *imp)
 {
-	struct reservation *r = calloc(1, sizeof(*r)), **tail;
+	struct reservation *r = calloc(1, sizeof(*r));
 
-	if (!r)
+	if (!r) {
+		match_import_free(imp);
 		return NULL;
+	}
+	r->agent = a;
 	r->name = strdup(name);
 	r->text = strdup(text);
 	if (!r->name || !r->text) {
 		free(r->name);
 		free(r->text);
 		free(r);
+		match_import_free(imp);
 		return NULL;
 	}
 	r->imp = imp;
-	for (tail = &agent.res; *tail; tail = &(*tail)->next)
-		;
-	*tail = r;
 	return r;
 }
 
-static void wait_end(struct attach_wait *w, json_object *result,
-		     const char *kind, const char *msg)
+static void res_link(struct reservation *r)
 {
-	struct attach_wait **pp;
+	struct reservation **tail;
 
-	for (pp = &w->r->waiters; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
-	rpc_req_on_cancel(w->req, NULL, NULL);
-	if (kind)
-		unixrpc_error(w->req, kind, "%s", msg);
-	else
-		rpc_reply(w->req, result);
-	loop_timer_free(w->timer);
-	free(w);
+	for (tail = &r->agent->res; *tail; tail = &(*tail)->next)
+		;
+	*tail = r;
 }
 
-static void fail_waiters(struct reservation *r, const char *kind,
-			 const char *msg)
+/* Answers the nmbctl reserve that waits for r, if any. */
+static void reserve_answer(struct reservation *r, const char *kind,
+			   const char *fmt, const char *detail)
 {
-	while (r->waiters)
-		wait_end(r->waiters, NULL, kind, msg);
+	struct rpc_req *req = r->req;
+
+	if (!req)
+		return;
+	r->req = NULL;
+	rpc_req_on_cancel(req, NULL, NULL);
+	if (kind)
+		unixrpc_error(req, kind, fmt, r->name, detail);
+	else
+		rpc_reply(req, NULL);
+}
+
+/* Sends return_reservation for place id, answer unused. */
+static void return_place(struct agent *a, int id)
+{
+	json_object *params;
+
+	if (!a->chan)
+		return;
+	params = json_object_new_array();
+	json_object_array_add(params, json_object_new_int(id));
+	rpc_call(a->chan, WIRE_RETURN_RESERVATION, params, NULL, NULL);
 }
 
 /*
@@ -136,37 +154,25 @@ static void fail_waiters(struct reservation *r, const char *kind,
 static void late_grant(void *data, json_object *result,
 		       const struct rpc_err *err)
 {
-	struct rpc_chan *ch = hub_chan();
-	json_object *params;
+	struct agent *a = data;
 	int id;
 
-	(void)data;
 	if (err || !json_object_is_type(result, json_type_int))
 		return;
 	id = json_object_get_int(result);
 	log_notice("place id %d was granted after its reserve was withdrawn; returning it",
 		   id);
-	if (!ch)
-		return;
-	params = json_object_new_array();
-	json_object_array_add(params, json_object_new_int(id));
-	rpc_call(ch, "return_reservation", params, NULL, NULL);
+	return_place(a, id);
 }
 
 void res_free(struct reservation *r)
 {
 	struct reservation **pp;
 
-	res_detach(r);
-	fail_waiters(r, "not-found", "the reservation is gone");
-	if (r->req) {
-		rpc_req_on_cancel(r->req, NULL, NULL);
-		unixrpc_error(r->req, "unavailable",
-			      "%s: the reservation was dropped while queued",
-			      r->name);
-		r->req = NULL;
-	}
-	for (pp = &agent.res; *pp; pp = &(*pp)->next) {
+	attach_stop(r);
+	reserve_answer(r, "unavailable",
+		       "%s: the reservation was dropped while queued%s", "");
+	for (pp = &r->agent->res; *pp; pp = &(*pp)->next) {
 		if (*pp == r) {
 			*pp = r->next;
 			break;
@@ -174,7 +180,9 @@ void res_free(struct reservation *r)
 	}
 	queue_end(r);
 	if (r->call)
-		rpc_call_withdraw(r->call, late_grant, NULL);
+		rpc_call_withdraw(r->call, late_grant, r->agent);
+	if (r->list_call)
+		rpc_call_cancel(r->list_call);
 	places_cancel(r->pr);
 	json_object_put(r->regain_place);
 	loop_timer_free(r->regain);
@@ -189,127 +197,29 @@ void res_free(struct reservation *r)
 	free(r);
 }
 
-static json_object *exported_part(struct reservation *r, size_t i)
+json_object *res_list(struct agent *a)
 {
-	json_object *parts;
+	json_object *list = json_object_new_array();
 
-	if (!json_object_object_get_ex(r->place, "parts", &parts))
-		return NULL;
-	return json_object_array_get_idx(parts, (size_t)r->assign[i]);
+	for (struct reservation *r = a->res; r; r = r->next) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "place",
+				       json_object_new_string(r->name));
+		json_object_object_add(o, "place_name", r->place_name ?
+				       json_object_new_string(r->place_name) :
+				       NULL);
+		json_object_object_add(o, "attached",
+				       json_object_new_boolean(r->attached));
+		json_object_object_add(o, "reserved",
+				       json_object_new_boolean(r->place_id));
+		queue_list_fields(r, o);
+		json_object_array_add(list, o);
+	}
+	return list;
 }
 
-static json_object *exported_iface(json_object *part, const char *type,
-				   const char *name)
-{
-	json_object *map, *o;
-
-	if (!json_object_object_get_ex(part, type, &map) ||
-	    !json_object_object_get_ex(map, name, &o))
-		return NULL;
-	return o;
-}
-
-int res_attach(struct reservation *r, char *err, size_t errlen)
-{
-	const struct match_import *imp = r->imp;
-	const char *host;
-	json_object *v;
-	unsigned int port;
-	size_t nusb = 0, ntcp = 0;
-	int ret;
-
-	if (r->attached)
-		return 0;
-	if (!r->place_id || !r->place) {
-		snprintf(err, errlen, "'%s' is not reserved yet", r->name);
-		return -ENOENT;
-	}
-	json_object_object_get_ex(r->place, "port", &v);
-	port = (unsigned int)json_object_get_int(v);
-	host = places_host(r->place);
-	for (size_t i = 0; i < imp->nparts; i++) {
-		nusb += imp->parts[i].nusb;
-		ntcp += imp->parts[i].ntcp;
-	}
-	r->usb = calloc(nusb + 1, sizeof(struct usb_import *));
-	r->tcp = calloc(ntcp + 1, sizeof(struct tcp_forward *));
-	if (!r->usb || !r->tcp) {
-		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto fail;
-	}
-	r->attached = true;
-	for (size_t i = 0; i < imp->nparts; i++) {
-		const struct match_part *p = &imp->parts[i];
-		json_object *ep = exported_part(r, i);
-
-		for (size_t k = 0; k < p->ntcp; k++) {
-			json_object *e = exported_iface(ep, "tcp",
-							p->tcp[k].name), *h, *pt;
-			char target[320];
-
-			json_object_object_get_ex(e, "host", &h);
-			json_object_object_get_ex(e, "port", &pt);
-			snprintf(target, sizeof(target), "%s:%d",
-				 json_object_get_string(h),
-				 json_object_get_int(pt));
-			ret = tcp_forward_new(r, p->name, p->tcp[k].name,
-					      p->tcp[k].port, host, port,
-					      target, &r->tcp[r->ntcp], err,
-					      errlen);
-			if (ret)
-				goto fail;
-			r->ntcp++;
-		}
-	}
-	for (size_t i = 0; i < imp->nparts; i++) {
-		const struct match_part *p = &imp->parts[i];
-		json_object *ep = exported_part(r, i);
-
-		for (size_t k = 0; k < p->nusb; k++) {
-			json_object *e = exported_iface(ep, "usb",
-							p->usb[k].name), *b;
-
-			json_object_object_get_ex(e, "usbid", &b);
-			r->usb[r->nusb] = usb_import_new(r, p->name,
-					p->usb[k].name, p->usb[k].port, host,
-					port, json_object_get_string(b));
-			if (!r->usb[r->nusb]) {
-				snprintf(err, errlen,
-					 "%s.%s: cannot start the USB import (see the agent's log)",
-					 p->name, p->usb[k].name);
-				ret = -ENOMEM;
-				goto fail;
-			}
-			r->nusb++;
-		}
-	}
-	log_notice("%s: attaching to place %s (%zu USB, %zu TCP)", r->name,
-		   log_esc(r->place_name), r->nusb, r->ntcp);
-	return 0;
-fail:
-	res_detach(r);
-	return ret;
-}
-
-void res_detach(struct reservation *r)
-{
-	if (!r->attached && !r->usb && !r->tcp)
-		return;
-	for (size_t i = 0; i < r->nusb; i++)
-		usb_import_free(r->usb[i]);
-	for (size_t i = 0; i < r->ntcp; i++)
-		tcp_forward_free(r->tcp[i]);
-	free(r->usb);
-	free(r->tcp);
-	r->usb = NULL;
-	r->tcp = NULL;
-	r->nusb = r->ntcp = 0;
-	if (r->attached)
-		log_notice("%s: detached", r->name);
-	r->attached = false;
-	fail_waiters(r, "unavailable", "detached while attaching");
-}
+/* --- the lease: auto_return -------------------------------------------- */
 
 static void auto_return(struct loop_timer *t, void *arg)
 {
@@ -321,11 +231,19 @@ static void auto_return(struct loop_timer *t, void *arg)
 	res_return(r, "auto_return");
 }
 
-void res_placed(struct reservation *r, int place_id, json_object *place)
+/* The lease the server should hold r for, if it knows leases. */
+static void add_lease(struct reservation *r, json_object *params)
 {
-	json_object *n;
+	if (r->agent->feat.lease && r->imp->auto_return_s)
+		json_object_object_add(params, "lease",
+			json_object_new_int((int32_t)r->imp->auto_return_s));
+}
 
-	json_object *old = r->place;
+/* Place accepted: remember it, start auto_return. */
+static void res_placed(struct reservation *r, int place_id,
+		       json_object *place)
+{
+	json_object *old = r->place, *n;
 
 	r->place_id = place_id;
 	r->place = json_object_get(place);
@@ -338,7 +256,7 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 	free(r->place_name);
 	r->place_name = strdup(n ? json_object_get_string(n) : "?");
 	if (r->imp->auto_return_s && !r->auto_return) {
-		r->auto_return = loop_timer_new(agent.loop, auto_return, r);
+		r->auto_return = loop_timer_new(r->agent->loop, auto_return, r);
 		if (r->auto_return)
 			loop_timer_set(r->auto_return,
 				       r->imp->auto_return_s * 1000ULL);
@@ -351,6 +269,250 @@ void res_placed(struct reservation *r, int place_id, json_object *place)
 		log_notice("%s: reserved place %s (id %d)", r->name,
 			   log_esc(r->place_name), place_id);
 }
+
+/* --- reserve: place list, candidates, the server's reserve ------------ */
+
+/*
+ * From nmbctl's reserve until the server has it, r is not in the
+ * agent's list: it fetches the place list (r->pr), picks the candidates
+ * and, for --no-wait at a hub without the queue, asks which are free
+ * (r->list_call).
+ */
+
+/* Answers nmbctl with kind and msg and drops r. */
+static void reserve_fail(struct reservation *r, const char *kind,
+			 const char *msg)
+{
+	reserve_answer(r, kind, "%.0s%s", msg);
+	res_free(r);
+}
+
+static void reserve_cancel(struct rpc_req *req, void *data)
+{
+	struct reservation *r = data;
+
+	(void)req;
+	r->req = NULL;
+	log_info("%s: reserve withdrawn (nmbctl went away)", r->name);
+	res_free(r);
+}
+
+static void reserve_done(void *data, json_object *result,
+			 const struct rpc_err *err)
+{
+	struct reservation *r = data;
+	bool closed = err && err->code == RPC_CONNECTION_CLOSED;
+	bool waited = r->req;
+	json_object *place;
+	int id;
+
+	r->call = NULL;
+	queue_end(r);
+	if (err) {
+		reserve_answer(r, closed ? "unavailable" : "not-found",
+			       "%s: the server refused the reservation: %s",
+			       closed ? "connection lost; try again" :
+			       err->message ? err->message : "?");
+		res_free(r);
+		return;
+	}
+	id = json_object_get_int(result);
+	place = places_find(r->place, NULL, id);
+	if (!place) {
+		char detail[80];
+
+		snprintf(detail, sizeof(detail), "%d", id);
+		reserve_answer(r, "internal",
+			       "%s: the server gave place id %s, which was not a candidate",
+			       detail);
+		res_return(r, "unexpected place");
+		return;
+	}
+	res_placed(r, id, place);
+	reserve_answer(r, NULL, NULL, NULL);
+	if (!waited)
+		res_return(r, "nmbctl went away");
+}
+
+static void reserve_send(struct reservation *r, json_object *ids)
+{
+	struct agent *a = r->agent;
+	json_object *params;
+	char err[300];
+
+	if (!a->chan) {
+		json_object_put(ids);
+		snprintf(err, sizeof(err),
+			 "not connected to the server %s; try again when it is back",
+			 a->cfg.server);
+		return reserve_fail(r, "unavailable", err);
+	}
+	res_link(r);
+	params = json_object_new_object();
+	json_object_object_add(params, "candidate_ids", ids);
+	if (a->feat.priority && r->priority)
+		json_object_object_add(params, "priority",
+				       json_object_new_int(r->priority));
+	add_lease(r, params);
+	/* reserve_queued names it by its ticket: the name (up to 64) */
+	if (a->feat.queue && strlen(r->name) <= AGENT_TICKET_MAX)
+		json_object_object_add(params, "ticket",
+				       json_object_new_string(r->name));
+	log_info("%s: reserving, %zu candidate place(s)", r->name,
+		 json_object_array_length(ids));
+	r->call = rpc_call(a->chan, WIRE_RESERVE, params, reserve_done, r);
+	if (!r->call)
+		return reserve_fail(r, "unavailable",
+				    "lost the server connection; try again");
+	queue_start(r);
+}
+
+/* The ids of the places that match (and, if pinned, have the name). */
+static json_object *candidates(const struct reservation *r,
+			       json_object *places)
+{
+	json_object *ids = json_object_new_array(), *v;
+	int *assign = calloc(r->imp->nparts + 1, sizeof(int));
+
+	for (size_t i = 0; assign && i < json_object_array_length(places);
+	     i++) {
+		json_object *p = json_object_array_get_idx(places, i);
+
+		if (r->pin &&
+		    (!json_object_object_get_ex(p, "name", &v) ||
+		     strcmp(json_object_get_string(v), r->pin) != 0))
+			continue;
+		if (match_place(r->imp, p, assign) &&
+		    json_object_object_get_ex(p, "id", &v))
+			json_object_array_add(ids, json_object_get(v));
+	}
+	free(assign);
+	return ids;
+}
+
+static bool place_held(json_object *list, int id)
+{
+	for (size_t k = 0; list && k < json_object_array_length(list); k++) {
+		json_object *e = json_object_array_get_idx(list, k), *p;
+
+		if (json_object_object_get_ex(e, "place_id", &p) &&
+		    json_object_get_int(p) == id)
+			return true;
+	}
+	return false;
+}
+
+/* --no-wait at a hub without "queue": only the places nobody holds. */
+static void reserve_free_only(void *data, json_object *result,
+			      const struct rpc_err *err)
+{
+	struct reservation *r = data;
+	json_object *ids, *list = NULL, *free_ids;
+	char msg[600];
+
+	r->list_call = NULL;
+	if (err) {
+		snprintf(msg, sizeof(msg),
+			 "the server did not list reservations: %s",
+			 err->message ? err->message : "?");
+		return reserve_fail(r, "unavailable", msg);
+	}
+	ids = candidates(r, r->place);
+	free_ids = json_object_new_array();
+	json_object_object_get_ex(result, "reservations", &list);
+	for (size_t i = 0; i < json_object_array_length(ids); i++) {
+		json_object *id = json_object_array_get_idx(ids, i);
+
+		if (!place_held(list, json_object_get_int(id)))
+			json_object_array_add(free_ids, json_object_get(id));
+	}
+	json_object_put(ids);
+	if (!json_object_array_length(free_ids)) {
+		json_object_put(free_ids);
+		snprintf(msg, sizeof(msg),
+			 "%s: every matching place is taken; try later, or leave out --no-wait",
+			 r->name);
+		return reserve_fail(r, "conflict", msg);
+	}
+	reserve_send(r, free_ids);
+}
+
+static void reserve_places(void *arg, json_object *places, const char *msg)
+{
+	struct reservation *r = arg;
+	struct agent *a = r->agent;
+	json_object *ids;
+	char err[600];
+
+	r->pr = NULL;
+	if (!places)
+		return reserve_fail(r, "unavailable", msg);
+	r->place = json_object_get(places);
+	ids = candidates(r, places);
+	if (!json_object_array_length(ids)) {
+		json_object_put(ids);
+		if (r->pin && !places_find(places, r->pin, 0))
+			snprintf(err, sizeof(err),
+				 "no place named '%s' at %s; see nmbctl search",
+				 r->pin, a->cfg.server);
+		else if (r->pin)
+			snprintf(err, sizeof(err),
+				 "place '%s' does not have the parts '%s' needs (compatible tags and interface names)",
+				 r->pin, r->name);
+		else
+			snprintf(err, sizeof(err),
+				 "no place has the parts '%s' needs (compatible tags and interface names); see nmbctl search",
+				 r->name);
+		return reserve_fail(r, "not-found", err);
+	}
+	/* Checked again: another reserve may have come in meanwhile. */
+	if (res_find(a, r->name)) {
+		json_object_put(ids);
+		snprintf(err, sizeof(err), "'%s' is already reserved", r->name);
+		return reserve_fail(r, "conflict", err);
+	}
+	if (res_check_ports(a, r->imp, r->name, err, sizeof(err))) {
+		json_object_put(ids);
+		return reserve_fail(r, "conflict", err);
+	}
+	if (a->chan && r->no_wait && !a->feat.queue) {
+		r->list_call = rpc_call(a->chan, WIRE_GET_RESERVATIONS, NULL,
+					reserve_free_only, r);
+		if (r->list_call) {
+			json_object_put(ids);
+			return;
+		}
+	}
+	reserve_send(r, ids);
+}
+
+void res_reserve(struct agent *a, struct rpc_req *req,
+		 struct reserve_args *args)
+{
+	struct reservation *r = res_new(a, args->name, args->text, args->imp);
+
+	if (r && args->pin)
+		r->pin = strdup(args->pin);
+	if (!r || (args->pin && !r->pin)) {
+		if (r)
+			res_free(r);
+		return unixrpc_error(req, "internal", "out of memory");
+	}
+	r->priority = args->priority;
+	r->no_wait = args->no_wait;
+	r->progress = args->progress;
+	r->pr = places_fetch(a, reserve_places, r);
+	if (!r->pr) {
+		res_free(r);
+		return unixrpc_error(req, "unavailable",
+				     "cannot reach the server %s for the place list; is it running?",
+				     a->cfg.server);
+	}
+	r->req = req;
+	rpc_req_on_cancel(req, reserve_cancel, r);
+}
+
+/* --- return ------------------------------------------------------------ */
 
 struct returning {
 	char *name;
@@ -382,10 +544,11 @@ static void returned(void *data, json_object *result,
 	free(ret);
 }
 
-void res_return_req(struct reservation *r, const char *why,
-		    struct rpc_req *req)
+/* Returns r at the server, frees it; answers req once the server did. */
+static void give_back(struct reservation *r, const char *why,
+		      struct rpc_req *req)
 {
-	struct rpc_chan *ch = hub_chan();
+	struct rpc_chan *ch = r->agent->chan;
 	struct returning *ret = NULL;
 	json_object *params;
 
@@ -399,7 +562,7 @@ void res_return_req(struct reservation *r, const char *why,
 		ret->req = req;
 		log_info("%s: returning place %s (%s)", r->name,
 			 log_esc(r->place_name), why);
-		if (rpc_call(ch, "return_reservation", params, returned,
+		if (rpc_call(ch, WIRE_RETURN_RESERVATION, params, returned,
 			     ret)) {
 			if (req)
 				rpc_req_on_cancel(req, returning_cancel, ret);
@@ -416,176 +579,73 @@ void res_return_req(struct reservation *r, const char *why,
 
 void res_return(struct reservation *r, const char *why)
 {
-	res_return_req(r, why, NULL);
+	give_back(r, why, NULL);
 }
 
-static json_object *iface_status(struct reservation *r, const char *part,
-				 const char *iface, const char *type,
-				 unsigned int port)
+void res_return_req(struct reservation *r, bool force, struct rpc_req *req)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "place", json_object_new_string(r->name));
-	json_object_object_add(o, "part", json_object_new_string(part));
-	json_object_object_add(o, "interface", json_object_new_string(iface));
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, "attached",
-			       json_object_new_boolean(r->attached));
-	json_object_object_add(o, "port", json_object_new_int((int32_t)port));
-	return o;
+	if (r->attached && !force)
+		return unixrpc_error(req, "conflict",
+				     "'%s' is attached; detach it first (or force)",
+				     r->name);
+	reserve_answer(r, "unavailable", "'%s' was returned while queued%s",
+		       "");
+	give_back(r, "returned by nmbctl", req);
 }
 
-/*
- * Every interface status object has the same keys, whatever its type
- * (the schema in agent-api.rst): those that do not apply are null.
- */
-static void complete_status(json_object *o)
+/* --- a new import description -------------------------------------- */
+
+void res_update_description(struct reservation *r, const char *text,
+			    struct rpc_req *req)
 {
-	static const char *const keys[] = {
-		"up", "busid", "nodes", "remote_busid", "vhci_port",
-		"connections", "target", "error", NULL,
-	};
-	json_object *v;
+	struct match_import *imp;
+	char err[600], file[300];
+	char *copy;
+	int *assign;
 
-	for (const char *const *k = keys; *k; k++)
-		if (!json_object_object_get_ex(o, *k, &v))
-			json_object_object_add(o, *k, NULL);
-}
-
-void res_status(struct reservation *r, json_object *list)
-{
-	size_t u = 0, t = 0;
-
-	for (size_t i = 0; i < r->imp->nparts; i++) {
-		const struct match_part *p = &r->imp->parts[i];
-
-		for (size_t k = 0; k < p->nusb; k++) {
-			json_object *o = iface_status(r, p->name,
-						      p->usb[k].name, "USB",
-						      p->usb[k].port);
-
-			if (r->attached && u < r->nusb) {
-				usb_import_status(r->usb[u++], o);
-			} else {
-				json_object_object_add(o, "up",
-						json_object_new_boolean(false));
-				json_object_object_add(o, "nodes",
-						json_object_new_array());
-			}
-			complete_status(o);
-			json_object_array_add(list, o);
-		}
+	/* usb_import borrows names from the description it attached by */
+	if (r->attached)
+		return unixrpc_error(req, "conflict",
+				     "'%s' is attached; detach it before changing its import description",
+				     r->name);
+	snprintf(file, sizeof(file), "%s.yaml", r->name);
+	if (match_import_parse(text, file, &imp, err, sizeof(err)))
+		return unixrpc_error(req, "invalid", "%s", err);
+	if (res_check_ports(r->agent, imp, r->name, err, sizeof(err))) {
+		match_import_free(imp);
+		return unixrpc_error(req, "conflict", "%s", err);
 	}
-	for (size_t i = 0; i < r->imp->nparts; i++) {
-		const struct match_part *p = &r->imp->parts[i];
-
-		for (size_t k = 0; k < p->ntcp; k++) {
-			json_object *o = iface_status(r, p->name,
-						      p->tcp[k].name, "TCP",
-						      p->tcp[k].port);
-
-			if (r->attached && t < r->ntcp)
-				tcp_forward_status(r->tcp[t++], o);
-			else
-				json_object_object_add(o, "up",
-						json_object_new_boolean(false));
-			complete_status(o);
-			json_object_array_add(list, o);
-		}
+	assign = calloc(imp->nparts + 1, sizeof(int));
+	if (!assign || (r->place_id && !match_place(imp, r->place, assign))) {
+		free(assign);
+		match_import_free(imp);
+		return unixrpc_error(req, "invalid",
+				     "the new description of '%s' does not match its place %s; return it and reserve again",
+				     r->name, r->place_name ? r->place_name : "?");
 	}
-}
-
-static bool all_up(struct reservation *r)
-{
-	for (size_t i = 0; i < r->nusb; i++)
-		if (!usb_import_up(r->usb[i]))
-			return false;
-	return true;
-}
-
-void res_update(struct reservation *r)
-{
-	json_object *list;
-
-	if (!r->waiters || !all_up(r))
-		return;
-	while (r->waiters) {
-		list = json_object_new_array();
-		res_status(r, list);
-		wait_end(r->waiters, list, NULL, NULL);
-	}
-}
-
-static void wait_timeout(struct loop_timer *t, void *arg)
-{
-	struct attach_wait *w = arg;
-	struct reservation *r = w->r;
-	char msg[700];
-
-	(void)t;
-	snprintf(msg, sizeof(msg), "%s: attach timed out", r->name);
-	for (size_t i = 0; i < r->nusb; i++) {
-		struct usb_import *u = r->usb[i];
-		const char *e = usb_import_error(u);
-
-		if (usb_import_up(u))
-			continue;
-		snprintf(msg, sizeof(msg),
-			 "%s: part %s, interface %s (USB) did not come up%s%s; the import keeps trying: check the board, or detach",
-			 r->name, usb_import_part(u), usb_import_iface(u),
-			 e[0] ? ": " : "", e);
-		break;
-	}
-	log_warn("%s", msg);
-	wait_end(w, NULL, "timeout", msg);
-}
-
-static void wait_cancel(struct rpc_req *req, void *data)
-{
-	struct attach_wait *w = data, **pp;
-
-	(void)req;
-	for (pp = &w->r->waiters; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
-	loop_timer_free(w->timer);
-	free(w);
-}
-
-void res_wait_attach(struct reservation *r, struct rpc_req *req,
-		     unsigned int timeout_s)
-{
-	struct attach_wait *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		return unixrpc_error(req, "internal", "out of memory");
-	w->r = r;
-	w->req = req;
-	w->timer = loop_timer_new(agent.loop, wait_timeout, w);
-	if (!w->timer) {
-		free(w);
+	copy = strdup(text);
+	if (!copy) {
+		free(assign);
+		match_import_free(imp);
 		return unixrpc_error(req, "internal", "out of memory");
 	}
-	loop_timer_set(w->timer, timeout_s * 1000ULL);
-	w->next = r->waiters;
-	r->waiters = w;
-	rpc_req_on_cancel(req, wait_cancel, w);
-	res_update(r);
+	free(r->text);
+	r->text = copy;
+	match_import_free(r->imp);
+	r->imp = imp;
+	free(r->assign);
+	r->assign = assign;
+	rpc_reply(req, NULL);
 }
 
-/* --- getting the place back after the server lost it --------------- */
-
-#define REGAIN_MS	1000
+/* --- regain: the place back after the server lost it --------------- */
 
 static void regain_try(struct loop_timer *t, void *arg);
 
 static void regain_later(struct reservation *r)
 {
 	if (!r->regain)
-		r->regain = loop_timer_new(agent.loop, regain_try, r);
+		r->regain = loop_timer_new(r->agent->loop, regain_try, r);
 	if (r->regain)
 		loop_timer_set(r->regain, REGAIN_MS);
 }
@@ -608,7 +668,7 @@ static void regain_done(void *data, json_object *result,
 	}
 	res_placed(r, json_object_get_int(result), place);
 	json_object_put(place);
-	if (r->reattach && res_attach(r, msg, sizeof(msg)))
+	if (r->reattach && attach_start(r, msg, sizeof(msg)))
 		log_warn("%s: cannot attach again: %s", r->name, msg);
 	r->reattach = false;
 }
@@ -616,8 +676,8 @@ static void regain_done(void *data, json_object *result,
 static void regain_places(void *arg, json_object *places, const char *err)
 {
 	struct reservation *r = arg;
-	struct rpc_chan *ch = hub_chan();
-	json_object *params, *ids, *v;
+	struct rpc_chan *ch = r->agent->chan;
+	json_object *params, *ids, *p, *v;
 
 	r->pr = NULL;
 	if (!places || !ch) {
@@ -625,35 +685,26 @@ static void regain_places(void *arg, json_object *places, const char *err)
 			log_info("%s: %s", r->name, err);
 		return regain_later(r);
 	}
-	for (size_t i = 0; i < json_object_array_length(places); i++) {
-		json_object *p = json_object_array_get_idx(places, i);
-
-		if (!json_object_object_get_ex(p, "name", &v) ||
-		    strcmp(json_object_get_string(v), r->place_name) != 0 ||
-		    !match_place(r->imp, p, NULL) ||
-		    !json_object_object_get_ex(p, "id", &v))
-			continue;
-		ids = json_object_new_array();
-		json_object_array_add(ids, json_object_get(v));
-		params = json_object_new_object();
-		json_object_object_add(params, "candidate_ids", ids);
-		if (agent.feat_lease && r->imp->auto_return_s &&
-		    r->auto_return && loop_timer_armed(r->auto_return))
-			json_object_object_add(params, "lease",
-				json_object_new_int((int32_t)
-						    r->imp->auto_return_s));
-		r->regain_place = json_object_get(p);
-		r->call = rpc_call(ch, "reserve", params, regain_done, r);
-		if (!r->call) {
-			json_object_put(r->regain_place);
-			r->regain_place = NULL;
-			break;
-		}
-		log_info("%s: place %s is back as id %d; reserving it again",
-			 r->name, r->place_name, json_object_get_int(v));
-		return;
+	p = places_find(places, r->place_name, 0);
+	if (!p || !match_place(r->imp, p, NULL) ||
+	    !json_object_object_get_ex(p, "id", &v))
+		return regain_later(r);
+	ids = json_object_new_array();
+	json_object_array_add(ids, json_object_get(v));
+	params = json_object_new_object();
+	json_object_object_add(params, "candidate_ids", ids);
+	/* the lease only while auto_return still runs */
+	if (r->auto_return && loop_timer_armed(r->auto_return))
+		add_lease(r, params);
+	r->regain_place = json_object_get(p);
+	r->call = rpc_call(ch, WIRE_RESERVE, params, regain_done, r);
+	if (!r->call) {
+		json_object_put(r->regain_place);
+		r->regain_place = NULL;
+		return regain_later(r);
 	}
-	regain_later(r);
+	log_info("%s: place %s is back as id %d; reserving it again",
+		 r->name, r->place_name, json_object_get_int(v));
 }
 
 static void regain_try(struct loop_timer *t, void *arg)
@@ -663,17 +714,16 @@ static void regain_try(struct loop_timer *t, void *arg)
 	(void)t;
 	if (r->call || r->pr)
 		return;
-	r->pr = places_fetch(regain_places, r);
+	r->pr = places_fetch(r->agent, regain_places, r);
 	if (!r->pr)
 		regain_later(r);
 }
 
-void res_lost(int place_id, const char *why)
+void res_lost(struct agent *a, int place_id, const char *why)
 {
 	struct reservation *r, *next;
-	struct rpc_chan *ch = hub_chan();
 
-	for (r = agent.res; r; r = next) {
+	for (r = a->res; r; r = next) {
 		next = r->next;
 		if (!r->place_id || (place_id && r->place_id != place_id))
 			continue;
@@ -693,15 +743,10 @@ void res_lost(int place_id, const char *why)
 		 */
 		log_warn("%s: place %s lost at the server (%s); reserving it again when it is back",
 			 r->name, r->place_name ? r->place_name : "?", why);
-		if (!strcmp(why, "gone") && ch) {
-			json_object *params = json_object_new_array();
-
-			json_object_array_add(params,
-					      json_object_new_int(r->place_id));
-			rpc_call(ch, "return_reservation", params, NULL, NULL);
-		}
+		if (!strcmp(why, "gone"))
+			return_place(a, r->place_id);
 		r->reattach = r->attached || r->reattach;
-		res_detach(r);
+		attach_stop(r);
 		r->place_id = 0;
 		r->queued_ms = loop_now_ms();
 		regain_later(r);

@@ -8,14 +8,15 @@
 #include "agent.h"
 #include "loop.h"
 #include "notify.h"
+#include "reservation.h"
+#include "status.h"
 
-/* "connected, 2 reservations: 1 attached, 1 waiting" */
-void agent_status(char *buf, size_t len)
+void agent_status(const struct agent *a, char *buf, size_t len)
 {
 	unsigned int n = 0, attached = 0, waiting = 0;
 	const struct reservation *r;
 
-	for (r = agent.res; r; r = r->next) {
+	for (r = a->res; r; r = r->next) {
 		n++;
 		if (r->attached)
 			attached++;
@@ -23,7 +24,7 @@ void agent_status(char *buf, size_t len)
 			waiting++;
 	}
 	snprintf(buf, len, "%s, %u reservation%s: %u attached, %u waiting",
-		 hub_chan() ? "connected" : "connecting to the server", n,
+		 a->chan ? "connected" : "connecting to the server", n,
 		 n == 1 ? "" : "s", attached, waiting);
 }
 
@@ -31,23 +32,22 @@ static void tick(struct loop_timer *t, void *arg)
 {
 	char status[128];
 
-	(void)arg;
-	agent_status(status, sizeof(status));
+	agent_status(arg, status, sizeof(status));
 	notify_tick(status);
 	loop_timer_set(t, notify_tick_ms());
 }
 
-struct loop_timer *agent_notify_start(void)
+struct loop_timer *agent_notify_start(struct agent *a)
 {
 	struct loop_timer *t;
 	char status[128];
 
 	notify_init();
-	agent_status(status, sizeof(status));
+	agent_status(a, status, sizeof(status));
 	notify_ready(status);
 	if (!notify_tick_ms())
 		return NULL;
-	t = loop_timer_new(agent.loop, tick, NULL);
+	t = loop_timer_new(a->loop, tick, a);
 	if (t)
 		loop_timer_set(t, notify_tick_ms());
 	return t;

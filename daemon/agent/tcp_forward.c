@@ -12,21 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "relay.h"
+#include "reservation.h"
 #include "sockopt.h"
+#include "tcp_forward.h"
+#include "tunnel.h"
 
 struct conn {
 	struct tcp_forward *f;
 	int client;
 	struct tunnel *tun;
 	struct relay *relay;
-	struct conn *prev, *next;
+	LIST_ENTRY(conn) link;
 };
 
 struct tcp_forward {
@@ -35,7 +40,7 @@ struct tcp_forward {
 	unsigned int local_port, port;
 	int lfd[2];
 	struct loop_fd *lev[2];
-	struct conn *conns;
+	LIST_HEAD(, conn) conns;
 	unsigned int nconns;
 };
 
@@ -44,14 +49,10 @@ static void conn_free(struct conn *c)
 	struct tcp_forward *f = c->f;
 
 	if (c->relay)
-		agent_metrics_tunnel_ended(relay_bytes(c->relay, 0),
+		agent_metrics_tunnel_ended(f->r->agent,
+					   relay_bytes(c->relay, 0),
 					   relay_bytes(c->relay, 1));
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		f->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	f->nconns--;
 	tunnel_cancel(c->tun);
 	if (c->relay)
@@ -86,7 +87,7 @@ static void on_tunnel(void *arg, int err, const char *msg, int fd,
 		conn_free(c);
 		return;
 	}
-	ret = relay_new(agent.loop, fd, c->client, early, early_len,
+	ret = relay_new(f->r->agent->loop, fd, c->client, early, early_len,
 			relay_done, c, &c->relay);
 	if (ret) {
 		log_warn("%s: %s.%s: cannot relay: %s", f->r->name, f->part,
@@ -114,12 +115,10 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 	c->f = f;
 	c->client = fd;
-	c->next = f->conns;
-	if (f->conns)
-		f->conns->prev = c;
-	f->conns = c;
+	LIST_INSERT_HEAD(&f->conns, c, link);
 	f->nconns++;
-	c->tun = tunnel_open(f->host, f->port, f->target, on_tunnel, c);
+	c->tun = tunnel_open(f->r->agent->loop, f->host, f->port, f->target,
+			     on_tunnel, c);
 	if (!c->tun) {
 		log_warn("%s: %s.%s: cannot open a tunnel to %s:%u",
 			 f->r->name, f->part, f->iface, f->host, f->port);
@@ -191,7 +190,7 @@ int tcp_forward_new(struct reservation *r, const char *part,
 	for (int i = 0; i < 2; i++) {
 		if (f->lfd[i] < 0)
 			continue;
-		f->lev[i] = loop_fd_add(agent.loop, f->lfd[i], EPOLLIN,
+		f->lev[i] = loop_fd_add(r->agent->loop, f->lfd[i], EPOLLIN,
 					on_accept, f);
 		if (!f->lev[i]) {
 			ret = -ENOMEM;
@@ -212,8 +211,8 @@ void tcp_forward_free(struct tcp_forward *f)
 {
 	if (!f)
 		return;
-	while (f->conns)
-		conn_free(f->conns);
+	while (!LIST_EMPTY(&f->conns))
+		conn_free(LIST_FIRST(&f->conns));
 	for (int i = 0; i < 2; i++) {
 		loop_fd_del(f->lev[i]);
 		if (f->lfd[i] >= 0)
@@ -234,14 +233,17 @@ void tcp_forward_status(struct tcp_forward *f, json_object *o)
 	json_object_object_add(o, "target", json_object_new_string(f->target));
 }
 
-void tcp_forward_live_bytes(uint64_t *to_local, uint64_t *to_remote)
+void tcp_forward_live_bytes(struct agent *a, uint64_t *to_local,
+			    uint64_t *to_remote)
 {
+	struct conn *c;
+
 	*to_local = *to_remote = 0;
-	for (struct reservation *r = agent.res; r; r = r->next) {
+	for (struct reservation *r = a->res; r; r = r->next) {
 		for (size_t i = 0; i < r->ntcp; i++) {
 			if (!r->tcp[i])
 				continue;
-			for (struct conn *c = r->tcp[i]->conns; c; c = c->next) {
+			LIST_FOREACH(c, &r->tcp[i]->conns, link) {
 				if (!c->relay)
 					continue;
 				*to_local += relay_bytes(c->relay, 0);

@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "log.h"
 #include "loop.h"
 #include "sockopt.h"
+#include "tunnel.h"
 
 #define HEAD_MAX	4096
 
@@ -131,8 +131,9 @@ static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
 		failf(t, -EPROTO, "%s: answer head too long%s", "");
 }
 
-struct tunnel *tunnel_open(const char *host, unsigned int port,
-			   const char *target, tunnel_cb cb, void *arg)
+struct tunnel *tunnel_open(struct loop *loop, const char *host,
+			   unsigned int port, const char *target, tunnel_cb cb,
+			   void *arg)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICSERV };
@@ -168,7 +169,7 @@ struct tunnel *tunnel_open(const char *host, unsigned int port,
 	freeaddrinfo(ai);
 	ai = NULL;
 	sock_nodelay(t->fd);
-	t->lfd = loop_fd_add(agent.loop, t->fd, EPOLLOUT, on_fd, t);
+	t->lfd = loop_fd_add(loop, t->fd, EPOLLOUT, on_fd, t);
 	if (!t->lfd)
 		goto fail;
 	return t;

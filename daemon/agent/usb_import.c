@@ -31,9 +31,15 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "attach.h"
+#include "devices.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "reservation.h"
 #include "sockopt.h"
+#include "tunnel.h"
+#include "usb_import.h"
 #include "usbip.h"
 
 #define USB_TARGET		"usb.not-my-board.localhost:3240"
@@ -45,7 +51,9 @@ enum state { IDLE, TUNNEL, REPLY, PORT_WAIT, BACKOFF };
 
 struct usb_import {
 	struct reservation *r;
-	char *part, *iface, *host, *busid;
+	/* the names belong to r's import description, which outlives u */
+	const char *part, *iface;
+	char *host, *busid;
 	unsigned int port_num, port;
 	enum state state;
 	struct tunnel *tun;
@@ -106,6 +114,7 @@ static uint32_t vhci_speed(uint32_t wire)
 /* Hands the socket to vhci-hcd; -EAGAIN while the port is still busy. */
 static int attach(struct usb_import *u)
 {
+	struct agent *a = u->r->agent;
 	unsigned int nports, nhcs;
 	uint32_t speed = vhci_speed(u->dev.speed);
 	char msg[300];
@@ -151,7 +160,7 @@ static int attach(struct usb_import *u)
 	u->backoff_s = 0;
 	u->err[0] = '\0';
 	u->n_attach++;
-	agent_metrics_attached(u->n_attach > 1, u->n_attach > 1 &&
+	agent_metrics_attached(a, u->n_attach > 1, u->n_attach > 1 &&
 			       u->t_back_ms ? loop_now_ms() - u->t_back_ms : 0);
 	if (devices_vhci_busid(u->vport, u->lbusid, sizeof(u->lbusid)))
 		u->lbusid[0] = '\0';
@@ -161,7 +170,7 @@ static int attach(struct usb_import *u)
 		   u->lbusid[0] ? u->lbusid : "?",
 		   (unsigned long long)(loop_now_ms() - u->t_request_ms),
 		   u->n_attach > 1 ? " (re-attach)" : "");
-	devices_poll(true);
+	devices_poll(a->devices, true);
 	return 0;
 }
 
@@ -184,7 +193,7 @@ static void try_attach(struct usb_import *u)
 	 * is free again.
 	 */
 	start(u);
-	res_update(u->r);
+	attach_update(u->r);
 }
 
 static void on_reply(struct loop_fd *lfd, uint32_t events, void *arg)
@@ -254,7 +263,7 @@ static void on_tunnel(void *arg, int err, const char *msg, int fd,
 		return fail(u, "cannot send the import request");
 	u->state = REPLY;
 	u->t_request_ms = loop_now_ms();
-	u->lfd = loop_fd_add(agent.loop, fd, EPOLLIN, on_reply, u);
+	u->lfd = loop_fd_add(u->r->agent->loop, fd, EPOLLIN, on_reply, u);
 	if (!u->lfd)
 		return fail(u, "out of memory");
 }
@@ -295,7 +304,8 @@ static void start(struct usb_import *u)
 		return;
 	}
 	u->state = TUNNEL;
-	u->tun = tunnel_open(u->host, u->port, USB_TARGET, on_tunnel, u);
+	u->tun = tunnel_open(u->r->agent->loop, u->host, u->port, USB_TARGET,
+			     on_tunnel, u);
 	if (!u->tun) {
 		fail(u, "cannot open a tunnel to the exporter");
 		return;
@@ -320,12 +330,12 @@ struct usb_import *usb_import_new(struct reservation *r, const char *part,
 	u->vport = -1;
 	u->port_num = port_num;
 	u->port = port;
-	u->part = strdup(part);
-	u->iface = strdup(iface);
+	u->part = part;
+	u->iface = iface;
 	u->host = strdup(host);
 	u->busid = strdup(busid ? busid : "");
-	u->timer = loop_timer_new(agent.loop, on_timer, u);
-	if (!u->part || !u->iface || !u->host || !u->busid || !u->timer) {
+	u->timer = loop_timer_new(r->agent->loop, on_timer, u);
+	if (!u->host || !u->busid || !u->timer) {
 		usb_import_free(u);
 		return NULL;
 	}
@@ -348,8 +358,6 @@ void usb_import_free(struct usb_import *u)
 				 strerror(-ret));
 	}
 	loop_timer_free(u->timer);
-	free(u->part);
-	free(u->iface);
 	free(u->host);
 	free(u->busid);
 	free(u);
@@ -357,14 +365,15 @@ void usb_import_free(struct usb_import *u)
 
 bool usb_import_up(struct usb_import *u)
 {
-	return u->attached && u->lbusid[0] && devices_scan(u->lbusid, NULL);
+	return u->attached && u->lbusid[0] &&
+	       devices_scan(u->r->agent->devices, u->lbusid, NULL);
 }
 
 void usb_import_status(struct usb_import *u, json_object *o)
 {
 	json_object *nodes = json_object_new_array();
 	bool up = u->attached && u->lbusid[0] &&
-		  devices_scan(u->lbusid, nodes);
+		  devices_scan(u->r->agent->devices, u->lbusid, nodes);
 
 	json_object_object_add(o, "up", json_object_new_boolean(up));
 	json_object_object_add(o, "busid", u->attached && u->lbusid[0] ?

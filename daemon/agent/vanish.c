@@ -7,38 +7,32 @@
  * seconds; a reserved place missing from it is lost ("gone"): detached,
  * returned, and reserved again once it is back (res_lost()).
  */
+#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "agent.h"
 #include "log.h"
 #include "loop.h"
+#include "places.h"
+#include "reservation.h"
+#include "server_link.h"
 
 #define VANISH_POLL_MS	3000
 
-static struct loop_timer *timer;
-static struct places_req *pending;
-
-static bool listed(json_object *places, int id)
-{
-	for (size_t i = 0; i < json_object_array_length(places); i++) {
-		json_object *p = json_object_array_get_idx(places, i), *v;
-
-		if (json_object_object_get_ex(p, "id", &v) &&
-		    json_object_get_int(v) == id)
-			return true;
-	}
-	return false;
-}
+struct vanish {
+	struct agent *a;
+	struct loop_timer *timer;
+	struct places_req *pending;
+};
 
 static void got_places(void *arg, json_object *places, const char *err)
 {
+	struct vanish *v = arg;
 	struct reservation *r;
 	int gone;
 
-	(void)arg;
-	pending = NULL;
-	loop_timer_set(timer, VANISH_POLL_MS);
+	v->pending = NULL;
+	loop_timer_set(v->timer, VANISH_POLL_MS);
 	if (!places) {
 		log_debug("place list for the vanish check: %s", err);
 		return;
@@ -46,17 +40,18 @@ static void got_places(void *arg, json_object *places, const char *err)
 	/* res_lost() may change the list: look again after each one. */
 	do {
 		gone = 0;
-		for (r = agent.res; r && !gone; r = r->next)
-			if (r->place_id && !listed(places, r->place_id))
+		for (r = v->a->res; r && !gone; r = r->next)
+			if (r->place_id &&
+			    !places_find(places, NULL, r->place_id))
 				gone = r->place_id;
 		if (gone)
-			res_lost(gone, "gone");
+			res_lost(v->a, gone, "gone");
 	} while (gone);
 }
 
-static bool holding(void)
+static bool holding(const struct agent *a)
 {
-	for (struct reservation *r = agent.res; r; r = r->next)
+	for (struct reservation *r = a->res; r; r = r->next)
 		if (r->place_id)
 			return true;
 	return false;
@@ -64,29 +59,43 @@ static bool holding(void)
 
 static void tick(struct loop_timer *t, void *arg)
 {
-	(void)arg;
-	if (!hub_chan() || agent.feat_notify || !holding() || pending) {
+	struct vanish *v = arg;
+	struct agent *a = v->a;
+
+	if (!a->chan || a->feat.notify || !holding(a) || v->pending) {
 		loop_timer_set(t, VANISH_POLL_MS);
 		return;
 	}
-	pending = places_fetch(got_places, NULL);
-	if (!pending)
+	v->pending = places_fetch(a, got_places, v);
+	if (!v->pending)
 		loop_timer_set(t, VANISH_POLL_MS);
 }
 
-int vanish_start(void)
+int vanish_start(struct agent *a)
 {
-	timer = loop_timer_new(agent.loop, tick, NULL);
-	if (!timer)
-		return -1;
-	loop_timer_set(timer, VANISH_POLL_MS);
+	struct vanish *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	v->a = a;
+	v->timer = loop_timer_new(a->loop, tick, v);
+	if (!v->timer) {
+		free(v);
+		return -ENOMEM;
+	}
+	a->vanish = v;
+	loop_timer_set(v->timer, VANISH_POLL_MS);
 	return 0;
 }
 
-void vanish_stop(void)
+void vanish_stop(struct agent *a)
 {
-	places_cancel(pending);
-	pending = NULL;
-	loop_timer_free(timer);
-	timer = NULL;
+	struct vanish *v = a->vanish;
+
+	if (!v)
+		return;
+	places_cancel(v->pending);
+	loop_timer_free(v->timer);
+	free(v);
+	a->vanish = NULL;
 }

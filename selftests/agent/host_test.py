@@ -19,7 +19,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from nmbpeer import Peer, Server, SANITIZER_MARKS, free_port  # noqa: E402
-from py_hub import PyHub  # noqa: E402
+from py_hub import PyHub, PlacesFront  # noqa: E402
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import nmbtest  # noqa: E402
@@ -980,6 +980,42 @@ async def py_hub_no_wait(a):
 
 
 @test
+async def place_list_http(a):
+    # The place list through libwebsockets' HTTP client: a chunked body
+    # (chunks split across writes), Content-Length, a body that ends with
+    # the connection, and a server that stalls in the head or the body
+    # (an error, and the next request works).
+    hub = await PyHub().start()
+    hub.add("py-h", 11, [board()])
+    front = await PlacesFront(hub).start()
+    pa = Agent(front.url(), "py-agent-http")
+    try:
+        for mode in ("chunked", "length", "close", "chunked"):
+            front.mode = mode
+            places = await pa.ok("search")
+            check([p["name"] for p in places] == ["py-h"], (mode, places))
+        # libwebsockets gives up on a head after 5 s, the agent on a body
+        # after 10 s
+        for mode, text, least in (("stall", "no answer", 4),
+                                  ("stall-body", "after 10 s", 9.5)):
+            front.mode = mode
+            t0 = time.monotonic()
+            m = await pa.err("search", "unavailable", _timeout=20)
+            took = time.monotonic() - t0
+            check(text in m and least < took < 14, (mode, m, took))
+        front.mode = "chunked"
+        check(await pa.ok("reserve", name="h", import_description=DESC)
+              is None, "reserve after a stall")
+        check(list(hub.held) == [11], dict(hub.held))
+        await pa.ok("return_reservation", name="h")
+    finally:
+        rc, bad = pa.stop()
+        check(not bad, bad)
+        await front.stop()
+        await hub.stop()
+
+
+@test
 async def schema_checked(a):
     # The schema checks above did run, on both kinds of answers.
     check(CHECKED["list"] > 5 and CHECKED["status"] > 3, CHECKED)
@@ -1010,6 +1046,81 @@ async def config_errors_at_start(a):
     rc, err = run("-c", conf)
     check(rc == 1 and "%s:1:" % conf in err and "connect_wait" in err,
           (rc, err))
+
+
+async def metrics_answer(port):
+    """The agent's /metrics body, or None if nothing listens on port."""
+    try:
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return None
+    w.write(b"GET /metrics HTTP/1.0\r\n\r\n")
+    body = await asyncio.wait_for(r.read(), 5)
+    w.close()
+    return body.decode(errors="replace")
+
+
+@test
+async def sighup_reloads(a):
+    # SIGHUP re-reads the file: log_level, connect_wait and metrics_listen
+    # apply at once, a reservation stays reserved, settings that need a
+    # restart get one log line each, command-line options keep winning,
+    # and a file that does not parse keeps the old settings.
+    srv = S["srv"]
+    ra = Agent(srv.url(path=""), "reload-agent", config="connect_wait: 2s\n")
+    conf = os.path.join(WORK, "reload-agent.yaml")
+
+    async def hup(marker):
+        n = ra.text().count(marker)
+        ra.proc.send_signal(signal.SIGHUP)
+        await hub_saw(lambda: ra.text().count(marker) > n)
+        check(ra.text().count(marker) > n, "no '%s' after SIGHUP" % marker)
+    try:
+        await ra.ok("reserve", name="reload", import_description=DESC)
+        port = free_port()
+        check(await metrics_answer(port) is None, "port %d in use" % port)
+        with open(conf, "w") as f:
+            f.write("connect_wait: 5s\nlog_level: err\n"
+                    "metrics_listen: 127.0.0.1:%d\n"
+                    "server: ws://elsewhere.invalid:1\n"
+                    "socket: %s/elsewhere.sock\n"
+                    "token: changed\ngroup: wheel\n" % (port, WORK))
+        await hup(": reloaded")
+        t = ra.text()
+        for key in ("token", "group"):
+            check(t.count("%s: %s changed; restart nmb-agent" % (conf, key))
+                  == 1, "%s: %s" % (key, t[-2000:]))
+        # --server and --socket were given: the file's do not count
+        check("server changed" not in t and "socket changed" not in t, t)
+        check("connect_wait is now 5 s" in t, t[-2000:])
+        body = await metrics_answer(port)
+        check(body and "nmb_agent_attaches_total" in body, body)
+        # -v keeps debug lines whatever log_level says
+        check("log_level applied" not in t, t[-2000:])
+        lst = await ra.ok("list")
+        check([(r["place"], r["reserved"]) for r in lst] ==
+              [("reload", True)], lst)
+        check("returning place" not in ra.text(), "a reload returned")
+        # A file that does not parse: FILE:LINE: what, nothing changes.
+        with open(conf, "w") as f:
+            f.write("metrics_listen: 127.0.0.1:1\nconnect_wait: soon\n")
+        await hup("not reloaded")
+        check("%s:2:" % conf in ra.text(), ra.text()[-2000:])
+        body = await metrics_answer(port)
+        check(body and "nmb_agent_attaches_total" in body,
+              "old listener kept: %s" % body)
+        # metrics_listen removed: the listener closes.
+        with open(conf, "w") as f:
+            f.write("token: changed\ngroup: wheel\n")
+        await hup("metrics_listen removed")
+        check(await metrics_answer(port) is None, "still listening")
+        # still not applied: said again, once
+        check(ra.text().count("%s: token changed" % conf) == 2,
+              "token again: %s" % ra.text()[-2000:])
+        await ra.ok("return_reservation", name="reload")
+    finally:
+        rc, bad = ra.stop()
+        check(rc == 0 and not bad, "exit %s %s" % (rc, bad))
 
 
 @test

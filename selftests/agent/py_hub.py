@@ -110,3 +110,84 @@ class PyHub:
     async def stop(self):
         self.server.close()
         await self.server.wait_closed()
+
+
+class PlacesFront:
+    """A TCP front for a hub: GET /api/v1/places is answered here, the
+    rest (the WebSocket) goes through to the hub. mode: "chunked" (the
+    body in several chunks, split across writes), "length"
+    (Content-Length), "close" (neither: the body ends with the
+    connection), "stall" (half the head, then nothing), "stall-body" (the
+    head, then nothing)."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.mode = "chunked"
+        self.stalled = []
+
+    async def start(self):
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def url(self):
+        return "ws://127.0.0.1:%d" % self.port
+
+    async def _serve(self, r, w):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = await r.read(1)
+            if not d:
+                w.close()
+                return
+            head += d
+        if head.startswith(b"GET /api/v1/places "):
+            return await self._places(w)
+        tr, tw = await asyncio.open_connection("127.0.0.1", self.hub.port)
+        tw.write(head)
+
+        async def pipe(a, b):
+            try:
+                while True:
+                    d = await a.read(65536)
+                    if not d:
+                        break
+                    b.write(d)
+                    await b.drain()
+            except (ConnectionError, OSError):
+                pass
+            b.close()
+        await asyncio.gather(pipe(r, tw), pipe(tr, w))
+
+    async def _places(self, w):
+        body = json.dumps({"places": self.hub.places}).encode()
+        ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        if self.mode.startswith("stall"):
+            if self.mode == "stall-body":
+                ok += b"Content-Length: %d\r\n\r\n" % len(body)
+            w.write(ok)
+            await w.drain()
+            self.stalled.append(w)
+            return
+        if self.mode == "length":
+            w.write(ok + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        elif self.mode == "close":
+            w.write(ok + b"Connection: close\r\n\r\n" + body)
+        else:
+            w.write(ok + b"Transfer-Encoding: chunked\r\n\r\n")
+            step = max(1, len(body) // 3)
+            for i in range(0, len(body), step):
+                chunk = body[i:i + step]
+                msg = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+                w.write(msg[:5])
+                await w.drain()
+                await asyncio.sleep(0.02)
+                w.write(msg[5:])
+            w.write(b"0\r\n\r\n")
+        await w.drain()
+        w.close()
+
+    async def stop(self):
+        for w in self.stalled:
+            w.close()
+        self.server.close()

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hub.c - the connection to nmb-server through lib/hub_client: hello
- * with the grace token on every (re)connection (Documentation/
- * protocol.rst), so that reservations survive a short outage, and the
- * server's reservation_lost notifications. A not-my-board hub has no
+ * server_link.c - the agent's connection to nmb-server through
+ * lib/hub_client: hello with the grace token on every (re)connection
+ * (Documentation/protocol.rst), so that reservations survive a short
+ * outage, and the server's notifications (reservation_lost, handed to
+ * reservation.c; reserve_queued, to queue.c). A not-my-board hub has no
  * hello: the agent then works without grace, lease and priority.
  */
 #include <ctype.h>
@@ -13,26 +14,29 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "connwait.h"
 #include "hub_client.h"
 #include "log.h"
-
-/* The first failed attempt is a warning, the repeats are debug. */
-static bool down_logged;
+#include "protocol.h"
+#include "queue.h"
+#include "reservation.h"
+#include "server_link.h"
 
 static void m_reservation_lost(struct rpc_req *req, json_object *params,
 			       void *ctx)
 {
 	static const char *const names[] = { "place_id", "reason", NULL };
-	json_object *a[2];
+	struct agent *a = hub_client_arg(ctx);
+	json_object *x[2];
 	char err[160];
 
-	(void)ctx;
-	if (rpc_args(params, names, 1, a, err, sizeof(err))) {
-		log_warn("server sent a malformed reservation_lost: %s", err);
+	if (rpc_args(params, names, 1, x, err, sizeof(err))) {
+		log_warn("server %s sent a malformed reservation_lost: %s",
+			 a->cfg.server, log_esc(err));
 		return rpc_error(req, RPC_INTERNAL_ERROR, err);
 	}
-	res_lost(json_object_get_int(a[0]),
-		 a[1] ? json_object_get_string(a[1]) : "unknown");
+	res_lost(a, json_object_get_int(x[0]),
+		 x[1] ? json_object_get_string(x[1]) : "unknown");
 	rpc_reply(req, NULL);
 }
 
@@ -40,29 +44,29 @@ static void m_reserve_queued(struct rpc_req *req, json_object *params,
 			     void *ctx)
 {
 	static const char *const names[] = { "ticket", "position", NULL };
+	struct agent *a = hub_client_arg(ctx);
 	struct reservation *r;
-	json_object *a[2];
+	json_object *x[2];
 	char err[160] = "";
 
-	(void)ctx;
-	if (rpc_args(params, names, 2, a, err, sizeof(err)) ||
-	    !json_object_is_type(a[0], json_type_string) ||
-	    !json_object_is_type(a[1], json_type_int) ||
-	    json_object_get_int64(a[1]) < 1) {
-		log_warn("server sent a malformed reserve_queued: %s",
-			 err[0] ? log_esc(err) :
+	if (rpc_args(params, names, 2, x, err, sizeof(err)) ||
+	    !json_object_is_type(x[0], json_type_string) ||
+	    !json_object_is_type(x[1], json_type_int) ||
+	    json_object_get_int64(x[1]) < 1) {
+		log_warn("server %s sent a malformed reserve_queued: %s",
+			 a->cfg.server, err[0] ? log_esc(err) :
 			 "expected a ticket and a position");
 		return rpc_error(req, RPC_INTERNAL_ERROR, "malformed");
 	}
-	r = res_find(json_object_get_string(a[0]));
+	r = res_find(a, json_object_get_string(x[0]));
 	if (r)
-		queue_position(r, (unsigned int)json_object_get_int(a[1]));
+		queue_position(r, (unsigned int)json_object_get_int(x[1]));
 	rpc_reply(req, NULL);
 }
 
 static const struct rpc_method methods[] = {
-	{ "reservation_lost", m_reservation_lost },
-	{ "reserve_queued", m_reserve_queued },
+	{ WIRE_RESERVATION_LOST, m_reservation_lost },
+	{ WIRE_RESERVE_QUEUED, m_reserve_queued },
 	{ NULL, NULL },
 };
 
@@ -82,6 +86,8 @@ static void hello_done(void *data, json_object *result,
 		       const struct rpc_err *err)
 {
 	struct rpc_chan *chan = data;
+	struct agent *a = hub_client_arg(rpc_chan_ctx(chan));
+	struct server_features *f = &a->feat;
 	json_object *v;
 	bool resumed = false;
 	int grace = 0;
@@ -91,33 +97,31 @@ static void hello_done(void *data, json_object *result,
 	if (err) {
 		/* A not-my-board hub: no hello, no grace. */
 		log_info("server %s has no hello (%s): no reconnect grace, lease or priority",
-			 agent.cfg.server, log_esc(err->message));
-		agent.session[0] = '\0';
-		agent.feat_lease = agent.feat_priority = false;
-		agent.feat_notify = agent.feat_queue = false;
-		agent.feat_hosts = false;
+			 a->cfg.server, log_esc(err->message));
+		a->session[0] = '\0';
+		memset(f, 0, sizeof(*f));
 	} else {
 		if (json_object_object_get_ex(result, "session", &v))
-			snprintf(agent.session, sizeof(agent.session), "%s",
+			snprintf(a->session, sizeof(a->session), "%s",
 				 json_object_get_string(v));
 		if (json_object_object_get_ex(result, "resumed", &v))
 			resumed = json_object_get_boolean(v);
 		if (json_object_object_get_ex(result, "grace", &v))
 			grace = json_object_get_int(v);
 		json_object_object_get_ex(result, "features", &v);
-		agent.feat_lease = has_feature(v, "lease");
-		agent.feat_priority = has_feature(v, "priority");
-		agent.feat_notify = has_feature(v, "notify");
-		agent.feat_queue = has_feature(v, "queue");
-		agent.feat_hosts = has_feature(v, "hosts");
+		f->lease = has_feature(v, "lease");
+		f->priority = has_feature(v, "priority");
+		f->notify = has_feature(v, "notify");
+		f->queue = has_feature(v, "queue");
+		f->hosts = has_feature(v, "hosts");
 		log_info("connected to server %s: session %s, grace %d s",
-			 agent.cfg.server, resumed ? "resumed" : "new", grace);
+			 a->cfg.server, resumed ? "resumed" : "new", grace);
 	}
-	agent.chan = chan;
-	down_logged = false;
+	a->chan = chan;
+	a->down_logged = false;
 	if (!resumed)
-		res_lost(0, "the server did not keep our session");
-	connwait_up();
+		res_lost(a, 0, "the server did not keep our session");
+	connwait_up(a);
 }
 
 /* This machine's name for nmbctl who, if the server would take it. */
@@ -133,80 +137,76 @@ static bool plain_hostname(char *buf, size_t len)
 
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
+	static const char *const features[] = {
+		"grace", "lease", "priority", "notify", "queue", "hosts", NULL,
+	};
+	struct agent *a = arg;
 	json_object *params = json_object_new_object(), *f;
 	char host[256];
 
 	(void)hc;
-	(void)arg;
 	f = json_object_new_array();
-	json_object_array_add(f, json_object_new_string("grace"));
-	json_object_array_add(f, json_object_new_string("lease"));
-	json_object_array_add(f, json_object_new_string("priority"));
-	json_object_array_add(f, json_object_new_string("notify"));
-	json_object_array_add(f, json_object_new_string("queue"));
-	json_object_array_add(f, json_object_new_string("hosts"));
+	for (const char *const *s = features; *s; s++)
+		json_object_array_add(f, json_object_new_string(*s));
 	json_object_object_add(params, "features", f);
-	if (agent.session[0])
+	if (a->session[0])
 		json_object_object_add(params, "session",
-				       json_object_new_string(agent.session));
+				       json_object_new_string(a->session));
 	if (plain_hostname(host, sizeof(host)))
 		json_object_object_add(params, "host",
 				       json_object_new_string(host));
-	if (!rpc_call(chan, "hello", params, hello_done, chan))
-		log_err("server %s: cannot send hello", agent.cfg.server);
+	if (!rpc_call(chan, WIRE_HELLO, params, hello_done, chan))
+		log_err("server %s: cannot send hello", a->cfg.server);
 }
 
 static void down(struct hub_client *hc, const char *why, void *arg)
 {
+	struct agent *a = arg;
+
 	(void)hc;
-	(void)arg;
-	if (agent.chan)
+	if (a->chan)
 		log_warn("server %s: connection lost: %s; reconnecting%s",
-			 agent.cfg.server, why, agent.session[0] ?
+			 a->cfg.server, why, a->session[0] ?
 			 " within the grace time keeps our reservations" : "");
-	else if (!down_logged)
+	else if (!a->down_logged)
 		log_warn("server %s: cannot connect: %s; retrying with backoff up to 30 s",
-			 agent.cfg.server, why);
+			 a->cfg.server, why);
 	else
-		log_debug("server %s: still unreachable: %s", agent.cfg.server,
+		log_debug("server %s: still unreachable: %s", a->cfg.server,
 			  why);
-	down_logged = true;
-	agent.chan = NULL;
-	snprintf(agent.down_why, sizeof(agent.down_why), "%s", why);
+	a->down_logged = true;
+	a->chan = NULL;
+	snprintf(a->down_why, sizeof(a->down_why), "%s", why);
 }
 
 static const struct hub_client_ops ops = { .up = up, .down = down };
 
-int hub_start(void)
+int server_link_start(struct agent *a)
 {
 	struct hub_client_conf hc = {
-		.url = agent.cfg.server,
-		.token = agent.cfg.token,
-		.ca_file = agent.cfg.ca_file,
-		.insecure = agent.cfg.insecure,
+		.url = a->cfg.server,
+		.token = a->cfg.token,
+		.ca_file = a->cfg.ca_file,
+		.insecure = a->cfg.insecure,
 		.name = "agent",
 		.methods = methods,
 		.ops = &ops,
+		.arg = a,
 	};
-	int err = hub_client_new(agent.loop, &hc, &agent.hub);
+	int err = hub_client_new(a->loop, &hc, &a->hub);
 
 	if (err)
-		log_err("cannot use the server URL '%s': %s", agent.cfg.server,
+		log_err("cannot use the server URL '%s': %s", a->cfg.server,
 			err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
 			strerror(-err));
 	return err;
 }
 
-void hub_stop(void)
+void server_link_stop(struct agent *a)
 {
-	agent.chan = NULL;
-	hub_client_free(agent.hub);
-	agent.hub = NULL;
+	a->chan = NULL;
+	hub_client_free(a->hub);
+	a->hub = NULL;
 	hub_client_cleanup();
-}
-
-struct rpc_chan *hub_chan(void)
-{
-	return agent.chan;
 }
