@@ -49,7 +49,11 @@ struct hub_client_conf {
 	void *arg;
 };
 
-/* Checks the URL and starts connecting. Strings are copied. */
+/*
+ * Checks the URL and starts connecting. Strings are copied. -ELIBACC
+ * (and a log line naming the package) if libwebsockets cannot load its
+ * libuv event library.
+ */
 int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 		   struct hub_client **out);
 void hub_client_free(struct hub_client *hc);
@@ -63,7 +67,10 @@ void hub_client_reconnect(struct hub_client *hc);
  * backing off up to 30 s (something waits for the connection).
  */
 void hub_client_hurry(struct hub_client *hc, bool on);
-/* Drops every shared libwebsockets state once all clients are freed. */
+/*
+ * Drops every shared libwebsockets state once all clients are freed;
+ * the loop finishes it (loop_free() runs it until lws's handles close).
+ */
 void hub_client_cleanup(void);
 
 #endif /* NMB_HUB_CLIENT_H */

@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,22 +66,27 @@ static void begin_stop(void)
 	loop_timer_set(stop_timer, 50);
 }
 
-static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
+/* SIGHUP; agent_reload() once the settings can be reloaded. */
+static void reload(void)
 {
-	struct signalfd_siginfo si;
-
-	(void)events;
-	(void)arg;
-	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			log_notice("SIGHUP: nothing to reload; restart the agent to apply a new configuration (this returns every reservation)");
-			continue;
-		}
-		log_notice("%s: detaching and returning every reservation, then stopping",
-			   strsignal((int)si.ssi_signo));
-		begin_stop();
-	}
+	log_notice("SIGHUP: nothing to reload; restart the agent to apply a new configuration (this returns every reservation)");
 }
+
+static void on_signal(struct loop_signal *s, int signum, void *arg)
+{
+	(void)s;
+	(void)arg;
+	if (signum == SIGHUP) {
+		reload();
+		return;
+	}
+	log_notice("%s: detaching and returning every reservation, then stopping",
+		   strsignal(signum));
+	begin_stop();
+}
+
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 static void stop_poll(struct loop_timer *t, void *arg)
 {
@@ -110,11 +113,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL, *why;
-	struct loop_fd *sig_lfd = NULL;
+	struct loop_signal *sigs[N_SIGNALS] = { NULL };
 	struct loop_timer *notify_timer = NULL;
 	bool explicit = false, verbose = false, check = false;
-	int opt, sfd = -1, ret = 1;
-	sigset_t mask;
+	int opt, ret = 1;
+	size_t i;
 
 	nmb_log_init("nmb-agent", LOG_INFO);
 	while ((opt = getopt_long(argc, argv, "c:s:S:vh", opts, NULL)) != -1) {
@@ -181,20 +184,20 @@ int main(int argc, char **argv)
 		mkdir("/run/nmb", 0755);
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	agent.loop = loop_new();
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!agent.loop || sfd < 0) {
+	if (!agent.loop) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
 	}
-	sig_lfd = loop_fd_add(agent.loop, sfd, EPOLLIN, on_signal, NULL);
-	if (!sig_lfd)
-		goto out_loop;
+	for (i = 0; i < N_SIGNALS; i++) {
+		sigs[i] = loop_signal_new(agent.loop, handled_signals[i],
+					  on_signal, NULL);
+		if (!sigs[i]) {
+			log_err("cannot catch %s: %s",
+				strsignal(handled_signals[i]), strerror(errno));
+			goto out_loop;
+		}
+	}
 	if (devices_start())
 		goto out_devices;
 	if (control_start())
@@ -235,9 +238,8 @@ out_control:
 out_devices:
 	devices_stop();
 out_loop:
-	loop_fd_del(sig_lfd);
-	if (sfd >= 0)
-		close(sfd);
+	for (i = N_SIGNALS; i--;)
+		loop_signal_free(sigs[i]);
 	if (agent.loop)
 		loop_free(agent.loop);
 out_cfg:
