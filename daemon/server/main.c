@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * main.c - nmb-server: options, configuration, the state file, then the
- * lws service loop until SIGTERM/SIGINT/SIGUSR1 (see srv_wakeup()).
+ * event loop (lib/loop, libwebsockets on it) until SIGTERM/SIGINT/SIGUSR1
+ * (see srv_wakeup()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "loop.h"
 #include "notify.h"
 #include "server.h"
 #include "version.h"
@@ -18,19 +20,12 @@
 #define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
 #define SHUTDOWN_MS	5000
 
-static volatile sig_atomic_t stop_signal, reload_signal;
+static int stop_signal, reload_signal;
 static const char *config_path;
 static bool config_explicit;
 
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload_signal = 1;
-	else
-		stop_signal = sig;
-	if (srv.ctx)
-		lws_cancel_service(srv.ctx);
-}
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+#define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 static void usage(FILE *f)
 {
@@ -130,10 +125,6 @@ static void check_stopped(lws_sorted_usec_list_t *sul)
 	srv_net_stop();
 }
 
-void srv_signal(int sig)
-{
-	on_signal(sig);
-}
 
 /*
  * In the loop, after a signal: reload, or stop. With a state file (and
@@ -165,6 +156,41 @@ void srv_wakeup(void)
 	check_stopped(&stop_check);
 }
 
+/* The one signal path: lib/loop calls this inside the loop. */
+static void on_signal(struct loop_signal *ls, int sig, void *arg)
+{
+	(void)ls;
+	(void)arg;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
+	srv_wakeup();
+}
+
+static void free_signals(struct loop_signal **sigs)
+{
+	for (size_t i = N_SIGNALS; i--;) {
+		loop_signal_free(sigs[i]);
+		sigs[i] = NULL;
+	}
+}
+
+static int catch_signals(struct loop *loop, struct loop_signal **sigs)
+{
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		sigs[i] = loop_signal_new(loop, handled_signals[i], on_signal,
+					  NULL);
+		if (!sigs[i]) {
+			log_err("cannot catch %s: %s",
+				strsignal(handled_signals[i]), strerror(errno));
+			free_signals(sigs);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -181,7 +207,8 @@ int main(int argc, char **argv)
 	struct srv_config cfg = { 0 };
 	unsigned int ncli = 0;
 	bool explicit = false, check = false;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct loop_signal *sigs[N_SIGNALS] = { NULL };
+	struct loop *loop;
 	int c, ret;
 
 	nmb_log_init("nmb-server", LOG_INFO);
@@ -264,23 +291,34 @@ int main(int argc, char **argv)
 	srv.cfg = &cfg;
 	config_path = config;
 	config_explicit = explicit;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = srv_net_init();
+	loop = loop_new();
+	if (!loop) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		srv_config_free(&cfg);
+		return 1;
+	}
+	ret = catch_signals(loop, sigs);
+	if (!ret)
+		ret = srv_net_init(loop);
 	if (!ret)
 		ret = srv_state_init();
 	if (!ret) {
 		notify_start();
 		ret = srv_net_run();
 	}
-	/* Stopping already: a second SIGTERM must not cut the teardown. */
+	/*
+	 * Stopping already: a second SIGTERM must not cut the teardown.
+	 * Closing the connections may still run on the loop until it is
+	 * freed.
+	 */
+	free_signals(sigs);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	srv_net_exit();
+	loop_free(loop);
 	srv_config_free(&cfg);
 	log_info("stopped");
 	return ret ? 1 : 0;

@@ -54,7 +54,6 @@ struct srv_config {
 	size_t max_message;		/* bytes of one WebSocket message */
 	unsigned int max_running;	/* unanswered requests per connection */
 	unsigned int ping_s;
-	bool poll_loop;			/* event_loop: poll */
 	bool have_file;
 	char *state_file;		/* NULL: state lives in memory only */
 };
@@ -179,7 +178,8 @@ struct srv_hub {
 extern struct srv_hub srv;
 
 /* net.c: lws context, listeners, HTTP routes, WebSocket framing */
-int srv_net_init(void);
+struct loop;
+int srv_net_init(struct loop *loop);
 int srv_net_run(void);
 void srv_net_stop(void);
 void srv_net_exit(void);
@@ -202,7 +202,6 @@ int srv_http_reply(struct lws *wsi, unsigned int status, const char *ctype,
 		   const struct srv_http_header *extra, size_t n_extra);
 
 /* main.c: signals are acted on inside the loop */
-void srv_signal(int sig);
 void srv_wakeup(void);
 
 /* hub.c: the scheduling rules of wire protocol §4 */
