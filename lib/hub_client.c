@@ -292,13 +292,16 @@ static int context_get(struct loop *loop, const struct hub_client_conf *conf)
 }
 
 /*
- * Starts destroying the context; lws closes its handles on the loop, and
- * loop_free() runs the loop until they are closed and the context gone.
+ * On a foreign loop, lws_context_destroy() closes every connection and
+ * starts closing lws's handles; once the loop has run their close
+ * callbacks, the second call frees the context.
  */
 void hub_client_cleanup(void)
 {
 	if (lws.clients || !lws.ctx)
 		return;
+	lws_context_destroy(lws.ctx);
+	loop_settle(lws.loop);
 	lws_context_destroy(lws.ctx);
 	lws.ctx = NULL;
 	lws.loop = NULL;
@@ -337,11 +340,12 @@ static void connect_to(struct hub_client *hc, const char *addr)
 	}
 }
 
-static void on_resolved(const struct addrinfo *ai, int err, void *arg)
+static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct hub_client *hc = arg;
 	char addr[INET6_ADDRSTRLEN];
 	const void *a;
+	bool ok;
 
 	hc->res = NULL;
 	if (err) {
@@ -353,7 +357,9 @@ static void on_resolved(const struct addrinfo *ai, int err, void *arg)
 	a = ai->ai_family == AF_INET6 ?
 		(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
 		(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	if (!inet_ntop(ai->ai_family, a, addr, sizeof(addr))) {
+	ok = inet_ntop(ai->ai_family, a, addr, sizeof(addr));
+	freeaddrinfo(ai);
+	if (!ok) {
 		log_warn("%s: cannot resolve %s: unusable address; retrying",
 			 hc->name, hc->host);
 		schedule_retry(hc);

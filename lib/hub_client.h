@@ -68,8 +68,8 @@ void hub_client_reconnect(struct hub_client *hc);
  */
 void hub_client_hurry(struct hub_client *hc, bool on);
 /*
- * Drops every shared libwebsockets state once all clients are freed;
- * the loop finishes it (loop_free() runs it until lws's handles close).
+ * Drops every shared libwebsockets state once all clients are freed.
+ * Outside the loop's callbacks (it runs the loop to close lws's handles).
  */
 void hub_client_cleanup(void);
 

@@ -23,6 +23,7 @@ struct loop {
 	uv_loop_t uv;
 	uv_async_t keep;	/* holds uv_run() until loop_stop() */
 	bool stop;
+	int err;		/* loop_fail()'s, for loop_run() */
 };
 
 struct loop_fd {
@@ -99,6 +100,28 @@ struct uv_loop_s *loop_uv(struct loop *loop)
 	return &loop->uv;
 }
 
+static void count_closing(uv_handle_t *h, void *arg)
+{
+	unsigned int *n = arg;
+
+	if (uv_is_closing(h))
+		(*n)++;
+}
+
+void loop_settle(struct loop *loop)
+{
+	/* Each round runs the close callbacks; they may close more. */
+	for (int round = 0; round < 100; round++) {
+		unsigned int closing = 0;
+
+		uv_walk(&loop->uv, count_closing, &closing);
+		if (!closing)
+			return;
+		uv_run(&loop->uv, UV_RUN_NOWAIT);
+	}
+	log_warn("event loop: handles still closing after 100 rounds");
+}
+
 static void close_leftover(uv_handle_t *h, void *arg)
 {
 	unsigned int *n = arg;
@@ -133,17 +156,24 @@ void loop_free(struct loop *loop)
 int loop_run(struct loop *loop)
 {
 	loop->stop = false;
+	loop->err = 0;
 	while (!loop->stop) {
 		/* Only loop_stop() ends it: loop->keep is always active. */
 		uv_run(&loop->uv, UV_RUN_DEFAULT);
 	}
-	return 0;
+	return loop->err;
 }
 
 void loop_stop(struct loop *loop)
 {
 	loop->stop = true;
 	uv_stop(&loop->uv);
+}
+
+void loop_fail(struct loop *loop, int err)
+{
+	loop->err = err < 0 ? err : -EIO;
+	loop_stop(loop);
 }
 
 static int to_uv(uint32_t events)

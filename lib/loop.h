@@ -33,10 +33,18 @@ struct loop *loop_new(void);
 void loop_free(struct loop *loop);
 /* The libuv loop underneath, for libwebsockets and lib/resolve, spawn. */
 struct uv_loop_s *loop_uv(struct loop *loop);
+/*
+ * Runs the loop without waiting until no handle is closing any more
+ * (libwebsockets' after lws_context_destroy(), whose second call then
+ * frees the context). Never from inside a callback of the loop.
+ */
+void loop_settle(struct loop *loop);
 
-/* Runs until loop_stop(); returns 0, or -errno if libuv fails. */
+/* Runs until loop_stop() (returns 0) or loop_fail() (returns its err). */
 int loop_run(struct loop *loop);
 void loop_stop(struct loop *loop);
+/* Stops the loop for a fatal error: loop_run() returns err (< 0). */
+void loop_fail(struct loop *loop, int err);
 
 /* Monotonic time in nanoseconds / milliseconds. */
 uint64_t loop_now_ns(void);

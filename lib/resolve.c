@@ -24,9 +24,12 @@ static void on_done(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct resolve *r = req->data;
 
+	if (r->cancelled || status) {
+		uv_freeaddrinfo(res);
+		res = NULL;
+	}
 	if (!r->cancelled)
-		r->cb(status ? NULL : res, status, r->arg);
-	uv_freeaddrinfo(res);
+		r->cb(res, status, r->arg);	/* it owns res now */
 	free(r);
 }
 

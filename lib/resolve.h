@@ -4,8 +4,9 @@
  * (uv_getaddrinfo in libuv's thread pool).
  *
  *	r = resolve_start(loop, "hub.example", "2092", &hints, on_res, ctx);
- *	...on_res(res, err, ctx): err is 0 and res the addresses (freed
- *	   once on_res returns), or err is for resolve_strerror().
+ *	...on_res(res, err, ctx): err is 0 and res the addresses, which
+ *	   on_res owns (freeaddrinfo()), or err is for resolve_strerror()
+ *	   and res NULL.
  *	resolve_cancel(r): on_res is never called.
  */
 #ifndef NMB_RESOLVE_H
@@ -15,7 +16,7 @@ struct addrinfo;
 struct loop;
 struct resolve;
 
-typedef void (*resolve_cb)(const struct addrinfo *res, int err, void *arg);
+typedef void (*resolve_cb)(struct addrinfo *res, int err, void *arg);
 
 /* NULL with errno set if it cannot start; cb runs in the loop. */
 struct resolve *resolve_start(struct loop *loop, const char *host,

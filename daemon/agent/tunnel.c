@@ -153,7 +153,7 @@ static int connect_to(struct tunnel *t, const struct addrinfo *ai)
 	return t->lfd ? 0 : -errno;
 }
 
-static void on_resolved(const struct addrinfo *ai, int err, void *arg)
+static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct tunnel *t = arg;
 	int ret;
@@ -165,6 +165,7 @@ static void on_resolved(const struct addrinfo *ai, int err, void *arg)
 		return;
 	}
 	ret = connect_to(t, ai);
+	freeaddrinfo(ai);
 	if (ret)
 		failf(t, ret, "%s: cannot connect: %s", strerror(-ret));
 }

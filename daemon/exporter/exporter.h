@@ -153,6 +153,7 @@ struct exporter {
 	struct exporter_conf cfg;
 	struct watch *watch;
 	struct loop_fd *watch_lfd;
+	struct spawn *modprobe;		/* modprobe usbip-host running */
 	struct usbdev *devs;
 	size_t n_devs;
 	struct metrics_http *metrics;
@@ -171,7 +172,7 @@ enum conn_state {
 	CONN_TCP_RELAY,
 };
 
-struct resolve_job;
+struct resolve;
 
 struct conn {
 	struct list node;		/* place->conns */
@@ -193,8 +194,7 @@ struct conn {
 	bool killed;
 	/* TCP */
 	struct tcp_if *tcp;
-	struct resolve_job *job;
-	struct loop_fd *job_lfd;
+	struct resolve *res;		/* resolving the target */
 	struct addrinfo *ai, *ai_next;
 	int tfd;
 	struct loop_fd *tlfd;

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exporter.h"
 #include "log.h"
 #include "loop.h"
+#include "spawn.h"
 #include "watch.h"
 
 #define BUSY_RECHECK_MS	200
@@ -252,30 +252,6 @@ static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 }
 
-static int modprobe_usbip_host(void)
-{
-	pid_t pid;
-	int status;
-
-	if (usbip_host_loaded())
-		return 0;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execlp("modprobe", "modprobe", "usbip-host", (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (!usbip_host_loaded()) {
-		log_err("usbip-host is not loaded and 'modprobe usbip-host' failed (status %d); install the kernel's usbip modules",
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static int count_devs(struct exporter *e)
 {
 	size_t i, j, k, n = 0;
@@ -307,10 +283,41 @@ static int count_devs(struct exporter *e)
 	return 0;
 }
 
+static int ports_start(struct exporter *e);
+
+static void modprobe_ended(int status, int signum, void *arg)
+{
+	struct exporter *e = arg;
+	int err;
+
+	e->modprobe = NULL;
+	if (!usbip_host_loaded()) {
+		log_err("usbip-host is not loaded and 'modprobe usbip-host' failed (%s %d); install the kernel's usbip modules",
+			signum ? "signal" : "status", signum ? signum : status);
+		loop_fail(e->loop, -ENOENT);
+		return;
+	}
+	err = ports_start(e);
+	if (err)
+		loop_fail(e->loop, err);
+}
+
+/* The ports are claimed once modprobe has ended, in the loop. */
+static int modprobe_usbip_host(struct exporter *e)
+{
+	static char *const argv[] = { "modprobe", "usbip-host", NULL };
+
+	e->modprobe = spawn_start(e->loop, argv, modprobe_ended, e);
+	if (!e->modprobe) {
+		log_err("usbip-host is not loaded and 'modprobe usbip-host' cannot run: %s; install kmod and the kernel's usbip modules",
+			strerror(errno));
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int usb_start(struct exporter *e)
 {
-	char msg[WATCH_ERRMSG_SIZE];
-	size_t i;
 	int err;
 
 	err = count_devs(e);
@@ -332,15 +339,25 @@ int usb_start(struct exporter *e)
 			strerror(-err));
 		return err;
 	}
+	if (e->n_devs && !usbip_host_loaded())
+		return modprobe_usbip_host(e);
+	return ports_start(e);
+}
+
+/*
+ * After usbip-host is there: watch for events, claim every port, and
+ * look at each device once.
+ */
+static int ports_start(struct exporter *e)
+{
+	char msg[WATCH_ERRMSG_SIZE];
+	size_t i;
+	int err;
+
 	e->watch_lfd = loop_fd_add(e->loop, watch_events_fd(e->watch),
 				   EPOLLIN, on_watch, e);
 	if (!e->watch_lfd)
 		return -errno;
-	if (e->n_devs) {
-		err = modprobe_usbip_host();
-		if (err)
-			return err;
-	}
 	for (i = 0; i < e->n_devs; i++) {
 		struct usbdev *d = &e->devs[i];
 
@@ -399,6 +416,8 @@ void usb_stop(struct exporter *e)
 	size_t i;
 
 	e->stopping = true;
+	spawn_forget(e->modprobe);
+	e->modprobe = NULL;
 	for (i = 0; i < e->n_devs; i++) {
 		struct usbdev *d = &e->devs[i];
 

@@ -561,7 +561,12 @@ int srv_net_init(struct loop *l)
 	return 0;
 }
 
-/* After srv_net_run(), or a failed start: main() frees the loop next. */
+/*
+ * After srv_net_run(), or a failed start. On a foreign loop,
+ * lws_context_destroy() closes every connection and starts closing
+ * lws's handles; once the loop has run their close callbacks, the second
+ * call frees the context.
+ */
 void srv_net_exit(void)
 {
 	if (!srv.ctx)
@@ -571,5 +576,7 @@ void srv_net_exit(void)
 		srv_hub_free();
 		lws_context_destroy(srv.ctx);
 	}
+	loop_settle(loop);
+	lws_context_destroy(srv.ctx);
 	srv.ctx = NULL;
 }
