@@ -128,8 +128,10 @@ static void close_leftover(uv_handle_t *h, void *arg)
 
 	if (uv_is_closing(h))
 		return;
-	(*n)++;
-	uv_close(h, NULL);
+	if (uv_has_ref(h))
+		(*n)++;
+	/* A child lib/spawn was told to forget, still running: let it be. */
+	uv_close(h, h->type == UV_PROCESS ? free_handle : NULL);
 }
 
 void loop_free(struct loop *loop)

@@ -68,6 +68,9 @@ struct spawn *spawn_start(struct loop *loop, char *const argv[],
 
 void spawn_forget(struct spawn *s)
 {
-	if (s)
-		s->forgotten = true;
+	if (!s)
+		return;
+	s->forgotten = true;
+	/* The loop does not wait for it; loop_free() lets it go. */
+	uv_unref((uv_handle_t *)&s->proc);
 }

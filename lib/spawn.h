@@ -8,7 +8,8 @@
  *	...on_exit(status, signum, ctx): status is the exit code (or -1
  *	   and signum the signal that ended it).
  *	spawn_forget(s): on_exit is never called; the child is still
- *	   reaped when it ends.
+ *	   reaped if it ends while the loop runs, and left alone if the
+ *	   loop is freed first.
  *
  * The child inherits stdout and stderr (its messages reach the
  * daemon's journal) and gets /dev/null as stdin. argv[0] is looked up

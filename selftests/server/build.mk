@@ -4,3 +4,4 @@
 $(eval $(call program,selftests/server/jsonrpc_test,selftests/server/jsonrpc_test.c))
 $(eval $(call program,selftests/server/conf_test,selftests/server/conf_test.c))
 $(eval $(call program,selftests/bench/load,selftests/bench/load.c))
+$(eval $(call program,selftests/server/loop_test,selftests/server/loop_test.c))

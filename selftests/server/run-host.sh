@@ -50,7 +50,7 @@ suite() {
 }
 
 echo "TAP version 13"
-for t in jsonrpc_test conf_test; do
+for t in jsonrpc_test conf_test loop_test; do
 	if [[ -x $B/selftests/server/$t ]]; then
 		suite "$t" "$B/selftests/server/$t"
 	else
