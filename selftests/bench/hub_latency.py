@@ -330,47 +330,43 @@ def tls_lines(tls, work):
             if tls else "")
 
 
-def bench_agent(build, work, n, tls, burst):
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# name -> (its configuration after "server: URL\n", what it asks first,
+#          the request the hub times)
+DAEMONS = {
+    "agent": ("socket: {work}/agent.sock\n{tls}", "hello",
+              ("reserve_queued", {"ticket": "no-such-ticket",
+                                  "position": 1})),
+    "exporter": ("state_dir: {work}\n{tls}places:\n  - name: bench\n"
+                 "    port: {port}\n    parts: []\n", "register_place",
+                 ("set_allowed_ips", [[]])),
+}
+
+
+def bench(name, build, work, n, tls, burst):
+    """The round trips of n rounds with nmb-<name> on a fresh hub."""
+    rest, first, (method, params) = DAEMONS[name]
     lsock = listener()
-    port = lsock.getsockname()[1]
-    conf = os.path.join(work, "agent.yaml")
+    conf = os.path.join(work, name + ".yaml")
     with open(conf, "w") as f:
-        f.write("server: %s://127.0.0.1:%d\nsocket: %s\n%s" %
-                ("wss" if tls else "ws", port,
-                 os.path.join(work, "agent.sock"), tls_lines(tls, work)))
-    log = open(os.path.join(work, "agent.log"), "w")
-    p = run_daemon([os.path.join(build, "nmb-agent"), "-c", conf], log)
+        f.write("server: %s://127.0.0.1:%d\n" %
+                ("wss" if tls else "ws", lsock.getsockname()[1]) +
+                rest.format(work=work, tls=tls_lines(tls, work),
+                            port=free_port()))
+    log = open(os.path.join(work, name + ".log"), "w")
+    p = run_daemon([os.path.join(build, "nmb-" + name), "-c", conf], log)
     try:
         peer = connect(lsock, tls)
         peer.handshake()
-        answer_startup(peer, "hello")
-        return rounds(peer, "reserve_queued",
-                      {"ticket": "no-such-ticket", "position": 1}, n, burst)
-    finally:
-        stop(p)
-        lsock.close()
-
-
-def bench_exporter(build, work, n, tls, burst):
-    lsock = listener()
-    port = lsock.getsockname()[1]
-    place = socket.socket()
-    place.bind(("127.0.0.1", 0))
-    place_port = place.getsockname()[1]
-    place.close()
-    conf = os.path.join(work, "exporter.yaml")
-    with open(conf, "w") as f:
-        f.write("server: %s://127.0.0.1:%d\nstate_dir: %s\n%s"
-                "places:\n  - name: bench\n    port: %d\n    parts: []\n" %
-                ("wss" if tls else "ws", port, work, tls_lines(tls, work),
-                 place_port))
-    log = open(os.path.join(work, "exporter.log"), "w")
-    p = run_daemon([os.path.join(build, "nmb-exporter"), "-c", conf], log)
-    try:
-        peer = connect(lsock, tls)
-        peer.handshake()
-        answer_startup(peer, "register_place")
-        return rounds(peer, "set_allowed_ips", [[]], n, burst)
+        answer_startup(peer, first)
+        return rounds(peer, method, params, n, burst)
     finally:
         stop(p)
         lsock.close()
@@ -396,10 +392,10 @@ def main():
     print("bench hub_loopback_transit value=%.1f unit=us n=1000" %
           (transit / 1000.0), flush=True)
     tls = tls_context(work)
-    for name, fn in (("agent", bench_agent), ("exporter", bench_exporter)):
+    for name in DAEMONS:
         for kind, ctx, burst in (("", None, False), ("_tls", tls, False),
                                  ("_tls_burst", tls, True)):
-            rtt = fn(build, work, n, ctx, burst)
+            rtt = bench(name, build, work, n, ctx, burst)
             daemon = [max(0, r - 2 * transit) for r in rtt]
             for q in (50, 99):
                 print("bench hub_latency_%s%s_p%d value=%.3f unit=ms n=%d" %
