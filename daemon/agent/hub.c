@@ -190,7 +190,8 @@ int hub_start(void)
 	};
 	int err = hub_client_new(agent.loop, &hc, &agent.hub);
 
-	if (err)
+	/* -ELIBACC: hub_client named the missing package already. */
+	if (err && err != -ELIBACC)
 		log_err("cannot use the server URL '%s': %s", agent.cfg.server,
 			err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :

@@ -4,7 +4,9 @@
 # run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc and
 # lib/conf, then loopback protocol tests against the ASan/UBSan build of
 # nmb-server with real WebSocket clients, then its restarts with a state
-# file (restart_test.py), then against hostile peers (hardening_test.py).
+# file (restart_test.py), then against hostile peers (hardening_test.py),
+# then, with libwebsockets-evlib-uv hidden, that each daemon refuses to
+# start (evlib_test.sh).
 # One TAP stream on stdout.
 #
 # Usage: selftests/server/run-host.sh [BUILD_DIR]   (default build/asan)
@@ -64,6 +66,7 @@ if [[ -x $B/nmb-server ]]; then
 		"$WORK"
 	suite hardening $PY selftests/server/hardening_test.py \
 		"$B/nmb-server" "$WORK"
+	suite evlib selftests/server/evlib_test.sh "$B" "$WORK"
 else
 	n=$((n + 1)); failed=$((failed + 1))
 	echo "not ok $n - server: $B/nmb-server not built (make userspace-asan)"
