@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc and
-# lib/conf, then loopback protocol tests against the ASan/UBSan build of
+# run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc,
+# lib/conf and lib/loop (with lib/resolve, lib/spawn), then loopback protocol tests against the ASan/UBSan build of
 # nmb-server with real WebSocket clients, then its restarts with a state
 # file (restart_test.py), then against hostile peers (hardening_test.py),
 # then, with libwebsockets-evlib-uv hidden, that each daemon refuses to
