@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run-host.sh - the nmb-server suite: unit tests of lib/jsonrpc,
-# lib/conf and lib/loop (with lib/resolve, lib/spawn), then loopback protocol tests against the ASan/UBSan build of
-# nmb-server with real WebSocket clients, then its restarts with a state
+# lib/conf and lib/loop (with lib/resolve, lib/spawn), then loopback
+# protocol tests against the ASan/UBSan build of nmb-server with real
+# WebSocket clients, then its restarts with a state
 # file (restart_test.py), then against hostile peers (hardening_test.py),
 # then, with libwebsockets-evlib-uv hidden, that each daemon refuses to
 # start (evlib_test.sh).
