@@ -113,7 +113,8 @@ static void test_fds(void)
 {
 	struct rec r = { .loop = loop_new() };
 	struct loop_fd *lfd, *dup;
-	int p[2], ret;
+	ssize_t ret;
+	int p[2];
 
 	if (pipe(p)) {
 		TAP_OK(0, "pipe: %s", strerror(errno));
