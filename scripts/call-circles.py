@@ -5,10 +5,11 @@
 Usage: scripts/call-circles.py [OBJDIR]   (default build, the O= of userspace.mk)
 
 File A "calls" file B when A's object file needs a symbol (nm: U) that
-B's defines (T, D, B, R). A circle is a cycle A -> B -> ... -> A through
-distinct files of one daemon. Prints every circle of three files or
-more, and exits 1 if there is one; circles of two files (A calls B, B
-calls A: a module and its callback user) are counted, not failed.
+B defines as a function (nm: T). A circle is a cycle A -> B -> ... -> A
+through distinct files of one daemon. Prints the circles of three files
+or more (the first ten), and exits 1 if there is one; circles of two files (A calls B, B
+calls A: a module and its callback user) are counted, not failed. A
+"knot" is a strongly connected set of three files or more.
 """
 import glob
 import os
@@ -24,7 +25,7 @@ def symbols(obj):
         f = line.split()
         if len(f) == 2 and f[0] == "U":
             need.add(f[1])
-        elif len(f) == 3 and f[1] in "TDBR":
+        elif len(f) == 3 and f[1] in "TW":
             have.add(f[2])
     return need, have
 
@@ -50,6 +51,39 @@ def circles(graph):
     return found
 
 
+SHOW = 10
+
+
+def components(graph):
+    """Strongly connected components (Tarjan), each sorted."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
 def main():
     objdir = sys.argv[1] if len(sys.argv) > 1 else "build"
     bad = 0
@@ -70,8 +104,13 @@ def main():
         long_ = [c for c in cs if len(c) > 2]
         print(f"{d}: {len(objs)} files, {len(cs) - len(long_)} two-file "
               f"circles, {len(long_)} of three files or more")
-        for c in long_:
+        for c in long_[:SHOW]:
             print("  " + " -> ".join(c + [c[0]]))
+        if len(long_) > SHOW:
+            print(f"  (+{len(long_) - SHOW} more)")
+        for comp in components(graph):
+            if len(comp) > 2:
+                print("  knot of %d files: %s" % (len(comp), " ".join(comp)))
         bad += len(long_)
     return 1 if bad else 0
 
