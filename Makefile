@@ -26,7 +26,8 @@ VERSION := $(strip $(file <VERSION))
 ASAN_OUT := $(OUT)/asan
 
 # Debian packages, by purpose. `make deps` installs those missing.
-DEB_BUILD := gcc make pkg-config libwebsockets-dev libssl-dev libjson-c-dev \
+DEB_BUILD := gcc make pkg-config libwebsockets-dev libwebsockets-evlib-uv \
+	libuv1-dev libssl-dev libjson-c-dev \
 	libyaml-dev libmnl-dev libsystemd-dev linux-headers-amd64 kmod
 DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	linux-source-6.1 python3 python3-yaml iproute2 valgrind usbip \

@@ -7,7 +7,7 @@
 
 O ?= build
 CC ?= cc
-PKGS := libwebsockets openssl json-c yaml-0.1 libmnl libsystemd
+PKGS := libuv libwebsockets openssl json-c yaml-0.1 libmnl libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 

@@ -9,7 +9,7 @@
 
 O ?= build/fuzz
 FUZZ_CC ?= clang
-PKGS := libwebsockets openssl json-c yaml-0.1 libmnl libsystemd
+PKGS := libuv libwebsockets openssl json-c yaml-0.1 libmnl libsystemd
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined

@@ -1,39 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hub_client.c - WebSocket client to the hub on libwebsockets, serviced
- * from lib/loop. Debian's libwebsockets is built without
- * LWS_WITH_EXTERNAL_POLL, so it never announces its fds: each client
- * watches its own connection's socket (lws_get_socket_fd()) for input,
- * and for output while it connects or has messages queued, and any
- * activity runs a non-waiting lws_service() at once. A 250 ms tick
- * drives lws's own timers. (Were external poll built in, the
- * ADD/DEL/CHANGE_MODE_POLL_FD callbacks would add lws's other fds too.)
+ * hub_client.c - WebSocket client to the hub on libwebsockets, which runs
+ * on the daemon's own libuv loop (lib/loop) as a foreign loop: lws
+ * watches its sockets and runs its timers there itself, so a message is
+ * handled as soon as it arrives, with no tick and no poll glue.
  *
  * Debian's libwebsockets resolves names with a blocking getaddrinfo();
- * a hub given by name is resolved in a thread first, so a slow DNS never
- * stalls the loop (and every tunnel on it).
+ * a hub given by name is resolved first with lib/resolve (libuv's thread
+ * pool), so a slow DNS never stalls the loop (and every tunnel on it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <libwebsockets.h>
 
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "resolve.h"
 #include "url.h"
 
-#define TICK_MS		250
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	30000
 #define STABLE_MS	30000
@@ -43,15 +33,6 @@ struct msg {
 	struct msg *next;
 	size_t len;
 	unsigned char data[];	/* LWS_PRE bytes, then the message */
-};
-
-/* A name being resolved in a thread; the thread and the client hold it. */
-struct resolve {
-	atomic_int refs;
-	int efd;		/* written when addr/err are set */
-	char host[256];
-	char addr[INET6_ADDRSTRLEN];
-	int err;		/* getaddrinfo() error, 0 if none */
 };
 
 struct hub_client {
@@ -65,18 +46,13 @@ struct hub_client {
 	void *arg;
 
 	struct lws *wsi;
-	struct loop_fd *sock_lfd;	/* wsi's socket in lib/loop */
-	int sock_fd;
-	uint32_t sock_events;
-	bool connected_out;	/* the connect's EPOLLOUT was seen */
 	struct rpc_chan *chan;
 	struct msg *txq, **txq_tail;
 	char *rx;
 	size_t rx_len;
 	bool rx_too_big;
 	struct loop_timer *retry;
-	struct resolve *res;
-	struct loop_fd *res_lfd;
+	struct resolve *res;		/* resolving host */
 	uint64_t backoff_ms;
 	bool hurry;			/* retry every BACKOFF_MIN_MS */
 	uint64_t up_since_ms;
@@ -87,138 +63,8 @@ struct hub_client {
 static struct {
 	struct loop *loop;
 	struct lws_context *ctx;
-	struct loop_timer *tick;
-	struct lws_fd {
-		struct loop_fd *lfd;
-	} *fds;				/* indexed by fd */
-	int n_fds;
 	struct hub_client *clients;
-	bool in_service;
 } lws;
-
-static void sock_sync(struct hub_client *hc);
-
-static void service(void)
-{
-	if (!lws.ctx || lws.in_service)
-		return;
-	lws.in_service = true;
-	lws_service(lws.ctx, -1);
-	lws.in_service = false;
-	for (struct hub_client *hc = lws.clients; hc; hc = hc->next)
-		sock_sync(hc);
-}
-
-static void on_sock(struct loop_fd *lfd, uint32_t events, void *arg)
-{
-	struct hub_client *hc = arg;
-
-	(void)lfd;
-	if (events & EPOLLOUT)
-		hc->connected_out = true;
-	service();
-}
-
-/*
- * Keeps hc's socket in lib/loop in step with its connection: readable
- * always; writable while the connect is in progress (once) and while
- * messages wait to be written. Runs after every service, which is when
- * lws opens and closes sockets.
- */
-static void sock_sync(struct hub_client *hc)
-{
-	int fd = hc->wsi ? lws_get_socket_fd(hc->wsi) : -1;
-	uint32_t ev;
-
-	if (fd != hc->sock_fd || (fd >= 0 && !hc->sock_lfd)) {
-		loop_fd_del(hc->sock_lfd);
-		hc->sock_lfd = NULL;
-		hc->sock_fd = -1;
-		hc->connected_out = false;
-		if (fd < 0)
-			return;
-		hc->sock_lfd = loop_fd_add(lws.loop, fd, EPOLLIN, on_sock, hc);
-		if (!hc->sock_lfd)
-			return;		/* the tick still services it */
-		hc->sock_fd = fd;
-		hc->sock_events = EPOLLIN;
-	}
-	if (!hc->sock_lfd)
-		return;
-	ev = EPOLLIN;
-	if ((!hc->chan && !hc->connected_out) || hc->txq)
-		ev |= EPOLLOUT;
-	if (ev != hc->sock_events && !loop_fd_mod(hc->sock_lfd, ev))
-		hc->sock_events = ev;
-}
-
-static void on_lws_fd(struct loop_fd *lfd, uint32_t events, void *arg)
-{
-	struct lws_pollfd pfd = { .fd = loop_fd_fd(lfd) };
-
-	(void)arg;
-	if (events & EPOLLIN)
-		pfd.revents |= POLLIN;
-	if (events & EPOLLOUT)
-		pfd.revents |= POLLOUT;
-	if (events & EPOLLERR)
-		pfd.revents |= POLLERR;
-	if (events & EPOLLHUP)
-		pfd.revents |= POLLHUP;
-	pfd.events = pfd.revents;
-	if (lws.in_service)
-		return;
-	lws.in_service = true;
-	lws_service_fd(lws.ctx, &pfd);
-	lws.in_service = false;
-	service();
-}
-
-static void on_tick(struct loop_timer *t, void *arg)
-{
-	(void)arg;
-	service();
-	loop_timer_set(t, TICK_MS);
-}
-
-static uint32_t to_epoll(int ev)
-{
-	return ((ev & POLLIN) ? EPOLLIN : 0) | ((ev & POLLOUT) ? EPOLLOUT : 0);
-}
-
-static int poll_fd(int reason, const struct lws_pollargs *pa)
-{
-	int fd = pa->fd;
-
-	if (fd < 0)
-		return 0;
-	if (fd >= lws.n_fds) {
-		int n = fd + 64;
-		struct lws_fd *v = realloc(lws.fds, (size_t)n * sizeof(*v));
-
-		if (!v)
-			return -1;
-		memset(v + lws.n_fds, 0, (size_t)(n - lws.n_fds) * sizeof(*v));
-		lws.fds = v;
-		lws.n_fds = n;
-	}
-	switch (reason) {
-	case LWS_CALLBACK_ADD_POLL_FD:
-		loop_fd_del(lws.fds[fd].lfd);
-		lws.fds[fd].lfd = loop_fd_add(lws.loop, fd, to_epoll(pa->events),
-					  on_lws_fd, NULL);
-		return lws.fds[fd].lfd ? 0 : -1;
-	case LWS_CALLBACK_DEL_POLL_FD:
-		loop_fd_del(lws.fds[fd].lfd);
-		lws.fds[fd].lfd = NULL;
-		return 0;
-	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
-		if (lws.fds[fd].lfd)
-			loop_fd_mod(lws.fds[fd].lfd, to_epoll(pa->events));
-		return 0;
-	}
-	return 0;
-}
 
 static void schedule_retry(struct hub_client *hc)
 {
@@ -282,7 +128,6 @@ static int rpc_send(void *ctx, const char *data, size_t len)
 	*hc->txq_tail = m;
 	hc->txq_tail = &m->next;
 	lws_callback_on_writable(hc->wsi);
-	sock_sync(hc);
 	return 0;
 }
 
@@ -356,14 +201,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 {
 	struct hub_client *hc = user;
 
-	switch (reason) {
-	case LWS_CALLBACK_ADD_POLL_FD:
-	case LWS_CALLBACK_DEL_POLL_FD:
-	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
-		return poll_fd(reason, in);
-	default:
-		break;
-	}
 	/* an old connection of this client, or one of a freed client */
 	if (!hc || (hc->wsi && hc->wsi != wsi))
 		return 0;
@@ -427,6 +264,7 @@ static void lws_log(int level, const char *line)
 static int context_get(struct loop *loop, const struct hub_client_conf *conf)
 {
 	struct lws_context_creation_info info;
+	void *foreign[1] = { loop_uv(loop) };
 
 	if (lws.ctx)
 		return lws.loop == loop ? 0 : -EINVAL;
@@ -434,83 +272,39 @@ static int context_get(struct loop *loop, const struct hub_client_conf *conf)
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		       LWS_SERVER_OPTION_LIBUV |
+		       LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+	info.foreign_loops = foreign;
 	info.client_ssl_ca_filepath = conf->ca_file;
 	info.ka_time = 30;
 	info.ka_probes = 3;
 	info.ka_interval = 10;
 	info.gid = -1;
 	info.uid = -1;
-	lws.loop = loop;
 	lws.ctx = lws_create_context(&info);
-	if (!lws.ctx)
-		return -ENOMEM;
-	lws.tick = loop_timer_new(loop, on_tick, NULL);
-	if (!lws.tick)
-		return -ENOMEM;
-	loop_timer_set(lws.tick, TICK_MS);
+	if (!lws.ctx) {
+		log_err("libwebsockets cannot run on the libuv event loop; install the Debian package libwebsockets-evlib-uv");
+		return -ELIBACC;
+	}
+	lws.loop = loop;
 	return 0;
 }
 
+/*
+ * On a foreign loop, lws_context_destroy() closes every connection and
+ * starts closing lws's handles; once the loop has run their close
+ * callbacks, the second call frees the context.
+ */
 void hub_client_cleanup(void)
 {
-	int i;
-
 	if (lws.clients || !lws.ctx)
 		return;
-	lws.in_service = true;
 	lws_context_destroy(lws.ctx);
-	lws.in_service = false;
+	loop_settle(lws.loop);
+	lws_context_destroy(lws.ctx);
 	lws.ctx = NULL;
-	loop_timer_free(lws.tick);
-	lws.tick = NULL;
-	for (i = 0; i < lws.n_fds; i++)
-		loop_fd_del(lws.fds[i].lfd);
-	free(lws.fds);
-	lws.fds = NULL;
-	lws.n_fds = 0;
-}
-
-static void resolve_put(struct resolve *r)
-{
-	if (atomic_fetch_sub(&r->refs, 1) != 1)
-		return;
-	close(r->efd);
-	free(r);
-}
-
-static void *resolve_thread(void *arg)
-{
-	struct resolve *r = arg;
-	struct addrinfo hints = {
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_ADDRCONFIG,
-	}, *ai;
-	uint64_t one = 1;
-
-	r->err = getaddrinfo(r->host, NULL, &hints, &ai);
-	if (!r->err) {
-		const void *a = ai->ai_family == AF_INET6 ?
-			(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-			(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-
-		if (!inet_ntop(ai->ai_family, a, r->addr, sizeof(r->addr)))
-			r->err = EAI_FAIL;
-		freeaddrinfo(ai);
-	}
-	if (write(r->efd, &one, sizeof(one)) < 0)
-		r->err = EAI_SYSTEM;
-	resolve_put(r);
-	return NULL;
-}
-
-static void resolve_cancel(struct hub_client *hc)
-{
-	loop_fd_del(hc->res_lfd);
-	hc->res_lfd = NULL;
-	if (hc->res)
-		resolve_put(hc->res);
-	hc->res = NULL;
+	lws.loop = NULL;
 }
 
 static void connect_to(struct hub_client *hc, const char *addr)
@@ -544,24 +338,30 @@ static void connect_to(struct hub_client *hc, const char *addr)
 			schedule_retry(hc);
 		}
 	}
-	service();
 }
 
-static void on_resolved(struct loop_fd *lfd, uint32_t events, void *arg)
+static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct hub_client *hc = arg;
-	struct resolve *r = hc->res;
 	char addr[INET6_ADDRSTRLEN];
-	int err;
+	const void *a;
+	bool ok;
 
-	(void)lfd;
-	(void)events;
-	err = r->err;
-	snprintf(addr, sizeof(addr), "%s", r->addr);
-	resolve_cancel(hc);
+	hc->res = NULL;
 	if (err) {
 		log_warn("%s: cannot resolve %s: %s; retrying", hc->name,
-			 hc->host, gai_strerror(err));
+			 hc->host, resolve_strerror(err));
+		schedule_retry(hc);
+		return;
+	}
+	a = ai->ai_family == AF_INET6 ?
+		(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+		(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	ok = inet_ntop(ai->ai_family, a, addr, sizeof(addr));
+	freeaddrinfo(ai);
+	if (!ok) {
+		log_warn("%s: cannot resolve %s: unusable address; retrying",
+			 hc->name, hc->host);
 		schedule_retry(hc);
 		return;
 	}
@@ -572,10 +372,10 @@ static void connect_now(struct loop_timer *t, void *arg)
 {
 	struct hub_client *hc = arg;
 	unsigned char buf[sizeof(struct in6_addr)];
-	struct resolve *r;
-	pthread_attr_t attr;
-	pthread_t th;
-	int err;
+	const struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_ADDRCONFIG,
+	};
 
 	(void)t;
 	if (hc->res)
@@ -585,25 +385,11 @@ static void connect_now(struct loop_timer *t, void *arg)
 		connect_to(hc, hc->host);
 		return;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		schedule_retry(hc);
-		return;
-	}
-	atomic_init(&r->refs, 2);
-	snprintf(r->host, sizeof(r->host), "%s", hc->host);
-	r->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	hc->res = r;
-	hc->res_lfd = r->efd < 0 ? NULL :
-		      loop_fd_add(hc->loop, r->efd, EPOLLIN, on_resolved, hc);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = hc->res_lfd ? pthread_create(&th, &attr, resolve_thread, r) :
-			    ENOMEM;
-	pthread_attr_destroy(&attr);
-	if (err) {
-		atomic_fetch_sub(&r->refs, 1);	/* no thread */
-		resolve_cancel(hc);
+	hc->res = resolve_start(hc->loop, hc->host, NULL, &hints, on_resolved,
+				hc);
+	if (!hc->res) {
+		log_warn("%s: cannot resolve %s: %s; retrying", hc->name,
+			 hc->host, strerror(errno));
 		schedule_retry(hc);
 	}
 }
@@ -640,7 +426,6 @@ int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 	hc->ops = conf->ops;
 	hc->arg = conf->arg;
 	hc->txq_tail = &hc->txq;
-	hc->sock_fd = -1;
 	if (!hc->url || !hc->name || (conf->token && !hc->token)) {
 		hub_client_free(hc);
 		return -ENOMEM;
@@ -673,8 +458,6 @@ void hub_client_free(struct hub_client *hc)
 			*pp = hc->next;
 			break;
 		}
-	loop_fd_del(hc->sock_lfd);
-	hc->sock_lfd = NULL;
 	if (hc->wsi) {
 		lws_set_wsi_user(hc->wsi, NULL);
 		lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK,
@@ -686,7 +469,7 @@ void hub_client_free(struct hub_client *hc)
 		rpc_chan_free(hc->chan);
 	}
 	drop_queue(hc);
-	resolve_cancel(hc);
+	resolve_cancel(hc->res);
 	loop_timer_free(hc->retry);
 	free(hc->url);
 	free(hc->token);
@@ -718,7 +501,6 @@ void hub_client_reconnect(struct hub_client *hc)
 	if (!hc->wsi)
 		return;
 	lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	service();
 }
 
 struct lws_context *hub_client_lws_context(void)
@@ -731,9 +513,4 @@ int hub_client_peer(const struct hub_client *hc, char *addr, size_t len)
 	if (!hc->wsi || !hc->chan || !lws_get_peer_simple(hc->wsi, addr, len))
 		return -ENOTCONN;
 	return 0;
-}
-
-int hub_client_lws_fd_event(struct lws *wsi, int reason, void *in)
-{
-	return callback(wsi, (enum lws_callback_reasons)reason, NULL, in, 0);
 }

@@ -51,7 +51,11 @@ struct hub_client_conf {
 	void *arg;
 };
 
-/* Checks the URL and starts connecting. Strings are copied. */
+/*
+ * Checks the URL and starts connecting. Strings are copied. -ELIBACC
+ * (and a log line naming the package) if libwebsockets cannot load its
+ * libuv event library.
+ */
 int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 		   struct hub_client **out);
 void hub_client_free(struct hub_client *hc);
@@ -65,17 +69,19 @@ void hub_client_reconnect(struct hub_client *hc);
  * backing off up to 30 s (something waits for the connection).
  */
 void hub_client_hurry(struct hub_client *hc, bool on);
-/* Drops every shared libwebsockets state once all clients are freed. */
+/*
+ * Drops every shared libwebsockets state once all clients are freed.
+ * Outside the loop's callbacks (it runs the loop to close lws's handles).
+ */
 void hub_client_cleanup(void);
 /*
  * For other HTTP requests on the clients' libwebsockets context (the
- * agent's place list): the context (NULL before the first client); the
- * hub's address as connected, to reach the same server without a name
- * lookup (-ENOTCONN while down); and, for the protocol callback of
- * another vhost, its socket events (LWS_CALLBACK_*_POLL_FD) to pass on.
+ * agent's place list): the context (NULL before the first client; it
+ * runs on the daemon's libuv loop, so another vhost's sockets need no
+ * glue); and the hub's address as connected, to reach the same server
+ * without a name lookup (-ENOTCONN while down).
  */
 struct lws_context *hub_client_lws_context(void);
 int hub_client_peer(const struct hub_client *hc, char *addr, size_t len);
-int hub_client_lws_fd_event(struct lws *wsi, int reason, void *in);
 
 #endif /* NMB_HUB_CLIENT_H */

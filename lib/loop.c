@@ -1,44 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * loop.c - epoll event loop with one-shot timers.
+ * loop.c - the daemons' event loop on libuv.
  *
- * Timers live in a list sorted by deadline; the head bounds epoll_wait.
- * A loop_fd deleted while events for it are pending is only marked dead
- * and freed after the current batch, so callbacks may delete freely.
+ * Each loop_fd, loop_timer and loop_signal wraps one libuv handle; it is
+ * freed from the handle's close callback, so deleting one from inside
+ * any callback is safe. An always-referenced uv_async_t keeps loop_run()
+ * going until loop_stop(), as epoll_wait() did, even with nothing to
+ * watch.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
 
+#include <uv.h>
+
+#include "log.h"
 #include "loop.h"
 
-#define MAX_EVENTS 64
+struct loop {
+	uv_loop_t uv;
+	uv_async_t keep;	/* holds uv_run() until loop_stop() */
+	bool stop;
+	int err;		/* loop_fail()'s, for loop_run() */
+};
 
 struct loop_fd {
-	struct loop *loop;
+	uv_poll_t h;
 	int fd;
+	uint32_t events;
 	bool dead;
+	bool stopped;		/* libuv stopped it after an error */
 	loop_fd_cb cb;
 	void *arg;
-	struct loop_fd *next_dead;
 };
 
 struct loop_timer {
-	struct loop *loop;
-	uint64_t deadline_ms;
-	bool armed;
+	uv_timer_t h;
 	loop_timer_cb cb;
 	void *arg;
-	struct loop_timer *prev, *next;
 };
 
-struct loop {
-	int epfd;
-	bool stop;
-	struct loop_timer *timers;	/* sorted by deadline */
-	struct loop_fd *dead;		/* freed after each batch */
+struct loop_signal {
+	uv_signal_t h;
+	loop_signal_cb cb;
+	void *arg;
 };
 
 uint64_t loop_now_ns(void)
@@ -54,62 +61,187 @@ uint64_t loop_now_ms(void)
 	return loop_now_ns() / 1000000ull;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void keep_cb(uv_async_t *h)
+{
+	(void)h;
+}
+
 struct loop *loop_new(void)
 {
 	struct loop *loop = calloc(1, sizeof(*loop));
+	int err;
 
 	if (!loop)
 		return NULL;
-	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (loop->epfd < 0) {
+	err = uv_loop_init(&loop->uv);
+	if (err) {
 		free(loop);
+		errno = -err;
 		return NULL;
 	}
+	err = uv_async_init(&loop->uv, &loop->keep, keep_cb);
+	if (err) {
+		uv_loop_close(&loop->uv);
+		free(loop);
+		errno = -err;
+		return NULL;
+	}
+	loop->uv.data = loop;
 	return loop;
 }
 
-static void free_dead(struct loop *loop)
+struct uv_loop_s *loop_uv(struct loop *loop)
 {
-	while (loop->dead) {
-		struct loop_fd *lfd = loop->dead;
+	return &loop->uv;
+}
 
-		loop->dead = lfd->next_dead;
-		free(lfd);
+static void count_closing(uv_handle_t *h, void *arg)
+{
+	unsigned int *n = arg;
+
+	if (uv_is_closing(h))
+		(*n)++;
+}
+
+void loop_settle(struct loop *loop)
+{
+	/* Each round runs the close callbacks; they may close more. */
+	for (int round = 0; round < 100; round++) {
+		unsigned int closing = 0;
+
+		uv_walk(&loop->uv, count_closing, &closing);
+		if (!closing)
+			return;
+		uv_run(&loop->uv, UV_RUN_NOWAIT);
 	}
+	log_warn("event loop: handles still closing after 100 rounds");
+}
+
+static void close_leftover(uv_handle_t *h, void *arg)
+{
+	unsigned int *n = arg;
+
+	if (uv_is_closing(h))
+		return;
+	if (uv_has_ref(h))
+		(*n)++;
+	/* A child lib/spawn was told to forget, still running: let it be. */
+	uv_close(h, h->type == UV_PROCESS ? free_handle : NULL);
 }
 
 void loop_free(struct loop *loop)
 {
+	unsigned int leftover = 0;
+
 	if (!loop)
 		return;
-	free_dead(loop);
-	close(loop->epfd);
+	uv_close((uv_handle_t *)&loop->keep, NULL);
+	/* What is closing finishes (libwebsockets' handles too)... */
+	uv_run(&loop->uv, UV_RUN_NOWAIT);
+	/* ...what is still open would hold the loop for ever. */
+	uv_walk(&loop->uv, close_leftover, &leftover);
+	if (leftover)
+		log_err("event loop: %u handle(s) still open at exit; this is a bug in nmb",
+			leftover);
+	/* Waits for requests in libuv's threads (name resolution). */
+	uv_run(&loop->uv, UV_RUN_DEFAULT);
+	if (uv_loop_close(&loop->uv))
+		log_err("event loop: requests still pending at exit; this is a bug in nmb");
 	free(loop);
+}
+
+int loop_run(struct loop *loop)
+{
+	loop->stop = false;
+	loop->err = 0;
+	while (!loop->stop) {
+		/* Only loop_stop() ends it: loop->keep is always active. */
+		uv_run(&loop->uv, UV_RUN_DEFAULT);
+	}
+	return loop->err;
 }
 
 void loop_stop(struct loop *loop)
 {
 	loop->stop = true;
+	uv_stop(&loop->uv);
+}
+
+void loop_fail(struct loop *loop, int err)
+{
+	loop->err = err < 0 ? err : -EIO;
+	loop_stop(loop);
+}
+
+static int to_uv(uint32_t events)
+{
+	return ((events & EPOLLIN) ? UV_READABLE : 0) |
+	       ((events & EPOLLOUT) ? UV_WRITABLE : 0) |
+	       ((events & EPOLLRDHUP) ? UV_DISCONNECT : 0);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	struct loop_fd *lfd = h->data;
+	uint32_t ev = 0;
+
+	if (lfd->dead)
+		return;
+	if (status < 0) {
+		/* EPOLLERR: libuv stopped the handle; epoll would not have. */
+		ev = EPOLLERR | (lfd->events & (EPOLLIN | EPOLLOUT));
+		lfd->stopped = true;
+	}
+	if (events & UV_READABLE)
+		ev |= EPOLLIN;
+	if (events & UV_WRITABLE)
+		ev |= EPOLLOUT;
+	if (events & UV_DISCONNECT)
+		ev |= EPOLLRDHUP;
+	lfd->cb(lfd, ev, lfd->arg);
+	if (!lfd->dead && lfd->stopped) {
+		lfd->stopped = false;
+		uv_poll_start(&lfd->h, to_uv(lfd->events), on_poll);
+	}
 }
 
 struct loop_fd *loop_fd_add(struct loop *loop, int fd, uint32_t events,
 			    loop_fd_cb cb, void *arg)
 {
-	struct epoll_event ev = { .events = events };
 	struct loop_fd *lfd = calloc(1, sizeof(*lfd));
+	int flags = fcntl(fd, F_GETFL);
+	int err;
 
 	if (!lfd)
 		return NULL;
-	lfd->loop = loop;
+	if (flags < 0) {
+		free(lfd);
+		return NULL;
+	}
 	lfd->fd = fd;
 	lfd->cb = cb;
 	lfd->arg = arg;
-	ev.data.ptr = lfd;
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		int err = errno;
-
+	lfd->events = events;
+	err = uv_poll_init(&loop->uv, &lfd->h, fd);
+	/* uv_poll_init() makes fd non-blocking; the fd stays as it was. */
+	if (!(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags);
+	if (err) {
 		free(lfd);
-		errno = err;
+		errno = -err;
+		return NULL;
+	}
+	lfd->h.data = lfd;
+	err = uv_poll_start(&lfd->h, to_uv(events), on_poll);
+	if (err) {
+		lfd->dead = true;
+		uv_close((uv_handle_t *)&lfd->h, free_handle);
+		errno = -err;
 		return NULL;
 	}
 	return lfd;
@@ -117,27 +249,31 @@ struct loop_fd *loop_fd_add(struct loop *loop, int fd, uint32_t events,
 
 int loop_fd_mod(struct loop_fd *lfd, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = lfd };
-
-	if (epoll_ctl(lfd->loop->epfd, EPOLL_CTL_MOD, lfd->fd, &ev) < 0)
-		return -errno;
-	return 0;
+	if (lfd->dead)
+		return -EBADF;
+	lfd->events = events;
+	lfd->stopped = false;
+	return uv_poll_start(&lfd->h, to_uv(events), on_poll);
 }
 
 void loop_fd_del(struct loop_fd *lfd)
 {
 	if (!lfd || lfd->dead)
 		return;
-	/* The fd may already be closed by its owner; ignore ENOENT/EBADF. */
-	epoll_ctl(lfd->loop->epfd, EPOLL_CTL_DEL, lfd->fd, NULL);
 	lfd->dead = true;
-	lfd->next_dead = lfd->loop->dead;
-	lfd->loop->dead = lfd;
+	uv_close((uv_handle_t *)&lfd->h, free_handle);
 }
 
 int loop_fd_fd(const struct loop_fd *lfd)
 {
 	return lfd->fd;
+}
+
+static void on_timer(uv_timer_t *h)
+{
+	struct loop_timer *t = h->data;
+
+	t->cb(t, t->arg);
 }
 
 struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_cb cb,
@@ -147,109 +283,76 @@ struct loop_timer *loop_timer_new(struct loop *loop, loop_timer_cb cb,
 
 	if (!t)
 		return NULL;
-	t->loop = loop;
+	uv_timer_init(&loop->uv, &t->h);
+	t->h.data = t;
 	t->cb = cb;
 	t->arg = arg;
 	return t;
 }
 
-void loop_timer_cancel(struct loop_timer *t)
-{
-	if (!t || !t->armed)
-		return;
-	if (t->prev)
-		t->prev->next = t->next;
-	else
-		t->loop->timers = t->next;
-	if (t->next)
-		t->next->prev = t->prev;
-	t->prev = t->next = NULL;
-	t->armed = false;
-}
-
 void loop_timer_set(struct loop_timer *t, uint64_t delay_ms)
 {
-	struct loop_timer **pos, *prev = NULL;
+	/* From now, not from the start of this loop iteration. */
+	uv_update_time(t->h.loop);
+	uv_timer_start(&t->h, on_timer, delay_ms, 0);
+}
 
-	loop_timer_cancel(t);
-	t->deadline_ms = loop_now_ms() + delay_ms;
-	/* Timers with equal deadlines fire in the order they were set. */
-	for (pos = &t->loop->timers; *pos; pos = &(*pos)->next) {
-		if ((*pos)->deadline_ms > t->deadline_ms)
-			break;
-		prev = *pos;
-	}
-	t->next = *pos;
-	t->prev = prev;
-	if (*pos)
-		(*pos)->prev = t;
-	*pos = t;
-	t->armed = true;
+void loop_timer_cancel(struct loop_timer *t)
+{
+	if (t)
+		uv_timer_stop(&t->h);
 }
 
 bool loop_timer_armed(const struct loop_timer *t)
 {
-	return t->armed;
+	return uv_is_active((const uv_handle_t *)&t->h);
 }
 
 void loop_timer_free(struct loop_timer *t)
 {
 	if (!t)
 		return;
-	loop_timer_cancel(t);
-	free(t);
+	uv_timer_stop(&t->h);
+	uv_close((uv_handle_t *)&t->h, free_handle);
 }
 
-static int next_timeout(struct loop *loop)
+static void on_signal(uv_signal_t *h, int signum)
 {
-	uint64_t now;
+	struct loop_signal *s = h->data;
 
-	if (!loop->timers)
-		return -1;
-	now = loop_now_ms();
-	if (loop->timers->deadline_ms <= now)
-		return 0;
-	if (loop->timers->deadline_ms - now > 60000)
-		return 60000;
-	return (int)(loop->timers->deadline_ms - now);
+	s->cb(s, signum, s->arg);
 }
 
-static void run_timers(struct loop *loop)
+struct loop_signal *loop_signal_new(struct loop *loop, int signum,
+				    loop_signal_cb cb, void *arg)
 {
-	uint64_t now = loop_now_ms();
+	struct loop_signal *s = calloc(1, sizeof(*s));
+	int err;
 
-	while (loop->timers && loop->timers->deadline_ms <= now &&
-	       !loop->stop) {
-		struct loop_timer *t = loop->timers;
-
-		loop_timer_cancel(t);
-		t->cb(t, t->arg);
+	if (!s)
+		return NULL;
+	err = uv_signal_init(&loop->uv, &s->h);
+	if (err) {
+		free(s);
+		errno = -err;
+		return NULL;
 	}
+	s->h.data = s;
+	s->cb = cb;
+	s->arg = arg;
+	err = uv_signal_start(&s->h, on_signal, signum);
+	if (err) {
+		uv_close((uv_handle_t *)&s->h, free_handle);
+		errno = -err;
+		return NULL;
+	}
+	return s;
 }
 
-int loop_run(struct loop *loop)
+void loop_signal_free(struct loop_signal *s)
 {
-	struct epoll_event events[MAX_EVENTS];
-
-	loop->stop = false;
-	while (!loop->stop) {
-		int n = epoll_wait(loop->epfd, events, MAX_EVENTS,
-				   next_timeout(loop));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n && !loop->stop; i++) {
-			struct loop_fd *lfd = events[i].data.ptr;
-
-			if (!lfd->dead)
-				lfd->cb(lfd, events[i].events, lfd->arg);
-		}
-		free_dead(loop);
-		run_timers(loop);
-		free_dead(loop);
-	}
-	return 0;
+	if (!s)
+		return;
+	uv_signal_stop(&s->h);
+	uv_close((uv_handle_t *)&s->h, free_handle);
 }

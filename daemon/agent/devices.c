@@ -25,12 +25,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "devices.h"
 #include "log.h"
 #include "loop.h"
+#include "spawn.h"
 #include "usbip.h"
 #include "watch.h"
 
@@ -285,30 +285,63 @@ int devices_vhci_busid(int port, char *busid, size_t size)
 	return ret;
 }
 
-int devices_vhci_load(void)
+bool devices_vhci_loaded(void)
 {
 	struct stat st;
-	pid_t pid;
-	int status;
 
-	if (!stat(VHCI_DIR "/vhci_hcd.0", &st))
-		return 0;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		execlp("modprobe", "modprobe", "vhci-hcd", (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (stat(VHCI_DIR "/vhci_hcd.0", &st)) {
-		log_err("vhci-hcd is not loaded and 'modprobe vhci-hcd' failed (status %d); install the usbip kernel modules",
-			status);
-		return -ENODEV;
+	return !stat(VHCI_DIR "/vhci_hcd.0", &st);
+}
+
+struct vhci_load {
+	struct spawn *modprobe;
+	void (*done)(void *arg, int err);
+	void *arg;
+};
+
+static void modprobe_ended(int status, int signum, void *arg)
+{
+	struct vhci_load *l = arg;
+	void (*done)(void *arg, int err) = l->done;
+	void *done_arg = l->arg;
+
+	free(l);
+	if (!devices_vhci_loaded()) {
+		log_err("vhci-hcd is not loaded and 'modprobe vhci-hcd' failed (%s %d); install the usbip kernel modules",
+			signum ? "signal" : "status", signum ? signum : status);
+		done(done_arg, -ENODEV);
+		return;
 	}
 	log_info("loaded vhci-hcd");
-	return 0;
+	done(done_arg, 0);
+}
+
+struct vhci_load *devices_vhci_load(struct loop *loop,
+				    void (*done)(void *arg, int err),
+				    void *arg)
+{
+	static char *const argv[] = { "modprobe", "vhci-hcd", NULL };
+	struct vhci_load *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->done = done;
+	l->arg = arg;
+	l->modprobe = spawn_start(loop, argv, modprobe_ended, l);
+	if (!l->modprobe) {
+		log_err("vhci-hcd is not loaded and 'modprobe vhci-hcd' cannot run: %s; install kmod and the usbip kernel modules",
+			strerror(errno));
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void devices_vhci_cancel(struct vhci_load *l)
+{
+	if (!l)
+		return;
+	spawn_forget(l->modprobe);
+	free(l);
 }
 
 static void on_poll(struct loop_timer *t, void *arg)

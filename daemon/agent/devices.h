@@ -23,8 +23,18 @@ typedef bool (*devices_changed_fn)(void *arg);
 int devices_start(struct loop *loop, devices_changed_fn changed, void *arg,
 		  struct devices **out);
 void devices_stop(struct devices *d);
-/* Loads vhci-hcd if needed. */
-int devices_vhci_load(void);
+/* vhci-hcd is loaded (its platform device exists). */
+bool devices_vhci_loaded(void);
+/*
+ * Runs 'modprobe vhci-hcd' on the loop; done(arg, 0 or -ENODEV) follows
+ * when it has ended. NULL if modprobe cannot start (logged).
+ * devices_vhci_cancel() forgets a load: done is never called.
+ */
+struct vhci_load;
+struct vhci_load *devices_vhci_load(struct loop *loop,
+				    void (*done)(void *arg, int err),
+				    void *arg);
+void devices_vhci_cancel(struct vhci_load *l);
 /*
  * Local busid of the device on vhci port (global numbering), from the
  * controller's root hubs in sysfs. Returns 0 or -errno.

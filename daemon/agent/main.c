@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,22 +68,22 @@ static void begin_stop(struct agent *a)
 	loop_timer_set(a->stop_timer, 50);
 }
 
-static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
+static void on_signal(struct loop_signal *s, int signum, void *arg)
 {
 	struct agent *a = arg;
-	struct signalfd_siginfo si;
 
-	(void)events;
-	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			agent_reload(a);
-			continue;
-		}
-		log_notice("%s: detaching and returning every reservation, then stopping",
-			   strsignal((int)si.ssi_signo));
-		begin_stop(a);
+	(void)s;
+	if (signum == SIGHUP) {
+		agent_reload(a);
+		return;
 	}
+	log_notice("%s: detaching and returning every reservation, then stopping",
+		   strsignal(signum));
+	begin_stop(a);
 }
+
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 static void stop_poll(struct loop_timer *t, void *arg)
 {
@@ -111,12 +109,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL, *why;
-	struct loop_fd *sig_lfd = NULL;
+	struct loop_signal *sigs[N_SIGNALS] = { NULL };
 	struct loop_timer *notify_timer = NULL;
 	bool explicit = false, verbose = false, check = false;
 	struct agent agent = { 0 }, *a = &agent;
-	int opt, sfd = -1, ret = 1;
-	sigset_t mask;
+	int opt, ret = 1;
+	size_t i;
 
 	nmb_log_init("nmb-agent", LOG_INFO);
 	while ((opt = getopt_long(argc, argv, "c:s:S:vh", opts, NULL)) != -1) {
@@ -191,20 +189,20 @@ int main(int argc, char **argv)
 		mkdir("/run/nmb", 0755);
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	a->loop = loop_new();
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!a->loop || sfd < 0) {
+	if (!a->loop) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
 	}
-	sig_lfd = loop_fd_add(a->loop, sfd, EPOLLIN, on_signal, a);
-	if (!sig_lfd)
-		goto out_loop;
+	for (i = 0; i < N_SIGNALS; i++) {
+		sigs[i] = loop_signal_new(a->loop, handled_signals[i],
+					  on_signal, a);
+		if (!sigs[i]) {
+			log_err("cannot catch %s: %s",
+				strsignal(handled_signals[i]), strerror(errno));
+			goto out_loop;
+		}
+	}
 	if (agent_metrics_start(a))
 		goto out_metrics;
 	if (devices_start(a->loop, attach_update_all, a, &a->devices))
@@ -244,9 +242,8 @@ out_devices:
 out_metrics:
 	agent_metrics_stop(a);
 out_loop:
-	loop_fd_del(sig_lfd);
-	if (sfd >= 0)
-		close(sfd);
+	for (i = N_SIGNALS; i--;)
+		loop_signal_free(sigs[i]);
 	if (a->loop)
 		loop_free(a->loop);
 out_cfg:

@@ -160,10 +160,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	int lenx = sizeof(buf) - LWS_PRE;
 
 	switch (reason) {
-	case LWS_CALLBACK_ADD_POLL_FD:
-	case LWS_CALLBACK_DEL_POLL_FD:
-	case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
-		return hub_client_lws_fd_event(wsi, (int)reason, in);
 	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:

@@ -195,7 +195,8 @@ int server_link_start(struct agent *a)
 	};
 	int err = hub_client_new(a->loop, &hc, &a->hub);
 
-	if (err)
+	/* -ELIBACC: hub_client named the missing package already. */
+	if (err && err != -ELIBACC)
 		log_err("cannot use the server URL '%s': %s", a->cfg.server,
 			err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :

@@ -2,7 +2,8 @@
 /*
  * tunnel.c - one HTTP CONNECT tunnel to an exporter's place port (wire
  * note §6): non-blocking connect, the request as the reference agent
- * sends it, and the answer head; only status 200 opens the tunnel.
+ * sends it, and the answer head; only status 200 opens the tunnel. A
+ * host given by name is resolved on the loop (lib/resolve) first.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -15,6 +16,7 @@
 
 #include "log.h"
 #include "loop.h"
+#include "resolve.h"
 #include "sockopt.h"
 #include "tunnel.h"
 
@@ -23,6 +25,8 @@
 struct tunnel {
 	int fd;
 	struct loop_fd *lfd;
+	struct loop *loop;
+	struct resolve *res;	/* resolving the exporter's name */
 	bool connected;
 	char req[700];
 	size_t req_len, req_off;
@@ -41,7 +45,8 @@ static void finish(struct tunnel *t, int err, const char *msg)
 
 	loop_fd_del(t->lfd);
 	if (err) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		t->cb(t->arg, err, msg, -1, NULL, 0);
 	} else {
 		eoh = memmem(t->buf, t->len, "\r\n\r\n", 4);
@@ -131,20 +136,55 @@ static void on_fd(struct loop_fd *lfd, uint32_t events, void *arg)
 		failf(t, -EPROTO, "%s: answer head too long%s", "");
 }
 
+/* 0, or -errno and a line in the log. */
+static int connect_to(struct tunnel *t, const struct addrinfo *ai)
+{
+	t->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		       SOCK_CLOEXEC, ai->ai_protocol);
+	if (t->fd < 0 ||
+	    (connect(t->fd, ai->ai_addr, ai->ai_addrlen) &&
+	     errno != EINPROGRESS)) {
+		int err = -errno;
+
+		log_warn("%s: cannot connect: %s", t->where, strerror(errno));
+		return err;
+	}
+	sock_nodelay(t->fd);
+	t->lfd = loop_fd_add(t->loop, t->fd, EPOLLOUT, on_fd, t);
+	return t->lfd ? 0 : -errno;
+}
+
+static void on_resolved(struct addrinfo *ai, int err, void *arg)
+{
+	struct tunnel *t = arg;
+	int ret;
+
+	t->res = NULL;
+	if (err) {
+		failf(t, -EHOSTUNREACH, "%s: cannot resolve the name: %s",
+		      resolve_strerror(err));
+		return;
+	}
+	ret = connect_to(t, ai);
+	freeaddrinfo(ai);
+	if (ret)
+		failf(t, ret, "%s: cannot connect: %s", strerror(-ret));
+}
+
 struct tunnel *tunnel_open(struct loop *loop, const char *host,
 			   unsigned int port, const char *target, tunnel_cb cb,
 			   void *arg)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
+				  .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST };
 	struct addrinfo *ai = NULL;
 	struct tunnel *t;
 	char ps[8];
-	int ret;
 
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	t->loop = loop;
 	t->fd = -1;
 	t->cb = cb;
 	t->arg = arg;
@@ -153,29 +193,23 @@ struct tunnel *tunnel_open(struct loop *loop, const char *host,
 				      "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: nmb-agent\r\n\r\n",
 				      target, target);
 	snprintf(ps, sizeof(ps), "%u", port);
-	ret = getaddrinfo(host, ps, &hints, &ai);
-	if (ret) {
-		log_warn("%s: cannot resolve: %s", t->where, gai_strerror(ret));
+	/* An address needs no resolver: connect at once. */
+	if (!getaddrinfo(host, ps, &hints, &ai)) {
+		int ret = connect_to(t, ai);
+
+		freeaddrinfo(ai);
+		if (ret)
+			goto fail;
+		return t;
+	}
+	hints.ai_flags = AI_NUMERICSERV;
+	t->res = resolve_start(loop, host, ps, &hints, on_resolved, t);
+	if (!t->res) {
+		log_warn("%s: cannot resolve: %s", t->where, strerror(errno));
 		goto fail;
 	}
-	t->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		       SOCK_CLOEXEC, ai->ai_protocol);
-	if (t->fd < 0 ||
-	    (connect(t->fd, ai->ai_addr, ai->ai_addrlen) &&
-	     errno != EINPROGRESS)) {
-		log_warn("%s: cannot connect: %s", t->where, strerror(errno));
-		goto fail;
-	}
-	freeaddrinfo(ai);
-	ai = NULL;
-	sock_nodelay(t->fd);
-	t->lfd = loop_fd_add(loop, t->fd, EPOLLOUT, on_fd, t);
-	if (!t->lfd)
-		goto fail;
 	return t;
 fail:
-	if (ai)
-		freeaddrinfo(ai);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t);
@@ -186,7 +220,9 @@ void tunnel_cancel(struct tunnel *t)
 {
 	if (!t)
 		return;
+	resolve_cancel(t->res);
 	loop_fd_del(t->lfd);
-	close(t->fd);
+	if (t->fd >= 0)
+		close(t->fd);
 	free(t);
 }

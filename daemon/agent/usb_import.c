@@ -56,6 +56,7 @@ struct usb_import {
 	char *host, *busid;
 	unsigned int port_num, port;
 	enum state state;
+	struct vhci_load *vhci;		/* modprobe vhci-hcd running */
 	struct tunnel *tun;
 	int fd;
 	struct loop_fd *lfd;
@@ -78,6 +79,8 @@ static void start(struct usb_import *u);
 
 static void reset(struct usb_import *u)
 {
+	devices_vhci_cancel(u->vhci);
+	u->vhci = NULL;
 	tunnel_cancel(u->tun);
 	u->tun = NULL;
 	loop_fd_del(u->lfd);
@@ -295,14 +298,8 @@ static void on_timer(struct loop_timer *t, void *arg)
 	}
 }
 
-static void start(struct usb_import *u)
+static void open_tunnel(struct usb_import *u)
 {
-	int ret = devices_vhci_load();
-
-	if (ret) {
-		fail(u, "cannot load vhci-hcd: modprobe vhci-hcd failed");
-		return;
-	}
 	u->state = TUNNEL;
 	u->tun = tunnel_open(u->r->agent->loop, u->host, u->port, USB_TARGET,
 			     on_tunnel, u);
@@ -314,6 +311,29 @@ static void start(struct usb_import *u)
 		u->timeout_s = next_backoff(u->timeout_s);
 		loop_timer_set(u->timer, u->timeout_s * 1000ULL);
 	}
+}
+
+static void vhci_loaded(void *arg, int err)
+{
+	struct usb_import *u = arg;
+
+	u->vhci = NULL;
+	if (err)
+		fail(u, "cannot load vhci-hcd: modprobe vhci-hcd failed");
+	else
+		open_tunnel(u);
+}
+
+static void start(struct usb_import *u)
+{
+	if (devices_vhci_loaded()) {
+		open_tunnel(u);
+		return;
+	}
+	u->state = TUNNEL;
+	u->vhci = devices_vhci_load(u->r->agent->loop, vhci_loaded, u);
+	if (!u->vhci)
+		fail(u, "cannot load vhci-hcd: modprobe vhci-hcd cannot run");
 }
 
 struct usb_import *usb_import_new(struct reservation *r, const char *part,

@@ -19,7 +19,7 @@ struct loop_fd;
 struct loop_timer;
 struct place;
 struct relay;
-struct resolve_job;
+struct resolve;
 struct tcp_if;
 struct usbdev;
 
@@ -68,8 +68,7 @@ struct conn {
 	bool killed;
 	/* TCP */
 	struct tcp_if *tcp;
-	struct resolve_job *job;
-	struct loop_fd *job_lfd;
+	struct resolve *res;		/* resolving the target */
 	struct addrinfo *ai, *ai_next;
 	int tfd;
 	struct loop_fd *tlfd;

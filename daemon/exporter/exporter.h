@@ -16,6 +16,7 @@
 struct loop;
 struct loop_fd;
 struct metrics_http;
+struct spawn;
 struct watch;
 
 struct exporter {
@@ -25,6 +26,7 @@ struct exporter {
 	struct exporter_conf cfg;
 	struct watch *watch;		/* usb.c: NULL until a USB place */
 	struct loop_fd *watch_lfd;
+	struct spawn *modprobe;		/* usb.c: modprobe usbip-host running */
 	struct metrics_http *metrics;
 	bool stopping;
 	bool verbose;			/* -v: debug whatever log_level says */

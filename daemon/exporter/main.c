@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "exporter.h"
@@ -47,21 +45,27 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n");
 }
 
-static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
+/* SIGHUP: read the configuration again (reload.c). */
+static void reload(struct exporter *e)
+{
+	exporter_reload(e);
+}
+
+static void on_signal(struct loop_signal *s, int signum, void *arg)
 {
 	struct exporter *e = arg;
-	struct signalfd_siginfo si;
 
-	(void)events;
-	while (read(loop_fd_fd(lfd), &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
-			exporter_reload(e);
-			continue;
-		}
-		log_notice("%s: stopping", strsignal((int)si.ssi_signo));
-		loop_stop(e->loop);
+	(void)s;
+	if (signum == SIGHUP) {
+		reload(e);
+		return;
 	}
+	log_notice("%s: stopping", strsignal(signum));
+	loop_stop(e->loop);
 }
+
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 int main(int argc, char **argv)
 {
@@ -78,13 +82,12 @@ int main(int argc, char **argv)
 	};
 	const char *file = DEFAULT_CONFIG, *server = NULL, *why;
 	struct exporter e = { 0 };
-	struct loop_fd *sig_lfd = NULL;
+	struct loop_signal *sigs[N_SIGNALS] = { NULL };
 	struct loop_timer *notify_timer = NULL;
 	bool verbose = false, check = false;
 	struct url url;
 	size_t i, started = 0;
-	int opt, sfd = -1, ret = 1;
-	sigset_t mask;
+	int opt, ret = 1;
 
 	nmb_log_init("nmb-exporter", LOG_INFO);
 	while ((opt = getopt_long(argc, argv, "c:s:vh", opts, NULL)) != -1) {
@@ -156,20 +159,20 @@ int main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	e.loop = loop_new();
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!e.loop || sfd < 0) {
+	if (!e.loop) {
 		log_err("cannot set up the event loop: %s", strerror(errno));
 		goto out_loop;
 	}
-	sig_lfd = loop_fd_add(e.loop, sfd, EPOLLIN, on_signal, &e);
-	if (!sig_lfd)
-		goto out_loop;
+	for (i = 0; i < N_SIGNALS; i++) {
+		sigs[i] = loop_signal_new(e.loop, handled_signals[i],
+					  on_signal, &e);
+		if (!sigs[i]) {
+			log_err("cannot catch %s: %s",
+				strsignal(handled_signals[i]), strerror(errno));
+			goto out_loop;
+		}
+	}
 
 	for (i = 0; i < e.cfg.n_places; i++)
 		e.cfg.places[i]->exp = &e;
@@ -217,10 +220,10 @@ out_virtual:
 out_usb:
 	usb_stop(&e);
 out_loop:
-	loop_fd_del(sig_lfd);
-	if (sfd >= 0)
-		close(sfd);
-	loop_free(e.loop);
+	for (i = N_SIGNALS; i--;)
+		loop_signal_free(sigs[i]);
+	if (e.loop)
+		loop_free(e.loop);
 out_cfg:
 	config_free(&e.cfg);
 	return ret;

@@ -191,7 +191,8 @@ int server_link_start(struct place *p)
 	snprintf(name, sizeof(name), "place %s", p->name);
 	hc.name = name;
 	err = hub_client_new(p->exp->loop, &hc, &p->hub);
-	if (err)
+	/* -ELIBACC: hub_client named the missing package already. */
+	if (err && err != -ELIBACC)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,
 			cfg->server, err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcp.c - TCP tunnels (wire note §6): resolve the target at this moment
- * (in a thread, so a slow DNS stalls no other tunnel), connect without
- * blocking, forward the early bytes and relay with splice().
+ * (lib/resolve, in libuv's thread pool, so a slow DNS stalls no other
+ * tunnel), connect without blocking, forward the early bytes and relay
+ * with splice().
  */
 #include <errno.h>
 #include <netdb.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,44 +19,9 @@
 #include "log.h"
 #include "loop.h"
 #include "relay.h"
+#include "resolve.h"
 #include "sockopt.h"
 #include "tcp.h"
-
-struct resolve_job {
-	atomic_int refs;	/* the thread and the connection */
-	int efd;		/* written once the answer is in */
-	char host[256];
-	char port[8];
-	struct addrinfo *res;
-	int gai_err;
-};
-
-static void job_put(struct resolve_job *j)
-{
-	if (atomic_fetch_sub(&j->refs, 1) != 1)
-		return;
-	if (j->res)
-		freeaddrinfo(j->res);
-	close(j->efd);
-	free(j);
-}
-
-static void *resolve_thread(void *arg)
-{
-	struct resolve_job *j = arg;
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_ADDRCONFIG,
-	};
-	uint64_t one = 1;
-
-	j->gai_err = getaddrinfo(j->host, j->port, &hints, &j->res);
-	if (write(j->efd, &one, sizeof(one)) < 0)
-		j->gai_err = EAI_SYSTEM;
-	job_put(j);
-	return NULL;
-}
 
 static void fail(struct conn *c, const char *what, const char *why)
 {
@@ -169,64 +132,38 @@ static void try_connect(struct conn *c)
 	fail(c, "connect", strerror(err));
 }
 
-static void on_resolved(struct loop_fd *lfd, uint32_t events, void *arg)
+static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct conn *c = arg;
-	struct resolve_job *j = c->job;
 
-	(void)lfd;
-	(void)events;
-	loop_fd_del(c->job_lfd);
-	c->job_lfd = NULL;
-	if (j->gai_err) {
-		const char *why = gai_strerror(j->gai_err);
-
-		c->job = NULL;
-		job_put(j);
-		fail(c, "resolve", why);
+	c->res = NULL;
+	if (err) {
+		fail(c, "resolve", resolve_strerror(err));
 		return;
 	}
-	c->ai = j->res;		/* freed with the job, in tcp_conn_gone() */
+	c->ai = ai;		/* freed in tcp_conn_gone() */
 	c->ai_next = c->ai;
 	try_connect(c);
 }
 
 void tcp_start(struct conn *c, struct tcp_if *t)
 {
-	struct resolve_job *j = calloc(1, sizeof(*j));
-	pthread_attr_t attr;
-	pthread_t th;
-	int err;
+	const struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_ADDRCONFIG,
+	};
+	char port[8];
 
 	c->tcp = t;
 	c->state = CONN_TCP_RESOLVE;
 	/* The client is not read until the relay runs. */
 	loop_fd_mod(c->lfd, 0);
-	if (!j) {
-		fail(c, "resolve", strerror(ENOMEM));
-		return;
-	}
-	snprintf(j->host, sizeof(j->host), "%s", t->host);
-	snprintf(j->port, sizeof(j->port), "%u", t->port);
-	j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	atomic_init(&j->refs, 2);
-	if (j->efd < 0) {
-		free(j);
+	snprintf(port, sizeof(port), "%u", t->port);
+	c->res = resolve_start(c->place->exp->loop, t->host, port, &hints,
+			       on_resolved, c);
+	if (!c->res)
 		fail(c, "resolve", strerror(errno));
-		return;
-	}
-	c->job = j;
-	c->job_lfd = loop_fd_add(c->place->exp->loop, j->efd, EPOLLIN,
-				 on_resolved, c);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = c->job_lfd ? pthread_create(&th, &attr, resolve_thread, j)
-			 : ENOMEM;
-	pthread_attr_destroy(&attr);
-	if (err) {
-		atomic_fetch_sub(&j->refs, 1);	/* no thread */
-		fail(c, "resolve", strerror(err));
-	}
 }
 
 void tcp_conn_gone(struct conn *c)
@@ -240,11 +177,10 @@ void tcp_conn_gone(struct conn *c)
 	if (c->tfd >= 0)
 		close(c->tfd);
 	c->tfd = -1;
-	loop_fd_del(c->job_lfd);
-	c->job_lfd = NULL;
-	if (c->job)
-		job_put(c->job);
-	c->job = NULL;
+	resolve_cancel(c->res);
+	c->res = NULL;
+	if (c->ai)
+		freeaddrinfo(c->ai);
 	c->ai = c->ai_next = NULL;
 	free(c->early);
 	c->early = NULL;

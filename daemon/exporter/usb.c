@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -25,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "spawn.h"
 #include "usb.h"
 #include "watch.h"
 
@@ -299,32 +299,53 @@ static void on_watch(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 }
 
-static int modprobe_usbip_host(void)
+static int claim(struct exporter *e, struct usbdev *d);
+
+static int claim_one(struct usbdev *d, void *arg)
 {
-	pid_t pid;
-	int status;
+	return claim(arg, d);
+}
+
+/*
+ * modprobe has ended: claim the ports of every device allocated
+ * meanwhile. A failure stops the exporter (loop_run() returns it).
+ */
+static void modprobe_ended(int status, int signum, void *arg)
+{
+	struct exporter *e = arg;
+	int err;
+
+	e->modprobe = NULL;
+	if (!usbip_host_loaded()) {
+		log_err("usbip-host is not loaded and 'modprobe usbip-host' failed (%s %d); install the kernel's usbip modules",
+			signum ? "signal" : "status", signum ? signum : status);
+		loop_fail(e->loop, -ENOENT);
+		return;
+	}
+	err = for_each_dev(e, claim_one, e);
+	if (err)
+		loop_fail(e->loop, err);
+}
+
+/* The ports are claimed once modprobe has ended, in the loop. */
+static int modprobe_usbip_host(struct exporter *e)
+{
+	static char *const argv[] = { "modprobe", "usbip-host", NULL };
 
 	if (usbip_host_loaded())
 		return 0;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execlp("modprobe", "modprobe", "usbip-host", (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (!usbip_host_loaded()) {
-		log_err("usbip-host is not loaded and 'modprobe usbip-host' failed (status %d); install the kernel's usbip modules",
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	e->modprobe = spawn_start(e->loop, argv, modprobe_ended, e);
+	if (!e->modprobe) {
+		log_err("usbip-host is not loaded and 'modprobe usbip-host' cannot run: %s; install kmod and the kernel's usbip modules",
+			strerror(errno));
 		return -ENOENT;
 	}
 	return 0;
 }
 
-/* nmb_watch open and subscribed, usbip-host loaded: once, at the first
- * USB interface (at start, or in a place a reload adds). */
+/* nmb_watch open and subscribed, 'modprobe usbip-host' started if
+ * needed: once, at the first USB interface (at start, or in a place a
+ * reload adds). Devices are claimed once usbip-host is there. */
 static int watch_start(struct exporter *e)
 {
 	int err;
@@ -351,7 +372,7 @@ static int watch_start(struct exporter *e)
 				   EPOLLIN, on_watch, e);
 	if (!e->watch_lfd)
 		return -errno;
-	return modprobe_usbip_host();
+	return modprobe_usbip_host(e);
 }
 
 static int claim(struct exporter *e, struct usbdev *d)
@@ -411,7 +432,8 @@ int usb_place_start(struct exporter *e, struct place *p)
 			d->timer = loop_timer_new(e->loop, on_timer, d);
 			if (!d->timer)
 				return -ENOMEM;
-			if (e->watch) {
+			/* else claimed when modprobe has ended */
+			if (e->watch && !e->modprobe) {
 				err = claim(e, d);
 				if (err)
 					return err;
@@ -484,7 +506,8 @@ static void dev_stop(struct exporter *e, struct usbdev *d)
 	 * it in place. Ending the watch gives the device its default driver
 	 * back (closing the socket does it for all at exit).
 	 */
-	if (!stopping && e->watch && watch_unwatch(e->watch, d->busid, msg))
+	if (!stopping && e->watch && !e->modprobe &&
+	    watch_unwatch(e->watch, d->busid, msg))
 		log_warn("place %s: busid %s: cannot end the watch: %s",
 			 d->place->name, d->busid, msg[0] ? msg : "?");
 	loop_timer_free(d->timer);
@@ -510,6 +533,8 @@ void usb_stop(struct exporter *e)
 	size_t i;
 
 	e->stopping = true;
+	spawn_forget(e->modprobe);
+	e->modprobe = NULL;
 	for (i = 0; i < e->cfg.n_places; i++)
 		usb_place_stop(e, e->cfg.places[i]);
 	loop_fd_del(e->watch_lfd);

@@ -31,7 +31,8 @@ struct usbdev {
 	char last_peer[INET6_ADDRSTRLEN];	/* of the last export */
 };
 
-/* nmb_watch opened and usbip-host loaded, then usb_place_start(). */
+/* nmb_watch opened, usbip-host loaded (modprobe in the loop: ports are
+ * claimed when it ends, a failure stops the loop), usb_place_start(). */
 int usb_start(struct exporter *e);
 void usb_stop(struct exporter *e);
 /* One place's devices: claimed, watched, served; stopped and let go. */

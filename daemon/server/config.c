@@ -204,12 +204,14 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 	}
 	conf_double(root, "uniqueness_tolerance", &cfg->uniqueness_tolerance,
 		    0, 1, false);
+	/* Deprecated: the server always runs on libuv now. */
 	if (!conf_str(root, "event_loop", &s, false)) {
-		if (!strcmp(s, "poll"))
-			cfg->poll_loop = true;
-		else if (strcmp(s, "auto") != 0)
+		if (strcmp(s, "poll") != 0 && strcmp(s, "auto") != 0)
 			conf_error(conf_get(root, "event_loop", CONF_ANY, false),
 				   "expected auto or poll");
+		else
+			log_warn("%s: event_loop is deprecated and ignored: the server always runs on the libuv event loop; remove the key",
+				 file);
 	}
 	if (!conf_str(root, "log_level", &s, false)) {
 		if (!strcmp(s, "debug"))

@@ -42,7 +42,6 @@ struct srv_config {
 	size_t max_message;		/* bytes of one WebSocket message */
 	unsigned int max_running;	/* unanswered requests per connection */
 	unsigned int ping_s;
-	bool poll_loop;			/* event_loop: poll */
 	bool have_file;
 	char *state_file;		/* NULL: state lives in memory only */
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * main.c - nmb-server: options, configuration, the state file, then the
- * lws service loop until SIGTERM/SIGINT/SIGUSR1 (see srv_wakeup()).
+ * event loop (lib/loop, libwebsockets on it) until SIGTERM/SIGINT/SIGUSR1
+ * (see srv_wakeup()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "loop.h"
 #include "main.h"
 #include "net.h"
 #include "notify.h"
@@ -27,19 +29,10 @@
 #define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
 #define SHUTDOWN_MS	5000
 
-/* All a signal handler may touch: flags, and the loop to wake. */
-static volatile sig_atomic_t stop_signal, reload_signal;
-static struct lws_context *volatile wake_ctx;
+static int stop_signal, reload_signal;
 
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload_signal = 1;
-	else
-		stop_signal = sig;
-	if (wake_ctx)
-		lws_cancel_service(wake_ctx);
-}
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+#define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 static void usage(FILE *f)
 {
@@ -140,10 +133,6 @@ static void check_stopped(struct server *srv, void *data)
 	srv_net_stop(srv);
 }
 
-void srv_signal(int sig)
-{
-	on_signal(sig);
-}
 
 /*
  * In the loop, after a signal: reload, or stop. With a state file (and
@@ -176,6 +165,40 @@ void srv_wakeup(struct server *srv)
 	check_stopped(srv, NULL);
 }
 
+/* The one signal path: lib/loop calls this inside the loop. */
+static void on_signal(struct loop_signal *ls, int sig, void *arg)
+{
+	(void)ls;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
+	srv_wakeup(arg);
+}
+
+static void free_signals(struct loop_signal **sigs)
+{
+	for (size_t i = N_SIGNALS; i--;) {
+		loop_signal_free(sigs[i]);
+		sigs[i] = NULL;
+	}
+}
+
+static int catch_signals(struct server *srv, struct loop_signal **sigs)
+{
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		sigs[i] = loop_signal_new(srv->loop, handled_signals[i],
+					  on_signal, srv);
+		if (!sigs[i]) {
+			log_err("cannot catch %s: %s",
+				strsignal(handled_signals[i]), strerror(errno));
+			free_signals(sigs);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -193,7 +216,8 @@ int main(int argc, char **argv)
 	struct server srv = { 0 };
 	unsigned int ncli = 0;
 	bool explicit = false, check = false;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct loop_signal *sigs[N_SIGNALS] = { NULL };
+	struct loop *loop;
 	int c, ret;
 
 	nmb_log_init("nmb-server", LOG_INFO);
@@ -275,37 +299,49 @@ int main(int argc, char **argv)
 			 config);
 	srv.config_path = config;
 	srv.config_explicit = explicit;
+	signal(SIGPIPE, SIG_IGN);
+	loop = loop_new();
+	if (!loop) {
+		log_err("cannot set up the event loop: %s", strerror(errno));
+		srv_config_free(&cfg);
+		return 1;
+	}
+	srv.loop = loop;
 	if (srv_core_init(&srv, &cfg)) {
 		log_err("out of memory");
+		loop_free(loop);
 		srv_config_free(&cfg);
 		return 1;
 	}
 	srv.notify_timer = srv_timer_new(&srv, notify_timer, NULL);
 	srv.stop_timer = srv_timer_new(&srv, check_stopped, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	ret = srv_net_init(&srv);
-	wake_ctx = srv.ctx;
-	if (!ret && (!srv.notify_timer || !srv.stop_timer)) {
+	if (!srv.notify_timer || !srv.stop_timer) {
 		log_err("out of memory");
 		ret = -ENOMEM;
+	} else {
+		ret = catch_signals(&srv, sigs);
 	}
+	if (!ret)
+		ret = srv_net_init(&srv);
 	if (!ret)
 		ret = srv_state_init(&srv);
 	if (!ret) {
 		notify_start(&srv);
 		ret = srv_net_run(&srv);
 	}
-	/* Stopping already: a second SIGTERM must not cut the teardown. */
+	/*
+	 * Stopping already: a second SIGTERM must not cut the teardown.
+	 * Closing the connections may still run on the loop until it is
+	 * freed.
+	 */
+	free_signals(sigs);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
-	wake_ctx = NULL;
+	signal(SIGHUP, SIG_IGN);
 	srv_net_exit(&srv);
 	srv_core_free(&srv);
+	loop_free(loop);
 	srv_config_free(&cfg);
 	log_info("stopped");
 	return ret ? 1 : 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * main.h - what main.c offers the event loop: signals are noted, then
+ * main.h - what main.c offers the event loop: signals (lib/loop's) are
  * acted on inside the loop.
  */
 #ifndef NMB_SERVER_MAIN_H
@@ -8,7 +8,6 @@
 
 struct server;
 
-void srv_signal(int sig);
 void srv_wakeup(struct server *srv);
 
 #endif /* NMB_SERVER_MAIN_H */

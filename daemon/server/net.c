@@ -4,11 +4,10 @@
  * /ws WebSocket with bearer tokens, message reassembly, limits and the
  * outgoing queue; the HTTP routes are in http.c.
  *
- * Debian's libwebsockets 4.1.6 is built without LWS_WITH_EXTERNAL_POLL
- * (the ADD_POLL_FD callbacks never come), so lib/loop cannot drive it.
- * The server runs lws's libuv event loop (epoll; the evlib_uv plugin of
- * libwebsockets-dev) with lws_sul timers, and falls back to lws's poll()
- * loop, which costs O(connections) per wakeup, if that plugin is missing.
+ * libwebsockets runs on the server's lib/loop, a libuv loop, as a foreign
+ * loop (the evlib_uv plugin, Debian package libwebsockets-evlib-uv); its
+ * lws_sul timers run there too. Without that plugin the server does not
+ * start: lws's poll() loop costs O(connections) per wakeup.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,7 +22,7 @@
 #include "farm.h"
 #include "http.h"
 #include "log.h"
-#include "main.h"
+#include "loop.h"
 #include "methods.h"
 #include "net.h"
 #include "server.h"
@@ -45,7 +44,7 @@
 #define FD_MAX		1048576
 
 static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
-static bool dying, use_uv, stopped;
+static bool dying;
 static const struct srv_token no_auth;
 
 static struct server *server_of(struct lws *wsi)
@@ -399,9 +398,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLOSED:
 		ws_closed(srv, c);
 		return 0;
-	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		srv_wakeup(srv);
-		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	}
@@ -470,61 +466,28 @@ static void lws_log(int level, const char *line)
 		log_debug("libwebsockets: %s", buf);
 }
 
-/*
- * libuv mode: lws owns SIGTERM/SIGINT and calls this inside the loop;
- * srv_signal() wakes the loop, which then runs srv_wakeup().
- */
-static void uv_signal_cb(void *handle, int sig)
-{
-	(void)handle;
-	srv_signal(sig);
-}
-
-static struct lws_context *new_context(struct server *srv,
-				       struct lws_context_creation_info *i)
-{
-	struct lws_context *ctx;
-
-	if (srv->cfg->poll_loop)
-		return lws_create_context(i);
-	i->options |= LWS_SERVER_OPTION_LIBUV |
-		      LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
-	i->signal_cb = uv_signal_cb;
-	ctx = lws_create_context(i);
-	if (ctx) {
-		use_uv = true;
-		return ctx;
-	}
-	log_warn("libwebsockets: no libuv event loop (install libwebsockets-evlib-uv); using poll(), slow with many connections");
-	i->options &= ~(LWS_SERVER_OPTION_LIBUV |
-			LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN);
-	i->signal_cb = NULL;
-	return lws_create_context(i);
-}
-
 int srv_net_run(struct server *srv)
 {
-	if (use_uv)
-		return lws_service(srv->ctx, 0) < 0 ? -EIO : 0;
-	while (!stopped)
-		if (lws_service(srv->ctx, 0) < 0)
-			return -EIO;
-	return 0;
+	return loop_run(srv->loop);
 }
 
-/* Ends srv_net_run(): the libuv loop ends when the context goes. */
+/*
+ * Ends srv_net_run(): every connection is closed now, and lws's handles
+ * finish closing in srv_net_exit().
+ */
 void srv_net_stop(struct server *srv)
 {
-	stopped = true;
-	if (use_uv) {
-		dying = true;
-		srv_core_free(srv);
-		lws_context_destroy(srv->ctx);
-	}
+	if (dying)
+		return;
+	dying = true;
+	srv_core_free(srv);
+	lws_context_destroy(srv->ctx);
+	loop_stop(srv->loop);
 }
 
 int srv_net_init(struct server *srv)
 {
+	void *foreign[1] = { loop_uv(srv->loop) };
 	struct lws_context_creation_info info;
 	struct rlimit rl;
 	bool tls = false;
@@ -542,17 +505,20 @@ int srv_net_init(struct server *srv)
 	retry.secs_since_valid_hangup = (uint16_t)(2 * srv->cfg->ping_s);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		       LWS_SERVER_OPTION_LIBUV |
+		       LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
 		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+	info.foreign_loops = foreign;
 	info.fd_limit_per_thread = FD_MAX;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < FD_MAX)
 		info.fd_limit_per_thread = rl.rlim_cur > (rlim_t)2 * FD_RESERVE ?
 					   (unsigned int)rl.rlim_cur - FD_RESERVE :
 					   (unsigned int)rl.rlim_cur / 2;
 	info.user = srv;
-	srv->ctx = new_context(srv, &info);
+	srv->ctx = lws_create_context(&info);
 	if (!srv->ctx) {
-		log_err("cannot create the libwebsockets context");
-		return -ENOMEM;
+		log_err("libwebsockets cannot run on the libuv event loop; install the Debian package libwebsockets-evlib-uv");
+		return -ELIBACC;
 	}
 	for (unsigned int i = 0; i < srv->cfg->nlisten; i++) {
 		const struct srv_listen *l = &srv->cfg->listen[i];
@@ -595,21 +561,22 @@ int srv_net_init(struct server *srv)
 	return 0;
 }
 
+/*
+ * After srv_net_run(), or a failed start. On a foreign loop,
+ * lws_context_destroy() closes every connection and starts closing
+ * lws's handles; once the loop has run their close callbacks, the second
+ * call frees the context.
+ */
 void srv_net_exit(struct server *srv)
 {
 	if (!srv->ctx)
 		return;
-	dying = true;
-	srv_core_free(srv);
-	if (use_uv && !stopped) {
-		/*
-		 * Start-up failed (a listener): the libuv loop never ran, and
-		 * only it completes the destruction lws_context_destroy()
-		 * starts; the second call frees the context.
-		 */
+	if (!dying) {
+		dying = true;
+		srv_core_free(srv);
 		lws_context_destroy(srv->ctx);
-		lws_service(srv->ctx, 0);
 	}
+	loop_settle(srv->loop);
 	lws_context_destroy(srv->ctx);
 	srv->ctx = NULL;
 }

@@ -25,6 +25,7 @@
 
 struct lws;
 struct lws_context;
+struct loop;
 struct srv_timer;
 
 struct srv_outmsg {
@@ -60,6 +61,7 @@ struct server {
 	struct srv_config *cfg;
 	const char *config_path;	/* reloaded on SIGHUP */
 	bool config_explicit;
+	struct loop *loop;		/* lib/loop: libuv, lws on it */
 	struct lws_context *ctx;
 	struct sched sched;		/* places, reservations, queue */
 	struct srv_timer *lease_timer;	/* the scheduler's deadline */

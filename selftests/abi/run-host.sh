@@ -21,7 +21,7 @@ mapfile -t srcs < <(git ls-files 'lib/*.c' 'daemon/*.c' 'cli/*.c' \
 # -Idaemon/server: selftests/server/scheduler_test.c tests the scheduler.
 cflags=(-std=c11 -D_GNU_SOURCE -Iinclude/uapi -Ilib -Iselftests/server
 	-Idaemon/server -Ibuild/include/kselftest
-	$(pkg-config --cflags libwebsockets openssl json-c yaml-0.1 libmnl \
+	$(pkg-config --cflags libuv libwebsockets openssl json-c yaml-0.1 libmnl \
 		libsystemd))
 out=$(clang-tidy --quiet \
 	"${srcs[@]}" -- "${cflags[@]}" 2>&1)

@@ -64,7 +64,21 @@ DESCRIPTIONS = {
     "web_fanout_p50": "Server: reservation seen by all 100 pages, p50",
     "web_fanout_p99": "Server: reservation seen by all 100 pages, p99",
     "web_cpu_per_change": "Server: CPU time per change, 100 pages",
+    "hub_loopback_transit":
+        "Hub latency: loopback transit taken out (host), median",
 }
+for _who in ("agent", "exporter"):
+    for _kind, _text in (("", "ws"), ("_tls", "wss"),
+                         ("_tls_burst", "wss, 2 messages at once")):
+        for _when, _note in (("", ""), ("_before", ", before issue 10")):
+            for _q in ("p50", "p99"):
+                DESCRIPTIONS["hub_latency_%s%s_%s%s" % (
+                    _who, _kind, _q, _when)] = (
+                    "Hub message arrival to its handling, %s, %s, %s%s"
+                    % (_who, _text, _q, _note))
+            DESCRIPTIONS["hub_rtt_%s%s_p99%s" % (_who, _kind, _when)] = (
+                "Hub round trip incl. loopback, %s, %s, p99%s"
+                % (_who, _text, _note))
 
 rows = []
 for line in sys.stdin:

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # run-host.sh - the nmb-server suite: the scheduler alone
-# (scheduler_test), then loopback
-# protocol tests against the ASan/UBSan build of nmb-server with real
-# WebSocket clients, then its restarts with a state file
-# (restart_test.py), then against hostile peers (hardening_test.py).
+# (scheduler_test), then loopback protocol tests against the ASan/UBSan build
+# of nmb-server with real WebSocket clients, then its restarts with a
+# state file (restart_test.py), then against hostile peers
+# (hardening_test.py), then, with libwebsockets-evlib-uv hidden, that
+# each daemon refuses to start (evlib_test.sh).
 # One TAP stream on stdout.
 #
 # Usage: selftests/server/run-host.sh [BUILD_DIR]   (default build/asan)
@@ -65,6 +66,7 @@ if [[ -x $B/nmb-server ]]; then
 		"$WORK"
 	suite hardening $PY selftests/server/hardening_test.py \
 		"$B/nmb-server" "$WORK"
+	suite evlib selftests/server/evlib_test.sh "$B" "$WORK"
 else
 	n=$((n + 1)); failed=$((failed + 1))
 	echo "not ok $n - server: $B/nmb-server not built (make userspace-asan)"

@@ -17,16 +17,11 @@
 #include "log.h"
 #include "place.h"
 #include "scheduler.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 #define OUTBOX	32
 
-/* TAP_OK evaluates its condition twice; these conditions act. */
-#define CHECK(cond, ...)						\
-	do {								\
-		bool ok_ = (cond);					\
-		TAP_OK(ok_, __VA_ARGS__);				\
-	} while (0)
+#define CHECK(cond, ...)	ok((cond), __VA_ARGS__)
 
 /* What a session's connection is, here: its channel. */
 struct srv_conn {
@@ -545,5 +540,5 @@ int main(void)
 	CHECK(sc.nplaces == 0 && TAILQ_EMPTY(&sc.places) &&
 	      TAILQ_EMPTY(&sc.res), "everyone gone: nothing left");
 	sched_free(&sc);
-	TAP_DONE();
+	return tap_done();
 }
