@@ -51,12 +51,15 @@ struct jws {
 	const char *part[3];
 	size_t len[3];
 	json_object *header, *payload;
+	unsigned char *sig;
+	size_t sig_len;
 };
 
 static void jws_free(struct jws *j)
 {
 	json_object_put(j->header);
 	json_object_put(j->payload);
+	free(j->sig);
 }
 
 /* A base64url part as a JSON object, or NULL. */
@@ -98,7 +101,8 @@ static enum jwt_verdict jws_split(const char *token, size_t len,
 	}
 	j->header = part_json(j->part[0], j->len[0]);
 	j->payload = part_json(j->part[1], j->len[1]);
-	if (!j->header || !j->payload) {
+	j->sig = jwks_b64url_decode(j->part[2], j->len[2], &j->sig_len);
+	if (!j->header || !j->payload || !j->sig) {
 		jws_free(j);
 		memset(j, 0, sizeof(*j));
 		return JWT_ERR_FORMAT;
@@ -175,21 +179,20 @@ out:
 static enum jwt_verdict check_signature(const struct jws *j, EVP_PKEY *pkey,
 					enum jwks_alg alg)
 {
-	unsigned char *sig, *der = NULL;
 	enum jwt_verdict v = JWT_ERR_SIGNATURE;
-	size_t sig_len = 0, der_len = 0;
+	const unsigned char *sig = j->sig;
+	size_t sig_len = j->sig_len;
+	unsigned char *der = NULL;
 	EVP_MD_CTX *md = NULL;
 
 	/* the key's type, independent of what the set says */
 	if (!EVP_PKEY_is_a(pkey, alg == JWKS_ALG_RS256 ? "RSA" : "EC"))
 		return JWT_ERR_KEY_ALG;
-	sig = jwks_b64url_decode(j->part[2], j->len[2], &sig_len);
-	if (!sig)
-		return JWT_ERR_SIGNATURE;
 	if (alg == JWKS_ALG_ES256) {
-		der = es256_der(sig, sig_len, &der_len);
+		der = es256_der(j->sig, j->sig_len, &sig_len);
 		if (!der)
 			goto out;
+		sig = der;
 	} else if (sig_len != (size_t)EVP_PKEY_get_size(pkey)) {
 		goto out;
 	}
@@ -202,14 +205,13 @@ static enum jwt_verdict check_signature(const struct jws *j, EVP_PKEY *pkey,
 	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) != 1)
 		goto out;
 	/* the signing input: header "." payload, as sent */
-	if (EVP_DigestVerify(md, der ? der : sig, der ? der_len : sig_len,
+	if (EVP_DigestVerify(md, sig, sig_len,
 			     (const unsigned char *)j->part[0],
 			     j->len[0] + 1 + j->len[1]) == 1)
 		v = JWT_OK;
 out:
 	EVP_MD_CTX_free(md);
 	OPENSSL_free(der);
-	free(sig);
 	return v;
 }
 

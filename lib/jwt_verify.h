@@ -6,8 +6,8 @@
  * JSON is parsed by json-c. Pure: the caller gives the time.
  *
  * Order of the checks, each with its own refusal (enum jwt_verdict):
- *  1. size (1..max_len bytes), three base64url parts, header a JSON
- *     object;
+ *  1. size (1..max_len bytes), three base64url parts (the signature
+ *     may be empty), header and payload JSON objects;
  *  2. header "alg" in the allow-list (RS256, ES256) BEFORE any key is
  *     looked at: "none" and HS256/384/512 are refused here, so a token
  *     MACed with the provider's public key as secret never reaches a
@@ -15,7 +15,7 @@
  *  3. header "kid" a string naming a key of the set; the key's
  *     algorithm must be the header's (no RSA key for ES256 or back);
  *  4. the signature (OpenSSL; ES256 as 64 bytes r||s, RFC 7518 §3.4);
- *  5. payload a JSON object; "iss" one of the expected issuers (exact);
+ *  5. "iss" one of the expected issuers (exact);
  *     "sub" a non-empty string; "aud" a string equal to, or an array of
  *     strings containing, the audience; "exp", "iat" numbers and "nbf"
  *     a number if present: refused when exp <= now - skew, nbf > now +
