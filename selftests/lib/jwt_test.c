@@ -476,6 +476,14 @@ static void test_claims(void)
 		     " \"f\": 1.0, \"big\": 1e16, \"tiny\": 1.5e-05, \"ctx\": {\"a\": null}}",
 		     "['lab', \"it's\", 2] False -42 1.0 1e+16 1.5e-05 {'a': None}");
 	}
+	{
+		const char *py[] = { "$a $b $c $d $e $f $g" };
+
+		/* as Python 3 prints them (repr of float) */
+		NAME(py, 1, "{\"a\": 123456789012345.6, \"b\": 1e15, \"c\": -0.0,"
+		     " \"d\": 0.0001, \"e\": 1e-5, \"f\": 2.5e20, \"g\": 0.1}",
+		     "123456789012345.6 1000000000000000.0 -0.0 0.0001 1e-05 2.5e+20 0.1");
+	}
 	t = json("{\"sub\": \"u\", \"v\": 0.1}");
 	TAP_OK(claims_format("${v}x", t, &out) == 0 && !strcmp(out, "0.1x"),
 	       "format ${v}x of 0.1: \"%s\"", out ? out : "");
