@@ -143,7 +143,7 @@ static bool permission_matches(const struct claims_permission *p,
 	if (default_iss && !json_object_object_get_ex(p->claims, "iss", NULL)) {
 		if (!json_object_object_get_ex(token, "iss", &iss) ||
 		    !json_object_is_type(iss, json_type_string) ||
-		    strcmp(json_object_get_string(iss), default_iss))
+		    strcmp(json_object_get_string(iss), default_iss) != 0)
 			return false;
 	}
 	json_object_object_foreach(p->claims, key, want) {
@@ -211,7 +211,7 @@ static void sb_str(struct sbuf *sb, const char *s)
 static void py_float(struct sbuf *sb, double d)
 {
 	char tmp[40], digits[20], out[48];
-	int prec, exp, nd = 0, i, o = 0;
+	int prec, exp, ndig = 0, i, o = 0;
 	char *e;
 
 	if (isnan(d) || isinf(d)) {
@@ -228,9 +228,9 @@ static void py_float(struct sbuf *sb, double d)
 	exp = atoi(e + 1);
 	for (i = tmp[0] == '-'; tmp + i < e; i++)
 		if (tmp[i] >= '0' && tmp[i] <= '9')
-			digits[nd++] = tmp[i];
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
+			digits[ndig++] = tmp[i];
+	while (ndig > 1 && digits[ndig - 1] == '0')
+		ndig--;
 	if (signbit(d))
 		out[o++] = '-';
 	if (exp >= -4 && exp < 16) {
@@ -239,23 +239,23 @@ static void py_float(struct sbuf *sb, double d)
 			out[o++] = '.';
 			for (i = 0; i < -exp - 1; i++)
 				out[o++] = '0';
-			for (i = 0; i < nd; i++)
+			for (i = 0; i < ndig; i++)
 				out[o++] = digits[i];
 		} else {
 			for (i = 0; i <= exp; i++)
-				out[o++] = i < nd ? digits[i] : '0';
+				out[o++] = (char)(i < ndig ? digits[i] : '0');
 			out[o++] = '.';
-			if (nd <= exp + 1)
+			if (ndig <= exp + 1)
 				out[o++] = '0';
-			for (i = exp + 1; i < nd; i++)
+			for (i = exp + 1; i < ndig; i++)
 				out[o++] = digits[i];
 		}
 		out[o] = '\0';
 	} else {
 		out[o++] = digits[0];
-		if (nd > 1) {
+		if (ndig > 1) {
 			out[o++] = '.';
-			for (i = 1; i < nd; i++)
+			for (i = 1; i < ndig; i++)
 				out[o++] = digits[i];
 		}
 		snprintf(out + o, sizeof(out) - (size_t)o, "e%c%02d",

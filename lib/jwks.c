@@ -40,8 +40,8 @@ unsigned char *jwks_b64url_decode(const char *s, size_t len, size_t *outlen)
 	if (len % 4 == 1 || len > INT_MAX / 2)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		p = memchr(b64url, s[i], 64);
-		if (!s[i] || !p)
+		p = s[i] ? strchr(b64url, s[i]) : NULL;
+		if (!p)
 			return NULL;
 		last = (int)(p - b64url);
 	}
@@ -52,7 +52,7 @@ unsigned char *jwks_b64url_decode(const char *s, size_t len, size_t *outlen)
 	if (!std)
 		return NULL;
 	for (i = 0; i < len; i++)
-		std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+		std[i] = (char)(s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i]);
 	memset(std + len, '=', pad);
 	std[len + pad] = '\0';
 	out = malloc((len + pad) / 4 * 3 + 1);
@@ -199,7 +199,7 @@ static EVP_PKEY *ec_key(json_object *jwk, const char **why)
 	OSSL_PARAM_BLD *bld = NULL;
 	EVP_PKEY *pkey = NULL;
 
-	if (!crv || strcmp(crv, "P-256")) {
+	if (!crv || strcmp(crv, "P-256") != 0) {
 		*why = "EC key not on curve P-256";
 		return NULL;
 	}
@@ -248,7 +248,7 @@ static int add_key(struct jwks *ks, json_object *jwk, const char **why)
 		return -EINVAL;
 	}
 	if (json_object_object_get_ex(jwk, "use", NULL) &&
-	    (!use || strcmp(use, "sig"))) {
+	    (!use || strcmp(use, "sig") != 0)) {
 		*why = "use is not \"sig\"";
 		return -EINVAL;
 	}
@@ -259,7 +259,7 @@ static int add_key(struct jwks *ks, json_object *jwk, const char **why)
 	if (kty && !strcmp(kty, "RSA")) {
 		a = JWKS_ALG_RS256;
 		if (json_object_object_get_ex(jwk, "alg", NULL) &&
-		    (!alg || strcmp(alg, "RS256"))) {
+		    (!alg || strcmp(alg, "RS256") != 0)) {
 			*why = "RSA key for an algorithm other than RS256";
 			return -EINVAL;
 		}
@@ -267,7 +267,7 @@ static int add_key(struct jwks *ks, json_object *jwk, const char **why)
 	} else if (kty && !strcmp(kty, "EC")) {
 		a = JWKS_ALG_ES256;
 		if (json_object_object_get_ex(jwk, "alg", NULL) &&
-		    (!alg || strcmp(alg, "ES256"))) {
+		    (!alg || strcmp(alg, "ES256") != 0)) {
 			*why = "EC key for an algorithm other than ES256";
 			return -EINVAL;
 		}
@@ -415,7 +415,7 @@ static int get_url(json_object *doc, const char *key, bool required,
 		goto bad;
 	len = strlen(s);
 	if (!len || len > OIDC_MAX_URL ||
-	    (strncmp(s, "https://", 8) && strncmp(s, "http://", 7)))
+	    (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0))
 		goto bad;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
@@ -463,7 +463,8 @@ int oidc_discovery_parse(const char *buf, size_t len,
 	if (!ret)
 		ret = get_url(doc, "token_endpoint", need_login,
 			      &d->token_endpoint, why);
-	if (!ret && (!expected_issuer || strcmp(d->issuer, expected_issuer))) {
+	if (!ret && (!expected_issuer ||
+		     strcmp(d->issuer, expected_issuer) != 0)) {
 		*why = "discovery: issuer differs from the configured issuer";
 		ret = -EPERM;
 	}

@@ -31,7 +31,7 @@
 #include <openssl/evp.h>
 
 /* Largest discovery or JWKS document accepted, in bytes. */
-#define JWKS_MAX_DOC		(128 * 1024)
+#define JWKS_MAX_DOC		((size_t)128 * 1024)
 /* Most keys in one JWKS ("keys" array entries, usable or not). */
 #define JWKS_MAX_KEYS		32
 /* Longest kid, in bytes. */

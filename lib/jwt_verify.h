@@ -39,8 +39,8 @@
 #include "jwks.h"
 
 /* Default and largest token size, in bytes. */
-#define JWT_MAX_LEN_DEFAULT	(16 * 1024)
-#define JWT_MAX_LEN		(64 * 1024)
+#define JWT_MAX_LEN_DEFAULT	((size_t)16 * 1024)
+#define JWT_MAX_LEN		((size_t)64 * 1024)
 /* Largest clock skew accepted in struct jwt_expect, in seconds. */
 #define JWT_MAX_SKEW		300
 

@@ -114,7 +114,7 @@ static enum jwt_verdict check(const struct jwks *ks, const char *name,
 	do {								\
 		enum jwt_verdict v_ = check(ks, name, skew, nonce, NULL); \
 		OK(v_ == (want), "token %s (skew %u%s): %s", name,	\
-		       skew, nonce ? ", nonce" : "", jwt_verdict_str(v_)); \
+		   (skew), (nonce) ? ", nonce" : "", jwt_verdict_str(v_)); \
 	} while (0)
 
 static void test_tokens(const struct jwks *ks)
@@ -126,8 +126,8 @@ static void test_tokens(const struct jwks *ks)
 
 	v = check(ks, "good-rs256", 30, NULL, &c);
 	OK(v == JWT_OK && json_object_object_get_ex(c, "sub", &sub) &&
-	       !strcmp(json_object_get_string(sub), "u-1234"),
-	       "good-rs256: valid, claims returned with sub");
+	   !strcmp(json_object_get_string(sub), "u-1234"),
+	   "good-rs256: valid, claims returned with sub");
 	json_object_put(c);
 	VERDICT(ks, "good-es256", 30, NULL, JWT_OK);
 	VERDICT(ks, "good-es256", 0, NULL, JWT_OK);
@@ -188,32 +188,32 @@ static void test_tokens(const struct jwks *ks)
 		char *tok = slurp("good-rs256.jwt", &len);
 
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) == JWT_OK,
-		       "good-rs256: valid when its issuer is the second trusted");
+		   "good-rs256: valid when its issuer is the second trusted");
 		ex.n_issuers = 1;
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) ==
-		       JWT_ERR_ISS, "good-rs256: refused when its issuer is not in the list");
+		   JWT_ERR_ISS, "good-rs256: refused when its issuer is not in the list");
 		ex.n_issuers = 2;
 		ex.max_len = len - 1;
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) ==
-		       JWT_ERR_SIZE, "max_len one byte short: size refused");
+		   JWT_ERR_SIZE, "max_len one byte short: size refused");
 		ex.max_len = len;
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) == JWT_OK,
-		       "max_len exactly the token's length: valid");
+		   "max_len exactly the token's length: valid");
 		ex.max_len = 0;
 		ex.skew = JWT_MAX_SKEW + 1;
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) ==
-		       JWT_ERR_INVAL, "skew above JWT_MAX_SKEW: refused");
+		   JWT_ERR_INVAL, "skew above JWT_MAX_SKEW: refused");
 		ex.skew = 30;
 		ex.audience = NULL;
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) ==
-		       JWT_ERR_INVAL, "no audience expected: refused");
+		   JWT_ERR_INVAL, "no audience expected: refused");
 		OK(jwt_verify_token(tok, len, ks, none, NULL) ==
-		       JWT_ERR_INVAL, "no expectations: refused");
+		   JWT_ERR_INVAL, "no expectations: refused");
 		ex.audience = AUDIENCE;
 		/* a NUL byte inside the token */
 		tok[len / 2] = '\0';
 		OK(jwt_verify_token(tok, len, ks, &ex, NULL) ==
-		       JWT_ERR_FORMAT, "NUL byte inside the token: malformed");
+		   JWT_ERR_FORMAT, "NUL byte inside the token: malformed");
 		free(tok);
 	}
 
@@ -227,7 +227,7 @@ static void test_tokens(const struct jwks *ks)
 				dup++;
 	}
 	OK(dup == 0, "each of the %d verdicts has a text of its own",
-	       JWT_VERDICT_COUNT);
+	   JWT_VERDICT_COUNT);
 	OK(!strcmp(jwt_verdict_str(JWT_VERDICT_COUNT),
 		       "unknown token verdict"), "out-of-range verdict has a text");
 }
@@ -241,15 +241,15 @@ static void test_peek(const struct jwks *ks)
 	tok = slurp("good-rs256.jwt", &len);
 	v = jwt_peek(tok, len, 0, &iss, &kid);
 	OK(v == JWT_OK && iss && !strcmp(iss, ISSUER) && kid &&
-	       !strcmp(kid, "rsa1"), "peek good-rs256: iss and kid rsa1");
+	   !strcmp(kid, "rsa1"), "peek good-rs256: iss and kid rsa1");
 	free(iss);
 	free(kid);
 	free(tok);
 	tok = slurp("unknown-kid.jwt", &len);
 	v = jwt_peek(tok, len, 0, &iss, &kid);
 	OK(v == JWT_OK && kid && !strcmp(kid, "rsa9") &&
-	       !jwks_has_kid(ks, kid),
-	       "peek unknown-kid: kid rsa9, which the set does not know (refetch)");
+	   !jwks_has_kid(ks, kid),
+	   "peek unknown-kid: kid rsa9, which the set does not know (refetch)");
 	free(iss);
 	free(kid);
 	free(tok);
@@ -271,29 +271,29 @@ static void test_jwks(const struct jwks *ks)
 	char *big;
 
 	OK(jwks_count(ks) == 2 && jwks_skipped(ks) == 0,
-	       "jwks.json: 2 keys, none skipped");
+	   "jwks.json: 2 keys, none skipped");
 	OK(jwks_has_kid(ks, "rsa1") && jwks_has_kid(ks, "ec1") &&
-	       !jwks_has_kid(ks, "rsa9") && !jwks_has_kid(ks, NULL) &&
-	       !jwks_has_kid(NULL, "rsa1"), "jwks.json: kid rsa1, ec1 known; rsa9 not");
+	   !jwks_has_kid(ks, "rsa9") && !jwks_has_kid(ks, NULL) &&
+	   !jwks_has_kid(NULL, "rsa1"), "jwks.json: kid rsa1, ec1 known; rsa9 not");
 	OK(jwks_find(ks, "ec1", &alg) && alg == JWKS_ALG_ES256 &&
-	       EVP_PKEY_is_a(jwks_find(ks, "ec1", NULL), "EC"),
-	       "jwks.json: ec1 is an EC key for ES256");
+	   EVP_PKEY_is_a(jwks_find(ks, "ec1", NULL), "EC"),
+	   "jwks.json: ec1 is an EC key for ES256");
 	OK(jwks_find(ks, "rsa1", &alg) && alg == JWKS_ALG_RS256 &&
-	       EVP_PKEY_get_bits(jwks_find(ks, "rsa1", NULL)) == 2048,
-	       "jwks.json: rsa1 is a 2048-bit RSA key for RS256");
+	   EVP_PKEY_get_bits(jwks_find(ks, "rsa1", NULL)) == 2048,
+	   "jwks.json: rsa1 is a 2048-bit RSA key for RS256");
 
 	other = load_jwks("jwks-weak.json", &why);
 	OK(!other && why && strstr(why, "usable"),
-	       "jwks-weak.json (RSA 1024 only): refused, %s", why);
+	   "jwks-weak.json (RSA 1024 only): refused, %s", why);
 	jwks_free(other);
 
 	why = NULL;
 	other = load_jwks("jwks-mixed.json", &why);
 	OK(other && jwks_count(other) == 1 && jwks_skipped(other) == 6,
-	       "jwks-mixed.json: weak, enc, oct, duplicate kid, off-curve and non-object skipped; 1 kept");
+	   "jwks-mixed.json: weak, enc, oct, duplicate kid, off-curve and non-object skipped; 1 kept");
 	OK(!jwks_has_kid(other, "weak") && !jwks_has_kid(other, "enc") &&
-	       !jwks_has_kid(other, "hmac") && !jwks_has_kid(other, "ec-off"),
-	       "jwks-mixed.json: the skipped kids are unknown");
+	   !jwks_has_kid(other, "hmac") && !jwks_has_kid(other, "ec-off"),
+	   "jwks-mixed.json: the skipped kids are unknown");
 	/* the first rsa1 (another key) wins: a good token fails */
 	VERDICT(other, "good-rs256", 30, NULL, JWT_ERR_SIGNATURE);
 	jwks_free(other);
@@ -301,15 +301,15 @@ static void test_jwks(const struct jwks *ks)
 	why = NULL;
 	other = load_jwks("jwks-toomany.json", &why);
 	OK(!other && why && strstr(why, "too many"),
-	       "jwks-toomany.json (33 keys): refused, %s", why);
+	   "jwks-toomany.json (33 keys): refused, %s", why);
 	why = NULL;
 	other = load_jwks("jwks-nokeys.json", &why);
 	OK(!other && why && strstr(why, "keys"),
-	       "jwks-nokeys.json: refused, %s", why);
+	   "jwks-nokeys.json: refused, %s", why);
 	why = NULL;
 	other = load_jwks("garbage.jwt", &why);
 	OK(!other && why && strstr(why, "JSON"),
-	       "JWKS of garbage: refused, %s", why);
+	   "JWKS of garbage: refused, %s", why);
 
 	big = malloc(JWKS_MAX_DOC + 1);
 	memset(big, ' ', JWKS_MAX_DOC + 1);
@@ -317,11 +317,11 @@ static void test_jwks(const struct jwks *ks)
 	why = NULL;
 	other = jwks_parse(big, JWKS_MAX_DOC + 1, &why);
 	OK(!other && why && strstr(why, "too big"),
-	       "JWKS of JWKS_MAX_DOC + 1 bytes: refused, %s", why);
+	   "JWKS of JWKS_MAX_DOC + 1 bytes: refused, %s", why);
 	why = NULL;
 	other = jwks_parse(big, JWKS_MAX_DOC, &why);
 	OK(!other && why && strstr(why, "usable"),
-	       "JWKS of JWKS_MAX_DOC bytes: parsed (then no usable key)");
+	   "JWKS of JWKS_MAX_DOC bytes: parsed (then no usable key)");
 	free(big);
 }
 
@@ -338,21 +338,21 @@ static void test_discovery(void)
 	doc = slurp("discovery-good.json", &len);
 	ret = oidc_discovery_parse(doc, len, ISSUER, true, &d, &why);
 	OK(ret == 0 && !strcmp(d.issuer, ISSUER) &&
-	       !strcmp(d.jwks_uri, ISSUER "/certs") &&
-	       !strcmp(d.authorization_endpoint, ISSUER "/auth") &&
-	       !strcmp(d.token_endpoint, ISSUER "/token"),
-	       "discovery-good.json: all four members");
+	   !strcmp(d.jwks_uri, ISSUER "/certs") &&
+	   !strcmp(d.authorization_endpoint, ISSUER "/auth") &&
+	   !strcmp(d.token_endpoint, ISSUER "/token"),
+	   "discovery-good.json: all four members");
 	oidc_discovery_free(&d);
 	ret = oidc_discovery_parse(doc, len, ISSUER "/", false, &d, &why);
 	OK(ret == -EPERM && !d.issuer && strstr(why, "differs"),
-	       "discovery-good.json for the issuer with a trailing /: refused, %s",
-	       why);
+	   "discovery-good.json for the issuer with a trailing /: refused, %s",
+	   why);
 	free(doc);
 
 	doc = slurp("discovery-bad-issuer.json", &len);
 	ret = oidc_discovery_parse(doc, len, ISSUER, false, &d, &why);
 	OK(ret == -EPERM && !d.issuer && !d.jwks_uri,
-	       "discovery-bad-issuer.json: refused, %s", why);
+	   "discovery-bad-issuer.json: refused, %s", why);
 	free(doc);
 	doc = slurp("discovery-slash-issuer.json", &len);
 	ret = oidc_discovery_parse(doc, len, ISSUER, false, &d, &why);
@@ -361,16 +361,16 @@ static void test_discovery(void)
 	doc = slurp("discovery-no-jwks.json", &len);
 	ret = oidc_discovery_parse(doc, len, ISSUER, false, &d, &why);
 	OK(ret == -EINVAL && strstr(why, "jwks_uri"),
-	       "discovery-no-jwks.json: refused, %s", why);
+	   "discovery-no-jwks.json: refused, %s", why);
 	free(doc);
 	doc = slurp("discovery-no-login.json", &len);
 	ret = oidc_discovery_parse(doc, len, ISSUER, true, &d, &why);
 	OK(ret == -EINVAL && strstr(why, "endpoint"),
-	       "discovery-no-login.json for login: refused, %s", why);
+	   "discovery-no-login.json for login: refused, %s", why);
 	ret = oidc_discovery_parse(doc, len, ISSUER, false, &d, &why);
 	OK(ret == 0 && d.jwks_uri && !d.token_endpoint &&
-	       !d.authorization_endpoint,
-	       "discovery-no-login.json for the server: issuer and jwks_uri");
+	   !d.authorization_endpoint,
+	   "discovery-no-login.json for the server: issuer and jwks_uri");
 	oidc_discovery_free(&d);
 	free(doc);
 	ret = oidc_discovery_parse(file_doc, strlen(file_doc), ISSUER, false,
@@ -393,7 +393,7 @@ static json_object *json(const char *s)
 	do {								\
 		json_object *t_ = json(claims_json);			\
 		unsigned int r_ = claims_roles(perms,			\
-			sizeof(perms) / sizeof(perms[0]), t_, ISSUER);	\
+			sizeof(perms) / sizeof((perms)[0]), t_, ISSUER);	\
 		OK(r_ == (want), "roles %u of %s", r_, claims_json); \
 		json_object_put(t_);					\
 	} while (0)
@@ -403,10 +403,10 @@ static json_object *json(const char *s)
 		json_object *t_ = json(claims_json);			\
 		char *name_ = NULL;					\
 		int ret_ = claims_user_name(formats, n, t_, &name_);	\
-		OK(want ? ret_ == 0 && !strcmp(name_, want ? want : "") \
+		OK((want) ? ret_ == 0 && !strcmp(name_, (want) ? (want) : "") \
 			    : ret_ == -ENOENT && !name_,			\
-		       "user name \"%s\" of %s", name_ ? name_ : "(none)", \
-		       claims_json);					\
+		   "user name \"%s\" of %s", name_ ? name_ : "(none)", \
+		   claims_json);					\
 		free(name_);						\
 		json_object_put(t_);					\
 	} while (0)
@@ -418,7 +418,7 @@ static void test_claims(void)
 		{ json("{\"groups\": [\"lab\", \"admin\"], \"sub\": \"u-1\"}"),
 		  CLAIMS_ROLE_EXPORTER | CLAIMS_ROLE_IMPORTER },
 		{ json("{\"iss\": \"" CI_ISSUER "\", \"repository\": \"org/farm\","
-		       " \"run\": {\"attempt\": 1}}"), CLAIMS_ROLE_IMPORTER },
+		   " \"run\": {\"attempt\": 1}}"), CLAIMS_ROLE_IMPORTER },
 	};
 	struct claims_permission nums[2] = {
 		{ json("{\"level\": 1}"), CLAIMS_ROLE_IMPORTER },
@@ -433,9 +433,9 @@ static void test_claims(void)
 	size_t i;
 
 	OK(claims_role_bit("exporter") == CLAIMS_ROLE_EXPORTER &&
-	       claims_role_bit("importer") == CLAIMS_ROLE_IMPORTER &&
-	       claims_role_bit("admin") == 0 && claims_role_bit(NULL) == 0,
-	       "role names: exporter, importer; others 0");
+	   claims_role_bit("importer") == CLAIMS_ROLE_IMPORTER &&
+	   claims_role_bit("admin") == 0 && claims_role_bit(NULL) == 0,
+	   "role names: exporter, importer; others 0");
 	/* the two-role table */
 	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\", \"groups\": [\"ci\", \"lab\"]}",
 	      CLAIMS_ROLE_IMPORTER);
@@ -494,28 +494,28 @@ static void test_claims(void)
 	}
 	t = json("{\"sub\": \"u\", \"v\": 0.1}");
 	OK(claims_format("${v}x", t, &out) == 0 && !strcmp(out, "0.1x"),
-	       "format ${v}x of 0.1: \"%s\"", out ? out : "");
+	   "format ${v}x of 0.1: \"%s\"", out ? out : "");
 	free(out);
 	OK(claims_format("$", t, &out) == -EINVAL && !out,
-	       "format \"$\": fails");
+	   "format \"$\": fails");
 	OK(claims_format("${sub", t, &out) == -EINVAL && !out,
-	       "format \"${sub\": fails");
+	   "format \"${sub\": fails");
 	OK(claims_format("$1", t, &out) == -EINVAL && !out,
-	       "format \"$1\": fails");
+	   "format \"$1\": fails");
 	json_object_put(t);
 
 	/* show_claims */
 	t = json("{\"iss\": \"i\", \"sub\": \"u\", \"preferred_username\": \"alice\", \"email\": \"a@x\"}");
 	s = claims_show(t, show, 2);
 	OK(s && json_object_object_length(s) == 2 &&
-	       json_object_object_get_ex(s, "sub", NULL) &&
-	       json_object_object_get_ex(s, "preferred_username", NULL),
-	       "show_claims [sub, preferred_username]: %s",
-	       json_object_to_json_string(s));
+	   json_object_object_get_ex(s, "sub", NULL) &&
+	   json_object_object_get_ex(s, "preferred_username", NULL),
+	   "show_claims [sub, preferred_username]: %s",
+	   json_object_to_json_string(s));
 	json_object_put(s);
 	s = claims_show(t, NULL, 0);
 	OK(s && json_object_object_length(s) == 4,
-	       "show_claims unset: all 4 claims");
+	   "show_claims unset: all 4 claims");
 	json_object_put(s);
 	s = claims_show(t, show, 0);
 	OK(s && json_object_object_length(s) == 0, "show_claims []: none");
