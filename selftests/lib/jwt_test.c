@@ -6,7 +6,9 @@
  * into a temporary directory; the claims tests build their claims here.
  *
  * Usage (from the repository root): build/selftests/lib/jwt_test [DIR]
- * With DIR, the files already made there are used and kept.
+ * With DIR, the files already made there are used and kept; without,
+ * $PYTHON (default /usr/bin/python3) runs make_tokens.py into a new
+ * directory under /tmp, removed at the end.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -525,8 +527,8 @@ static void test_claims(void)
 
 int main(int argc, char **argv)
 {
-	char tmp[] = "/tmp/nmb-jwt-test.XXXXXX", cmd[256];
-	const char *why = NULL;
+	char tmp[] = "/tmp/nmb-jwt-test.XXXXXX", cmd[4096];
+	const char *why = NULL, *py;
 	struct jwks *ks;
 	char *s;
 
@@ -540,8 +542,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		dir = tmp;
-		snprintf(cmd, sizeof(cmd),
-			 "/usr/bin/python3 selftests/lib/make_tokens.py %s", tmp);
+		/* Debian's python3 (python3-jwt), not one earlier in PATH */
+		py = getenv("PYTHON");
+		snprintf(cmd, sizeof(cmd), "%s selftests/lib/make_tokens.py %s",
+			 py && *py ? py : "/usr/bin/python3", tmp);
 		if (system(cmd)) {
 			printf("Bail out! %s failed (run from the repository root)\n",
 			       cmd);
