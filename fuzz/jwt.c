@@ -113,7 +113,8 @@ static void signed_token(const char *buf, size_t size)
 	if (!sig)
 		abort();
 	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, raw, 32) != 32 || BN_bn2binpad(s, raw + 32, 32) != 32)
+	if (BN_bn2binpad(r, raw, 32) != 32 ||
+	    BN_bn2binpad(s, raw + 32, 32) != 32)
 		abort();
 	ECDSA_SIG_free(sig);
 	tok[n++] = '.';

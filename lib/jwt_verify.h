@@ -47,7 +47,7 @@
 enum jwt_verdict {
 	JWT_OK = 0,
 	JWT_ERR_SIZE,		/* empty or longer than max_len */
-	JWT_ERR_FORMAT,		/* not three base64url parts, or bad JSON */
+	JWT_ERR_FORMAT,		/* not 3 base64url parts, or bad JSON */
 	JWT_ERR_ALG_NONE,	/* alg "none" (unsigned) */
 	JWT_ERR_ALG_HMAC,	/* alg HS256/HS384/HS512 */
 	JWT_ERR_ALG,		/* any other alg not allowed, or no alg */
@@ -61,7 +61,7 @@ enum jwt_verdict {
 	JWT_ERR_SUB,		/* sub missing or not a non-empty string */
 	JWT_ERR_EXP,		/* exp missing, malformed or passed */
 	JWT_ERR_NBF,		/* nbf malformed or in the future */
-	JWT_ERR_IAT,		/* iat missing, malformed or in the future */
+	JWT_ERR_IAT,		/* iat missing, malformed or future */
 	JWT_ERR_NONCE,		/* nonce expected, missing or different */
 	JWT_ERR_NOMEM,
 	JWT_ERR_INVAL,		/* the caller's arguments */

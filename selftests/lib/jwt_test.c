@@ -391,6 +391,10 @@ static json_object *json(const char *s)
 	return o;
 }
 
+/* claims of the main and the CI issuer, in json-c's lenient JSON */
+#define MAIN	"{'iss': '" ISSUER "', "
+#define CI	"{'iss': '" CI_ISSUER "', "
+
 #define ROLES(perms, claims_json, want)					\
 	do {								\
 		json_object *t_ = json(claims_json);			\
@@ -416,15 +420,15 @@ static json_object *json(const char *s)
 static void test_claims(void)
 {
 	struct claims_permission perms[3] = {
-		{ json("{\"groups\": [\"lab\"]}"), CLAIMS_ROLE_IMPORTER },
-		{ json("{\"groups\": [\"lab\", \"admin\"], \"sub\": \"u-1\"}"),
+		{ json("{'groups': ['lab']}"), CLAIMS_ROLE_IMPORTER },
+		{ json("{'groups': ['lab', 'admin'], 'sub': 'u-1'}"),
 		  CLAIMS_ROLE_EXPORTER | CLAIMS_ROLE_IMPORTER },
-		{ json("{\"iss\": \"" CI_ISSUER "\", \"repository\": \"org/farm\","
-		   " \"run\": {\"attempt\": 1}}"), CLAIMS_ROLE_IMPORTER },
+		{ json(CI "'repository': 'org/farm', 'run': {'attempt': 1}}"),
+		  CLAIMS_ROLE_IMPORTER },
 	};
 	struct claims_permission nums[2] = {
-		{ json("{\"level\": 1}"), CLAIMS_ROLE_IMPORTER },
-		{ json("{\"staff\": true, \"ratio\": 0.5}"),
+		{ json("{'level': 1}"), CLAIMS_ROLE_IMPORTER },
+		{ json("{'staff': true, 'ratio': 0.5}"),
 		  CLAIMS_ROLE_EXPORTER },
 	};
 	const char *formats[] = { "${preferred_username}", "$email via $$",
@@ -439,34 +443,34 @@ static void test_claims(void)
 	   claims_role_bit("admin") == 0 && claims_role_bit(NULL) == 0,
 	   "role names: exporter, importer; others 0");
 	/* the two-role table */
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\", \"groups\": [\"ci\", \"lab\"]}",
+	ROLES(perms, MAIN "'sub': 'u-1', 'groups': ['ci', 'lab']}",
 	      CLAIMS_ROLE_IMPORTER);
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\", \"groups\": [\"admin\", \"x\", \"lab\"]}",
+	ROLES(perms, MAIN "'sub': 'u-1', 'groups': ['admin', 'x', 'lab']}",
 	      CLAIMS_ROLE_IMPORTER | CLAIMS_ROLE_EXPORTER);
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-2\", \"groups\": [\"admin\", \"lab\"]}",
+	ROLES(perms, MAIN "'sub': 'u-2', 'groups': ['admin', 'lab']}",
 	      CLAIMS_ROLE_IMPORTER);
 	/* not-my-board lets these pass (set(T) not a proper subset of R) */
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\", \"groups\": [\"lab\", \"z\"]}",
+	ROLES(perms, MAIN "'sub': 'u-1', 'groups': ['lab', 'z']}",
 	      CLAIMS_ROLE_IMPORTER);
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\", \"groups\": [\"x\"]}", 0);
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\", \"groups\": \"lab\"}", 0);
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"sub\": \"u-1\"}", 0);
-	ROLES(perms, "{\"iss\": \"" ISSUER "\", \"groups\": [{\"a\": 1}, \"lab\"]}",
+	ROLES(perms, MAIN "'sub': 'u-1', 'groups': ['x']}", 0);
+	ROLES(perms, MAIN "'sub': 'u-1', 'groups': 'lab'}", 0);
+	ROLES(perms, MAIN "'sub': 'u-1'}", 0);
+	ROLES(perms, MAIN "'groups': [{'a': 1}, 'lab']}",
 	      CLAIMS_ROLE_IMPORTER);
 	/* the default issuer, and a permission naming its own */
-	ROLES(perms, "{\"iss\": \"" CI_ISSUER "\", \"sub\": \"u-1\", \"groups\": [\"lab\", \"admin\"]}", 0);
-	ROLES(perms, "{\"iss\": \"" CI_ISSUER "\", \"repository\": \"org/farm\", \"run\": {\"attempt\": 1.0}}",
+	ROLES(perms, CI "'sub': 'u-1', 'groups': ['lab', 'admin']}", 0);
+	ROLES(perms, CI "'repository': 'org/farm', 'run': {'attempt': 1.0}}",
 	      CLAIMS_ROLE_IMPORTER);
-	ROLES(perms, "{\"iss\": \"" CI_ISSUER "\", \"repository\": \"org/farm\", \"run\": {\"attempt\": 1, \"x\": 0}}", 0);
-	ROLES(perms, "{\"iss\": \"" CI_ISSUER "\", \"repository\": \"org/farm2\", \"run\": {\"attempt\": 1}}", 0);
+	ROLES(perms, CI "'repository': 'org/farm', 'run': {'attempt': 1, 'x': 0}}", 0);
+	ROLES(perms, CI "'repository': 'org/farm2', 'run': {'attempt': 1}}", 0);
 	/* Python equality of numbers and booleans */
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"level\": true}", CLAIMS_ROLE_IMPORTER);
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"level\": 1.0}", CLAIMS_ROLE_IMPORTER);
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"level\": \"1\"}", 0);
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"level\": 2}", 0);
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"level\": null}", 0);
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"staff\": 1, \"ratio\": 0.5}", CLAIMS_ROLE_EXPORTER);
-	ROLES(nums, "{\"iss\": \"" ISSUER "\", \"staff\": true, \"ratio\": 0.25}", 0);
+	ROLES(nums, MAIN "'level': true}", CLAIMS_ROLE_IMPORTER);
+	ROLES(nums, MAIN "'level': 1.0}", CLAIMS_ROLE_IMPORTER);
+	ROLES(nums, MAIN "'level': '1'}", 0);
+	ROLES(nums, MAIN "'level': 2}", 0);
+	ROLES(nums, MAIN "'level': null}", 0);
+	ROLES(nums, MAIN "'staff': 1, 'ratio': 0.5}", CLAIMS_ROLE_EXPORTER);
+	ROLES(nums, MAIN "'staff': true, 'ratio': 0.25}", 0);
 	for (i = 0; i < 3; i++)
 		json_object_put(perms[i].claims);
 	for (i = 0; i < 2; i++)
