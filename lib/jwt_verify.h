@@ -63,7 +63,7 @@ enum jwt_verdict {
 	JWT_ERR_NBF,		/* nbf malformed or in the future */
 	JWT_ERR_IAT,		/* iat missing, malformed or future */
 	JWT_ERR_NONCE,		/* nonce expected, missing or different */
-	JWT_ERR_NOMEM,
+	JWT_ERR_NOMEM,		/* (while decoding: reads as FORMAT) */
 	JWT_ERR_INVAL,		/* the caller's arguments */
 	JWT_VERDICT_COUNT
 };
