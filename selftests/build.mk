@@ -25,4 +25,3 @@ include $(wildcard selftests/*/build.mk)
 
 # Benchmark programs of `make bench` (selftests/bench/run.sh).
 $(eval $(call program,selftests/bench/detect,selftests/bench/detect.c))
-$(eval $(call program,selftests/lib/jwt_test,selftests/lib/jwt_test.c))

@@ -21,14 +21,9 @@
 #include "jwks.h"
 #include "jwt_verify.h"
 #include "log.h"
-#include "../server/tap.h"
+#include "tap.h"
 
-/* TAP_OK() evaluates cond twice: once here, so that calls run once. */
-#define OK(cond, ...)							\
-	do {								\
-		bool ok_ = (cond);					\
-		TAP_OK(ok_, __VA_ARGS__);				\
-	} while (0)
+#define OK(cond, ...)	ok((cond), __VA_ARGS__)
 
 #define ISSUER		"https://idp.example.test/realms/lab"
 #define CI_ISSUER	"https://ci.example.test"
@@ -580,5 +575,5 @@ int main(int argc, char **argv)
 	}
 	if (!ks)
 		return 1;
-	TAP_DONE();
+	return tap_done();
 }
