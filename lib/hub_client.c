@@ -462,6 +462,11 @@ void hub_client_free(struct hub_client *hc)
 		lws_set_wsi_user(hc->wsi, NULL);
 		lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK,
 				LWS_TO_KILL_ASYNC);
+		/*
+		 * Called from outside lws: its timer on the libuv loop is
+		 * re-armed only when lws next services, so wake it now.
+		 */
+		lws_cancel_service(lws.ctx);
 		hc->wsi = NULL;
 	}
 	if (hc->chan) {
@@ -501,6 +506,7 @@ void hub_client_reconnect(struct hub_client *hc)
 	if (!hc->wsi)
 		return;
 	lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	lws_cancel_service(lws.ctx);	/* as in hub_client_free() */
 }
 
 struct lws_context *hub_client_lws_context(void)

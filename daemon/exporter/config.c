@@ -295,7 +295,7 @@ int config_load(const char *file, struct exporter_conf *cfg)
 	places = conf_get(root, "places", CONF_SEQ, true);
 	if (places && !conf_len(places))
 		conf_error(places, "expected at least one place");
-	cfg->places = calloc(conf_len(places) + 1, sizeof(*cfg->places));
+	cfg->places = calloc(conf_len(places) + 1, sizeof(*cfg->places)); /* NOLINT(bugprone-sizeof-expression): pointers */
 	if (!cfg->places) {
 		config_free(cfg);
 		return -ENOMEM;
@@ -399,7 +399,7 @@ json_object *config_place_desc(const struct place *p)
 static bool same_strs(const char *const *a, const char *const *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]))
+		if (strcmp(a[i], b[i]) != 0)
 			return false;
 	return true;
 }
@@ -420,12 +420,12 @@ static bool same_part(const struct part *a, const struct part *b)
 	    !virtual_conf_same(a->virt, b->virt))
 		return false;
 	for (i = 0; i < a->n_usb; i++)
-		if (strcmp(a->usb[i].name, b->usb[i].name) ||
-		    strcmp(a->usb[i].busid, b->usb[i].busid))
+		if (strcmp(a->usb[i].name, b->usb[i].name) != 0 ||
+		    strcmp(a->usb[i].busid, b->usb[i].busid) != 0)
 			return false;
 	for (i = 0; i < n; i++)
-		if (strcmp(a->tcp[i].name, b->tcp[i].name) ||
-		    strcmp(a->tcp[i].host, b->tcp[i].host) ||
+		if (strcmp(a->tcp[i].name, b->tcp[i].name) != 0 ||
+		    strcmp(a->tcp[i].host, b->tcp[i].host) != 0 ||
 		    a->tcp[i].port != b->tcp[i].port)
 			return false;
 	return true;
@@ -435,7 +435,7 @@ bool config_place_same(const struct place *a, const struct place *b)
 {
 	size_t i;
 
-	if (strcmp(a->name, b->name) || a->port != b->port ||
+	if (strcmp(a->name, b->name) != 0 || a->port != b->port ||
 	    a->n_parts != b->n_parts)
 		return false;
 	for (i = 0; i < a->n_parts; i++)

@@ -108,8 +108,9 @@ int exporter_reload(struct exporter *e)
 		return err;
 	}
 	warn_fixed(e, &now);
-	places = calloc(now.n_places + 1, sizeof(*places));
-	gone = calloc(e->cfg.n_places + 1, sizeof(*gone));
+	/* Arrays of pointers: sizeof(struct place *) is meant. */
+	places = calloc(now.n_places + 1, sizeof(*places)); /* NOLINT(bugprone-sizeof-expression) */
+	gone = calloc(e->cfg.n_places + 1, sizeof(*gone)); /* NOLINT(bugprone-sizeof-expression) */
 	if (!places || !gone) {
 		free(places);
 		free(gone);

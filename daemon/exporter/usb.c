@@ -61,7 +61,7 @@ static int match_busid(struct usbdev *d, void *arg)
 {
 	struct busid_match *m = arg;
 
-	if (strcmp(d->busid, m->busid))
+	if (strcmp(d->busid, m->busid) != 0)
 		return 0;
 	m->found = d;
 	return 1;

@@ -23,7 +23,12 @@
 #include "log.h"
 #include "tap.h"
 
-#define OK(cond, ...)	ok((cond), __VA_ARGS__)
+/* cond first: the message's arguments may read what cond computed. */
+#define OK(cond, ...)							\
+	do {								\
+		bool ok_ = (cond);					\
+		ok(ok_, __VA_ARGS__);					\
+	} while (0)
 
 #define ISSUER		"https://idp.example.test/realms/lab"
 #define CI_ISSUER	"https://ci.example.test"

@@ -21,7 +21,12 @@
 
 #define OUTBOX	32
 
-#define CHECK(cond, ...)	ok((cond), __VA_ARGS__)
+/* cond first: the message's arguments may read what cond computed. */
+#define CHECK(cond, ...)							\
+	do {								\
+		bool ok_ = (cond);					\
+		ok(ok_, __VA_ARGS__);					\
+	} while (0)
 
 /* What a session's connection is, here: its channel. */
 struct srv_conn {
