@@ -99,8 +99,7 @@ bad:
 	return NULL;
 }
 
-/* The string member key of o, if it is one without a NUL inside. */
-static const char *get_str(json_object *o, const char *key)
+const char *jwks_json_str(json_object *o, const char *key)
 {
 	json_object *v;
 	const char *s;
@@ -117,7 +116,7 @@ static const char *get_str(json_object *o, const char *key)
 /* The base64url member key of o as bytes; NULL if absent or invalid. */
 static unsigned char *get_b64(json_object *o, const char *key, size_t *len)
 {
-	const char *s = get_str(o, key);
+	const char *s = jwks_json_str(o, key);
 
 	return s ? jwks_b64url_decode(s, strlen(s), len) : NULL;
 }
@@ -194,7 +193,7 @@ out:
 static EVP_PKEY *ec_key(json_object *jwk, const char **why)
 {
 	unsigned char *x = NULL, *y = NULL, point[65];
-	const char *crv = get_str(jwk, "crv");
+	const char *crv = jwks_json_str(jwk, "crv");
 	size_t x_len = 0, y_len = 0;
 	OSSL_PARAM_BLD *bld = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -239,10 +238,10 @@ static int add_key(struct jwks *ks, json_object *jwk, const char **why)
 		*why = "entry is not an object";
 		return -EINVAL;
 	}
-	kid = get_str(jwk, "kid");
-	kty = get_str(jwk, "kty");
-	use = get_str(jwk, "use");
-	alg = get_str(jwk, "alg");
+	kid = jwks_json_str(jwk, "kid");
+	kty = jwks_json_str(jwk, "kty");
+	use = jwks_json_str(jwk, "use");
+	alg = jwks_json_str(jwk, "alg");
 	if (!kid || !*kid || strlen(kid) > JWKS_MAX_KID) {
 		*why = "no kid, or kid too long";
 		return -EINVAL;
@@ -407,7 +406,7 @@ EVP_PKEY *jwks_find(const struct jwks *ks, const char *kid,
 static int get_url(json_object *doc, const char *key, bool required,
 		   char **out, const char **why)
 {
-	const char *s = get_str(doc, key);
+	const char *s = jwks_json_str(doc, key);
 	size_t i, len;
 
 	*out = NULL;

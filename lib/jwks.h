@@ -125,6 +125,11 @@ void oidc_discovery_free(struct oidc_discovery *d);
  * callers that want a string) or NULL.
  */
 unsigned char *jwks_b64url_decode(const char *s, size_t len, size_t *outlen);
+/*
+ * Shared with jwt_verify.c. The string member key of o, if it is a
+ * string without a NUL inside (a \u0000 escape); NULL otherwise.
+ */
+const char *jwks_json_str(json_object *o, const char *key);
 
 /*
  * Strict JSON (json-c, JSON_TOKENER_STRICT, depth 16) of exactly len

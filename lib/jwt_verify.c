@@ -110,24 +110,10 @@ static enum jwt_verdict jws_split(const char *token, size_t len,
 	return JWT_OK;
 }
 
-static const char *member_str(json_object *o, const char *key)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return NULL;	/* a \u0000 inside */
-	return s;
-}
-
 /* The header's alg, refused before any key is looked at. */
 static enum jwt_verdict check_alg(json_object *header, enum jwks_alg *alg)
 {
-	const char *a = member_str(header, "alg");
+	const char *a = jwks_json_str(header, "alg");
 
 	if (!a)
 		return JWT_ERR_ALG;
@@ -251,7 +237,7 @@ static enum jwt_verdict check_aud(json_object *payload, const char *audience)
 	if (!json_object_object_get_ex(payload, "aud", &aud))
 		return JWT_ERR_AUD;
 	if (json_object_is_type(aud, json_type_string)) {
-		s = member_str(payload, "aud");
+		s = jwks_json_str(payload, "aud");
 		return s && !strcmp(s, audience) ? JWT_OK : JWT_ERR_AUD;
 	}
 	if (!json_object_is_type(aud, json_type_array))
@@ -279,7 +265,7 @@ static enum jwt_verdict check_claims(json_object *payload,
 	size_t i;
 	int ret;
 
-	iss = member_str(payload, "iss");
+	iss = jwks_json_str(payload, "iss");
 	for (i = 0; iss && i < ex->n_issuers; i++)
 		if (ex->issuers[i] && !strcmp(iss, ex->issuers[i]))
 			break;
@@ -288,7 +274,7 @@ static enum jwt_verdict check_claims(json_object *payload,
 	v = check_aud(payload, ex->audience);
 	if (v)
 		return v;
-	sub = member_str(payload, "sub");
+	sub = jwks_json_str(payload, "sub");
 	if (!sub || !*sub)
 		return JWT_ERR_SUB;
 	if (numeric_date(payload, "exp", false, &t) || t <= now - skew)
@@ -299,7 +285,7 @@ static enum jwt_verdict check_claims(json_object *payload,
 	if (numeric_date(payload, "iat", true, &t) || t > now + skew)
 		return JWT_ERR_IAT;
 	if (ex->nonce) {
-		nonce = member_str(payload, "nonce");
+		nonce = jwks_json_str(payload, "nonce");
 		if (!nonce || strlen(nonce) != strlen(ex->nonce) ||
 		    CRYPTO_memcmp(nonce, ex->nonce, strlen(nonce)))
 			return JWT_ERR_NONCE;
@@ -330,7 +316,7 @@ enum jwt_verdict jwt_verify_token(const char *token, size_t len,
 	v = check_alg(j.header, &alg);
 	if (v)
 		goto out;
-	kid = member_str(j.header, "kid");
+	kid = jwks_json_str(j.header, "kid");
 	if (!kid) {
 		v = JWT_ERR_NO_KID;
 		goto out;
@@ -369,10 +355,10 @@ enum jwt_verdict jwt_peek(const char *token, size_t len, size_t max_len,
 	v = jws_split(token, len, max_len, &j);
 	if (v)
 		return v;
-	s = member_str(j.payload, "iss");
+	s = jwks_json_str(j.payload, "iss");
 	if (s && !(*iss = strdup(s)))
 		v = JWT_ERR_NOMEM;
-	s = member_str(j.header, "kid");
+	s = jwks_json_str(j.header, "kid");
 	if (!v && s && !(*kid = strdup(s)))
 		v = JWT_ERR_NOMEM;
 	if (v) {
