@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "fileio.h"
 #include "log.h"
 #include "loop.h"
 #include "spawn.h"
@@ -103,15 +104,6 @@ static int read_all(const char *path, char *buf, size_t size)
 		return -errno;
 	buf[n] = '\0';
 	return 0;
-}
-
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int ret = read_all(path, buf, size);
-
-	if (!ret)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ret;
 }
 
 static bool has_node(json_object *nodes, const char *s)
@@ -203,9 +195,9 @@ bool devices_scan(struct devices *d, const char *busid, json_object *nodes)
 	if (PATHF(dev, USB_DEVICES "/%s", busid) ||
 	    PATHF(path, "%s/bConfigurationValue", dev))
 		return false;
-	configured = !read_str(path, buf, sizeof(buf)) && buf[0] &&
+	configured = !file_read_line(path, buf, sizeof(buf)) && buf[0] &&
 		     strcmp(buf, "0") != 0;
-	if (PATHF(path, "%s/devnum", dev) || read_str(path, buf, sizeof(buf)))
+	if (PATHF(path, "%s/devnum", dev) || file_read_line(path, buf, sizeof(buf)))
 		buf[0] = '\0';
 	since = configured_since(d, busid, strtol(buf, NULL, 10), configured);
 	if (!configured)
@@ -273,7 +265,7 @@ int devices_vhci_busid(int port, char *busid, size_t size)
 		    de->d_name[3] > '9')
 			continue;
 		if (PATHF(path, "%s/%s/speed", dir, de->d_name) ||
-		    read_str(path, buf, sizeof(buf)))
+		    file_read_line(path, buf, sizeof(buf)))
 			continue;
 		if ((strtoul(buf, NULL, 10) >= 5000) != ss)
 			continue;

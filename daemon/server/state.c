@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 #include "place.h"
 #include "scheduler.h"
@@ -123,63 +123,18 @@ static json_object *state_json(struct server *srv, unsigned int next_conn,
 	return root;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Temporary file, fsync, rename, fsync of the folder. */
-static int write_file(const char *path, const char *text)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd, ret;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	ret = write_all(fd, text, strlen(text));
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		unlink(tmp);
-		return ret;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	return 0;
-}
-
 /* ahead: connection ids may still be given out after this write. */
 static int save(struct server *srv, bool with_sessions, bool ahead)
 {
 	unsigned int bound = srv->next_conn_id + (ahead ? ID_AHEAD : 0);
 	json_object *o = state_json(srv, bound, with_sessions);
 	struct srv_state *st = &srv->state;
+	const char *text;
 	int ret;
 
-	ret = write_file(srv->cfg->state_file,
-			 json_object_to_json_string_ext(o,
-					JSON_C_TO_STRING_PLAIN));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	ret = file_write_atomic(srv->cfg->state_file, text, strlen(text),
+				0600);
 	json_object_put(o);
 	if (ret) {
 		if (!st->failing)
