@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "fileio.h"
 #include "log.h"
 #include "config.h"
 
@@ -76,18 +77,14 @@ static unsigned int parse_roles(struct conf_node *seq)
 static char *read_secret(struct conf_node *tok, const char *file)
 {
 	char buf[512];
-	FILE *f = fopen(file, "r");
-	size_t n;
+	int err = file_read_line(file, buf, sizeof(buf));
 
-	if (!f) {
+	if (err) {
 		conf_error(tok, "cannot read token_file %s: %s", file,
-			   strerror(errno));
+			   strerror(-err));
 		return NULL;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	buf[strcspn(buf, "\r\n")] = 0;
+	buf[strcspn(buf, "\r")] = 0;
 	return strdup(buf);
 }
 
