@@ -129,7 +129,7 @@ int file_write_atomic(const char *path, const void *buf, size_t len,
 	return 0;
 }
 
-int file_read_line(const char *path, char *buf, size_t size)
+int file_read_small(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -141,8 +141,16 @@ int file_read_line(const char *path, char *buf, size_t size)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+int file_read_line(const char *path, char *buf, size_t size)
+{
+	int ret = file_read_small(path, buf, size);
+
+	if (!ret)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ret;
 }
 
 int file_write_str(const char *path, const char *s)

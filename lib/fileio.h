@@ -31,6 +31,12 @@ int file_read_all(const char *path, size_t max, char **text, size_t *len);
 int file_write_atomic(const char *path, const void *buf, size_t len,
 		      mode_t mode);
 
+/*
+ * One read() of a small (sysfs) file into buf, NUL-terminated: at most
+ * size - 1 bytes, no size check, for files the kernel writes whole.
+ */
+int file_read_small(const char *path, char *buf, size_t size);
+
 /* The first line of a (sysfs) file, newline removed, at most size - 1. */
 int file_read_line(const char *path, char *buf, size_t size);
 

@@ -91,21 +91,6 @@ static uint64_t configured_since(struct devices *d, const char *busid,
 	return seen[free_slot].since_ms;
 }
 
-static int read_all(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 static bool has_node(json_object *nodes, const char *s)
 {
 	for (size_t i = 0; i < json_object_array_length(nodes); i++)
@@ -125,7 +110,7 @@ static bool walk(const char *dir, int depth, json_object *nodes)
 
 	if (PATHF(path, "%s/uevent", dir))
 		return false;
-	if (!read_all(path, buf, sizeof(buf))) {
+	if (!file_read_small(path, buf, sizeof(buf))) {
 		if (strstr(buf, "DEVTYPE=disk\n"))
 			disk = true;
 		p = strstr(buf, "DEVNAME=");

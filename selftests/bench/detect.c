@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "loop.h"
 #include "watch.h"
 
@@ -51,22 +52,6 @@ static int write_file(const char *path, const char *text)
 	return n < 0 ? -errno : 0;
 }
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static bool device_present(void)
 {
 	char path[128];
@@ -82,7 +67,7 @@ static bool exported_ready(void)
 
 	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/usbip_status",
 		 busid);
-	return read_file(path, buf, sizeof(buf)) == 0 && !strcmp(buf, "1");
+	return file_read_line(path, buf, sizeof(buf)) == 0 && !strcmp(buf, "1");
 }
 
 /* Unplugs the gadget and waits (up to 10 s) until the device is gone. */

@@ -66,6 +66,13 @@ int main(void)
 	   !strcmp(line, "first"), "first line, newline removed");
 	ok(!file_read_line(path, line, 4) && !strcmp(line, "fir"),
 	   "first line cut at the buffer");
+	{
+		char whole[32];
+
+		ok(!file_read_small(path, whole, sizeof(whole)) &&
+		   !strcmp(whole, "first\nsecond\n"),
+		   "small file read whole, newlines kept");
+	}
 	ok(!file_write_str(path, "x") && !file_read_line(path, line,
 							 sizeof(line)) &&
 	   !strcmp(line, "xirst"), "write to an existing file, no truncation");
