@@ -2,10 +2,14 @@
 /*
  * status.c - nmbctl status: every reserved interface with its place, part,
  * type, local port, whether it is attached and up, its local busid and
- * device nodes. Also the lines attach prints.
+ * device nodes, and last the power of its part when the exporter tells
+ * one (an emulated board: "off since 10:02:11: QEMU killed by signal 9").
+ * Also the lines attach prints.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "protocol.h"
@@ -15,7 +19,7 @@
 
 static const char *const status_keys[] = {
 	"place", "part", "interface", "type", "attached", "port", "up",
-	"busid", "nodes",
+	"busid", "nodes", "power",
 };
 
 #define NCOLS	(sizeof(status_keys) / sizeof(status_keys[0]))
@@ -62,11 +66,36 @@ int print_attached(json_object *ifaces)
 	return ret;
 }
 
+/* "off since 10:02:11: REASON" (local time), or "-". */
+static const char *power_cell(json_object *e, char *buf, size_t size)
+{
+	char power[16], reason[512], since[24] = "";
+	bool has_reason;
+	json_object *v;
+	struct tm tm;
+	time_t t;
+
+	ctl_field(e, "power", power, sizeof(power));
+	if (!strcmp(power, "-"))
+		return ctl_field(e, "power", buf, size);
+	if (json_object_object_get_ex(e, "power_since", &v) &&
+	    json_object_is_type(v, json_type_int)) {
+		t = (time_t)json_object_get_int64(v);
+		if (localtime_r(&t, &tm))
+			strftime(since, sizeof(since), " since %H:%M:%S", &tm);
+	}
+	ctl_field(e, "power_reason", reason, sizeof(reason));
+	has_reason = strcmp(reason, "-") != 0;
+	snprintf(buf, size, "%s%s%s%s", power, since, has_reason ? ": " : "",
+		 has_reason ? reason : "");
+	return buf;
+}
+
 int status_main(int argc, char **argv)
 {
 	static const char *const header[NCOLS] = {
 		"PLACE", "PART", "INTERFACE", "TYPE", "ATTACHED", "PORT",
-		"UP", "BUSID", "NODES",
+		"UP", "BUSID", "NODES", "POWER",
 	};
 	char cells[NCOLS][FIELD_MAX];
 	const char *row[NCOLS];
@@ -83,9 +112,10 @@ int status_main(int argc, char **argv)
 	for (size_t r = 0; r < json_object_array_length(result) && !ret; r++) {
 		json_object *e = json_object_array_get_idx(result, r);
 
-		for (size_t c = 0; c < NCOLS; c++)
+		for (size_t c = 0; c < NCOLS - 1; c++)
 			row[c] = ctl_field(e, status_keys[c], cells[c],
 					   FIELD_MAX);
+		row[NCOLS - 1] = power_cell(e, cells[NCOLS - 1], FIELD_MAX);
 		ret = ctl_table_add(&t, row);
 	}
 	if (ret)

@@ -27,6 +27,9 @@
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
 
+/* --- wire: a part's state, exporter -> server -> holder (nmb only) -- */
+#define WIRE_PART_STATE			"part_state"
+
 /* --- wire: notifications of the server to an agent (nmb only) ------- */
 #define WIRE_RESERVE_QUEUED		"reserve_queued"
 #define WIRE_RESERVATION_LOST		"reservation_lost"

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "match.h"
+#include "part_power.h"
 #include "places.h"
 #include "reservation.h"
 #include "tcp_forward.h"
@@ -235,7 +236,8 @@ static void complete_status(json_object *o, json_object *list)
 {
 	static const char *const keys[] = {
 		"up", "busid", "nodes", "remote_busid", "vhci_port",
-		"connections", "target", "error", NULL,
+		"connections", "target", "error", "power", "power_reason",
+		"power_since", NULL,
 	};
 	json_object *v;
 
@@ -272,6 +274,7 @@ static void ifaces_status(struct reservation *r, bool usb, json_object *list)
 			if (!live && usb)
 				json_object_object_add(o, "nodes",
 						       json_object_new_array());
+			part_power_status(r, i, o);
 			complete_status(o, list);
 		}
 	}

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "match.h"
+#include "part_power.h"
 #include "places.h"
 #include "protocol.h"
 #include "queue.h"
@@ -190,6 +191,7 @@ void res_free(struct reservation *r)
 	match_import_free(r->imp);
 	json_object_put(r->place);
 	free(r->assign);
+	part_power_clear(r);
 	free(r->name);
 	free(r->text);
 	free(r->pin);
@@ -245,6 +247,8 @@ static void res_placed(struct reservation *r, int place_id,
 {
 	json_object *old = r->place, *n;
 
+	if (place_id != r->place_id)
+		part_power_clear(r);
 	r->place_id = place_id;
 	r->place = json_object_get(place);
 	json_object_put(old);
@@ -747,6 +751,7 @@ void res_lost(struct agent *a, int place_id, const char *why)
 			return_place(a, r->place_id);
 		r->reattach = r->attached || r->reattach;
 		attach_stop(r);
+		part_power_clear(r);
 		r->place_id = 0;
 		r->queued_ms = loop_now_ms();
 		regain_later(r);

@@ -21,6 +21,7 @@ struct places_req;
 struct usb_import;
 struct tcp_forward;
 struct attach_wait;
+struct part_state;
 
 /* The longest reserve ticket an nmb server takes (protocol.rst). */
 #define AGENT_TICKET_MAX	64
@@ -36,6 +37,8 @@ struct reservation {
 	char *place_name;
 	json_object *place;		/* the place at reserve time */
 	int *assign;			/* imported part -> exported part */
+	struct part_state *parts_state;	/* part_power.c, or NULL */
+	size_t nparts_state;
 	bool attached, lost;
 	struct rpc_call *call;		/* reserve in flight at the hub */
 	struct rpc_call *list_call;	/* get_reservations for --no-wait */

@@ -4,8 +4,9 @@
  * lib/hub_client: hello with the grace token on every (re)connection
  * (Documentation/protocol.rst), so that reservations survive a short
  * outage, and the server's notifications (reservation_lost, handed to
- * reservation.c; reserve_queued, to queue.c). A not-my-board hub has no
- * hello: the agent then works without grace, lease and priority.
+ * reservation.c; reserve_queued, to queue.c; part_state, to
+ * part_power.c). A not-my-board hub has no hello: the agent then works
+ * without grace, lease and priority.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include "connwait.h"
 #include "hub_client.h"
 #include "log.h"
+#include "part_power.h"
+#include "part_state.h"
 #include "protocol.h"
 #include "queue.h"
 #include "reservation.h"
@@ -64,9 +67,27 @@ static void m_reserve_queued(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+static void m_part_state(struct rpc_req *req, json_object *params,
+			 void *ctx)
+{
+	struct agent *a = hub_client_arg(ctx);
+	struct part_state s;
+	unsigned int place_id;
+	char err[160];
+
+	if (part_state_parse(params, &place_id, &s, err, sizeof(err))) {
+		log_warn("server %s sent a malformed part_state: %s",
+			 a->cfg.server, log_esc(err));
+		return rpc_error(req, RPC_INTERNAL_ERROR, err);
+	}
+	part_power_tell(a, place_id, &s);
+	rpc_reply(req, NULL);
+}
+
 static const struct rpc_method methods[] = {
 	{ WIRE_RESERVATION_LOST, m_reservation_lost },
 	{ WIRE_RESERVE_QUEUED, m_reserve_queued },
+	{ WIRE_PART_STATE, m_part_state },
 	{ NULL, NULL },
 };
 
@@ -138,7 +159,8 @@ static bool plain_hostname(char *buf, size_t len)
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
 	static const char *const features[] = {
-		"grace", "lease", "priority", "notify", "queue", "hosts", NULL,
+		"grace", "lease", "priority", "notify", "queue", "hosts",
+		"part_state", NULL,
 	};
 	struct agent *a = arg;
 	json_object *params = json_object_new_object(), *f;

@@ -16,6 +16,7 @@
 struct loop;
 struct loop_fd;
 struct metrics_http;
+struct place;
 struct spawn;
 struct watch;
 
@@ -32,6 +33,8 @@ struct exporter {
 	bool verbose;			/* -v: debug whatever log_level says */
 	bool test_no_watch;		/* tests only: USB never gets ready */
 	bool state_warned;		/* sessions.json not writable */
+	/* virtual.c: a board's power changed (server_link_part_state) */
+	void (*part_changed)(struct place *p, unsigned int part);
 };
 
 /*

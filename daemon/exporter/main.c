@@ -124,6 +124,7 @@ int main(int argc, char **argv)
 	}
 	e.config_file = file;
 	e.server_override = server;
+	e.part_changed = server_link_part_state;
 	if (config_load(file, &e.cfg)) {
 		log_err("%s: nothing started", file);
 		return 1;

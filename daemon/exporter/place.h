@@ -71,6 +71,8 @@ struct place {
 	struct hub_client *hub;
 	int place_id;			/* from register_place, 0 before */
 	char *session;			/* nmb-server session, for resuming */
+	bool hub_part_state;		/* the hub's hello has part_state */
+	bool tells_parts;		/* ... and p is registered with it */
 	uint64_t refusals[EXP_REFUSALS];	/* metrics.c */
 };
 

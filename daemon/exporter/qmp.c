@@ -27,6 +27,7 @@
 
 struct qmp {
 	struct virt *v;
+	void (*on_status)(struct virt *v);
 	int fd;
 	struct loop_fd *lfd;
 	json_tokener *tok;
@@ -68,9 +69,12 @@ static void on_message(struct qmp *q, json_object *o)
 		return;
 	}
 	if (json_object_object_get_ex(o, "return", &ret) &&
-	    json_object_object_get_ex(ret, "status", &r))
+	    json_object_object_get_ex(ret, "status", &r) &&
+	    strcmp(q->status, json_object_get_string(r)) != 0) {
 		snprintf(q->status, sizeof(q->status), "%s",
 			 json_object_get_string(r));
+		q->on_status(q->v);
+	}
 }
 
 static void on_readable(struct loop_fd *lfd, uint32_t events, void *arg)
@@ -126,13 +130,15 @@ static void on_readable(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 }
 
-struct qmp *qmp_new(struct virt *v, int fd)
+struct qmp *qmp_new(struct virt *v, int fd,
+		    void (*on_status)(struct virt *v))
 {
 	struct qmp *q = calloc(1, sizeof(*q));
 
 	if (!q)
 		return NULL;
 	q->v = v;
+	q->on_status = on_status;
 	q->fd = fd;
 	q->tok = json_tokener_new_ex(16);
 	q->lfd = q->tok ? loop_fd_add(v->exp->loop, fd, EPOLLIN, on_readable,

@@ -11,6 +11,10 @@
  * last connection resumes the place under its id, reservation included,
  * and no register_place follows. A not-my-board hub answers hello with
  * "Method not found": the place is then simply registered again.
+ *
+ * Once the place is registered or resumed, and if hello named the
+ * feature part_state, the state of each emulated board is told with the
+ * notification part_state, and again whenever it changes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,6 +30,7 @@
 #include "proxy.h"
 #include "server_link.h"
 #include "session.h"
+#include "virtual.h"
 
 static void set_allowed_ips(struct rpc_req *req, json_object *params,
 			    void *ctx)
@@ -70,6 +75,33 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+static void tell_part(struct place *p, unsigned int part)
+{
+	struct rpc_chan *chan = hub_client_chan(p->hub);
+	struct part_state s;
+
+	if (!p->tells_parts || !chan || part >= p->n_parts ||
+	    !p->parts[part].virt)
+		return;
+	virtual_part_state(p->parts[part].virt, &s);
+	if (rpc_notify(chan, WIRE_PART_STATE, part_state_json(&s, -1)))
+		log_warn("place %s: cannot send part_state of part %u",
+			 p->name, part);
+}
+
+void server_link_part_state(struct place *p, unsigned int part)
+{
+	tell_part(p, part);
+}
+
+/* Registered or resumed: every board's state, as it is now. */
+static void tell_parts(struct place *p)
+{
+	p->tells_parts = p->hub_part_state;
+	for (size_t i = 0; i < p->n_parts; i++)
+		tell_part(p, (unsigned int)i);
+}
+
 static const struct rpc_method methods[] = {
 	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
 	{ NULL, NULL },
@@ -87,6 +119,7 @@ static void registered(void *data, json_object *result,
 		    !strcmp(err->message, "Place already registered")) {
 			log_notice("place %s: session resumed with its place",
 				   p->name);
+			tell_parts(p);
 			return;
 		}
 		log_err("place %s: the hub refused the registration: %s; retrying",
@@ -98,6 +131,7 @@ static void registered(void *data, json_object *result,
 	log_notice("place %s: registered at the hub as place %d", p->name,
 		   p->place_id);
 	session_save(p->exp);
+	tell_parts(p);
 }
 
 static void register_place(struct place *p)
@@ -108,6 +142,23 @@ static void register_place(struct place *p)
 	json_object_array_add(params, config_place_desc(p));
 	if (!chan || !rpc_call(chan, WIRE_REGISTER_PLACE, params, registered, p))
 		log_err("place %s: cannot send register_place", p->name);
+}
+
+/* Does hello's answer list the feature? */
+static bool has_feature(json_object *result, const char *name)
+{
+	json_object *list, *f;
+
+	if (!json_object_object_get_ex(result, "features", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		f = json_object_array_get_idx(list, i);
+		if (json_object_is_type(f, json_type_string) &&
+		    !strcmp(json_object_get_string(f), name))
+			return true;
+	}
+	return false;
 }
 
 static void hello_done(void *data, json_object *result,
@@ -121,6 +172,7 @@ static void hello_done(void *data, json_object *result,
 		return;
 	free(p->session);
 	p->session = NULL;
+	p->hub_part_state = false;
 	if (err) {
 		log_info("place %s: the hub has no session extension (%s); registering",
 			 p->name, log_esc(err->message));
@@ -130,11 +182,13 @@ static void hello_done(void *data, json_object *result,
 			p->session = strdup(json_object_get_string(o));
 		resumed = json_object_object_get_ex(result, "resumed", &o) &&
 			  json_object_get_boolean(o);
+		p->hub_part_state = has_feature(result, "part_state");
 	}
 	if (resumed && p->place_id) {
 		log_notice("place %s: session resumed, still place %d",
 			   p->name, p->place_id);
 		session_save(p->exp);
+		tell_parts(p);
 		return;
 	}
 	register_place(p);
@@ -147,7 +201,9 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	json_object *features = json_object_new_array();
 
 	(void)hc;
+	p->tells_parts = false;
 	json_object_array_add(features, json_object_new_string("grace"));
+	json_object_array_add(features, json_object_new_string("part_state"));
 	json_object_object_add(params, "features", features);
 	if (p->session)
 		json_object_object_add(params, "session",
@@ -161,6 +217,7 @@ static void down(struct hub_client *hc, const char *why, void *arg)
 	struct place *p = arg;
 
 	(void)hc;
+	p->tells_parts = false;
 	/* place_id stays: a resumed session keeps it */
 	if (strstr(why, "unauthorized") || strstr(why, "403")) {
 		log_err("place %s: the hub refused the connection (%s): check 'token' in the configuration and its role (exporter) on the server",

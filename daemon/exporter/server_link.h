@@ -13,5 +13,7 @@ struct place;
 int server_link_start(struct place *p);
 /* Closes the connection: the server ends p as when the exporter leaves. */
 void server_link_stop(struct place *p);
+/* Tells the hub the state of p's emulated board part (part_state). */
+void server_link_part_state(struct place *p, unsigned int part);
 
 #endif /* NMB_EXPORTER_SERVER_LINK_H */

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exporter.h"
@@ -34,6 +35,36 @@
 #define ARGV_MAX	96
 
 static const char overlay_prefix[] = "nmb-overlay-";
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The board's power or its reason may have changed: since is restamped
+ * if so, and the server link told (part_state, protocol.rst).
+ */
+static void changed(struct virt *v)
+{
+	struct part_state now;
+
+	virtual_part_state(v, &now);
+	if (part_state_same(&now, &v->told))
+		return;
+	now.since_ms = wall_ms();
+	v->told = now;
+	if (v->exp && v->exp->part_changed)
+		v->exp->part_changed(v->place, v->part);
+}
+
+static void on_qmp_status(struct virt *v)
+{
+	changed(v);
+}
 
 
 /* Overlays of a run that died (kill -9, power loss): never reused. */
@@ -171,6 +202,7 @@ static void on_exit_of_qemu(struct loop_fd *lfd, uint32_t events, void *arg)
 	else
 		log_warn("%s: %s; the board is off, the reservation stays; power it on again to restart",
 			 v->name, v->last_exit);
+	changed(v);
 	if (v->want_on) {
 		char err[256];
 
@@ -345,7 +377,7 @@ static int spawn(struct virt *v, char *err, size_t size)
 	v->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	v->serial_fd[0] = pair[0][0];
 	v->serial_fd[1] = pair[1][0];
-	v->qmp = qmp_new(v, pair[2][0]);
+	v->qmp = qmp_new(v, pair[2][0], on_qmp_status);
 	if (!v->qmp)
 		close(pair[2][0]);
 	if (v->pidfd >= 0)
@@ -384,12 +416,12 @@ int virtual_power_on(struct virt *v, char *err, size_t size)
 	if (v->disk && access(v->overlay, F_OK)) {
 		ret = make_overlay(v, err, size);
 		if (ret)
-			return ret;
+			goto fail;
 	}
 	ret = spawn(v, err, size);
 	if (ret) {
 		log_err("%s: cannot start QEMU: %s", v->name, err);
-		return ret;
+		goto fail;
 	}
 	v->power = VIRT_ON;
 	v->boots++;
@@ -398,7 +430,13 @@ int virtual_power_on(struct virt *v, char *err, size_t size)
 	vport_board_reset(v->port[VPORT_GPIO]);
 	log_notice("%s: powered on (QEMU pid %d, boot %u)", v->name,
 		   (int)v->pid, v->boots);
+	changed(v);
 	return 0;
+fail:
+	snprintf(v->last_exit, sizeof(v->last_exit), "cannot power on: %s",
+		 err);
+	changed(v);
+	return ret;
 }
 
 void virtual_power_off(struct virt *v)
@@ -410,6 +448,7 @@ void virtual_power_off(struct virt *v)
 	if (!v->qmp || qmp_command(v->qmp, "quit"))
 		kill(v->pid, SIGKILL);
 	loop_timer_set(v->kill_timer, QUIT_GRACE_MS);
+	changed(v);
 }
 
 int virtual_reset(struct virt *v, char *err, size_t size)
@@ -459,6 +498,34 @@ const char *virtual_state(const struct virt *v, char *buf, size_t size)
 	return buf;
 }
 
+void virtual_part_state(const struct virt *v, struct part_state *out)
+{
+	unsigned int resets;
+	const char *status;
+
+	memset(out, 0, sizeof(*out));
+	out->part = v->part;
+	out->since_ms = v->told.since_ms;
+	switch (v->power) {
+	case VIRT_OFF:
+		out->power = PART_POWER_OFF;
+		snprintf(out->reason, sizeof(out->reason), "%s", v->last_exit);
+		break;
+	case VIRT_STOPPING:
+		out->power = PART_POWER_STOPPING;
+		break;
+	case VIRT_ON:
+		/* "starting" until QMP told QEMU's run state */
+		status = qmp_status(v->qmp, &resets);
+		out->power = strcmp(status, "unknown") ? PART_POWER_ON :
+			     PART_POWER_STARTING;
+		if (out->power == PART_POWER_ON && strcmp(status, "running"))
+			snprintf(out->reason, sizeof(out->reason),
+				 "QEMU %s", status);
+		break;
+	}
+}
+
 static bool same_set(char **a, size_t na, char **b, size_t nb)
 {
 	size_t i, j;
@@ -494,6 +561,7 @@ void virtual_holders_changed(struct place *p, char **old, size_t n_old)
 			vport_board_reset(v->port[VPORT_GPIO]);
 			v->held = false;
 			v->last_exit[0] = 0;
+			changed(v);
 		}
 		if (p->n_allowed && !p->exp->stopping) {
 			v->held = true;
@@ -567,6 +635,9 @@ static int start_one(struct place *p, struct part *pt)
 
 	v->exp = p->exp;
 	v->place = p;
+	v->part = (unsigned int)(pt - p->parts);
+	v->told.part = v->part;
+	v->told.since_ms = wall_ms();
 	if (mkdir(v->overlay_dir, 0700) && errno != EEXIST) {
 		log_err("place %s: cannot create overlay_dir %s: %s",
 			p->name, v->overlay_dir, strerror(errno));

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "part_state.h"
+
 struct conf_node;
 struct exporter;
 struct loop_fd;
@@ -61,6 +63,8 @@ struct virt {
 	unsigned int ssh_port;
 	char last_exit[160];		/* why QEMU last stopped */
 	unsigned int boots;
+	unsigned int part;		/* index in place->parts */
+	struct part_state told;		/* the state last told, its time */
 };
 
 /* virtual_conf.c: the part's 'virtual' map (may be NULL), checked. */
@@ -86,6 +90,8 @@ int virtual_reset(struct virt *v, char *err, size_t size);
 int virtual_serial_write(struct virt *v, int uart, const void *buf,
 			 size_t len);
 const char *virtual_state(const struct virt *v, char *buf, size_t size);
+/* The board's power and reason as part_state tells them, with since. */
+void virtual_part_state(const struct virt *v, struct part_state *out);
 
 /* virtual_port.c */
 int vport_new(struct virt *v, enum vport_kind kind, struct vport **out,
@@ -97,7 +103,9 @@ void vport_board_output(struct vport *vp, const char *buf, size_t len);
 void vport_board_reset(struct vport *vp);
 
 /* qmp.c */
-struct qmp *qmp_new(struct virt *v, int fd);
+/* on_status(v) runs when QEMU's run state changes. */
+struct qmp *qmp_new(struct virt *v, int fd,
+		    void (*on_status)(struct virt *v));
 void qmp_free(struct qmp *q);
 int qmp_command(struct qmp *q, const char *name);
 /* QEMU's run state from query-status; resets: RESET events seen. */

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "farm.h"
 #include "log.h"
+#include "part_report.h"
 #include "protocol.h"
 #include "scheduler.h"
 #include "server.h"
@@ -77,6 +78,7 @@ static json_object *place_json(const struct srv_place *p, int64_t now_ms,
 		json_object_object_add(o, "parts", json_object_new_array());
 	json_object_object_add(o, "holder", p->res ?
 			       holder_json(p->res, now_ms, now_us) : NULL);
+	json_object_object_add(o, "power", srv_part_json(p));
 	return o;
 }
 

@@ -14,6 +14,7 @@
 #include "farm.h"
 #include "log.h"
 #include "methods.h"
+#include "part_report.h"
 #include "place.h"
 #include "protocol.h"
 #include "scheduler.h"
@@ -337,6 +338,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 	json_object_array_add(f, json_object_new_string("notify"));
 	json_object_array_add(f, json_object_new_string("queue"));
 	json_object_array_add(f, json_object_new_string("hosts"));
+	json_object_array_add(f, json_object_new_string("part_state"));
 	json_object_object_add(o, "features", f);
 	rpc_reply(req, o);
 }
@@ -370,5 +372,6 @@ const struct rpc_method srv_methods[] = {
 	{ WIRE_HELLO, m_hello },
 	{ WIRE_RENEW_LEASE, m_renew_lease },
 	{ WIRE_SUBSCRIBE_FARM, srv_farm_subscribe },
+	{ WIRE_PART_STATE, srv_part_report },
 	{ NULL, NULL },
 };

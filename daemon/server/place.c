@@ -215,6 +215,7 @@ void srv_place_free(struct srv_place *p)
 	if (!p)
 		return;
 	json_object_put(p->desc);
+	free(p->parts_state);
 	free(p->name);
 	free(p);
 }

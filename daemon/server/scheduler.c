@@ -314,6 +314,7 @@ static void grant_done(void *data, json_object *result,
 		  res_name(r), r->place_id, r->holder->user, r->holder->ip,
 		  (unsigned long long)(sc->ops->now_us(sc) - r->t0_us) / 1000);
 	rpc_reply(req, json_object_new_int((int32_t)r->place_id));
+	sc->ops->granted(sc, r);
 	lease_start(sc, r);
 	sched_changed(sc, true);
 }

@@ -27,6 +27,7 @@
 struct srv_conn;	/* net.c: a WebSocket */
 struct srv_timer;	/* timer.c */
 struct srv_place_stats;	/* metrics.c */
+struct part_state;	/* lib/part_state.h */
 struct srv_res;
 
 LIST_HEAD(srv_res_held, srv_res);
@@ -62,6 +63,8 @@ struct srv_place {
 	bool has_ema, offline;
 	int64_t seen_ms;		/* wall clock of its last message */
 	struct srv_place_stats *stats;	/* metrics.c */
+	struct part_state *parts_state;	/* part_report.c, or NULL */
+	size_t nparts_state;
 	TAILQ_ENTRY(srv_place) link;
 	struct srv_place *idnext;	/* hash chain by id */
 };
@@ -130,6 +133,8 @@ struct sched_ops {
 	/* Something changed; saved: also what the state file keeps. */
 	void (*changed)(struct sched *sc, bool saved);
 	void (*registered)(struct sched *sc, struct srv_place *p);
+	/* A reservation was granted, its reserve answered. */
+	void (*granted)(struct sched *sc, struct srv_res *r);
 	/* A granted reservation ends (r->end says how), once. */
 	void (*ended)(struct sched *sc, struct srv_res *r);
 	/* A reserve call ended; r only for SRV_GRANTED. */

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "farm.h"
 #include "metrics.h"
+#include "part_report.h"
 #include "protocol.h"
 #include "server.h"
 #include "session.h"
@@ -99,6 +100,11 @@ static void registered(struct sched *sc, struct srv_place *p)
 	p->stats = srv_metrics_place(&of(sc)->metrics, p->name);
 }
 
+static void granted(struct sched *sc, struct srv_res *r)
+{
+	srv_part_replay(of(sc), r);
+}
+
 static void ended(struct sched *sc, struct srv_res *r)
 {
 	struct server *srv = of(sc);
@@ -126,6 +132,7 @@ static const struct sched_ops ops = {
 	.notify = notify,
 	.changed = changed,
 	.registered = registered,
+	.granted = granted,
 	.ended = ended,
 	.outcome = outcome,
 };

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "part_report.h"
 #include "scheduler.h"
 #include "server.h"
 #include "session.h"
@@ -169,10 +170,13 @@ int srv_resume(struct server *srv, struct srv_conn *c, const char *token)
 		else if (!p->res)
 			sched_handoff(&srv->sched, p, NULL);
 	}
-	LIST_FOREACH(r, &s->res, hlink)
+	LIST_FOREACH(r, &s->res, hlink) {
 		if (r->place && !r->place->offline && !r->req)
 			sched_allow(&srv->sched, r->place, s->ip, resync_done,
 				    NULL);
+		if (!r->req)
+			srv_part_replay(srv, r);
+	}
 	log_info("session of user=%s resumed peer=%s conn=%u", s->user, s->ip,
 		 c->id);
 	sched_changed(&srv->sched, true);

@@ -49,7 +49,8 @@ static int64_t wall = 1700000000000;	/* ms */
 static uint64_t deadline_at;
 static unsigned int outcomes[SRV_OUTCOMES];
 static char ended_how[8][32];
-static int nended, nchanged, nregistered;
+static int nended, nchanged, nregistered, ngranted;
+static bool granted_answered;	/* the reserve answered before granted() */
 
 static uint64_t now_us(struct sched *sc)
 {
@@ -108,6 +109,13 @@ static void registered(struct sched *sc, struct srv_place *p)
 	nregistered++;
 }
 
+static void granted(struct sched *sc, struct srv_res *r)
+{
+	(void)sc;
+	ngranted++;
+	granted_answered = !r->req && r->since_ms;
+}
+
 static void ended(struct sched *sc, struct srv_res *r)
 {
 	(void)sc;
@@ -126,7 +134,8 @@ static void outcome(struct sched *sc, enum srv_outcome o,
 
 static const struct sched_ops ops = {
 	.now_us = now_us, .wall_ms = wall_ms, .deadline = deadline,
-	.allow = allow, .notify = notify, .changed = changed, .registered = registered, .ended = ended,
+	.allow = allow, .notify = notify, .changed = changed, .registered = registered,
+	.granted = granted, .ended = ended,
 	.outcome = outcome,
 };
 
@@ -366,6 +375,7 @@ int main(void)
 	peer_leave(h);
 	memset(outcomes, 0, sizeof(outcomes));
 	nended = 0;
+	ngranted = 0;
 
 	/* Reserve on a free place: granted after set_allowed_ips. */
 	a = peer_new("alice", "198.18.1.1");
@@ -378,6 +388,8 @@ int main(void)
 	CHECK(answered(a, ra, "1") && outcomes[SRV_GRANTED] == 1 &&
 	      sc.nreserved == 1 && sched_res_find(&a->s, 1),
 	      "reserve answered with place 1 after the ack");
+	CHECK(ngranted == 1 && granted_answered,
+	      "granted() told once, after the reserve was answered");
 
 	/* Queueing: two more wait for place 1, FIFO. */
 	b = peer_new("bob", "198.18.1.2");
