@@ -598,6 +598,55 @@ async def tcp_forward(a):
 
 
 @test
+async def part_power(a):
+    # The exporter tells the state of its part 1 (an emulated board):
+    # the holder's status shows it on the interfaces of the imported part
+    # matched to it, null on the others, and follows its changes.
+    ex = await Exporter("vpi-1", [
+        {"compatible": ["psu"], "usb": {},
+         "tcp": {"scpi": {"host": "127.0.0.1", "port": 9}}},
+        {"compatible": ["vpi"], "usb": {},
+         "tcp": {"console": {"host": "127.0.0.1", "port": 9}}}]
+        ).start(S["srv"])
+
+    async def tell(**params):
+        await ex.peer.send({"jsonrpc": "2.0", "method": "part_state",
+                            "params": params})
+
+    await tell(part=1, power="off", since=1796459390123,
+               reason="QEMU killed by signal 9 (Killed)")
+    await a.ok("reserve", name="vpi", import_description=(
+        "parts:\n  board:\n    compatible: [vpi]\n    tcp:\n"
+        "      console: {local_port: %d}\n"
+        "  supply:\n    compatible: [psu]\n    tcp:\n"
+        "      scpi: {local_port: %d}\n" % (free_port(), free_port())))
+
+    async def power():
+        st = await a.ok("status")
+        return {e["part"]: (e["power"], e["power_reason"], e["power_since"])
+                for e in st if e["place"] == "vpi"}
+    got = None
+    for _ in range(50):
+        got = await power()
+        if got.get("board", (None,))[0]:
+            break
+        await asyncio.sleep(0.1)
+    check(got == {"board": ("off", "QEMU killed by signal 9 (Killed)",
+                            1796459390),
+                  "supply": (None, None, None)}, got)
+    await tell(part=1, power="on")
+    for _ in range(50):
+        got = await power()
+        if got["board"][0] == "on":
+            break
+        await asyncio.sleep(0.1)
+    check(got["board"][0] == "on" and got["board"][1] is None and
+          abs(got["board"][2] - time.time()) < 60, got)
+    await a.ok("return_reservation", name="vpi")
+    await ex.stop()
+
+
+@test
 async def server_connection_cut(a):
     # The agent's server connection breaks; it reconnects with its
     # session within the grace time and keeps its reservation.

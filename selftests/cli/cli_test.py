@@ -38,11 +38,14 @@ STATUS = [
      "busid": "3-4", "nodes": ["/dev/ttyACM0",
                                "/dev/serial/by-path/x-usb-0:4:1.0"],
      "remote_busid": "1-2", "vhci_port": 3, "connections": None,
-     "target": None, "error": None},
+     "target": None, "error": None, "power": None, "power_reason": None,
+     "power_since": None},
     {"place": "demo", "part": "psu", "interface": "scpi", "type": "TCP",
      "attached": True, "port": 5025, "up": True, "busid": None,
      "nodes": None, "remote_busid": None, "vhci_port": None,
-     "connections": 0, "target": "10.0.0.3:5025", "error": None},
+     "connections": 0, "target": "10.0.0.3:5025", "error": None,
+     "power": "off", "power_reason": "QEMU killed by signal 9 (Killed)",
+     "power_since": 1796459390},
 ]
 PLACE = {"id": 4, "name": "rpi-3", "host": "10.0.0.3", "port": 2092,
          "parts": [{"compatible": ["raspberry-pi"],
@@ -199,13 +202,20 @@ def test_listings():
     lines = r.out.splitlines()
     ok(lines and lines[0].split() == ["PLACE", "PART", "INTERFACE", "TYPE",
                                       "ATTACHED", "PORT", "UP", "BUSID",
-                                      "NODES"],
+                                      "NODES", "POWER"],
        "status: header has place, part, interface, type, attached, port, "
-       "up, busid, nodes") or diag(r.out)
+       "up, busid, nodes, power") or diag(r.out)
     ok(len(lines) == 3 and lines[1].split()[:8] ==
        ["demo", "board", "serial", "USB", "yes", "3", "yes", "3-4"] and
        "/dev/ttyACM0" in lines[1] and lines[2].split()[7] == "-",
        "status: one row per interface with busid and nodes") or diag(r.out)
+    since = time.strftime("%H:%M:%S", time.localtime(1796459390))
+    ok(len(lines) == 3 and lines[1].split()[-1] == "-" and
+       lines[2].endswith(" off since %s: QEMU killed by signal 9 (Killed)"
+                         % since) and
+       lines[2].index(" off since") == lines[0].index(" POWER"),
+       "status: POWER last, '-' without a state, else the state, since "
+       "when and why") or diag(r.out)
     r = expect({"status": {"result": []}}, "status")
     ok(r.rc == 0 and r.out == "", "status: nothing reserved, no output")
     r = expect({"get_reservations": {"result": who}}, "who")

@@ -909,6 +909,128 @@ async def reserve_queued_positions():
 
 
 @test
+async def part_state_to_holder():
+    # An exporter tells a part's state (part_state); the holder that said
+    # hello gets the kept states after its reserve is answered, then each
+    # change; a holder without hello and other peers hear nothing.
+    s = new_server()
+    e = await Peer.connect(s.url())
+    hello = await e.call("hello", features=["part_state"])
+    check("part_state" in hello["features"], hello)
+    pid = await e.call("register_place", place_desc(
+        "pstate", parts=[place_desc("x")["parts"][0]] * 2))
+    off = {"part": 1, "power": "off", "reason": None, "since": 1000}
+    await e.send({"jsonrpc": "2.0", "method": "part_state", "params": off})
+    check(await e.call("part_state", part=0, power="on") is None,
+          "a call with an id is answered null")
+    a = await Peer.connect(s.url())
+    await a.call("hello", features=["notify"])
+    check(await a.call("reserve", [pid]) == pid, "granted")
+    msgs = [await a.expect_raw(3), await a.expect_raw(3)]
+    by_part = {m["params"]["part"]: m for m in msgs}
+    check(all(m["method"] == "part_state" for m in msgs) and
+          by_part[1]["params"] == dict(off, place_id=pid) and
+          by_part[0]["params"]["power"] == "on" and
+          by_part[0]["params"]["reason"] is None and
+          by_part[0]["params"]["since"] > 1.7e12, msgs)
+    dead = {"part": 0, "power": "off", "since": 2000,
+            "reason": "QEMU killed by signal 9 (Killed) \u00e9"}
+    await e.send({"jsonrpc": "2.0", "method": "part_state", "params": dead})
+    msg = await a.expect_raw(3)
+    check(msg == {"jsonrpc": "2.0", "method": "part_state",
+                  "params": dict(dead, place_id=pid)}, msg)
+    await e.send({"jsonrpc": "2.0", "method": "part_state", "params": dead})
+    check(await no_message(a), "the same state again is not passed on")
+    # the farm page lists them
+    v = await Peer.connect(s.url())
+    snap = await v.call("subscribe_farm")
+    power = {x["part"]: x for x in snap["places"][0]["power"]}
+    check(power[0] == dead and power[1] == off, snap["places"][0])
+    # a holder without hello hears nothing; nor does the exporter
+    await a.call("return_reservation", pid)
+    plain = await Peer.connect(s.url())
+    check(await plain.call("reserve", [pid]) == pid, "granted again")
+    await e.send({"jsonrpc": "2.0", "method": "part_state",
+                  "params": {"part": 0, "power": "starting"}})
+    check(await no_message(plain), "no notification without hello")
+    check(not [m for m in e.incoming if m["method"] == "part_state"],
+          e.incoming)
+    for p in (plain, a, v, e):
+        await p.close()
+    return "part_state kept, replayed after the grant, changes passed on"
+
+
+@test
+async def part_state_bad_input():
+    s = new_server()
+    e = await Peer.connect(s.url())
+    await e.call("hello")
+    err = await call_error(e.call("part_state", part=0, power="on"))
+    check(err and "not registered a place" in err.message, err)
+    pid = await e.call("register_place", place_desc(
+        "pbad", parts=[place_desc("x")["parts"][0]] * 17))
+    a = await Peer.connect(s.url())
+    await a.call("hello")
+    await a.call("reserve", [pid])
+    bad = [({"part": 17, "power": "on"}, "has 17 part(s)"),
+           ({"part": -1, "power": "on"}, "part: Expected int"),
+           ({"part": True, "power": "on"}, "part: Expected int"),
+           ({"part": 2 ** 40, "power": "on"}, "part: Expected int"),
+           ({"part": 0, "power": "ON"}, "power: Expected one of"),
+           ({"part": 0}, "missing required argument: 'power'"),
+           ({"part": 0, "power": "on", "reason": 5}, "reason: Expected"),
+           ({"part": 0, "power": "off", "reason": "x" * 161},
+            "longer than 160 bytes"),
+           ({"part": 0, "power": "off", "reason": "\u00e9" * 81},
+            "longer than 160 bytes"),
+           ({"part": 0, "power": "off", "reason": "a\nb"},
+            "without control characters"),
+           ({"part": 0, "power": "off", "reason": "a\x1b[2Jb"},
+            "without control characters"),
+           ({"part": 0, "power": "on", "since": -5}, "since: Expected"),
+           ({"part": 0, "power": "on", "since": 1.5}, "since: Expected"),
+           ({"part": 0, "power": "on", "place_id": 3},
+            "unexpected keyword argument 'place_id'"),
+           ([0, "on", None, None, "extra"], "positional arguments")]
+    for params, want in bad:
+        err = await call_error(e.call("part_state", *params) if
+                               isinstance(params, list) else
+                               e.call("part_state", **params))
+        check(err and err.code == -32603 and want in err.message,
+              (params, err))
+    await e.send({"jsonrpc": "2.0", "method": "part_state",
+                  "params": {"part": 0, "power": "off",
+                             "reason": "evil\nline"}})
+    await settle(lambda: "bad part_state" in s.text(), 3)
+    check("evil\\nline" not in s.text() and "evil\nline" not in s.text(),
+          "control characters never reach the log as they are")
+    check(await no_message(a), "nothing bad reaches the holder")
+    # at most 16 parts' states a place
+    for i in range(16):
+        check(await e.call("part_state", part=i, power="on") is None, i)
+    err = await call_error(e.call("part_state", part=16, power="on"))
+    check(err and "16 parts kept" in err.message, err)
+    check(await e.call("part_state", part=3, power="off") is None,
+          "a kept part still changes")
+    n = 0
+    while True:
+        try:
+            m = await a.expect_raw(0.5)
+        except asyncio.TimeoutError:
+            break
+        n += m["method"] == "part_state"
+    check(n == 17, "the hello'd holder got the 17 changes: %d" % n)
+    # a connection without a place may not tell states
+    agent_only = await Peer.connect(s.url())
+    err = await call_error(agent_only.call("part_state", part=0,
+                                           power="on"))
+    check(err and "not registered a place" in err.message, err)
+    for p in (agent_only, a, e):
+        await p.close()
+    return "bad part_state refused with the reason, limits kept"
+
+
+@test
 async def reservations_with_hosts():
     # get_reservations(hosts=true): the holder's hello host and its IP;
     # without it, the answer stays not-my-board's; a bad host is refused.
@@ -1135,6 +1257,11 @@ async def tokens_and_roles():
     check(r == {"reservations": []}, "bob sees only his own: %s" % r)
     err = await call_error(b.call("return_reservation", place_id=pid, force=True))
     check(err and "Permission denied" in err.message, err)
+    err = await call_error(a.call("part_state", part=0, power="on"))
+    check(err and "Permission denied: part_state needs a token with the "
+          "exporter role" in err.message, err)
+    check(await e.call("part_state", part=0, power="on") is None,
+          "the exporter role tells part states")
     root = await Peer.connect(s.url(), headers=bearer("admin-secret-0123456789ab"))
     r = await root.call("get_reservations")
     check(r == {"reservations": [{"place_id": pid, "user": "alice"}]}, r)
@@ -1144,7 +1271,8 @@ async def tokens_and_roles():
     check(r == {"reservations": []}, r)
     for p in (e, a, b, root):
         await p.close()
-    return "401 without token; exporter/importer/admin roles enforced"
+    return "401 without token; exporter/importer/admin roles enforced, " \
+        "part_state only by exporters"
 
 
 @test

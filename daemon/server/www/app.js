@@ -393,6 +393,10 @@
 			fact('lease ends', place.holder.lease_end ?
 			     clock(place.holder.lease_end) : 'never');
 		}
+		for (const s of place.power || [])
+			fact('part ' + s.part + ' power', s.power +
+			     (s.since ? ' since ' + clock(s.since) : '') +
+			     (s.reason ? ': ' + s.reason : ''));
 		fact('tags', tagsOf(place).join(', ') || 'none');
 		add(d, facts);
 		add(d, el('h3', null, 'Waiting for it'));
