@@ -29,25 +29,7 @@ SERVER, AGENT, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 TESTS, test = collector()
 
 
-def api_schemas():
-    """The JSON Schemas of Documentation/agent-api.rst, by :name:."""
-    import jsonschema
-    path = os.path.join(HERE, "..", "..", "Documentation", "agent-api.rst")
-    schemas, name, body = {}, None, None
-    for line in open(path).read().splitlines() + [""]:
-        if body is not None:
-            if line.strip() and not line.startswith("    "):
-                schemas[name] = jsonschema.Draft7Validator(
-                    json.loads("\n".join(body)))
-                body = None
-            else:
-                body.append(line)
-        if line.startswith("   :name: schema-"):
-            name, body = line.split("schema-")[1].strip(), []
-    return schemas
-
-
-SCHEMAS = api_schemas()
+SCHEMAS = nmbtest.agent_api_schemas()
 CHECKED = {"list": 0, "status": 0}
 
 

@@ -16,6 +16,8 @@ Offers:
                 serial_round_trip(acm, gadget="/dev/ttyGS0")
   processes     sigterm(proc, timeout), no_sanitizer_report(log, name),
                 make_cert(key, crt, days=1)
+  agent API     agent_api_schemas(): the JSON Schemas of
+                Documentation/agent-api.rst by :name: (python3-jsonschema)
 
 Import it with sys.dont_write_bytecode = True: the guest suites see the
 repository read-only.
@@ -260,3 +262,26 @@ def make_cert(key, crt, days=1):
                     "subjectAltName=IP:127.0.0.1,DNS:localhost"],
                    check=True, capture_output=True)
     return crt, key
+
+
+# --- the agent API's schemas -------------------------------------------------
+
+def agent_api_schemas():
+    """The JSON Schemas of Documentation/agent-api.rst, by :name: (e.g.
+    "interface-status"), as jsonschema validators."""
+    import json
+    import jsonschema
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..", "Documentation", "agent-api.rst")
+    schemas, name, body = {}, None, None
+    for line in open(path).read().splitlines() + [""]:
+        if body is not None:
+            if line.strip() and not line.startswith("    "):
+                schemas[name] = jsonschema.Draft7Validator(
+                    json.loads("\n".join(body)))
+                body = None
+            else:
+                body.append(line)
+        if line.startswith("   :name: schema-"):
+            name, body = line.split("schema-")[1].strip(), []
+    return schemas

@@ -4,7 +4,9 @@
 # an emulated Raspberry Pi 3B (QEMU, TCG) from the guest of assets.sh and
 # serves its console, gpio and power through the place's CONNECT proxy,
 # against a fake hub. One board is booted and reused for the login, GPIO
-# and power tests; the overlay test boots the next holder's board.
+# and power tests; the overlay test boots the next holder's board. Last,
+# the same exporter against a real nmb-server and nmb-agent: nmbctl
+# status shows the board's power and why QEMU stopped (no boot needed).
 #
 # Usage: virtual_test.py EXPORTER_BINARY ASSETS_DIR
 
@@ -24,8 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "exporter"))
 from fake_hub import FakeHub  # noqa: E402
-from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
-                     sigterm, summary, wait)
+from nmbtest import (agent_api_schemas, diag, free_port,  # noqa: E402
+                     no_sanitizer_report, ok, sigterm, summary, wait)
 
 EXPORTER, ASSETS = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="nmb-virtual-test-")
@@ -243,6 +245,120 @@ def start_exporter(path, log):
                             stderr=subprocess.STDOUT)
 
 
+# --- nmbctl status through nmb-server and nmb-agent -------------------------
+
+BIN = os.path.dirname(os.path.abspath(EXPORTER))
+
+
+def nmbctl(sock, *args):
+    r = subprocess.run([os.path.join(BIN, "nmbctl"), "-s", sock, *args],
+                       cwd=TMP, capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+
+def power_rows(sock):
+    """nmbctl status --json: the interfaces' (power, reason, since)."""
+    rc, out = nmbctl(sock, "--json", "status")
+    try:
+        st = json.loads(out) if rc == 0 else []
+    except ValueError:
+        diag("nmbctl status --json: %r" % out)
+        return []
+    return [(e["power"], e["power_reason"], e["power_since"]) for e in st]
+
+
+def power_is(sock, power, reason=None):
+    rows = power_rows(sock)
+    return rows and all(r[0] == power and (reason is None or
+                                           re.match(reason, r[1] or ""))
+                        for r in rows)
+
+
+def run_stack(path, log):
+    """QEMU dies during a reservation held through nmb-server."""
+    t0 = time.monotonic()
+    srv_port = free_port()
+    sock = os.path.join(TMP, "agent.sock")
+    os.makedirs(os.path.join(TMP, ".nmb"))
+    with open(os.path.join(TMP, ".nmb", "vpi.yaml"), "w") as f:
+        f.write("parts:\n  board:\n    compatible: [raspberry-pi]\n"
+                "    tcp:\n      console: {local_port: %d}\n"
+                "      power: {local_port: %d}\n" % (free_port(),
+                                                       free_port()))
+    url = "ws://127.0.0.1:%d" % srv_port
+    procs = []
+    logs = {n: open(os.path.join(TMP, n + ".log"), "w+")
+            for n in ("nmb-server", "nmb-agent")}
+    try:
+        procs.append(subprocess.Popen(
+            [os.path.join(BIN, "nmb-server"), "--listen",
+             "127.0.0.1:%d" % srv_port], stdout=logs["nmb-server"],
+            stderr=subprocess.STDOUT))
+        time.sleep(0.5)
+        procs.append(subprocess.Popen(
+            [EXPORTER, "-v", "-c", path, "--server", url], stdout=log,
+            stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen(
+            [os.path.join(BIN, "nmb-agent"), "-v", "-c", "/dev/null",
+             "--server", url, "--socket", sock], stdout=logs["nmb-agent"],
+            stderr=subprocess.STDOUT))
+        # attach reserves; it fails until the exporter has registered pi
+        ok(wait(lambda: nmbctl(sock, "attach", "vpi@pi")[0] == 0, 30,
+                0.5) and wait(lambda: power_is(sock, "on"), 30),
+           "stack: attach through nmb-server; status shows power on")
+        schema = agent_api_schemas()["interface-status"]
+        rc, out = nmbctl(sock, "--json", "status")
+        st = json.loads(out) if rc == 0 else []
+        errs = [x.message for e in st for x in schema.iter_errors(e)]
+        ok(len(st) == 2 and not errs and
+           all(abs(e["power_since"] - time.time()) < 120 for e in st),
+           "stack: status --json matches agent-api.rst's schema, with "
+           "power_since") or diag("%s %s" % (out, errs))
+        pids = qemu_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        ok(len(pids) == 1 and
+           wait(lambda: power_is(sock, "off", r"QEMU killed by signal 9"),
+                15),
+           "stack: QEMU killed: status --json says power off, "
+           "killed by signal 9") or diag(str(power_rows(sock)))
+        rc, out = nmbctl(sock, "status")
+        lines = out.splitlines()
+        ok(rc == 0 and lines[0].split()[-1] == "POWER" and
+           len(lines) == 3 and
+           all(re.search(r" off since \d\d:\d\d:\d\d: QEMU killed by "
+                         r"signal 9 \(Killed\)$", ln) for ln in lines[1:]),
+           "stack: nmbctl status shows power off and the exit reason") or \
+            diag(out)
+        rc, out = nmbctl(sock, "list")
+        ok(rc == 0 and re.search(r"vpi\s+pi\s+attached", out) is not None,
+           "stack: the holder keeps the reservation") or diag(out)
+        pwr = socket.create_connection(
+            ("127.0.0.1", int(re.search(r"power: \{local_port: (\d+)",
+                                        open(os.path.join(
+                                            TMP, ".nmb", "vpi.yaml")
+                                        ).read()).group(1))), 10)
+        pwr = Line(pwr)
+        pwr.send("OUTP ON\n")
+        ok(wait(lambda: len(qemu_pids()) == 1 and
+                qemu_pids() != pids, 15) and
+           wait(lambda: power_is(sock, "on"), 30) and
+           pwr.ask("STAT?", r"on: QEMU running, boot 2,") is not None,
+           "stack: power on through the agent starts a new QEMU; "
+           "status says on again") or diag(str(power_rows(sock)))
+        pwr.close()
+        ok(nmbctl(sock, "detach", "vpi")[0] == 0 and
+           wait(lambda: qemu_pids() == [], 15),
+           "stack: detach returns the place; QEMU quits")
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                sigterm(p, 20)
+        for n, f in logs.items():
+            no_sanitizer_report(f, "stack: no sanitizer report of " + n)
+        diag("nmb-server + nmb-agent part: %.1f s" % (time.monotonic() - t0))
+
+
 def main():
     test_check()
     hub = FakeHub(HUB_PORT)
@@ -270,6 +386,7 @@ def main():
     exp = start_exporter(path, log)
     try:
         run_board(hub, exp, log, mounted, full, path)
+        run_stack(path, log)
     finally:
         if exp.poll() is None:
             sigterm(exp, 20)
