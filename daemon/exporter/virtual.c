@@ -517,9 +517,10 @@ void virtual_part_state(const struct virt *v, struct part_state *out)
 	case VIRT_ON:
 		/* "starting" until QMP told QEMU's run state */
 		status = qmp_status(v->qmp, &resets);
-		out->power = strcmp(status, "unknown") ? PART_POWER_ON :
+		out->power = strcmp(status, "unknown") != 0 ? PART_POWER_ON :
 			     PART_POWER_STARTING;
-		if (out->power == PART_POWER_ON && strcmp(status, "running"))
+		if (out->power == PART_POWER_ON &&
+		    strcmp(status, "running") != 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "QEMU %s", status);
 		break;

@@ -35,6 +35,14 @@ class Interface:
             self.port = int(port)
         except (TypeError, ValueError):
             self.port = None
+        # the part's power, when its exporter tells one (a virtual board)
+        power = entry.get("power")
+        self.power = power if isinstance(power, str) else None
+        reason = entry.get("power_reason")
+        self.power_reason = reason if isinstance(reason, str) else None
+        since = entry.get("power_since")
+        self.power_since = since if isinstance(since, int) and \
+            not isinstance(since, bool) else None
 
     @property
     def key(self):

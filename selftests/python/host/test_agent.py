@@ -149,6 +149,22 @@ def test_attach_context_manager(agent, tmp_path, monkeypatch):
         ("return_reservation", {"name": "demo", "force": True})]
 
 
+def test_interface_power(agent, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    st = status()
+    st[1].update(power="off", power_reason="QEMU killed by signal 9 (Killed)",
+                 power_since=1796459390)
+    agent.reset({"status": {"result": st}})
+    place = nmb.Place(nmb.Agent(agent.path), "demo", [])
+    place.refresh()
+    i = place["power.scpi"]
+    assert (i.power, i.power_reason, i.power_since) == (
+        "off", "QEMU killed by signal 9 (Killed)", 1796459390)
+    board = place["board.serial"]
+    assert (board.power, board.power_reason, board.power_since) == (
+        None, None, None)
+
+
 @pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
 def test_attach_returns_on_exception(agent, tmp_path, monkeypatch, exc):
     monkeypatch.chdir(tmp_path)
