@@ -12,6 +12,7 @@
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -270,18 +271,29 @@ async def filter_and_detail():
         "!document.getElementById('detail').hidden && "
         "document.querySelector('#detail .facts').textContent", 3)
     check("tags<b>bold</b>" in facts, facts)
+    # an emulated board's power (part_state), its reason shown as text
+    await S["exporters"][1].send({
+        "jsonrpc": "2.0", "method": "part_state",
+        "params": {"part": 0, "power": "off",
+                   "reason": "QEMU killed <i>9</i>"}})
     await page.js("location.hash = '#place=psu-2'")
     facts, _ = await page.until(
         "document.querySelector('#detail .facts') && document.querySelector"
         "('#detail .facts').textContent.includes('held by') && "
-        "document.querySelector('#detail').textContent", 3)
+        "document.querySelector('#detail .facts').textContent.includes("
+        "'part 0 power') && document.querySelector('#detail').textContent",
+        3)
     check("alice (127.0.0.1)" in facts and "root (127.0.0.1)" in facts,
           facts)
+    check(re.search(r"part 0 poweroff since .+: QEMU killed <i>9</i>",
+                    facts) is not None and
+          await page.js("document.querySelectorAll('#detail i').length")
+          == 0, facts)
     os.makedirs(OUT, exist_ok=True)
     await page.screenshot(os.path.join(OUT, "farm-page-detail.png"))
     await page.js("location.hash = ''")
     await page.until("document.getElementById('detail').hidden", 3)
-    return "filter by tag and name; detail view of a place"
+    return "filter by tag and name; detail view of a place, its power"
 
 
 @test
