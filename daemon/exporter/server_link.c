@@ -77,11 +77,13 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 
 static void tell_part(struct place *p, unsigned int part)
 {
-	struct rpc_chan *chan = hub_client_chan(p->hub);
+	struct rpc_chan *chan;
 	struct part_state s;
 
-	if (!p->tells_parts || !chan || part >= p->n_parts ||
-	    !p->parts[part].virt)
+	if (!p->tells_parts || part >= p->n_parts || !p->parts[part].virt)
+		return;
+	chan = hub_client_chan(p->hub);
+	if (!chan)
 		return;
 	virtual_part_state(p->parts[part].virt, &s);
 	if (rpc_notify(chan, WIRE_PART_STATE, part_state_json(&s, -1)))
@@ -259,6 +261,7 @@ int server_link_start(struct place *p)
 
 void server_link_stop(struct place *p)
 {
+	p->tells_parts = false;
 	hub_client_free(p->hub);
 	p->hub = NULL;
 	free(p->session);
