@@ -23,6 +23,7 @@ class FakeHub:
         self.pending = {}
         self.ids = itertools.count(1)
         self.headers = []
+        self.methods = []       # every method called or notified
         self.loop = asyncio.new_event_loop()
         self.server = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -53,6 +54,7 @@ class FakeHub:
             async for raw in ws:
                 msg = json.loads(raw)
                 if "method" in msg:
+                    self.methods.append(msg["method"])
                     if msg["method"] == "register_place":
                         desc = msg["params"][0]
                         name = desc["name"]

@@ -477,6 +477,8 @@ def run_board(hub, exp, log, mounted, full, path):
        pwr.ask("OUTP?", r"1\r?\n") is not None, "power: OUTP ON boots again")
     ok(shell(con) and marks(con) == 1,
        "power cycle keeps the holder's disk within the reservation")
+    ok("hello" in hub.methods and "part_state" not in hub.methods,
+       "a hub whose hello fails (not-my-board) is told no part_state")
     ok(pwr.ask("STAT?", r"on: QEMU running, boot \d+, 0 reset\(s\)")
        is not None, "power: STAT? shows QMP's run state")
     pwr.send("RESET\n")
