@@ -25,7 +25,8 @@ endif
 
 FUZZ_LIB_SRCS := $(wildcard lib/*.c)
 # target -> the daemon sources it needs besides lib/
-FUZZ_SRCS_config_server := daemon/server/config.c
+FUZZ_SRCS_config_server := daemon/server/config.c \
+	daemon/server/auth_config.c
 FUZZ_SRCS_config_exporter := daemon/exporter/config.c \
 	daemon/exporter/virtual_conf.c
 FUZZ_SRCS_config_agent := daemon/agent/config.c

@@ -19,6 +19,9 @@
 #define WIRE_RETURN_RESERVATION		"return_reservation"
 #define WIRE_GET_RESERVATIONS		"get_reservations"
 #define WIRE_GET_PLACE_STATS		"get_place_stats"
+/* login relay (auth note §8): the /oidc-callback query, then a notice */
+#define WIRE_GET_AUTHENTICATION_RESPONSE "get_authentication_response"
+#define WIRE_OIDC_CALLBACK_REGISTERED	"oidc_callback_registered"
 /* nmb only: capabilities, leases and the farm page */
 #define WIRE_HELLO			"hello"
 #define WIRE_RENEW_LEASE		"renew_lease"
@@ -26,6 +29,8 @@
 
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
+/* --- wire: method of an exporter or agent, with auth (auth note §1) - */
+#define WIRE_GET_ID_TOKEN		"get_id_token"
 
 /* --- wire: notifications of the server to an agent (nmb only) ------- */
 #define WIRE_RESERVE_QUEUED		"reserve_queued"
