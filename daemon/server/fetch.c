@@ -300,7 +300,7 @@ struct srv_fetch *srv_fetch_start(struct server *srv, const char *url,
 	f->timer = loop_timer_new(srv->loop, on_timer, f);
 	if (!f->timer)
 		goto fail;
-	loop_timer_set(f->timer, SRV_FETCH_TIMEOUT_S * 1000);
+	loop_timer_set(f->timer, SRV_FETCH_TIMEOUT_S * 1000ull);
 	f->res = resolve_start(srv->loop, f->u.host, NULL, &hints,
 			       on_resolved, f);
 	if (!f->res)

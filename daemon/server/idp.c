@@ -216,22 +216,21 @@ int srv_idp_keys(struct server *srv, const char *iss, const char *kid,
 	w->arg = arg;
 	snprintf(w->kid, sizeof(w->kid), "%s", kid ? kid : "");
 	LIST_INSERT_HEAD(&idp->waits, w, link);
-	if (idp->down) {
-		srv_timer_set(idp->kick, 0);
-	} else if (idp->fetch) {
-		/* answered when it ends */
-	} else if (!idp->keys || now >= idp->keys_until_us) {
-		start(idp, true);
-	} else if (kid && !jwks_has_kid(idp->keys, kid) &&
-		   (!idp->kid_refetch_us || now - idp->kid_refetch_us >=
-		    SRV_IDP_KID_REFETCH_S * 1000000ull)) {
+	if (idp->fetch && !idp->down)
+		return 0;	/* answered when it ends */
+	if (!idp->down && kid && idp->keys && now < idp->keys_until_us &&
+	    !jwks_has_kid(idp->keys, kid) &&
+	    (!idp->kid_refetch_us || now - idp->kid_refetch_us >=
+	     SRV_IDP_KID_REFETCH_S * 1000000ull)) {
 		log_info("identity provider %s: unknown kid \"%s\"; fetching its keys again",
 			 idp->issuer, log_esc(kid));
 		idp->kid_refetch_us = now;
-		start(idp, true);
-	} else {
-		srv_timer_set(idp->kick, 0);
+		idp->keys_until_us = 0;
 	}
+	if (!idp->down && (!idp->keys || now >= idp->keys_until_us))
+		start(idp, true);
+	else
+		srv_timer_set(idp->kick, 0);
 	return 0;
 }
 
