@@ -3,7 +3,7 @@
  * auth.c - a connection's ID token: asked for with get_id_token() when a
  * protected call needs it, validated, its roles derived, its user named,
  * refreshed 30 s after exp. Where not-my-board 0.13 is weaker, nmb:
- *  - gives the first get_id_token SRV_AUTH_ANSWER_S seconds too (a
+ *  - gives the first get_id_token auth.id_token_timeout seconds too (a
  *    client that never answers does not pin its calls for ever);
  *  - says "Permission lost" when a refreshed token lacks any role used
  *    so far (not-my-board only when the new roles are a proper subset);
@@ -356,15 +356,15 @@ static void too_late(struct server *srv, void *data)
 		rpc_call_cancel(a->call);
 		a->call = NULL;
 	}
-	snprintf(why, sizeof(why), "get_id_token: no valid answer within %d s",
-		 SRV_AUTH_ANSWER_S);
+	snprintf(why, sizeof(why), "get_id_token: no valid answer within %u s",
+		 a->c->srv->cfg->auth->answer_s);
 	fail(a, why);
 }
 
 static void ask(struct srv_auth_conn *a)
 {
 	a->busy = true;
-	srv_timer_set(a->deadline, SRV_AUTH_ANSWER_S * 1000000ull);
+	srv_timer_set(a->deadline, a->c->srv->cfg->auth->answer_s * 1000000ull);
 	a->call = rpc_call(a->c->rpc, WIRE_GET_ID_TOKEN, NULL, answered, a);
 	if (!a->call)
 		fail(a, "cannot call get_id_token");

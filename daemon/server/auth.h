@@ -5,7 +5,8 @@
  * server calls get_id_token() back on the same connection while that
  * call waits, validates the token (lib/jwt_verify, keys from idp.h),
  * derives roles (lib/claims) and keeps it; it asks again 30 s after
- * exp. Calls are serialised per connection: while get_id_token is in
+ * exp; each answer has auth.id_token_timeout seconds (30 by default).
+ * Calls are serialised per connection: while get_id_token is in
  * flight, later protected calls wait behind it.
  *
  * Only connections without a static bearer token, on a server with
@@ -20,8 +21,6 @@ struct srv_conn;
 
 /* Seconds after exp before the server asks again (not-my-board's). */
 #define SRV_AUTH_REFRESH_AFTER_S	30
-/* Seconds get_id_token (with validation) may take. */
-#define SRV_AUTH_ANSWER_S		30
 /* Clock skew allowed on exp, nbf, iat (not-my-board's leeway). */
 #define SRV_AUTH_SKEW_S			30
 

@@ -211,6 +211,7 @@ struct srv_auth_cfg *srv_auth_cfg_parse(struct conf_node *node)
 	struct srv_auth_cfg *a;
 	const char *s;
 	unsigned int errs;
+	long long v;
 
 	if (!node || (node->type == CONF_SCALAR && !node->value))
 		return NULL;
@@ -238,6 +239,9 @@ struct srv_auth_cfg *srv_auth_cfg_parse(struct conf_node *node)
 	}
 	if (!conf_path(node, "ca_file", &s, false))
 		a->ca_file = strdup(s);
+	a->answer_s = SRV_AUTH_ANSWER_DEFAULT_S;
+	if (!conf_int(node, "id_token_timeout", &v, 1, 600, false))
+		a->answer_s = (unsigned int)v;
 	perms = conf_get(node, "permissions", CONF_SEQ, true);
 	if (conf_len(perms) > SRV_AUTH_MAX_PERMS) {
 		conf_error(perms, "at most %d permissions", SRV_AUTH_MAX_PERMS);

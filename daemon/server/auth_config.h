@@ -20,6 +20,7 @@ struct conf_node;
 #define SRV_AUTH_MAX_PERMS	256
 #define SRV_AUTH_MAX_ISSUERS	16
 #define SRV_AUTH_MAX_LIST	64	/* show_claims, user_name_formats */
+#define SRV_AUTH_ANSWER_DEFAULT_S 30	/* not-my-board's, for refresh */
 
 /* One issuer's display settings (auth.issuers.<url>). */
 struct srv_auth_issuer {
@@ -34,6 +35,7 @@ struct srv_auth_cfg {
 	char *issuer;		/* auth.issuer: login, default iss */
 	char *client_id;	/* the expected aud */
 	char *ca_file;		/* nmb: CA bundle for the providers */
+	unsigned int answer_s;	/* nmb: get_id_token's time to answer */
 	/* trusted issuers: auth.issuer first, then each permission's iss */
 	char **trusted;
 	size_t n_trusted;

@@ -453,6 +453,24 @@ async def static_tokens_beside_auth():
 
 
 @test
+async def id_token_timeout():
+    s = start_server(auth_config(IDP.url, os.path.join(IDP.dir, "ca.pem"),
+                                 issuer=None).replace(
+        "  client_id: nmb\n", "  client_id: nmb\n  id_token_timeout: 1\n"))
+    p = await Peer.connect(s.url())
+    p.handlers["get_id_token"] = lambda: asyncio.sleep(3600)
+    t0 = time.time()
+    err = await call_error(p.call("get_reservations", timeout=5))
+    check(err and "no valid answer within 1 s" in err.message, err)
+    check(time.time() - t0 < 3, "gave up after 1 s")
+    msg = None
+    while msg is None or msg.get("method") != "rpc.cancel":
+        msg = await p.expect_raw()
+    check(not p.closed.done(), "the connection stays open")
+    return err.message
+
+
+@test
 async def bad_config():
     path = os.path.join(WORK, "auth-bad.yaml")
     with open(path, "w") as f:
