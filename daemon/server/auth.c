@@ -233,8 +233,7 @@ static void accept_token(struct srv_auth_conn *a, json_object *claims)
 					  cfg->issuer);
 	json_object *v;
 	const char *iss;
-	double exp = 0;
-	int64_t delay;
+	double exp = 0, delay;
 
 	if (a->refreshing && (a->used & ~roles)) {
 		json_object_put(claims);
@@ -250,8 +249,13 @@ static void accept_token(struct srv_auth_conn *a, json_object *claims)
 	log_accepted(a, iss);
 	if (json_object_object_get_ex(claims, "exp", &v))
 		exp = json_object_get_double(v);
-	delay = (int64_t)exp + SRV_AUTH_REFRESH_AFTER_S - (int64_t)time(NULL);
-	srv_timer_set(a->refresh, (uint64_t)(delay < 1 ? 1 : delay) * 1000000);
+	/* exp is any JSON number: clamped before it becomes an integer */
+	delay = exp + SRV_AUTH_REFRESH_AFTER_S - (double)time(NULL);
+	if (!(delay >= 1))
+		delay = 1;
+	if (delay > SRV_AUTH_REFRESH_MAX_S)
+		delay = SRV_AUTH_REFRESH_MAX_S;
+	srv_timer_set(a->refresh, (uint64_t)delay * 1000000);
 	a->busy = false;
 	a->refreshing = false;
 	srv_timer_stop(a->deadline);

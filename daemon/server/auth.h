@@ -21,6 +21,8 @@ struct srv_conn;
 
 /* Seconds after exp before the server asks again (not-my-board's). */
 #define SRV_AUTH_REFRESH_AFTER_S	30
+/* Longest wait for a refresh, whatever exp says (a year). */
+#define SRV_AUTH_REFRESH_MAX_S		(365 * 86400)
 /* Clock skew allowed on exp, nbf, iat (not-my-board's leeway). */
 #define SRV_AUTH_SKEW_S			30
 
