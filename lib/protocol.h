@@ -19,9 +19,6 @@
 #define WIRE_RETURN_RESERVATION		"return_reservation"
 #define WIRE_GET_RESERVATIONS		"get_reservations"
 #define WIRE_GET_PLACE_STATS		"get_place_stats"
-/* login relay (auth note §8): the /oidc-callback query, then a notice */
-#define WIRE_GET_AUTHENTICATION_RESPONSE "get_authentication_response"
-#define WIRE_OIDC_CALLBACK_REGISTERED	"oidc_callback_registered"
 /* nmb only: capabilities, leases and the farm page */
 #define WIRE_HELLO			"hello"
 #define WIRE_RENEW_LEASE		"renew_lease"
@@ -29,8 +26,14 @@
 
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
-/* --- wire: method of an exporter or agent, with auth (auth note §1) - */
+
+/* --- wire: OpenID Connect (auth note §1, §8) ------------------------- */
+/* of an exporter or agent, called by the hub: its ID token */
 #define WIRE_GET_ID_TOKEN		"get_id_token"
+/* of the hub: wait for the /oidc-callback of a login's state */
+#define WIRE_GET_AUTHENTICATION_RESPONSE	"get_authentication_response"
+/* notification of the hub: the state is registered */
+#define WIRE_OIDC_CALLBACK_REGISTERED	"oidc_callback_registered"
 
 /* --- wire: notifications of the server to an agent (nmb only) ------- */
 #define WIRE_RESERVE_QUEUED		"reserve_queued"
