@@ -224,6 +224,17 @@ async def array_claims_and_user_names():
     # refused: the token was thrown away, the next call asks again
     await call_error(d.call("get_reservations"))
     check(d.asked == 2, "asked again: %d" % d.asked)
+    # YAML: a quoted scalar is a string, a plain number a number
+    s2 = start_server(auth_config(IDP.url, os.path.join(IDP.dir, "ca.pem"),
+                                  perms='''
+    - claims: {level: "3", tier: 2}
+      roles: [importer]'''))
+    g = await peer_with(s2, IDP.token(level="3", tier=2.0))
+    check((await g.call("get_reservations")) == {"reservations": []},
+          "'3' and 2.0 match")
+    h = await peer_with(s2, IDP.token(level=3, tier=2))
+    err = await call_error(h.call("get_reservations"))
+    check(err and "Permission denied" in err.message, "3 is not '3'")
     return "arrays must contain every configured value; names by template"
 
 
