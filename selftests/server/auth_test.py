@@ -442,6 +442,71 @@ async def login_relay():
 
 
 @test
+async def login_end_to_end():
+    """not-my-board login's steps (auth note §8) with the test provider:
+    the browser's redirect reaches the server's /oidc-callback, the code
+    comes back on the WebSocket, and the ID token it buys is accepted."""
+    import base64
+    import hashlib
+    import secrets
+    import urllib.parse
+    s = start_server()
+    info = json.loads(http_get(s, "/api/v1/auth-info")[1])
+    disc = IDP.request("/.well-known/openid-configuration")
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    state, nonce, verifier = (b64(secrets.token_bytes(32)) for _ in "abc")
+    redirect = "http://127.0.0.1:%d/oidc-callback" % s.port
+    p = await Peer.connect(s.url())
+    _, fut = p.start("get_authentication_response", state)
+    msg = await p.expect_raw()
+    check(msg.get("method") == "oidc_callback_registered", msg)
+    q = urllib.parse.urlencode({
+        "response_type": "code", "client_id": info["client_id"],
+        "scope": "openid profile email offline_access",
+        "redirect_uri": redirect, "state": state, "nonce": nonce,
+        "code_challenge": b64(hashlib.sha256(verifier.encode()).digest()),
+        "code_challenge_method": "S256"})
+    url = disc["authorization_endpoint"] + "&" + q
+    # the "browser": follows the provider's redirect to the server
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=IDP.ctx))
+    page = await in_thread(lambda: opener.open(url, timeout=5).read())
+    check(page == b"Continue in not-my-board CLI", page)
+    r = Peer.result(await asyncio.wait_for(fut, 3))
+    check(r["state"] == state and r["code"], r)
+    form = urllib.parse.urlencode({
+        "grant_type": "authorization_code", "code": r["code"],
+        "redirect_uri": redirect, "client_id": info["client_id"],
+        "code_verifier": verifier}).encode()
+    with urllib.request.urlopen(disc["token_endpoint"], data=form,
+                                timeout=5, context=IDP.ctx) as t:
+        tokens = json.loads(t.read())
+    minted.append(tokens["id_token"])
+    minted.append(tokens["refresh_token"])
+    await p.close()
+    await in_thread(lambda: IDP.control(claims={
+        "preferred_username": "alice", "groups": ["lab-users"],
+        "email_verified": True}))
+    try:
+        form = urllib.parse.urlencode({
+            "grant_type": "refresh_token", "client_id": info["client_id"],
+            "refresh_token": tokens["refresh_token"]}).encode()
+        with urllib.request.urlopen(disc["token_endpoint"], data=form,
+                                    timeout=5, context=IDP.ctx) as t:
+            fresh = json.loads(t.read())
+    finally:
+        IDP.control(claims={"preferred_username": "alice",
+                            "email": "alice@example.test"})
+    minted.append(fresh["id_token"])
+    a = await peer_with(s, fresh["id_token"])
+    check((await a.call("get_reservations")) == {"reservations": []},
+          "the login's token works")
+    return "authorize -> /oidc-callback -> code -> token -> accepted"
+
+
+@test
 async def static_tokens_beside_auth():
     extra = "tokens:\n  - name: ci-bot\n    token: 0123456789abcdef0\n" \
             "    roles: [importer]\n"
