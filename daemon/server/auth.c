@@ -167,6 +167,7 @@ static void fail(struct srv_auth_conn *a, const char *why)
 	drop_token(a);
 	srv_idp_cancel(&a->wait);
 	srv_timer_stop(a->deadline);
+	c->srv->metrics.id_tokens_refused++;
 	if (a->refreshing) {
 		log_warn("conn=%u peer=%s user=%s: ID token refresh failed: %s; closing the connection",
 			 c->id, c->ip, c->sess ? c->sess->user : "?",
@@ -243,6 +244,7 @@ static void accept_token(struct srv_auth_conn *a, json_object *claims)
 	a->claims = claims;
 	a->roles = roles;
 	c->roles = roles;
+	c->srv->metrics.id_tokens_accepted++;
 	iss = json_object_object_get_ex(claims, "iss", &v) ?
 	      json_object_get_string(v) : "";
 	set_user(a, iss);

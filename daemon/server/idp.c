@@ -234,6 +234,14 @@ int srv_idp_keys(struct server *srv, const char *iss, const char *kid,
 	return 0;
 }
 
+const char *srv_idp_status(struct server *srv, size_t i, bool *up)
+{
+	if (i >= srv->n_idp)
+		return NULL;
+	*up = srv->idp[i].keys && !srv->idp[i].down;
+	return srv->idp[i].issuer;
+}
+
 void srv_idp_cancel(struct srv_idp_wait *w)
 {
 	if (!w->idp)

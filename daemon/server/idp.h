@@ -53,4 +53,10 @@ int srv_idp_keys(struct server *srv, const char *iss, const char *kid,
 		 struct srv_idp_wait *w, srv_idp_cb cb, void *arg);
 void srv_idp_cancel(struct srv_idp_wait *w);
 
+/*
+ * The i-th trusted issuer, and whether its keys are usable now (*up:
+ * fetched, and no fetch failed since); NULL past the last one.
+ */
+const char *srv_idp_status(struct server *srv, size_t i, bool *up);
+
 #endif /* NMB_SERVER_IDP_H */

@@ -389,12 +389,21 @@ async def provider_down_at_start():
     err = await call_error(p.call("get_reservations"))
     check(err and "identity provider unreachable" in err.message, err)
     check(time.time() - t0 < 2, "fails fast: %.1f s" % (time.time() - t0))
+    up = 'nmb_identity_provider_up{issuer="%s"} ' % url
+    check(up + "0" in http_get(s, "/metrics")[1], "metric says down")
     try:
         late = Idp("late", port)
         ok = await settle(lambda: "reachable again" in s.text(), 15)
         check(ok, "retried: %s" % s.text())
         r = await p.call("get_reservations")
         check(r == {"reservations": []}, r)
+        m = http_get(s, "/metrics")[1]
+        check(up + "1" in m and
+              'nmb_id_tokens_total{result="accepted"} 1' in m and
+              'nmb_id_tokens_total{result="refused"} 1' in m, m)
+        p = subprocess.run(["promtool", "check", "metrics"], input=m,
+                           capture_output=True, text=True)
+        check(p.returncode == 0, p.stdout + p.stderr)
     finally:
         if late:
             late.stop()
