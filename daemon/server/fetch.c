@@ -24,7 +24,7 @@
 #include "server.h"
 #include "url.h"
 
-#define VHOST_PREFIX	"nmb-idp"
+#define VHOST_NAME	"nmb-idp-client"
 
 struct srv_fetch {
 	struct server *srv;
@@ -202,29 +202,27 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
-/* The client vhost for ca_file: made once, destroyed with the context. */
-static struct lws_vhost *vhost_get(struct lws_context *ctx,
-				   const char *ca_file)
+/*
+ * The client vhost (auth.ca_file, the one CA bundle of the server): made
+ * once, kept in the context, destroyed with it. libwebsockets keeps the
+ * name's pointer.
+ */
+static struct lws_vhost *vhost_get(struct server *srv, const char *ca_file)
 {
 	struct lws_context_creation_info info;
-	char name[64];
-	struct lws_vhost *vh;
 
-	/* one CA file per server (auth.ca_file): one name suffices */
-	snprintf(name, sizeof(name), "%s%s", VHOST_PREFIX,
-		 ca_file ? "-ca" : "");
-	vh = lws_get_vhost_by_name(ctx, name);
-	if (vh)
-		return vh;
+	if (srv->idp_vhost)
+		return srv->idp_vhost;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.vhost_name = name;
+	info.vhost_name = VHOST_NAME;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.client_ssl_ca_filepath = ca_file;
 	info.gid = -1;
 	info.uid = -1;
-	return lws_create_vhost(ctx, &info);
+	srv->idp_vhost = lws_create_vhost(srv->ctx, &info);
+	return srv->idp_vhost;
 }
 
 static void connect_to(struct srv_fetch *f, const char *addr)
@@ -234,7 +232,7 @@ static void connect_to(struct srv_fetch *f, const char *addr)
 
 	memset(&i, 0, sizeof(i));
 	i.context = f->srv->ctx;
-	i.vhost = vhost_get(f->srv->ctx, f->ca_file);
+	i.vhost = vhost_get(f->srv, f->ca_file);
 	if (!i.vhost)
 		return finish(f, "cannot set up libwebsockets' HTTPS client");
 	url_authority(&f->u, authority, sizeof(authority));

@@ -46,6 +46,11 @@
 #define FD_MAX		1048576
 
 static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
+static const char *const vhost_names[SRV_MAX_LISTEN] = {
+	"listen0", "listen1", "listen2", "listen3", "listen4", "listen5",
+	"listen6", "listen7", "listen8", "listen9", "listen10", "listen11",
+	"listen12", "listen13", "listen14", "listen15",
+};
 static bool dying;
 static const struct srv_token no_auth;
 
@@ -534,11 +539,9 @@ int srv_net_init(struct server *srv)
 	}
 	for (unsigned int i = 0; i < srv->cfg->nlisten; i++) {
 		const struct srv_listen *l = &srv->cfg->listen[i];
-		char name[32];
-
 		memset(&info, 0, sizeof(info));
-		snprintf(name, sizeof(name), "listen%u", i);
-		info.vhost_name = name;
+		/* libwebsockets keeps the pointer: a string that stays */
+		info.vhost_name = vhost_names[i];
 		info.port = (int)l->port;
 		info.iface = l->addr;
 		info.protocols = protocols;
