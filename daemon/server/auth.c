@@ -140,8 +140,6 @@ static void run_queue(struct srv_auth_conn *a, const char *err)
 		else
 			check(a, req, params, role, fn);
 		json_object_put(params);
-		if (!a->c->auth)
-			break;	/* cannot happen: closing runs no handler */
 	}
 }
 

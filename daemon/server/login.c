@@ -9,6 +9,7 @@
  * state's length and alphabet, entries per connection and in all, the
  * query's size and parameter count.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,9 +61,10 @@ static bool state_ok(const char *s, size_t len)
 {
 	if (!len || len > SRV_LOGIN_STATE_MAX)
 		return false;
+	/* RFC 3986 unreserved: base64url states, nothing to escape */
 	for (size_t i = 0; i < len; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~",
-			    s[i]) || !s[i])
+		if (!isalnum((unsigned char)s[i]) &&
+		    (!s[i] || !strchr("-._~", s[i])))
 			return false;
 	return true;
 }

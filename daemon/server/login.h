@@ -20,7 +20,7 @@ struct server;
 struct srv_conn;
 
 #define SRV_LOGIN_STATE_MAX	512	/* bytes of a state */
-#define SRV_LOGIN_PER_CONN	4	/* logins waiting on one connection */
+#define SRV_LOGIN_PER_CONN	4	/* logins waiting per connection */
 #define SRV_LOGIN_MAX		256	/* logins waiting in all */
 #define SRV_LOGIN_QUERY_MAX	8192	/* bytes of a callback's query */
 #define SRV_LOGIN_ARGS_MAX	64	/* parameters of a callback */

@@ -430,8 +430,10 @@ async def login_relay():
     check(http_get(s, "/oidc-callback?state=%s&code=c3" % state)[0] == 200,
           "repeat: 200, ignored")
     check(p.asked == 0, "no token needed")
-    err = await call_error(p.call("get_authentication_response", "a b"))
-    check(err and "state" in err.message, err)
+    for bad_state in ("a b", "a\x00b", "", "x" * 513, 5):
+        err = await call_error(p.call("get_authentication_response",
+                                      bad_state))
+        check(err and "state" in err.message, (bad_state, err))
     for i in range(4):
         p.start("get_authentication_response", "st-%d" % i)
     err = await call_error(p.call("get_authentication_response", "st-4"))
