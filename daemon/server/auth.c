@@ -171,7 +171,9 @@ static void fail(struct srv_auth_conn *a, const char *why)
 			 c->id, c->ip, c->sess ? c->sess->user : "?",
 			 log_esc(why));
 		a->refreshing = false;
-		srv_conn_close(c, 1008, "ID token refresh failed");
+		/* the reason is kept until the close: static texts only */
+		srv_conn_close(c, 1008, strcmp(why, "Permission lost") != 0 ?
+			       "ID token refresh failed" : "Permission lost");
 		run_queue(a, "ID token refresh failed; connection closing");
 		return;
 	}

@@ -356,6 +356,8 @@ async def permission_lost_returns_places():
     check(await a.call("reserve", [pid]) == pid, "reserved")
     code = await asyncio.wait_for(a.closed, 10)
     check(code is not None, "closed")
+    check(await settle(lambda: "closing conn=" in s.text() and
+                       ": Permission lost" in s.text(), 3), s.text())
     check("Permission lost" in s.text(), s.text())
     check(await settle(lambda: e.allowed == [["127.0.0.1"], []], 3),
           "place returned: %s" % e.allowed)
