@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth_config.h"
 #include "conf.h"
@@ -237,8 +238,12 @@ struct srv_auth_cfg *srv_auth_cfg_parse(struct conf_node *node)
 				   "expected the OAuth client id, not empty");
 		a->client_id = strdup(s);
 	}
-	if (!conf_path(node, "ca_file", &s, false))
+	if (!conf_path(node, "ca_file", &s, false)) {
+		if (access(s, R_OK))
+			conf_error(conf_get(node, "ca_file", CONF_ANY, false),
+				   "cannot read %s: %s", s, strerror(errno));
 		a->ca_file = strdup(s);
+	}
 	a->answer_s = SRV_AUTH_ANSWER_DEFAULT_S;
 	if (!conf_int(node, "id_token_timeout", &v, 1, 600, false))
 		a->answer_s = (unsigned int)v;

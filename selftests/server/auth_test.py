@@ -573,6 +573,12 @@ async def bad_config():
         check(want in r.stderr, "%s in %s" % (want, r.stderr))
     check(r.returncode == 1, r.returncode)
     with open(path, "w") as f:
+        f.write(auth_config(IDP.url, "/nonexistent/ca.pem"))
+    r = subprocess.run([BIN, "-c", path, "--check"], capture_output=True,
+                       text=True, timeout=10)
+    check(r.returncode == 1 and "key 'auth.ca_file': cannot read "
+          "/nonexistent/ca.pem" in r.stderr, r.stderr)
+    with open(path, "w") as f:
         f.write("auth: {}\n")
     r = subprocess.run([BIN, "-c", path, "--check"], capture_output=True,
                        text=True, timeout=10)
