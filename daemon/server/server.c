@@ -12,6 +12,8 @@
 
 #include "clock.h"
 #include "farm.h"
+#include "idp.h"
+#include "login.h"
 #include "metrics.h"
 #include "part_report.h"
 #include "protocol.h"
@@ -141,6 +143,7 @@ int srv_core_init(struct server *srv, struct srv_config *cfg)
 {
 	srv->cfg = cfg;
 	srv->next_conn_id = 1;
+	LIST_INIT(&srv->logins);
 	TAILQ_INIT(&srv->sessions);
 	sched_init(&srv->sched, &ops, cfg);
 	srv_metrics_init(&srv->metrics);
@@ -171,5 +174,7 @@ void srv_core_free(struct server *srv)
 	srv_timer_free(&srv->state.beat_timer);
 	srv_timer_free(&srv->notify_timer);
 	srv_timer_free(&srv->stop_timer);
+	srv_login_free(srv);
+	srv_idp_free(srv);
 	srv_metrics_free(&srv->metrics);
 }
