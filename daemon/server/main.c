@@ -20,6 +20,7 @@
 #include "main.h"
 #include "net.h"
 #include "notify.h"
+#include "relay_srv.h"
 #include "scheduler.h"
 #include "server.h"
 #include "state.h"
@@ -37,11 +38,15 @@ static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [-v] [--check]\n"
+		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [--relay-listen ADDR:PORT]\n"
+		"                  [-v] [--check]\n"
 		"  -c, --config FILE    configuration (default %s, which\n"
 		"                       may be absent: then auth is off)\n"
 		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
 		"                       [::]:2092, dual-stack); overrides the file\n"
+		"      --relay-listen ADDR:PORT|off  the relay of dial-out places\n"
+		"                       (default: the first listener's port + 1;\n"
+		"                       places get the next 64 ports)\n"
 		"  -v, --verbose        log debug messages\n"
 		"      --check          check the configuration, start nothing\n"
 		"      --version        print the version\n"
@@ -204,6 +209,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "relay-listen", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'C' },
@@ -211,6 +217,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct srv_listen cli_listen[SRV_MAX_LISTEN] = { 0 };
+	const char *cli_relay = NULL;
 	const char *config = DEFAULT_CONFIG;
 	struct srv_config cfg = { 0 };
 	struct server srv = { 0 };
@@ -236,6 +243,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			ncli++;
+			break;
+		case 'R':
+			cli_relay = optarg;
 			break;
 		case 'v':
 			nmb_log_set_priority(LOG_DEBUG);
@@ -265,6 +275,17 @@ int main(int argc, char **argv)
 		srv_config_free(&cfg);
 		return 1;
 	}
+	if (cli_relay && strcmp(cli_relay, "off") != 0 &&
+	    srv_parse_listen(&cfg.relay.listen, cli_relay)) {
+		fprintf(stderr, "nmb-server: --relay-listen %s: expected ADDR:PORT like [::]:2093, or off\n",
+			cli_relay);
+		for (unsigned int i = 0; i < ncli; i++)
+			free(cli_listen[i].addr);
+		srv_config_free(&cfg);
+		return 2;
+	}
+	if (cli_relay)
+		cfg.relay.off = !strcmp(cli_relay, "off");
 	if (check) {
 		printf("%s: configuration OK, %u listener(s), %u token(s)\n",
 		       config, ncli ? ncli : cfg.nlisten ? cfg.nlisten : 1,
@@ -324,6 +345,8 @@ int main(int argc, char **argv)
 	if (!ret)
 		ret = srv_net_init(&srv);
 	if (!ret)
+		ret = srv_relay_init(&srv);
+	if (!ret)
 		ret = srv_state_init(&srv);
 	if (!ret) {
 		notify_start(&srv);
@@ -339,6 +362,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	srv_relay_free(&srv);
 	srv_net_exit(&srv);
 	srv_core_free(&srv);
 	loop_free(loop);

@@ -26,6 +26,7 @@
 struct lws;
 struct lws_context;
 struct loop;
+struct srv_relay;
 struct srv_timer;
 
 struct srv_outmsg {
@@ -74,6 +75,7 @@ struct server {
 	struct srv_timer *notify_timer;	/* systemd status and watchdog */
 	struct srv_timer *stop_timer;	/* waits for the exporters' acks */
 	uint64_t stop_deadline;
+	struct srv_relay *relay;	/* relay_srv.c; NULL: off */
 };
 
 /*
