@@ -670,7 +670,7 @@ static void advertised_host(struct srv_relay *rl, struct srv_place *p,
 
 	if (rc->host)
 		snprintf(p->host, sizeof(p->host), "%s", rc->host);
-	else if (rl->addr)
+	else if (rl->addr && strcmp(rl->addr, "0.0.0.0") != 0)
 		snprintf(p->host, sizeof(p->host), "%s", rl->addr);
 	else if (conn && !srv_conn_local_ip(conn, ip, sizeof(ip)))
 		snprintf(p->host, sizeof(p->host), "%s", ip);
