@@ -19,7 +19,8 @@
 # CONNECT, re-attach after a board reboot, 403 for another peer without
 # the exporter hearing of it, and the server killed mid-transfer: the
 # export ends in the exporter's kernel (usbip-host available again) and
-# the agent's vhci port is free.
+# the agent's vhci port is free; the agent or the exporter killed
+# mid-transfer frees the vhci port too.
 #
 # Usage: guest_relay_test.py EXPORTER IMPORT_CLIENT NMB_WATCH_KO SERVER
 
@@ -247,7 +248,7 @@ places:
                                 stdout=elog, stderr=elog)
     agent = None
     try:
-        server, agent = run(server, slog, elog)
+        server, agent = run(server, slog, elog, exporter)
     finally:
         for p, name in ((exporter, "exporter"), (server, "server")):
             if p.poll() is None:
@@ -266,7 +267,7 @@ places:
     sys.exit(summary())
 
 
-def run(server, slog, elog):
+def run(server, slog, elog, exporter):
     pl = g.wait(places, 30)
     if not ok(bool(pl) and pl[0]["host"] == HUB,
               "dial-out place listed at the relay: %s" % pl):
@@ -316,8 +317,34 @@ def run(server, slog, elog):
        "server killed: the agent's vhci port is free (%s)" % vhci_used())
     agent.close()
     server = start_server(slog)
-    ok(bool(g.wait(places, 40)), "server restarted: the place is back")
-    return server, None
+    pl = g.wait(places, 40)
+    if not ok(bool(pl), "server restarted: the place is back"):
+        return server, None
+    place = pl[0]
+
+    # the agent killed mid-transfer: its reservation ends, so do the
+    # export and the relayed connection
+    agent = Agent()
+    ok(agent.call("reserve", [[place["id"]]]).get("result") == place["id"],
+       "reserved after the server restart")
+    port = attach_and_talk(place, "after the server restart")
+    agent.p.kill()
+    agent.p.wait()
+    ok(g.wait(lambda: g.read(g.DEV + "/usbip_status") == "1", 30),
+       "agent killed: usbip-host available again")
+    ok(g.wait(lambda: port not in vhci_used(), 30),
+       "agent killed: its vhci port is free (%s)" % vhci_used())
+
+    # the exporter killed mid-transfer: the device leaves usbip-host
+    agent = Agent()
+    ok(agent.call("reserve", [[place["id"]]]).get("result") == place["id"],
+       "reserved again")
+    port = attach_and_talk(place, "before the exporter is killed")
+    exporter.kill()
+    exporter.wait()
+    ok(g.wait(lambda: port not in vhci_used(), 30),
+       "exporter killed: the agent's vhci port is free (%s)" % vhci_used())
+    return server, agent
 
 
 if __name__ == "__main__":
