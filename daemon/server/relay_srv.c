@@ -34,6 +34,7 @@
 #include "list.h"
 #include "log.h"
 #include "loop.h"
+#include "prom.h"
 #include "net.h"
 #include "protocol.h"
 #include "relay.h"
@@ -50,6 +51,16 @@
 #define ACCEPT_BURST		64
 #define FLOOD_LOG_MS		10000
 
+/* How an agent's connection to the relay ended, for /metrics. */
+enum relay_outcome {
+	RELAY_JOINED, RELAY_REFUSED, RELAY_EXPORTER_FAILED, RELAY_TIMEOUT,
+	RELAY_DROPPED, RELAY_OUTCOMES
+};
+
+static const char *const outcome_names[RELAY_OUTCOMES] = {
+	"joined", "refused", "exporter_failed", "timeout", "dropped",
+};
+
 struct srv_relay {
 	struct server *srv;
 	char *addr;			/* NULL: every address */
@@ -62,6 +73,8 @@ struct srv_relay {
 	struct list_head datas;		/* struct rdata: hellos */
 	uint64_t flood_logged_ms;
 	unsigned long flood_dropped;
+	uint64_t outcomes[RELAY_OUTCOMES];	/* /metrics */
+	uint64_t bytes;			/* of relayed connections ended */
 };
 
 struct rport {
@@ -215,6 +228,7 @@ static bool room_for(struct srv_relay *rl, const char *ip)
 	if (mine < per_ip(rl->srv) && all < in_all(rl->srv))
 		return true;
 	rl->flood_dropped++;
+	rl->outcomes[RELAY_DROPPED]++;
 	if (srv_now_us() / 1000 - rl->flood_logged_ms >= FLOOD_LOG_MS ||
 	    !rl->flood_logged_ms) {
 		rl->flood_logged_ms = srv_now_us() / 1000;
@@ -247,6 +261,8 @@ static void link_refuse(struct rlink *l, int status, const char *body,
 {
 	log_warn("relay: place %s: peer %s: %s; answered %d", l->place, l->ip,
 		 why, status);
+	l->rl->outcomes[status >= 500 ? RELAY_EXPORTER_FAILED :
+			RELAY_REFUSED]++;
 	respond(l->fd, status, body);
 	link_free(l);
 }
@@ -255,6 +271,7 @@ static void joined_done(struct relay *r, int err, void *arg)
 {
 	struct rlink *l = arg;
 
+	l->rl->bytes += relay_bytes(r, 0) + relay_bytes(r, 1);
 	log_info("relay: place %s: peer %s: relayed connection ended%s%s after %llu bytes to the exporter, %llu back",
 		 l->place, l->ip, err ? ": " : "", err ? strerror(-err) : "",
 		 (unsigned long long)relay_bytes(r, 0),
@@ -397,6 +414,7 @@ static void link_timeout(struct loop_timer *t, void *arg)
 	log_warn("relay: place %s: the exporter did not open its data connection within %d s; answered 504 to peer %s. Can the exporter reach the relay port %u?",
 		 l->place, SRV_RELAY_WAIT_MS / 1000, l->ip, l->rl->port);
 	respond(l->fd, 504, "Exporter did not answer");
+	l->rl->outcomes[RELAY_TIMEOUT]++;
 	link_free(l);
 }
 
@@ -443,6 +461,7 @@ static void join(struct rlink *l, struct rdata *d)
 		return;
 	}
 	l->state = LINK_JOINED;
+	l->rl->outcomes[RELAY_JOINED]++;
 	l->id[0] = '\0';
 	free(l->buf);
 	l->buf = NULL;
@@ -760,6 +779,36 @@ void srv_relay_allowed(struct server *srv, struct srv_place *p,
 }
 
 /* --- the relay -------------------------------------------------------------- */
+
+void srv_relay_metrics(struct server *srv, struct prom_buf *b)
+{
+	struct srv_relay *rl = srv->relay;
+	unsigned int joined = 0, half = 0;
+	struct rlink *l;
+	struct rdata *d;
+
+	if (!rl)
+		return;
+	list_for_each_entry(l, &rl->links, node) {
+		joined += l->state == LINK_JOINED;
+		half += l->state != LINK_JOINED;
+	}
+	list_for_each_entry(d, &rl->datas, node)
+		half++;
+	prom_put(b, "# HELP nmb_relay_connections Agents' relayed connections now, by state.\n"
+		 "# TYPE nmb_relay_connections gauge\n"
+		 "nmb_relay_connections{state=\"joined\"} %u.0\n"
+		 "nmb_relay_connections{state=\"half_open\"} %u.0\n",
+		 joined, half);
+	prom_put(b, "# HELP nmb_relay_connections_total Connections to the relay by outcome.\n"
+		 "# TYPE nmb_relay_connections_total counter\n");
+	for (int i = 0; i < RELAY_OUTCOMES; i++)
+		prom_put(b, "nmb_relay_connections_total{outcome=\"%s\"} %llu\n",
+			 outcome_names[i], (unsigned long long)rl->outcomes[i]);
+	prom_put(b, "# HELP nmb_relay_bytes_total Bytes both ways of relayed connections that ended.\n"
+		 "# TYPE nmb_relay_bytes_total counter\n"
+		 "nmb_relay_bytes_total %llu\n", (unsigned long long)rl->bytes);
+}
 
 int srv_relay_init(struct server *srv)
 {

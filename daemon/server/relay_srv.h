@@ -11,6 +11,7 @@
 #ifndef NMB_SERVER_RELAY_H
 #define NMB_SERVER_RELAY_H
 
+struct prom_buf;
 struct server;
 struct srv_conn;
 struct srv_place;
@@ -41,5 +42,8 @@ void srv_relay_place_removed(struct server *srv, struct srv_place *p);
  */
 void srv_relay_allowed(struct server *srv, struct srv_place *p,
 		       const char *ip);
+
+/* The relay's series of /metrics (metrics.c); nothing when it is off. */
+void srv_relay_metrics(struct server *srv, struct prom_buf *b);
 
 #endif /* NMB_SERVER_RELAY_H */

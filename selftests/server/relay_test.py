@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -66,6 +67,12 @@ def new_server(extra=""):
     s.relay_port = base
     servers.append(s)
     return s
+
+
+def metrics(srv):
+    with urllib.request.urlopen(srv.url("/metrics", scheme="http"),
+                                timeout=5) as r:
+        return r.read().decode()
 
 
 def places(srv):
@@ -204,6 +211,12 @@ async def relayed_tunnel_both_ways():
     w.close()
     check("joined to the exporter's data connection" in srv.text(),
           "join logged")
+    await asyncio.sleep(0.3)
+    m = metrics(srv)
+    check('nmb_relay_connections_total{outcome="joined"} 1' in m and
+          re.search(r"nmb_relay_bytes_total (\d+)", m) and
+          int(re.search(r"nmb_relay_bytes_total (\d+)", m).group(1)) >=
+          2 * len(data), "metrics: %s" % m[-600:])
     return "4 MiB through the relay and back"
 
 
@@ -252,6 +265,8 @@ async def silent_exporter_504():
     check(len(fe.opens) == 1, fe.opens)
     check("place mute: the exporter did not open its data connection"
           in srv.text(), "log names the place")
+    check('nmb_relay_connections_total{outcome="timeout"} 1' in
+          metrics(srv), "timeout counted")
     w.close()
     # the id expired with the wait: a late data connection is refused
     r2, w2 = await fe.dial(fe.opens[0]["relay_id"], srv.relay_port)
