@@ -84,7 +84,7 @@ static void reload(struct server *srv)
 		srv->cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
 		srv->cfg->max_message = cfg.max_message;
 		srv->cfg->max_running = cfg.max_running;
-		log_info("%s reloaded; listen, tls, tokens, ping_interval and state_file take effect at restart",
+		log_info("%s reloaded; listen, tls, tokens, ping_interval, state_file and relay take effect at restart",
 			 config_path);
 	}
 	srv_config_free(&cfg);
