@@ -74,7 +74,7 @@ struct srv_relay {
 	uint64_t flood_logged_ms;
 	unsigned long flood_dropped;
 	uint64_t outcomes[RELAY_OUTCOMES];	/* /metrics */
-	uint64_t bytes;			/* of relayed connections ended */
+	uint64_t bytes;			/* relayed connections that ended */
 };
 
 struct rport {
@@ -418,7 +418,7 @@ static void link_timeout(struct loop_timer *t, void *arg)
 	link_free(l);
 }
 
-/* --- an exporter's data connection ---------------------------------------- */
+/* --- an exporter's data connection ------------------------------------- */
 
 static void data_free(struct rdata *d, bool close_fd)
 {
@@ -522,7 +522,7 @@ static void data_timeout(struct loop_timer *t, void *arg)
 	data_free(d, true);
 }
 
-/* --- accepting -------------------------------------------------------------- */
+/* --- accepting ---------------------------------------------------------- */
 
 /* One accepted connection, or -1 when there is none now. */
 static int accept_one(struct loop_fd *lfd, char *ip, size_t len)
@@ -622,7 +622,7 @@ static void on_data_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 }
 
-/* --- places --------------------------------------------------------------- */
+/* --- places ------------------------------------------------------------- */
 
 static struct rport *port_of(struct srv_relay *rl, unsigned int place_id)
 {
@@ -778,7 +778,7 @@ void srv_relay_allowed(struct server *srv, struct srv_place *p,
 		cut(srv->relay, p->id, ip, "no longer allowed");
 }
 
-/* --- the relay -------------------------------------------------------------- */
+/* --- the relay ---------------------------------------------------------- */
 
 void srv_relay_metrics(struct server *srv, struct prom_buf *b)
 {
