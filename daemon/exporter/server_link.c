@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dial_out.h"
 #include "exporter.h"
 #include "hub_client.h"
 #include "jsonrpc.h"
@@ -72,6 +73,7 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 
 static const struct rpc_method methods[] = {
 	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
+	{ WIRE_RELAY_OPEN, dial_out_open },
 	{ NULL, NULL },
 };
 

@@ -16,6 +16,7 @@
 #include "login.h"
 #include "metrics.h"
 #include "protocol.h"
+#include "relay_srv.h"
 #include "server.h"
 #include "session.h"
 #include "state.h"
@@ -45,7 +46,7 @@ static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
 	struct srv_conn *c = p->exporter->conn;
 	json_object *ips, *params;
 
-	(void)sc;
+	srv_relay_allowed(of(sc), p, ip);
 	if (!c)
 		return NULL;
 	ips = json_object_new_array();
@@ -99,6 +100,12 @@ static void changed(struct sched *sc, bool saved)
 static void registered(struct sched *sc, struct srv_place *p)
 {
 	p->stats = srv_metrics_place(&of(sc)->metrics, p->name);
+	srv_relay_place_added(of(sc), p, p->exporter->conn);
+}
+
+static void removed(struct sched *sc, struct srv_place *p)
+{
+	srv_relay_place_removed(of(sc), p);
 }
 
 static void ended(struct sched *sc, struct srv_res *r)
@@ -128,6 +135,7 @@ static const struct sched_ops ops = {
 	.notify = notify,
 	.changed = changed,
 	.registered = registered,
+	.removed = removed,
 	.ended = ended,
 	.outcome = outcome,
 };
