@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dial_out.h"
 #include "exporter.h"
 #include "hub_client.h"
 #include "jsonrpc.h"
@@ -106,6 +107,7 @@ static void tell_parts(struct place *p)
 
 static const struct rpc_method methods[] = {
 	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
+	{ WIRE_RELAY_OPEN, dial_out_open },
 	{ NULL, NULL },
 };
 

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "idp.h"
 #include "metrics.h"
+#include "relay_srv.h"
 #include "prom.h"
 #include "server.h"
 
@@ -230,6 +231,7 @@ char *srv_metrics_render(struct server *srv, size_t *len)
 	for (int i = 0; i < SRV_OUTCOMES; i++)
 		prom_put(&b, "nmb_reservations_total{outcome=\"%s\"} %llu\n",
 		    outcome_names[i], (unsigned long long)m->outcomes[i]);
+	srv_relay_metrics(srv, &b);
 	put_place_series(srv, &b);
 	if (srv->cfg->auth)
 		put_auth_series(srv, &b);

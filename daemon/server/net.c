@@ -129,6 +129,27 @@ static void peer_ip(struct lws *wsi, char *ip, size_t len)
 	}
 }
 
+int srv_conn_local_ip(struct srv_conn *c, char *ip, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	const void *a;
+	int family = AF_INET;
+
+	if (getsockname(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss,
+			&sl))
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		a = &s4->sin_addr;
+	else if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		a = &s6->sin6_addr.s6_addr[12];
+	else
+		a = &s6->sin6_addr, family = AF_INET6;
+	return inet_ntop(family, a, ip, (socklen_t)len) ? 0 : -errno;
+}
+
 /* Refuses an upgrade with an empty HTTP/1.1 answer. */
 static int refuse_with(struct lws *wsi, unsigned int status, const char *text,
 		       const char *header)

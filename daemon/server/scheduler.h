@@ -61,6 +61,7 @@ struct srv_place {
 	struct srv_res *res;		/* NULL: free */
 	double ema;
 	bool has_ema, offline;
+	bool dial_out;			/* reached through relay.c */
 	int64_t seen_ms;		/* wall clock of its last message */
 	struct srv_place_stats *stats;	/* metrics.c */
 	struct part_state *parts_state;	/* part_report.c, or NULL */
@@ -135,6 +136,8 @@ struct sched_ops {
 	void (*registered)(struct sched *sc, struct srv_place *p);
 	/* A reservation was granted, its reserve answered. */
 	void (*granted)(struct sched *sc, struct srv_res *r);
+	/* p is about to be freed (may be NULL: nothing to do). */
+	void (*removed)(struct sched *sc, struct srv_place *p);
 	/* A granted reservation ends (r->end says how), once. */
 	void (*ended)(struct sched *sc, struct srv_res *r);
 	/* A reserve call ended; r only for SRV_GRANTED. */

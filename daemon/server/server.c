@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "part_report.h"
 #include "protocol.h"
+#include "relay_srv.h"
 #include "server.h"
 #include "session.h"
 #include "state.h"
@@ -46,7 +47,7 @@ static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
 	struct srv_conn *c = p->exporter->conn;
 	json_object *ips, *params;
 
-	(void)sc;
+	srv_relay_allowed(of(sc), p, ip);
 	if (!c)
 		return NULL;
 	ips = json_object_new_array();
@@ -100,6 +101,12 @@ static void changed(struct sched *sc, bool saved)
 static void registered(struct sched *sc, struct srv_place *p)
 {
 	p->stats = srv_metrics_place(&of(sc)->metrics, p->name);
+	srv_relay_place_added(of(sc), p, p->exporter->conn);
+}
+
+static void removed(struct sched *sc, struct srv_place *p)
+{
+	srv_relay_place_removed(of(sc), p);
 }
 
 static void granted(struct sched *sc, struct srv_res *r)
@@ -135,6 +142,7 @@ static const struct sched_ops ops = {
 	.changed = changed,
 	.registered = registered,
 	.granted = granted,
+	.removed = removed,
 	.ended = ended,
 	.outcome = outcome,
 };

@@ -27,6 +27,7 @@ struct lws;
 struct lws_context;
 struct lws_vhost;
 struct loop;
+struct srv_relay;
 struct srv_timer;
 struct srv_auth_conn;
 struct srv_idp;
@@ -84,6 +85,7 @@ struct server {
 	size_t n_idp;
 	LIST_HEAD(, srv_login) logins;	/* waiting logins (login.c) */
 	unsigned int n_logins;
+	struct srv_relay *relay;	/* relay_srv.c; NULL: off */
 };
 
 /*
