@@ -4,6 +4,8 @@
  *
  *   server: ws://hub.example:2092   # nmb-server URL (ws, wss, http, https)
  *   token: SECRET                   # optional bearer token
+ *   token_cmd: CMD                  # OpenID Connect: prints an ID token
+ *   token_store: /var/lib/nmb/auth_tokens.json  # else: nmbctl login's
  *   tls:                            # optional, for wss/https
  *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
@@ -68,7 +70,7 @@ static void check_ca_file(struct conf_node *tls, const char *ca)
 int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 {
 	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
-	const char *metrics = NULL;
+	const char *metrics = NULL, *token_cmd = NULL, *store = NULL;
 	const char *group = NULL, *level = NULL, *wait = NULL;
 	int prio = -1;
 	unsigned int wait_s = AGENT_CONNECT_WAIT_S;
@@ -94,6 +96,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 		conf_error(conf_get(root, "server", CONF_ANY, false),
 			   "'%.200s': %s", server, why);
 	conf_str(root, "token", &token, false);
+	if (!conf_str(root, "token_cmd", &token_cmd, false) && !*token_cmd)
+		conf_error(conf_get(root, "token_cmd", CONF_ANY, false),
+			   "expected a shell command that prints an ID token");
+	conf_path(root, "token_store", &store, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_path(tls, "ca_file", &ca, false);
 	conf_bool(tls, "verify", &verify, false);
@@ -122,6 +128,8 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 defaults:
 	cfg->server = dup_or(server, NULL);
 	cfg->token = dup_or(token, NULL);
+	cfg->token_cmd = dup_or(token_cmd, NULL);
+	cfg->token_store = dup_or(store, NULL);
 	cfg->ca_file = dup_or(ca, NULL);
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
@@ -137,6 +145,8 @@ void config_free(struct agent_conf *cfg)
 {
 	free(cfg->server);
 	free(cfg->token);
+	free(cfg->token_cmd);
+	free(cfg->token_store);
 	free(cfg->ca_file);
 	free(cfg->socket);
 	free(cfg->group);

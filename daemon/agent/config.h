@@ -16,6 +16,8 @@
 struct agent_conf {
 	char *server;		/* ws(s)://, http(s):// URL of nmb-server */
 	char *token;		/* bearer token, or NULL */
+	char *token_cmd;	/* get_id_token: this command's output */
+	char *token_store;	/* else this store (NULL: the default) */
 	char *ca_file;
 	bool insecure;
 	char *socket;		/* control socket path */

@@ -66,6 +66,10 @@ int agent_reload(struct agent *a)
 	if (!a->cli_socket)
 		fixed(file, "socket", cfg->socket, now.socket);
 	fixed(file, "token", cfg->token, now.token);
+	if (!a->cli_token_cmd)
+		fixed(file, "token_cmd", cfg->token_cmd, now.token_cmd);
+	if (!a->cli_token_store)
+		fixed(file, "token_store", cfg->token_store, now.token_store);
 	fixed(file, "tls: ca_file", cfg->ca_file, now.ca_file);
 	fixed(file, "tls: verify", cfg->insecure ? "false" : "true",
 	      now.insecure ? "false" : "true");

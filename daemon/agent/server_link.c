@@ -17,10 +17,12 @@
 #include "connwait.h"
 #include "hub_client.h"
 #include "log.h"
+#include "login.h"
 #include "protocol.h"
 #include "queue.h"
 #include "reservation.h"
 #include "server_link.h"
+#include "token_source.h"
 
 static void m_reservation_lost(struct rpc_req *req, json_object *params,
 			       void *ctx)
@@ -64,7 +66,28 @@ static void m_reserve_queued(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+/* OpenID Connect: the hub asks for our ID token (auth note §1). */
+static void m_get_id_token(struct rpc_req *req, json_object *params,
+			   void *ctx)
+{
+	struct agent *a = hub_client_arg(ctx);
+
+	(void)params;
+	token_source_answer(a->tokens, req);
+}
+
+/* nmbctl login: the hub keeps our state now (auth note §8.5). */
+static void m_oidc_callback_registered(struct rpc_req *req,
+				       json_object *params, void *ctx)
+{
+	(void)params;
+	login_registered(hub_client_arg(ctx));
+	rpc_reply(req, NULL);
+}
+
 static const struct rpc_method methods[] = {
+	{ WIRE_GET_ID_TOKEN, m_get_id_token },
+	{ WIRE_OIDC_CALLBACK_REGISTERED, m_oidc_callback_registered },
 	{ WIRE_RESERVATION_LOST, m_reservation_lost },
 	{ WIRE_RESERVE_QUEUED, m_reserve_queued },
 	{ NULL, NULL },
@@ -200,6 +223,24 @@ int server_link_start(struct agent *a)
 		log_err("cannot use the server URL '%s': %s", a->cfg.server,
 			err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
+			strerror(-err));
+	return err;
+}
+
+int agent_tokens_start(struct agent *a)
+{
+	const struct token_source_conf c = {
+		.hub_url = a->cfg.server,
+		.token_cmd = a->cfg.token_cmd,
+		.store = a->cfg.token_store,
+		.ca_file = a->cfg.ca_file,
+		.insecure = a->cfg.insecure,
+		.name = "agent",
+	};
+	int err = token_source_new(a->loop, &c, &a->tokens);
+
+	if (err)
+		log_err("cannot set up the ID token source: %s",
 			strerror(-err));
 	return err;
 }

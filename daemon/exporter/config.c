@@ -10,6 +10,10 @@
  *                                   # Required unless --server is given.
  *   token: SECRET                   # optional; sent to the hub as
  *                                   # "Authorization: Bearer SECRET"
+ *   token_cmd: CMD                  # optional, OpenID Connect: the
+ *                                   # hub's get_id_token runs it
+ *   token_store: PATH               # else tokens from this store
+ *                                   # (default lib/token_store.h's)
  *   tls:                            # optional, for wss/https
  *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
@@ -278,6 +282,11 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		conf_error(conf_get(root, "server", CONF_ANY, false),
 			   "'%.200s': %s", cfg->server, why);
 	conf_str(root, "token", &cfg->token, false);
+	if (!conf_str(root, "token_cmd", &cfg->token_cmd, false) &&
+	    !*cfg->token_cmd)
+		conf_error(conf_get(root, "token_cmd", CONF_ANY, false),
+			   "expected a shell command that prints an ID token");
+	conf_path(root, "token_store", &cfg->token_store, false);
 	if (conf_str(root, "state_dir", &cfg->state_dir, false))
 		cfg->state_dir = getenv("STATE_DIRECTORY");
 	if (!cfg->state_dir || !*cfg->state_dir)

@@ -74,6 +74,11 @@ static void warn_fixed(const struct exporter *e,
 		log_warn(fmt, e->config_file, "server");
 	if (!same_str(was->token, now->token))
 		log_warn(fmt, e->config_file, "token");
+	if (!e->token_cmd_override && !same_str(was->token_cmd, now->token_cmd))
+		log_warn(fmt, e->config_file, "token_cmd");
+	if (!e->token_store_override &&
+	    !same_str(was->token_store, now->token_store))
+		log_warn(fmt, e->config_file, "token_store");
 	if (!same_str(was->ca_file, now->ca_file) ||
 	    was->tls_verify != now->tls_verify)
 		log_warn(fmt, e->config_file, "tls");

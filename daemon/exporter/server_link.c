@@ -25,6 +25,7 @@
 #include "protocol.h"
 #include "proxy.h"
 #include "server_link.h"
+#include "token_source.h"
 #include "session.h"
 
 static void set_allowed_ips(struct rpc_req *req, json_object *params,
@@ -70,8 +71,19 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+/* OpenID Connect: the hub asks for our ID token (auth note §1). */
+static void get_id_token(struct rpc_req *req, json_object *params,
+			 void *ctx)
+{
+	struct place *p = hub_client_arg(ctx);
+
+	(void)params;
+	token_source_answer(p->exp->tokens, req);
+}
+
 static const struct rpc_method methods[] = {
 	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
+	{ WIRE_GET_ID_TOKEN, get_id_token },
 	{ NULL, NULL },
 };
 
@@ -196,6 +208,24 @@ int server_link_start(struct place *p)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,
 			cfg->server, err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
+			strerror(-err));
+	return err;
+}
+
+int server_link_tokens(struct exporter *e)
+{
+	const struct token_source_conf c = {
+		.hub_url = e->cfg.server,
+		.token_cmd = e->cfg.token_cmd,
+		.store = e->cfg.token_store,
+		.ca_file = e->cfg.ca_file,
+		.insecure = !e->cfg.tls_verify,
+		.name = "exporter",
+	};
+	int err = token_source_new(e->loop, &c, &e->tokens);
+
+	if (err)
+		log_err("cannot set up the ID token source: %s",
 			strerror(-err));
 	return err;
 }
