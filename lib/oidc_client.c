@@ -162,7 +162,7 @@ int oidc_token_response_parse(const char *buf, size_t len, bool check_type,
 		snprintf(whybuf, whylen, "the identity provider refused: %s",
 			 e && word(e) ? e : "invalid");
 		err = -EACCES;
-	} else if (check_type && (!type || strcasecmp(type, "bearer"))) {
+	} else if (check_type && (!type || strcasecmp(type, "bearer") != 0)) {
 		snprintf(whybuf, whylen,
 			 "expected token type \"Bearer\", got %s",
 			 type && word(type) ? type : "something else");
@@ -330,7 +330,13 @@ static void b64url(const unsigned char *in, size_t len,
 	for (int i = 0; i < n && j < OIDC_RANDOM_LEN - 1; i++) {
 		if (tmp[i] == '=')
 			break;
-		out[j++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : tmp[i];
+		char c = tmp[i];
+
+		if (c == '+')
+			c = '-';
+		else if (c == '/')
+			c = '_';
+		out[j++] = c;
 	}
 	out[j] = '\0';
 }

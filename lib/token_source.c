@@ -118,8 +118,8 @@ int token_source_hub_http(const char *hub_url, const char *path, char *buf,
 	} else if (!strncmp(hub_url, "wss://", 6)) {
 		scheme = "https://";
 		rest = hub_url + 6;
-	} else if (strncmp(hub_url, "http://", 7) &&
-		   strncmp(hub_url, "https://", 8)) {
+	} else if (strncmp(hub_url, "http://", 7) != 0 &&
+		   strncmp(hub_url, "https://", 8) != 0) {
 		return -EINVAL;
 	}
 	/* a plain concatenation, as not-my-board does (auth note §10.3) */

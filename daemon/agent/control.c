@@ -308,7 +308,7 @@ static void m_login(struct rpc_req *req, json_object *params, void *ctx)
 	if (ARGS(req, params, 0, x, "hub") ||
 	    (x[0] && !need_str(req, x[0], "hub")))
 		return;
-	if (x[0] && strcmp(json_object_get_string(x[0]), a->cfg.server))
+	if (x[0] && strcmp(json_object_get_string(x[0]), a->cfg.server) != 0)
 		return unixrpc_error(req, "invalid",
 				     "this agent serves %s, not %s; log in to the agent's server, or run an agent for the other one",
 				     a->cfg.server,

@@ -288,7 +288,7 @@ static void auth_response(void *data, json_object *result,
 	}
 	state = jwks_json_str(result, "state");
 	code = jwks_json_str(result, "code");
-	if (state && strcmp(state, l->state))
+	if (state && strcmp(state, l->state) != 0)
 		return fail(l, "invalid",
 			    "the server relayed the answer of another login (state differs)");
 	if (!code || !*code || strlen(code) > 4096)

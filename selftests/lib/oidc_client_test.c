@@ -120,8 +120,15 @@ static char *token(const char *p)
 	int j = 0;
 
 	j += sprintf(t, "eyJhbGciOiJSUzI1NiJ9.");
-	for (int i = 0; i < m && b[i] != '='; i++)
-		t[j++] = b[i] == '+' ? '-' : b[i] == '/' ? '_' : (char)b[i];
+	for (int i = 0; i < m && b[i] != '='; i++) {
+		char c = (char)b[i];
+
+		if (c == '+')
+			c = '-';
+		else if (c == '/')
+			c = '_';
+		t[j++] = c;
+	}
 	strcpy(t + j, ".c2ln");
 	free(b);
 	return t;
@@ -179,7 +186,7 @@ static void test_pkce(void)
 	char v[OIDC_RANDOM_LEN], w[OIDC_RANDOM_LEN], c[OIDC_RANDOM_LEN];
 
 	ok(!oidc_random_string(v) && !oidc_random_string(w) &&
-	   strlen(v) == 43 && strcmp(v, w) &&
+	   strlen(v) == 43 && strcmp(v, w) != 0 &&
 	   strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43,
 	   "random strings: 43 base64url characters, different");
 	/* RFC 7636 appendix B */
