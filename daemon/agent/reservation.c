@@ -297,6 +297,37 @@ static void reserve_cancel(struct rpc_req *req, void *data)
 	res_free(r);
 }
 
+static json_object *candidates(const struct reservation *r,
+			       json_object *places);
+
+/*
+ * "place rpi-3: why" or "places rpi-3, rpi-4 (and 2 more): why", so that
+ * an error of the hub (a permission, a login) names what was asked for.
+ */
+static void refused_detail(const struct reservation *r, const char *why,
+			   char *buf, size_t len)
+{
+	json_object *ids = candidates(r, r->place);
+	size_t n = json_object_array_length(ids), k, off;
+
+	off = (size_t)snprintf(buf, len, "place%s ", n == 1 ? "" : "s");
+	for (k = 0; k < n && k < 3 && off < len; k++) {
+		json_object *p = places_find(r->place, NULL, json_object_get_int(
+					json_object_array_get_idx(ids, k))), *v;
+
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					k ? ", " : "",
+					p && json_object_object_get_ex(p, "name", &v) ?
+					log_esc(json_object_get_string(v)) : "?");
+	}
+	if (n > 3 && off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+					" (and %zu more)", n - 3);
+	if (off < len)
+		snprintf(buf + off, len - off, ": %s", why);
+	json_object_put(ids);
+}
+
 static void reserve_done(void *data, json_object *result,
 			 const struct rpc_err *err)
 {
@@ -309,10 +340,14 @@ static void reserve_done(void *data, json_object *result,
 	r->call = NULL;
 	queue_end(r);
 	if (err) {
+		char detail[900];
+
+		refused_detail(r, closed ? "connection lost; try again" :
+			       err->message ? err->message : "?", detail,
+			       sizeof(detail));
 		reserve_answer(r, closed ? "unavailable" : "not-found",
-			       "%s: the server refused the reservation: %s",
-			       closed ? "connection lost; try again" :
-			       err->message ? err->message : "?");
+			       "%s: the server refused the reservation of %s",
+			       detail);
 		res_free(r);
 		return;
 	}

@@ -255,7 +255,8 @@ async def store_missing_entry():
     rc, out, err = await reserve(a)
     check(rc != 0 and "Login required: run nmbctl login" in err,
           "%d %s" % (rc, err))
-    check("the server refused the reservation" in err, err)
+    check("the server refused the reservation of place py-1: Login "
+          "required" in err, err)
 
 
 @test
