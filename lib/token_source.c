@@ -442,12 +442,11 @@ int token_source_new(struct loop *loop, const struct token_source_conf *c,
 	LIST_INIT(&ts->jobs);
 	ts->hub_url = dup_or_null(c->hub_url, &fail);
 	ts->token_cmd = dup_or_null(c->token_cmd, &fail);
-	ts->store = dup_or_null(c->store ? c->store : TOKEN_STORE_DEFAULT,
-				&fail);
+	ts->store = dup_or_null(c->store, &fail);
 	ts->ca_file = dup_or_null(c->ca_file, &fail);
 	ts->name = dup_or_null(c->name ? c->name : "client", &fail);
 	ts->insecure = c->insecure;
-	if (fail || !ts->hub_url) {
+	if (fail || !ts->hub_url || !ts->store) {
 		token_source_free(ts);
 		return -ENOMEM;
 	}

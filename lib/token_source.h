@@ -37,7 +37,7 @@ struct token_source;
 struct token_source_conf {
 	const char *hub_url;	/* as given: the store's key */
 	const char *token_cmd;	/* NULL: the token store */
-	const char *store;	/* NULL: TOKEN_STORE_DEFAULT */
+	const char *store;	/* the token store's path (required) */
 	const char *ca_file;	/* for the hub's and the provider's HTTPS */
 	bool insecure;
 	const char *name;	/* "agent", "exporter": log lines */

@@ -23,8 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The default file of nmb-agent and nmb-exporter. */
-#define TOKEN_STORE_DEFAULT	"/var/lib/nmb/auth_tokens.json"
+/* The file's name in a daemon's state folder (its default). */
+#define TOKEN_STORE_NAME	"auth_tokens.json"
 /* Largest store accepted, in bytes. */
 #define TOKEN_STORE_MAX		((size_t)1 << 20)
 /* Most hub entries in one store. */

@@ -5,7 +5,7 @@
  *   server: ws://hub.example:2092   # nmb-server URL (ws, wss, http, https)
  *   token: SECRET                   # optional bearer token
  *   token_cmd: CMD                  # OpenID Connect: prints an ID token
- *   token_store: /var/lib/nmb/auth_tokens.json  # else: nmbctl login's
+ *   token_store: /var/lib/nmb-agent/auth_tokens.json  # else: login's
  *   tls:                            # optional, for wss/https
  *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
@@ -129,7 +129,7 @@ defaults:
 	cfg->server = dup_or(server, NULL);
 	cfg->token = dup_or(token, NULL);
 	cfg->token_cmd = dup_or(token_cmd, NULL);
-	cfg->token_store = dup_or(store, NULL);
+	cfg->token_store = dup_or(store, AGENT_TOKEN_STORE);
 	cfg->ca_file = dup_or(ca, NULL);
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);

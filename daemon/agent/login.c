@@ -133,8 +133,7 @@ static void answer(struct login *l)
 			       json_object_new_string(l->a->cfg.server));
 	json_object_object_add(o, "claims", shown);
 	log_notice("login to %s done; tokens saved in %s", l->a->cfg.server,
-		   l->a->cfg.token_store ? l->a->cfg.token_store :
-		   TOKEN_STORE_DEFAULT);
+		   l->a->cfg.token_store);
 	rpc_req_on_cancel(l->req, NULL, NULL);
 	rpc_reply(l->req, o);
 	login_free(l);
@@ -143,8 +142,7 @@ static void answer(struct login *l)
 static void save(struct loop_timer *t, void *arg)
 {
 	struct login *l = arg;
-	const char *path = l->a->cfg.token_store ? l->a->cfg.token_store :
-			   TOKEN_STORE_DEFAULT;
+	const char *path = l->a->cfg.token_store;
 	char why[600], *text = NULL, *out = NULL;
 	size_t len;
 	int fd, err;

@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"      --token-cmd CMD OpenID Connect: the hub's get_id_token runs\n"
 		"                      /bin/sh -c CMD ($issuer, $client_id replaced)\n"
 		"      --token-store PATH  tokens of nmbctl login (default\n"
-		"                      " TOKEN_STORE_DEFAULT ")\n"
+		"                      " AGENT_TOKEN_STORE ")\n"
 		"  -v, --verbose       log debug messages\n"
 		"      --check         check the configuration, start nothing\n"
 		"      --version       print the version\n"

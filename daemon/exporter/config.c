@@ -13,7 +13,7 @@
  *   token_cmd: CMD                  # optional, OpenID Connect: the
  *                                   # hub's get_id_token runs it
  *   token_store: PATH               # else tokens from this store
- *                                   # (default lib/token_store.h's)
+ *                                   # (default state_dir/auth_tokens.json)
  *   tls:                            # optional, for wss/https
  *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate

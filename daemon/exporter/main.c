@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"      --token-cmd CMD OpenID Connect: the hub's get_id_token runs\n"
 		"                      /bin/sh -c CMD ($issuer, $client_id replaced)\n"
 		"      --token-store PATH  tokens of nmbctl login (default\n"
-		"                      " TOKEN_STORE_DEFAULT ")\n"
+		"                      STATE_DIR/" TOKEN_STORE_NAME ")\n"
 		"  -v, --verbose       log debug messages\n"
 		"      --check         check the configuration, start nothing\n"
 		"      --version       print the version\n"

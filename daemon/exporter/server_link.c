@@ -13,6 +13,7 @@
  * "Method not found": the place is then simply registered again.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "proxy.h"
 #include "server_link.h"
 #include "token_source.h"
+#include "token_store.h"
 #include "session.h"
 
 static void set_allowed_ips(struct rpc_req *req, json_object *params,
@@ -214,16 +216,24 @@ int server_link_start(struct place *p)
 
 int server_link_tokens(struct exporter *e)
 {
+	char store[PATH_MAX];
 	const struct token_source_conf c = {
 		.hub_url = e->cfg.server,
 		.token_cmd = e->cfg.token_cmd,
-		.store = e->cfg.token_store,
+		.store = store,
 		.ca_file = e->cfg.ca_file,
 		.insecure = !e->cfg.tls_verify,
 		.name = "exporter",
 	};
-	int err = token_source_new(e->loop, &c, &e->tokens);
+	int err;
 
+	/* default: in state_dir, beside sessions.json */
+	if (e->cfg.token_store)
+		snprintf(store, sizeof(store), "%s", e->cfg.token_store);
+	else
+		snprintf(store, sizeof(store), "%s/%s", e->cfg.state_dir,
+			 TOKEN_STORE_NAME);
+	err = token_source_new(e->loop, &c, &e->tokens);
 	if (err)
 		log_err("cannot set up the ID token source: %s",
 			strerror(-err));
