@@ -31,6 +31,9 @@
 #define LOCK_RETRY_MS		50
 #define LOCK_TRIES		100	/* 5 s */
 #define IDP_TIMEOUT_MS		10000
+/* get_id_token requests running at once; more are refused (a hub asks
+ * one per connection, and again after expiry) */
+#define JOBS_MAX		16
 
 struct job {
 	struct token_source *ts;
@@ -51,6 +54,7 @@ struct token_source {
 	bool insecure;
 	char *cmd;		/* token_cmd substituted, once auth-info came */
 	LIST_HEAD(, job) jobs;
+	unsigned int n_jobs;
 };
 
 static void secret_free(char *s)
@@ -64,6 +68,7 @@ static void secret_free(char *s)
 static void job_free(struct job *j)
 {
 	LIST_REMOVE(j, link);
+	j->ts->n_jobs--;
 	http_client_cancel(j->http);
 	spawn_capture_cancel(j->cmd);
 	loop_timer_free(j->timer);
@@ -407,13 +412,21 @@ static void save_fresh(struct job *j)
 
 void token_source_answer(struct token_source *ts, struct rpc_req *req)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j;
 
+	if (ts->n_jobs >= JOBS_MAX) {
+		log_warn("%s: %u get_id_token requests of the hub are running; one more refused",
+			 ts->name, ts->n_jobs);
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "too many get_id_token requests at once");
+	}
+	j = calloc(1, sizeof(*j));
 	if (!j)
 		return rpc_error(req, RPC_INTERNAL_ERROR, "out of memory");
 	j->ts = ts;
 	j->req = req;
 	LIST_INSERT_HEAD(&ts->jobs, j, link);
+	ts->n_jobs++;
 	rpc_req_on_cancel(req, on_cancel, j);
 	if (ts->token_cmd)
 		from_cmd(j);

@@ -15,6 +15,7 @@
  *	...in the get_id_token handler: token_source_answer(ts, req);
  *	token_source_free(ts);		// after the hub channel closed
  *
+ * At most 16 requests run at once (more are refused at once).
  * Errors reach the hub as -32603 with a message for the user: "Login
  * required: run nmbctl login ...", "'CMD' exited with N", "identity
  * provider unreachable: URL: why", a store refused for its mode with

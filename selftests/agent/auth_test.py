@@ -209,6 +209,33 @@ async def login_denied():
 
 
 @test
+async def login_discovery_names_another_issuer():
+    # nmb: the discovery document must name the hub's issuer (not-my-
+    # board does not compare it).
+    idp("/control", {"discovery_issuer": "https://evil.example"})
+    try:
+        rc, out, err = await S["agent"].ctl("login")
+    finally:
+        idp("/control", {"discovery_issuer": None})
+    check(rc != 0 and "identity provider %s" % S["iss"] in err and
+          "issuer" in err, "%d %s %s" % (rc, out, err))
+
+
+@test
+async def login_provider_unreachable():
+    hub = await PyHub(auth=AuthConf("https://127.0.0.1:1", "nmb",
+                                    None)).start()
+    a = Agent("deadidp", hub.url())
+    S["more"].append(a)
+    try:
+        rc, out, err = await a.ctl("login")
+    finally:
+        await hub.stop()
+    check(rc == 7 and "identity provider unreachable: https://127.0.0.1:1"
+          in err, "%d %s %s" % (rc, out, err))
+
+
+@test
 async def reserve_with_stored_token():
     a, hub = S["agent"], S["hub"]
     rc, out, err = await reserve(a)
@@ -313,6 +340,26 @@ async def token_cmd_fails():
     rc, out, err = await reserve(a, "f")
     check(rc != 0 and "'echo oops >&2; exit 3' exited with 3" in err,
           "%d %s" % (rc, err))
+
+
+@test
+async def token_requests_bounded():
+    # A hub that asks 20 times at once: 16 run, the others are refused.
+    hub = S["hub"]
+    before = set(hub.socks)
+    a = Agent("slow", hub.url(), token_cmd="sleep 1; exit 1")
+    S["more"].append(a)
+    for _ in range(100):
+        if set(hub.socks) - before:
+            break
+        await asyncio.sleep(0.05)
+    conn = max(set(hub.socks) - before)
+    answers = await asyncio.gather(*[hub.ask_token(conn) for _ in
+                                     range(20)], return_exceptions=True)
+    msgs = sorted(str(x) for x in answers)
+    busy = [m for m in msgs if m == "too many get_id_token requests at once"]
+    ran = [m for m in msgs if m == "'sleep 1; exit 1' exited with 1"]
+    check(len(busy) == 4 and len(ran) == 16, msgs)
 
 
 @test
