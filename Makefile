@@ -35,7 +35,8 @@ DEB_TEST := linux-image-amd64 qemu-system-x86 busybox-static cpio \
 	python3-websockets groff man-db clang libclang-rt-14-dev \
 	mmdebstrap xz-utils dkms \
 	python3-pytest picocom python3-pip python3-setuptools \
-	jq python3-jsonschema chromium prometheus strace python3-jwt python3-cryptography
+	jq python3-jsonschema chromium prometheus strace python3-jwt python3-cryptography \
+	nftables
 # Virtual places: QEMU for the emulated board; its guest is made from
 # Debian's arm64 packages by selftests/virtual/assets.sh (make deps).
 DEB_VIRTUAL := qemu-system-arm qemu-utils device-tree-compiler

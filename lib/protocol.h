@@ -26,6 +26,12 @@
 
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
+/* nmb only: a dial-out place's data connection to the relay */
+#define WIRE_RELAY_OPEN			"relay_open"
+#define WIRE_RELAY_OPEN_ID		"relay_id"
+#define WIRE_RELAY_OPEN_PLACE		"place_id"
+#define WIRE_RELAY_OPEN_IP		"ip"
+#define WIRE_RELAY_OPEN_PORT		"port"
 
 /* --- wire: OpenID Connect (auth note §1, §8) ------------------------- */
 /* of an exporter or agent, called by the hub: its ID token */

@@ -25,3 +25,4 @@ include $(wildcard selftests/*/build.mk)
 
 # Benchmark programs of `make bench` (selftests/bench/run.sh).
 $(eval $(call program,selftests/bench/detect,selftests/bench/detect.c))
+$(eval $(call program,selftests/bench/ktls_probe,selftests/bench/ktls_probe.c))

@@ -29,6 +29,9 @@
  *                                   # spaces (lib/place_name.h)
  *       port: 2192                  # required, 1..65535, unique: the
  *                                   # CONNECT proxy listens there
+ *       dial_out: false             # true: no port, no listening
+ *                                   # socket; agents come through the
+ *                                   # server's relay (dial_out.c)
  *       parts:                      # required list, may be empty
  *         - compatible: [raspberry-pi]   # required list of strings
  *           usb:                    # optional: interface -> busid
@@ -152,7 +155,12 @@ static void load_place(struct conf_node *n, struct place *p)
 	if (!conf_str(n, "name", &p->name, true) &&
 	    place_name_check(p->name, strlen(p->name), why, sizeof(why)))
 		conf_error(conf_get(n, "name", CONF_ANY, false), "%s", why);
-	if (conf_int(n, "port", &port, 1, 65535, true) == 0)
+	conf_bool(n, "dial_out", &p->dial_out, false);
+	if (p->dial_out && conf_get(n, "port", CONF_ANY, false))
+		conf_error(conf_get(n, "port", CONF_ANY, false),
+			   "a dial_out place has no port: agents reach it through the server's relay");
+	else if (!p->dial_out &&
+		 conf_int(n, "port", &port, 1, 65535, true) == 0)
 		p->port = (unsigned int)port;
 	parts = conf_get(n, "parts", CONF_SEQ, true);
 	p->parts = calloc(conf_len(parts) + 1, sizeof(*p->parts));
@@ -370,7 +378,12 @@ json_object *config_place_desc(const struct place *p)
 	size_t i, j;
 
 	json_object_object_add(d, "name", json_object_new_string(p->name));
-	json_object_object_add(d, "port", json_object_new_int((int)p->port));
+	if (p->dial_out)	/* the server's relay gives the port */
+		json_object_object_add(d, "dial_out",
+				       json_object_new_boolean(1));
+	else
+		json_object_object_add(d, "port",
+				       json_object_new_int((int)p->port));
 	for (i = 0; i < p->n_parts; i++) {
 		const struct part *pt = &p->parts[i];
 		json_object *o = json_object_new_object();
@@ -445,6 +458,7 @@ bool config_place_same(const struct place *a, const struct place *b)
 	size_t i;
 
 	if (strcmp(a->name, b->name) != 0 || a->port != b->port ||
+	    a->dial_out != b->dial_out ||
 	    a->n_parts != b->n_parts)
 		return false;
 	for (i = 0; i < a->n_parts; i++)

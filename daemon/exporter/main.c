@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "dial_out.h"
 #include "exporter.h"
 #include "hub_client.h"
 #include "log.h"
@@ -195,8 +196,10 @@ int main(int argc, char **argv)
 		}
 	}
 
-	for (i = 0; i < e.cfg.n_places; i++)
+	for (i = 0; i < e.cfg.n_places; i++) {
 		e.cfg.places[i]->exp = &e;
+		dial_out_start(e.cfg.places[i]);
+	}
 	session_load(&e);
 	/* nmb_watch is needed only when there is a USB interface to watch. */
 	if (config_n_usb(&e.cfg) && usb_start(&e))
@@ -226,8 +229,10 @@ int main(int argc, char **argv)
 
 out_hub:
 	exp_metrics_stop(&e);
-	for (i = 0; i < e.cfg.n_places; i++)
+	for (i = 0; i < e.cfg.n_places; i++) {
 		server_link_stop(e.cfg.places[i]);
+		dial_out_stop(e.cfg.places[i]);
+	}
 	token_source_free(e.tokens);
 	hub_client_cleanup();
 out_proxy:

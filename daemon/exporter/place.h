@@ -56,7 +56,8 @@ enum exp_refusal {
 struct place {
 	struct conf *conf;		/* holds the strings (a reference) */
 	const char *name;
-	unsigned int port;
+	unsigned int port;		/* 0 for a dial-out place */
+	bool dial_out;			/* reached through the server's relay */
 	struct part *parts;
 	size_t n_parts;
 
@@ -68,6 +69,7 @@ struct place {
 	char **allowed;			/* allow-list, normalised IP strings */
 	size_t n_allowed;
 	struct list_head conns;		/* struct conn.node */
+	struct list_head dials;		/* dial_out.c: data connections */
 	struct hub_client *hub;
 	int place_id;			/* from register_place, 0 before */
 	char *session;			/* nmb-server session, for resuming */

@@ -315,12 +315,53 @@ static void peer_name(const struct sockaddr_storage *ss, char *ip,
 		snprintf(ip, size, "%s", raw);
 }
 
+/* A connected socket from peer becomes a connection of p's proxy. */
+static void adopt(struct place *p, int fd, const char *peer, uint16_t port)
+{
+	struct conn *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	sock_nodelay(fd);
+	c->place = p;
+	c->fd = fd;
+	c->tfd = -1;
+	c->end = conn_free;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->peer_port = port;
+	list_add_tail(&c->node, &p->conns);
+	if (!allowed(p, c->peer)) {
+		reject(c, 403, "IP not allowed", "peer IP not in the allow-list");
+		return;
+	}
+	c->buf = malloc(HTTP_HEAD_MAX + 1);
+	c->lfd = loop_fd_add(p->exp->loop, fd, EPOLLIN, on_conn, c);
+	c->deadline = loop_timer_new(p->exp->loop, request_timeout, c);
+	if (!c->buf || !c->lfd || !c->deadline) {
+		log_err("place %s: peer %s: out of memory", p->name, c->peer);
+		conn_free(c);
+		return;
+	}
+	loop_timer_set(c->deadline, PROXY_REQUEST_TIMEOUT_MS);
+	log_debug("place %s: peer %s: connection from port %u", p->name,
+		  c->peer, c->peer_port);
+}
+
+void proxy_adopt(struct place *p, int fd, const char *peer)
+{
+	adopt(p, fd, peer, 0);
+}
+
 static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 {
 	struct place *p = arg;
 	struct sockaddr_storage ss;
+	char peer[INET6_ADDRSTRLEN];
 	socklen_t sl = sizeof(ss);
-	struct conn *c;
+	uint16_t port = 0;
 	int fd;
 
 	(void)events;
@@ -338,33 +379,8 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 		loop_timer_set(p->accept_pause, 1000);
 		return;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return;
-	}
-	sock_nodelay(fd);
-	c->place = p;
-	c->fd = fd;
-	c->tfd = -1;
-	c->end = conn_free;
-	peer_name(&ss, c->peer, sizeof(c->peer), &c->peer_port);
-	list_add_tail(&c->node, &p->conns);
-	if (!allowed(p, c->peer)) {
-		reject(c, 403, "IP not allowed", "peer IP not in the allow-list");
-		return;
-	}
-	c->buf = malloc(HTTP_HEAD_MAX + 1);
-	c->lfd = loop_fd_add(p->exp->loop, fd, EPOLLIN, on_conn, c);
-	c->deadline = loop_timer_new(p->exp->loop, request_timeout, c);
-	if (!c->buf || !c->lfd || !c->deadline) {
-		log_err("place %s: peer %s: out of memory", p->name, c->peer);
-		conn_free(c);
-		return;
-	}
-	loop_timer_set(c->deadline, PROXY_REQUEST_TIMEOUT_MS);
-	log_debug("place %s: peer %s: connection from port %u", p->name,
-		  c->peer, c->peer_port);
+	peer_name(&ss, peer, sizeof(peer), &port);
+	adopt(p, fd, peer, port);
 }
 
 static void accept_again(struct loop_timer *t, void *arg)
@@ -420,6 +436,11 @@ int proxy_start(struct place *p)
 
 	INIT_LIST_HEAD(&p->conns);
 	p->lfd_fd[0] = p->lfd_fd[1] = -1;
+	if (p->dial_out) {	/* its connections come from dial_out.c */
+		log_info("place %s: dial-out: no listening port; agents come through the server's relay",
+			 p->name);
+		return 0;
+	}
 	p->accept_pause = loop_timer_new(p->exp->loop, accept_again, p);
 	if (!p->accept_pause)
 		return -ENOMEM;

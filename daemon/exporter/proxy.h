@@ -15,6 +15,12 @@ int proxy_start(struct place *p);
 void proxy_stop(struct place *p);
 /* Normalises an IP literal (IPv4-mapped -> dotted). -EINVAL if not one. */
 int ip_normalise(const char *in, char *out, size_t size);
+/*
+ * A connected socket (a dial-out data connection, dial_out.c) enters
+ * p's proxy as an accepted one from peer would: the allow-list, the
+ * CONNECT head, then a USB or TCP tunnel. The proxy owns fd from here.
+ */
+void proxy_adopt(struct place *p, int fd, const char *peer);
 /* Replaces the allow-list; cuts every connection from a removed IP. */
 void proxy_set_allowed(struct place *p, char **ips, size_t n);
 

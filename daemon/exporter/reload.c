@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dial_out.h"
 #include "exporter.h"
 #include "log.h"
 #include "proxy.h"
@@ -33,6 +34,7 @@ int exporter_place_start(struct exporter *e, struct place *p)
 	int err;
 
 	p->exp = e;
+	dial_out_start(p);
 	session_load_place(e, p);
 	err = usb_place_start(e, p);
 	if (!err)
@@ -50,6 +52,7 @@ int exporter_place_start(struct exporter *e, struct place *p)
 void exporter_place_stop(struct exporter *e, struct place *p)
 {
 	server_link_stop(p);
+	dial_out_stop(p);
 	/* USB first: exports are stopped before their records go. */
 	usb_place_stop(e, p);
 	proxy_stop(p);

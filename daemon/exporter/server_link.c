@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dial_out.h"
 #include "exporter.h"
 #include "hub_client.h"
 #include "jsonrpc.h"
@@ -86,6 +87,7 @@ static void get_id_token(struct rpc_req *req, json_object *params,
 static const struct rpc_method methods[] = {
 	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
 	{ WIRE_GET_ID_TOKEN, get_id_token },
+	{ WIRE_RELAY_OPEN, dial_out_open },
 	{ NULL, NULL },
 };
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_config.h"
 #include "conf.h"
 #include "fileio.h"
 #include "log.h"
@@ -151,6 +152,52 @@ static void parse_listen(struct srv_config *cfg, struct conf_node *seq)
 	}
 }
 
+/* relay: {listen, ports, host, max_half_open_per_ip, max_half_open} */
+static void parse_relay(struct srv_relay_conf *r, struct conf_node *map)
+{
+	struct conf_node *n;
+	unsigned int a, b;
+	const char *s;
+	char tail;
+	long long v;
+
+	if (!map)
+		return;
+	if (!conf_str(map, "listen", &s, false)) {
+		n = conf_get(map, "listen", CONF_ANY, false);
+		if (!strcmp(s, "off"))
+			r->off = true;
+		else if (srv_parse_listen(&r->listen, s))
+			conf_error(n, "expected ADDR:PORT like [::]:2093, or off; got '%s'",
+				   s);
+	}
+	if (!conf_str(map, "ports", &s, false)) {
+		n = conf_get(map, "ports", CONF_ANY, false);
+		if (sscanf(s, "%u-%u%c", &a, &b, &tail) != 2 || !a ||
+		    b > 65535 || a > b)
+			conf_error(n, "expected FIRST-LAST like 2094-2157, got '%s'",
+				   s);
+		else
+			r->first = a, r->last = b;
+	}
+	if (!conf_str(map, "host", &s, false)) {
+		unsigned char tmp[16];
+
+		if (inet_pton(AF_INET, s, tmp) != 1 &&
+		    inet_pton(AF_INET6, s, tmp) != 1)
+			conf_error(conf_get(map, "host", CONF_ANY, false),
+				   "expected the IP address agents reach the relay at (not-my-board agents need an IP literal), got '%s'",
+				   s);
+		else
+			r->host = strdup(s);
+	}
+	if (!conf_int(map, "max_half_open_per_ip", &v, 1, 1 << 20, false))
+		r->half_open_per_ip = (unsigned int)v;
+	if (!conf_int(map, "max_half_open", &v, 1, 1 << 20, false))
+		r->half_open = (unsigned int)v;
+	conf_check_unknown(map);
+}
+
 int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 {
 	struct conf_node *root, *tls;
@@ -180,6 +227,8 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 		conf_check_unknown(tls);
 	}
 	parse_tokens(cfg, conf_get(root, "tokens", CONF_SEQ, false));
+	cfg->auth = srv_auth_cfg_parse(conf_get(root, "auth", CONF_ANY,
+						false));
 	if (!conf_int(root, "grace", &v, 0, 86400, false))
 		cfg->grace_s = (unsigned int)v;
 	if (!conf_int(root, "lease_default", &v, 0, 86400LL * 365, false))
@@ -199,6 +248,7 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 		else
 			cfg->state_file = strdup(s);
 	}
+	parse_relay(&cfg->relay, conf_get(root, "relay", CONF_MAP, false));
 	conf_double(root, "uniqueness_tolerance", &cfg->uniqueness_tolerance,
 		    0, 1, false);
 	/* Deprecated: the server always runs on libuv now. */
@@ -243,4 +293,8 @@ void srv_config_free(struct srv_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->state_file);
+	srv_auth_cfg_free(cfg->auth);
+	cfg->auth = NULL;
+	free(cfg->relay.listen.addr);
+	free(cfg->relay.host);
 }

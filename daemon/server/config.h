@@ -29,6 +29,17 @@ struct srv_token {
 	unsigned int roles;
 };
 
+struct srv_auth_cfg;
+/* The relay of dial-out places (relay.c, nmb-server.rst "relay"). */
+struct srv_relay_conf {
+	bool off;			/* relay: {listen: off} */
+	struct srv_listen listen;	/* port 0: the first listener's + 1 */
+	unsigned int first, last;	/* place ports; 0: listen port + 1.. */
+	char *host;			/* advertised IP; NULL: as reached */
+	unsigned int half_open_per_ip;	/* unfinished connections a source */
+	unsigned int half_open;		/* ... and in all */
+};
+
 struct srv_config {
 	struct srv_listen listen[SRV_MAX_LISTEN];
 	unsigned int nlisten;
@@ -44,6 +55,8 @@ struct srv_config {
 	unsigned int ping_s;
 	bool have_file;
 	char *state_file;		/* NULL: state lives in memory only */
+	struct srv_auth_cfg *auth;	/* OpenID Connect; NULL: off */
+	struct srv_relay_conf relay;	/* relay.c: dial-out places */
 };
 
 /* Fills cfg from FILE; a missing default file is not an error. */

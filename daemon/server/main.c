@@ -15,11 +15,13 @@
 
 #include "clock.h"
 #include "config.h"
+#include "idp.h"
 #include "log.h"
 #include "loop.h"
 #include "main.h"
 #include "net.h"
 #include "notify.h"
+#include "relay_srv.h"
 #include "scheduler.h"
 #include "server.h"
 #include "state.h"
@@ -37,11 +39,15 @@ static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [-v] [--check]\n"
+		"Usage: nmb-server [-c FILE] [--listen ADDR:PORT]... [--relay-listen ADDR:PORT]\n"
+		"                  [-v] [--check]\n"
 		"  -c, --config FILE    configuration (default %s, which\n"
 		"                       may be absent: then auth is off)\n"
 		"  -l, --listen ADDR:PORT  listen there (repeatable; default\n"
 		"                       [::]:2092, dual-stack); overrides the file\n"
+		"      --relay-listen ADDR:PORT|off  the relay of dial-out places\n"
+		"                       (default: the first listener's port + 1;\n"
+		"                       places get the next 64 ports)\n"
 		"  -v, --verbose        log debug messages\n"
 		"      --check          check the configuration, start nothing\n"
 		"      --version        print the version\n"
@@ -79,7 +85,7 @@ static void reload(struct server *srv)
 		srv->cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
 		srv->cfg->max_message = cfg.max_message;
 		srv->cfg->max_running = cfg.max_running;
-		log_info("%s reloaded; listen, tls, tokens, ping_interval and state_file take effect at restart",
+		log_info("%s reloaded; listen, tls, tokens, auth, ping_interval, state_file and relay take effect at restart",
 			 config_path);
 	}
 	srv_config_free(&cfg);
@@ -204,6 +210,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "relay-listen", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'C' },
@@ -211,6 +218,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct srv_listen cli_listen[SRV_MAX_LISTEN] = { 0 };
+	const char *cli_relay = NULL;
 	const char *config = DEFAULT_CONFIG;
 	struct srv_config cfg = { 0 };
 	struct server srv = { 0 };
@@ -236,6 +244,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			ncli++;
+			break;
+		case 'R':
+			cli_relay = optarg;
 			break;
 		case 'v':
 			nmb_log_set_priority(LOG_DEBUG);
@@ -265,10 +276,21 @@ int main(int argc, char **argv)
 		srv_config_free(&cfg);
 		return 1;
 	}
+	if (cli_relay && strcmp(cli_relay, "off") != 0 &&
+	    srv_parse_listen(&cfg.relay.listen, cli_relay)) {
+		fprintf(stderr, "nmb-server: --relay-listen %s: expected ADDR:PORT like [::]:2093, or off\n",
+			cli_relay);
+		for (unsigned int i = 0; i < ncli; i++)
+			free(cli_listen[i].addr);
+		srv_config_free(&cfg);
+		return 2;
+	}
+	if (cli_relay)
+		cfg.relay.off = !strcmp(cli_relay, "off");
 	if (check) {
-		printf("%s: configuration OK, %u listener(s), %u token(s)\n",
+		printf("%s: configuration OK, %u listener(s), %u token(s), auth %s\n",
 		       config, ncli ? ncli : cfg.nlisten ? cfg.nlisten : 1,
-		       cfg.ntokens);
+		       cfg.ntokens, cfg.auth ? "on" : "off");
 		for (unsigned int i = 0; i < ncli; i++)
 			free(cli_listen[i].addr);
 		srv_config_free(&cfg);
@@ -291,7 +313,7 @@ int main(int argc, char **argv)
 	if (!cfg.have_file)
 		log_warn("no %s: serving plain HTTP with authentication off; anyone who can connect may export and reserve",
 			 config);
-	else if (!cfg.ntokens)
+	else if (!cfg.ntokens && !cfg.auth)
 		log_warn("%s: no tokens configured: authentication is off",
 			 config);
 	if (!cfg.tls_cert && cfg.ntokens)
@@ -323,6 +345,12 @@ int main(int argc, char **argv)
 	}
 	if (!ret)
 		ret = srv_net_init(&srv);
+	if (!ret && srv_idp_init(&srv)) {
+		log_err("out of memory");
+		ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = srv_relay_init(&srv);
 	if (!ret)
 		ret = srv_state_init(&srv);
 	if (!ret) {
@@ -339,6 +367,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	srv_relay_free(&srv);
 	srv_net_exit(&srv);
 	srv_core_free(&srv);
 	loop_free(loop);

@@ -19,9 +19,11 @@
 
 #include <libwebsockets.h>
 
+#include "auth.h"
 #include "farm.h"
 #include "http.h"
 #include "log.h"
+#include "login.h"
 #include "loop.h"
 #include "methods.h"
 #include "net.h"
@@ -44,6 +46,11 @@
 #define FD_MAX		1048576
 
 static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
+static const char *const vhost_names[SRV_MAX_LISTEN] = {
+	"listen0", "listen1", "listen2", "listen3", "listen4", "listen5",
+	"listen6", "listen7", "listen8", "listen9", "listen10", "listen11",
+	"listen12", "listen13", "listen14", "listen15",
+};
 static bool dying;
 static const struct srv_token no_auth;
 
@@ -67,6 +74,10 @@ static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
 	return ws_bearer_from_protocols(hdr, out, size);
 }
 
+/*
+ * The static token the upgrade presents, or NULL. With auth: on, an
+ * upgrade that presents none is an OpenID Connect client (&no_auth).
+ */
 static const struct srv_token *check_token(struct server *srv,
 					    struct lws *wsi)
 {
@@ -80,7 +91,7 @@ static const struct srv_token *check_token(struct server *srv,
 	else if (token_from_protocols(wsi, hdr, sizeof(hdr)))
 		secret = hdr;
 	else
-		return NULL;
+		return srv->cfg->auth ? &no_auth : NULL;
 	for (unsigned int i = 0; i < srv->cfg->ntokens; i++) {
 		const struct srv_token *t = &srv->cfg->tokens[i];
 		size_t tl = strlen(t->secret);
@@ -116,6 +127,27 @@ static void peer_ip(struct lws *wsi, char *ip, size_t len)
 			inet_ntop(AF_INET6, &s6->sin6_addr, ip,
 				  (socklen_t)len);
 	}
+}
+
+int srv_conn_local_ip(struct srv_conn *c, char *ip, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	const void *a;
+	int family = AF_INET;
+
+	if (getsockname(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss,
+			&sl))
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		a = &s4->sin_addr;
+	else if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		a = &s6->sin6_addr.s6_addr[12];
+	else
+		a = &s6->sin6_addr, family = AF_INET6;
+	return inet_ntop(family, a, ip, (socklen_t)len) ? 0 : -errno;
 }
 
 /* Refuses an upgrade with an empty HTTP/1.1 answer. */
@@ -179,7 +211,9 @@ static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	c->id = srv->next_conn_id++;
 	srv_state_conn_opened(srv);
 	peer_ip(wsi, c->ip, sizeof(c->ip));
-	if (!t || t == &no_auth) {
+	if (srv->cfg->auth && (!t || t == &no_auth)) {
+		c->roles = 0;	/* from its ID token (auth.c) */
+	} else if (!t || t == &no_auth) {
 		c->roles = srv->cfg->ntokens ? 0 : SRV_ROLE_ALL;
 	} else {
 		c->token = t;
@@ -197,7 +231,8 @@ static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	if (srv->conns)
 		srv->conns->prev = c;
 	srv->conns = c;
-	if (srv_conn_opened(srv, c))
+	if (srv_conn_opened(srv, c) ||
+	    (srv->cfg->auth && !c->token && srv_auth_conn_new(c)))
 		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 			       "out of memory");
 	log_info("connected conn=%u peer=%s user=%s", c->id, c->ip,
@@ -218,6 +253,8 @@ static void ws_closed(struct server *srv, struct srv_conn *c)
 	srv_farm_unsubscribe(srv, c);
 	c->closing = true;
 	srv_conn_closed(srv, c);
+	srv_login_conn_closed(srv, c);
+	srv_auth_conn_free(c);
 	rpc_chan_free(c->rpc);
 	c->rpc = NULL;
 	while (c->out_head) {
@@ -507,7 +544,8 @@ int srv_net_init(struct server *srv)
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       LWS_SERVER_OPTION_LIBUV |
 		       LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+		       (tls || srv->cfg->auth ?
+			LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.foreign_loops = foreign;
 	info.fd_limit_per_thread = FD_MAX;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < FD_MAX)
@@ -522,11 +560,9 @@ int srv_net_init(struct server *srv)
 	}
 	for (unsigned int i = 0; i < srv->cfg->nlisten; i++) {
 		const struct srv_listen *l = &srv->cfg->listen[i];
-		char name[32];
-
 		memset(&info, 0, sizeof(info));
-		snprintf(name, sizeof(name), "listen%u", i);
-		info.vhost_name = name;
+		/* libwebsockets keeps the pointer: a string that stays */
+		info.vhost_name = vhost_names[i];
 		info.port = (int)l->port;
 		info.iface = l->addr;
 		info.protocols = protocols;

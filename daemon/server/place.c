@@ -176,10 +176,21 @@ struct srv_place *srv_place_parse(json_object *in, char *err, size_t errlen)
 			     sizeof(why)))
 		FAIL("name: Invalid value: %s", why);
 	json_object_object_add(desc, "name", json_object_get(v));
-	if (!json_object_object_get_ex(in, "port", &v))
-		FAIL("port: Missing");
-	if (!port_ok(v, &port))
+	/* nmb: a dial-out place gets its port from the relay (relay.c) */
+	if (json_object_object_get_ex(in, "dial_out", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			FAIL("dial_out: Expected bool, got %s", type_name(v));
+		if (json_object_get_boolean(v))
+			json_object_object_add(desc, "dial_out",
+					       json_object_new_boolean(1));
+	}
+	if (!json_object_object_get_ex(in, "port", &v)) {
+		if (!json_object_object_get_ex(desc, "dial_out", NULL))
+			FAIL("port: Missing");
+		port = 0;	/* the relay sets it */
+	} else if (!port_ok(v, &port)) {
 		FAIL("port: Invalid value");
+	}
 	json_object_object_add(desc, "port", json_object_new_int64(port));
 	if (!json_object_object_get_ex(in, "parts", &v))
 		FAIL("parts: Missing");
@@ -204,6 +215,7 @@ struct srv_place *srv_place_parse(json_object *in, char *err, size_t errlen)
 		FAIL("Out of memory");
 	}
 	p->desc = desc;
+	p->dial_out = json_object_object_get_ex(desc, "dial_out", NULL);
 	return p;
 fail:
 	json_object_put(desc);
@@ -224,7 +236,8 @@ json_object *srv_place_json(const struct srv_place *p)
 	json_object *o = json_object_new_object();
 
 	json_object_object_foreach(p->desc, key, val)
-		json_object_object_add(o, key, json_object_get(val));
+		if (strcmp(key, "dial_out") != 0)	/* kept for the state */
+			json_object_object_add(o, key, json_object_get(val));
 	json_object_object_add(o, "id", json_object_new_int((int32_t)p->id));
 	json_object_object_add(o, "host", json_object_new_string(p->host));
 	return o;

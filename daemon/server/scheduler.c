@@ -789,6 +789,8 @@ void sched_place_remove(struct sched *sc, struct srv_place *p)
 			waiter_fail(sc, w, SRV_PLACES_GONE,
 				    "All candidate places are gone");
 	}
+	if (sc->ops->removed)
+		sc->ops->removed(sc, p);
 	srv_place_free(p);
 }
 

@@ -38,7 +38,7 @@ LIST_HEAD(srv_res_held, srv_res);
  */
 struct srv_session {
 	char token[33];			/* "" until hello */
-	char user[72];			/* "<n>" or the token's name */
+	char user[260];			/* "<n>", a token name, a user name */
 	char ip[INET6_ADDRSTRLEN];
 	char host[65];			/* hello's host, "" if none */
 	unsigned int roles;
@@ -60,6 +60,7 @@ struct srv_place {
 	struct srv_res *res;		/* NULL: free */
 	double ema;
 	bool has_ema, offline;
+	bool dial_out;			/* reached through relay.c */
 	int64_t seen_ms;		/* wall clock of its last message */
 	struct srv_place_stats *stats;	/* metrics.c */
 	TAILQ_ENTRY(srv_place) link;
@@ -130,6 +131,8 @@ struct sched_ops {
 	/* Something changed; saved: also what the state file keeps. */
 	void (*changed)(struct sched *sc, bool saved);
 	void (*registered)(struct sched *sc, struct srv_place *p);
+	/* p is about to be freed (may be NULL: nothing to do). */
+	void (*removed)(struct sched *sc, struct srv_place *p);
 	/* A granted reservation ends (r->end says how), once. */
 	void (*ended)(struct sched *sc, struct srv_res *r);
 	/* A reserve call ended; r only for SRV_GRANTED. */

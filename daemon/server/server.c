@@ -12,8 +12,11 @@
 
 #include "clock.h"
 #include "farm.h"
+#include "idp.h"
+#include "login.h"
 #include "metrics.h"
 #include "protocol.h"
+#include "relay_srv.h"
 #include "server.h"
 #include "session.h"
 #include "state.h"
@@ -43,7 +46,7 @@ static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
 	struct srv_conn *c = p->exporter->conn;
 	json_object *ips, *params;
 
-	(void)sc;
+	srv_relay_allowed(of(sc), p, ip);
 	if (!c)
 		return NULL;
 	ips = json_object_new_array();
@@ -97,6 +100,12 @@ static void changed(struct sched *sc, bool saved)
 static void registered(struct sched *sc, struct srv_place *p)
 {
 	p->stats = srv_metrics_place(&of(sc)->metrics, p->name);
+	srv_relay_place_added(of(sc), p, p->exporter->conn);
+}
+
+static void removed(struct sched *sc, struct srv_place *p)
+{
+	srv_relay_place_removed(of(sc), p);
 }
 
 static void ended(struct sched *sc, struct srv_res *r)
@@ -126,6 +135,7 @@ static const struct sched_ops ops = {
 	.notify = notify,
 	.changed = changed,
 	.registered = registered,
+	.removed = removed,
 	.ended = ended,
 	.outcome = outcome,
 };
@@ -134,6 +144,7 @@ int srv_core_init(struct server *srv, struct srv_config *cfg)
 {
 	srv->cfg = cfg;
 	srv->next_conn_id = 1;
+	LIST_INIT(&srv->logins);
 	TAILQ_INIT(&srv->sessions);
 	sched_init(&srv->sched, &ops, cfg);
 	srv_metrics_init(&srv->metrics);
@@ -164,5 +175,7 @@ void srv_core_free(struct server *srv)
 	srv_timer_free(&srv->state.beat_timer);
 	srv_timer_free(&srv->notify_timer);
 	srv_timer_free(&srv->stop_timer);
+	srv_login_free(srv);
+	srv_idp_free(srv);
 	srv_metrics_free(&srv->metrics);
 }

@@ -25,8 +25,13 @@
 
 struct lws;
 struct lws_context;
+struct lws_vhost;
 struct loop;
+struct srv_relay;
 struct srv_timer;
+struct srv_auth_conn;
+struct srv_idp;
+struct srv_login;
 
 struct srv_outmsg {
 	struct srv_outmsg *next;
@@ -50,6 +55,7 @@ struct srv_conn {
 	bool closing, rx_too_big;
 	bool farm_sub;			/* subscribe_farm (farm.c) */
 	bool farm_behind;		/* a snapshot skipped: too slow */
+	struct srv_auth_conn *auth;	/* OpenID Connect (auth.c); or NULL */
 	int close_status;
 	const char *close_reason;
 	struct srv_conn *prev, *next;
@@ -74,6 +80,12 @@ struct server {
 	struct srv_timer *notify_timer;	/* systemd status and watchdog */
 	struct srv_timer *stop_timer;	/* waits for the exporters' acks */
 	uint64_t stop_deadline;
+	struct srv_idp *idp;		/* trusted issuers (idp.c) */
+	struct lws_vhost *idp_vhost;	/* their HTTPS client (fetch.c) */
+	size_t n_idp;
+	LIST_HEAD(, srv_login) logins;	/* waiting logins (login.c) */
+	unsigned int n_logins;
+	struct srv_relay *relay;	/* relay_srv.c; NULL: off */
 };
 
 /*

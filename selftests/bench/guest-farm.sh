@@ -4,7 +4,9 @@
 # attach time (nmbctl attach vs usbipd + usbip attach), re-attach after a
 # board reboot, bulk throughput of a RAM-backed mass-storage gadget (local,
 # usbip, nmb), 1-byte round trips over CDC-ACM (usbip, nmb), and the TCP
-# tunnel against a direct connection (throughput, time to first byte).
+# tunnel against a direct connection (throughput, time to first byte);
+# issue 13: the same place as a dial-out place through nmb-server's relay
+# (attach time, round trips, bulk throughput, relayed against direct).
 #
 # guest.sh sources it; it then runs itself as a separate bash so that a
 # failure here ends only these benchmarks (and their rows are missing).
@@ -200,9 +202,12 @@ farm_start() {
 	done
 	ns_lan server exporter user
 
+	# grace 0: the place leaves at once when the exporter restarts as a
+	# dial-out one (exporter_as)
 	cat >"$RUN/server.yaml" <<-EOF
 	listen:
 	  - "198.18.0.1:2092"
+	grace: 0
 	log_level: info
 	EOF
 	cat >"$RUN/exporter.yaml" <<-EOF
@@ -218,6 +223,8 @@ farm_start() {
 	        tcp:
 	          data: {host: 127.0.0.1, port: $TCP_PORT}
 	EOF
+	sed 's/^    port: 2192$/    dial_out: true/' "$RUN/exporter.yaml" \
+		>"$RUN/exporter-relay.yaml"
 	cat >"$RUN/agent.yaml" <<-EOF
 	server: ws://198.18.0.1:2092
 	socket: $NMB_AGENT_SOCKET
@@ -253,6 +260,20 @@ plug_board() {
 		fail "busid $BUSID not on usbip-host (usbip_status '$(stub_status)')"
 }
 
+# exporter_as direct|relay: nmb-exporter again, its place on its own port
+# or dial-out (through the server's relay); the board back on usbip-host.
+exporter_as() {
+	local conf=$RUN/exporter.yaml
+
+	[ "$1" = direct ] || conf=$RUN/exporter-relay.yaml
+	stop_daemon exporter
+	: >"$LOG/exporter.log"
+	daemon exporter exporter "$BIN/nmb-exporter" -c "$conf"
+	wait_for -t 20 grep -q 'registered at the hub' "$LOG/exporter.log" ||
+		fail "nmb-exporter ($1) did not register"
+	wait_for -t 20 stub_available || fail "board not on usbip-host ($1)"
+}
+
 # --- one import each way --------------------------------------------------
 
 # import_nmb GLOB [-r]: nmbctl attach (reserve + attach) until the node
@@ -285,6 +306,15 @@ release_nmb() {
 		fail "nmbctl detach failed"
 	"$PROBE" gone -t 20000 "$1" || fail "node still there after detach"
 	wait_for -t 20 stub_available || fail "device not available again"
+}
+
+# The same through the relay (the exporter runs as exporter_as relay).
+import_nmb_relay() {
+	import_nmb "$@"
+}
+
+release_nmb_relay() {
+	release_nmb "$@"
 }
 
 release_usbip() {
@@ -486,6 +516,10 @@ bench_bulk() {
 			bulk_once usbip
 		fi
 	done
+	exporter_as relay
+	for ((i = 0; i < runs; i++)); do
+		bulk_once nmb_relay
+	done
 	# Local: with the exporter gone its watch ends and the device gets
 	# its default drivers (usb-storage) on dummy_hcd.
 	stop_daemon exporter
@@ -499,6 +533,27 @@ bench_bulk() {
 	emit bulk_usbip MB/s
 	emit bulk_nmb MB/s
 	ratio bulk_ratio bulk_nmb bulk_usbip nmb/usbip
+	emit bulk_nmb_relay MB/s
+	ratio bulk_relay_ratio bulk_nmb_relay bulk_nmb relayed/direct
+}
+
+# --- 6: the place as a dial-out place, through the server's relay ----------
+
+bench_relay_attach() {
+	local i
+
+	echo "# relay: the same place dial-out (nmb-server relays with splice); attach and $RTT_N 1-byte echoes"
+	exporter_as relay
+	daemon exporter echo "$PROBE" echo "$(gadget_tty_gadget "$GADGET")"
+	for ((i = 0; i < runs; i++)); do
+		attach_once nmb_relay
+	done
+	stop_daemon echo
+	exporter_as direct
+	emit attach_nmb_relay ms
+	ratio attach_relay_ratio attach_nmb_relay attach_nmb relayed/direct
+	emit rtt_nmb_relay ms
+	ratio rtt_relay_ratio rtt_nmb_relay rtt_nmb relayed/direct
 }
 
 # --- main --------------------------------------------------------------------
@@ -515,4 +570,5 @@ echo "# nmb attached $NODE on vhci port $port"
 bench_tcp
 bench_reattach
 release_nmb "$TTY_GLOB"
+bench_relay_attach
 bench_bulk

@@ -4,6 +4,19 @@
 import sys
 
 DESCRIPTIONS = {
+    "attach_nmb_relay": "Attach, nmb, dial-out place through the server relay",
+    "attach_relay_ratio": "Attach ratio relayed / direct",
+    "rtt_nmb_relay": "CDC-ACM 1-byte echo round trip, nmb through the relay",
+    "rtt_relay_ratio": "Echo round trip ratio relayed / direct",
+    "bulk_nmb_relay": "Bulk read through nmb and the server relay: dd 1 MiB",
+    "bulk_relay_ratio": "Bulk ratio relayed / direct nmb (target >= 0.9)",
+    "relay_tcp_direct": "TCP through a place's proxy, direct (host loopback)",
+    "relay_tcp_relayed": "TCP through a dial-out place: server relay + proxy",
+    "relay_tcp_ratio": "TCP throughput ratio relayed / direct",
+    "relay_cpu_per_gb": "Server CPU (user + system) per relayed GB",
+    "relay_rwchar_per_byte": "Server read()/write() bytes per relayed byte",
+    "relay_splice_calls_64m": "Server splice() calls relaying 64 MiB (strace)",
+    "relay_copy_calls_64m": "Server read/write/recv/send calls, same 64 MiB",
     "tcp_mbps_tunnel_1g": "TCP through the nmb tunnel, 1 Gbit/s link: throughput",
     "tcp_mbps_direct_1g": "TCP direct to the target, 1 Gbit/s link: throughput",
     "tcp_ratio_1g": "TCP throughput ratio tunnel / direct, 1 Gbit/s link",

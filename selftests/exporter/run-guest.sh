@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # run-guest.sh - nmb-exporter with the real nmb_watch module, USB/IP and
 # a CDC-ACM gadget board in the QEMU guest, first against a fake hub, then
-# against nmb-server as a separate host. TAP. Runs inside the guest
+# against nmb-server as a separate host, then a dial-out place through
+# the server's relay with exporter and agent behind NATs
+# (guest_relay_test.py). TAP. Runs inside the guest
 # (selftests/run_all.sh boots it); `make check` builds the ASan exporter,
 # server and import client. The module is kmod/nmb_watch.ko
 # (NMB_WATCH_KO= to change).
@@ -20,8 +22,11 @@ for f in "$KO" "$O/nmb-exporter" "$O/nmb-server" "$CLIENT"; do
 done
 a=0
 b=0
+c=0
 /usr/bin/python3 selftests/exporter/guest_test.py "$O/nmb-exporter" \
 	"$CLIENT" "$KO" || a=$?
 /usr/bin/python3 selftests/exporter/guest_server_test.py "$O/nmb-exporter" \
 	"$CLIENT" "$KO" "$O/nmb-server" || b=$?
-[ $a = 0 ] && [ $b = 0 ]
+/usr/bin/python3 selftests/exporter/guest_relay_test.py "$O/nmb-exporter" \
+	"$CLIENT" "$KO" "$O/nmb-server" || c=$?
+[ $a = 0 ] && [ $b = 0 ] && [ $c = 0 ]

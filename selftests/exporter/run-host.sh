@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # run-host.sh - host-side tests of nmb-exporter, TAP: the proxy against
 # a fake hub (host_test.py), SIGHUP reloads (reload_test.py), then
-# against the real nmb-server (server_test.py). Uses the ASan build
+# against the real nmb-server (server_test.py), a dial_out place through
+# its relay (dial_out_test.py). Uses the ASan build
 # (build/asan by default; O=DIR to change). The unit tests of lib/ are
 # the lib suite's.
 set -euo pipefail
@@ -33,4 +34,6 @@ echo "# OpenID Connect (get_id_token)"
 "$PY" selftests/exporter/auth_test.py "$BIN" || rc=1
 echo "# against nmb-server"
 "$PY" selftests/exporter/server_test.py "$BIN" "$O/nmb-server" || rc=1
+echo "# a dial_out place through nmb-server's relay"
+"$PY" selftests/exporter/dial_out_test.py "$BIN" "$O/nmb-server" || rc=1
 exit $rc

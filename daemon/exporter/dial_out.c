@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dial_out.c - a dial-out place (dial_out: true) listens nowhere. When
+ * an authorised agent sends its CONNECT to the server's relay, the
+ * server calls relay_open(relay_id, place_id, ip, port) over the place's
+ * WebSocket; we connect to that port at the address the WebSocket is
+ * connected to, send the hello naming the id (lib/relay_hello), and
+ * hand the socket to the place's proxy (proxy_adopt) as if the agent at
+ * ip had connected: the server forwards its CONNECT next, and the proxy
+ * answers it and runs the USB or TCP tunnel over this socket as it does
+ * for a direct one. The allow-list applies as always, so a reservation
+ * returned cuts relayed tunnels too. Documentation/protocol.rst,
+ * "Dial-out places".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dial_out.h"
+#include "exporter.h"
+#include "hub_client.h"
+#include "jsonrpc.h"
+#include "list.h"
+#include "log.h"
+#include "loop.h"
+#include "protocol.h"
+#include "proxy.h"
+#include "relay_hello.h"
+
+struct dial {
+	struct list_head node;		/* place->dials */
+	struct place *p;
+	int fd;
+	struct loop_fd *lfd;
+	struct loop_timer *timer;
+	char ip[INET6_ADDRSTRLEN];	/* the agent, as the server saw it */
+	char to[INET6_ADDRSTRLEN + 8];	/* the relay, for logs */
+	char hello[RELAY_HELLO_MAX];
+	int hello_len;
+};
+
+static void dial_free(struct dial *d, bool close_fd)
+{
+	list_del(&d->node);
+	loop_timer_free(d->timer);
+	loop_fd_del(d->lfd);
+	if (close_fd && d->fd >= 0)
+		close(d->fd);
+	free(d);
+}
+
+static void on_connected(struct loop_fd *lfd, uint32_t events, void *arg)
+{
+	struct dial *d = arg;
+	struct place *p = d->p;
+	socklen_t sl = sizeof(int);
+	int err = 0, fd = d->fd;
+	char ip[INET6_ADDRSTRLEN];
+	ssize_t n;
+
+	(void)lfd;
+	(void)events;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		err = errno;
+	if (err == EINPROGRESS)
+		return;
+	if (err) {
+		log_warn("place %s: relay data connection to %s failed: %s; can this machine reach the server's relay port?",
+			 p->name, d->to, strerror(err));
+		dial_free(d, true);
+		return;
+	}
+	/* a fresh socket's buffer takes the few bytes whole */
+	n = send(fd, d->hello, (size_t)d->hello_len, MSG_NOSIGNAL);
+	if (n != d->hello_len) {
+		log_warn("place %s: relay data connection to %s: cannot send its hello: %s",
+			 p->name, d->to, n < 0 ? strerror(errno) : "short write");
+		dial_free(d, true);
+		return;
+	}
+	log_info("place %s: relay data connection to %s up for peer %s",
+		 p->name, d->to, d->ip);
+	snprintf(ip, sizeof(ip), "%s", d->ip);
+	d->fd = -1;
+	dial_free(d, false);
+	proxy_adopt(p, fd, ip);
+}
+
+static void dial_timeout(struct loop_timer *t, void *arg)
+{
+	struct dial *d = arg;
+
+	(void)t;
+	log_warn("place %s: relay data connection to %s not up within %d s; is the server's relay port reachable from here?",
+		 d->p->name, d->to, DIAL_OUT_CONNECT_MS / 1000);
+	dial_free(d, true);
+}
+
+/* The server's address as the WebSocket reached it, with port. */
+static int relay_addr(struct place *p, unsigned int port,
+		      struct sockaddr_storage *ss, socklen_t *sl, char *to,
+		      size_t tolen)
+{
+	struct sockaddr_in6 *s6 = (void *)ss;
+	struct sockaddr_in *s4 = (void *)ss;
+	char raw[INET6_ADDRSTRLEN + 8], ip[INET6_ADDRSTRLEN];
+
+	if (!p->hub || hub_client_peer(p->hub, raw, sizeof(raw)) ||
+	    ip_normalise(raw, ip, sizeof(ip)))
+		return -ENOTCONN;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*sl = sizeof(*s4);
+		snprintf(to, tolen, "%s:%u", ip, port);
+	} else {
+		inet_pton(AF_INET6, ip, &s6->sin6_addr);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*sl = sizeof(*s6);
+		snprintf(to, tolen, "[%s]:%u", ip, port);
+	}
+	return 0;
+}
+
+/* 0, or -errno with *why for the server. */
+static int dial(struct place *p, const char *id, const char *ip,
+		unsigned int port, const char **why)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct dial *d;
+	size_t pending = 0;
+
+	list_for_each_entry(d, &p->dials, node)
+		pending++;
+	if (pending >= DIAL_OUT_MAX_PENDING) {
+		*why = "too many data connections still connecting";
+		return -EBUSY;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	d->p = p;
+	d->fd = -1;
+	list_add_tail(&d->node, &p->dials);
+	snprintf(d->ip, sizeof(d->ip), "%s", ip);
+	d->hello_len = relay_hello_format(d->hello, sizeof(d->hello), id);
+	if (relay_addr(p, port, &ss, &sl, d->to, sizeof(d->to))) {
+		*why = "not connected to the server";
+		dial_free(d, true);
+		return -ENOTCONN;
+	}
+	d->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		       SOCK_CLOEXEC, 0);
+	if (d->fd < 0 || (connect(d->fd, (struct sockaddr *)&ss, sl) < 0 &&
+			  errno != EINPROGRESS)) {
+		int err = -errno;
+
+		log_warn("place %s: relay data connection to %s: %s",
+			 p->name, d->to, strerror(-err));
+		*why = "cannot connect to the relay port";
+		dial_free(d, true);
+		return err;
+	}
+	d->lfd = loop_fd_add(p->exp->loop, d->fd, EPOLLOUT, on_connected, d);
+	d->timer = loop_timer_new(p->exp->loop, dial_timeout, d);
+	if (!d->lfd || !d->timer || d->hello_len <= 0) {
+		*why = "out of memory";
+		dial_free(d, true);
+		return -ENOMEM;
+	}
+	loop_timer_set(d->timer, DIAL_OUT_CONNECT_MS);
+	return 0;
+}
+
+void dial_out_open(struct rpc_req *req, json_object *params, void *ctx)
+{
+	static const char *const names[] = {
+		WIRE_RELAY_OPEN_ID, WIRE_RELAY_OPEN_PLACE, WIRE_RELAY_OPEN_IP,
+		WIRE_RELAY_OPEN_PORT, NULL
+	};
+	struct place *p = hub_client_arg(ctx);
+	char err[160], ip[INET6_ADDRSTRLEN];
+	const char *why = NULL;
+	json_object *a[4];
+	int64_t port;
+
+	if (rpc_args(params, names, 4, a, err, sizeof(err)))
+		return rpc_error(req, RPC_INTERNAL_ERROR, err);
+	if (!p->dial_out)
+		return rpc_errorf(req, RPC_INTERNAL_ERROR,
+				  "place %s is not dial_out", p->name);
+	if (!json_object_is_type(a[0], json_type_string) ||
+	    !relay_id_valid(json_object_get_string(a[0])))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "relay_id: expected 32 lower-case hex digits");
+	if (!json_object_is_type(a[1], json_type_int) ||
+	    (p->place_id && json_object_get_int64(a[1]) != p->place_id))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "place_id: not this connection's place");
+	if (!json_object_is_type(a[2], json_type_string) ||
+	    ip_normalise(json_object_get_string(a[2]), ip, sizeof(ip)))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "ip: expected an IP address");
+	port = json_object_get_int64(a[3]);
+	if (!json_object_is_type(a[3], json_type_int) || port < 1 ||
+	    port > 65535)
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "port: expected 1 to 65535");
+	if (dial(p, json_object_get_string(a[0]), ip, (unsigned int)port,
+		 &why))
+		return rpc_errorf(req, RPC_INTERNAL_ERROR, "place %s: %s",
+				  p->name, why);
+	rpc_reply(req, NULL);
+}
+
+void dial_out_start(struct place *p)
+{
+	INIT_LIST_HEAD(&p->dials);
+}
+
+void dial_out_stop(struct place *p)
+{
+	if (!p->dials.next)
+		return;		/* never started */
+	while (!list_empty(&p->dials))
+		dial_free(list_first_entry(&p->dials, struct dial, node),
+			  true);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * relay_auth.h - who may use the relay (relay_auth.c): the one question
+ * the relay asks before it tells an exporter anything.
+ */
+#ifndef NMB_SERVER_RELAY_AUTH_H
+#define NMB_SERVER_RELAY_AUTH_H
+
+#include <stddef.h>
+
+struct server;
+struct srv_place;
+
+/*
+ * May the peer at ip, which sent the CONNECT request head (head,
+ * head_len bytes), open a data connection to dial-out place p now?
+ * 0 if so, else -EACCES with *why set to a static reason for the log.
+ */
+int srv_relay_auth(const struct server *srv, const struct srv_place *p,
+		   const char *ip, const char *head, size_t head_len,
+		   const char **why);
+
+#endif /* NMB_SERVER_RELAY_AUTH_H */

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# relay_bench.py - issue 13 on the host (selftests/bench/host-relay.sh):
+# TCP throughput through nmb-exporter's proxy, direct and through
+# nmb-server's relay (a dial_out place), side by side in each run over
+# loopback; the server's CPU time per relayed GB (/proc/PID/stat utime +
+# stime) and its read/write bytes (/proc/PID/io rchar, wchar) while it
+# relays; and, in one run under strace -c, its splice() calls against
+# read/write/recv/send ones: the proof that the relay copies nothing in
+# user space. Prints "bench NAME median=... unit=..." lines.
+#
+# Usage: relay_bench.py SERVER EXPORTER RUNS MIB
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import websockets
+
+SERVER, EXPORTER = sys.argv[1:3]
+RUNS, MIB = int(sys.argv[3]), int(sys.argv[4])
+TMP = tempfile.mkdtemp(prefix="nmb-relay-bench-")
+CHUNK = 1 << 20
+
+
+def free_range(n):
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        base = s.getsockname()[1]
+        s.close()
+        socks = []
+        try:
+            for p in range(base, base + n + 1):
+                t = socket.socket()
+                t.bind(("127.0.0.1", p))
+                socks.append(t)
+            return base
+        except OSError:
+            pass
+        finally:
+            for t in socks:
+                t.close()
+    raise RuntimeError("no free ports")
+
+
+def sink(srv):
+    """Reads each connection to its end, then closes it."""
+    while True:
+        c, _ = srv.accept()
+
+        def drain(c):
+            buf = bytearray(CHUNK)
+            try:
+                while c.recv_into(buf):
+                    pass
+            except OSError:
+                pass
+            c.close()
+        threading.Thread(target=drain, args=(c,), daemon=True).start()
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        x = f.read().rsplit(")", 1)[1].split()
+    return (int(x[11]) + int(x[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def io(pid):
+    out = {}
+    with open("/proc/%d/io" % pid) as f:
+        for line in f:
+            k, v = line.split(":")
+            out[k] = int(v)
+    return out
+
+
+def send_through(place, target, nbytes):
+    """MB/s of nbytes through a CONNECT tunnel to the sink."""
+    s = socket.create_connection((place["host"], place["port"]), timeout=30)
+    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = s.recv(1)
+        if not d:
+            raise RuntimeError("tunnel closed: %r" % head)
+        head += d
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError("tunnel refused: %r" % head)
+    data = memoryview(bytearray(os.urandom(CHUNK)))
+    t0 = time.monotonic()
+    for _ in range(nbytes // CHUNK):
+        s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):    # the sink closes once it read everything
+        pass
+    took = time.monotonic() - t0
+    s.close()
+    return nbytes / took / 1e6
+
+
+def places(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/places" % port,
+                                timeout=10) as r:
+        return {p["name"]: p for p in json.loads(r.read())["places"]}
+
+
+def bench(name, values, unit):
+    v = sorted(values)
+    print("bench %s median=%.6g min=%.6g max=%.6g n=%d unit=%s"
+          % (name, statistics.median(v), v[0], v[-1], len(v), unit),
+          flush=True)
+
+
+async def reserve(port, ids):
+    ws = await websockets.connect("ws://127.0.0.1:%d/ws" % port,
+                                  ping_interval=None)
+    for i, pid in enumerate(ids):
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": i + 1,
+                                  "method": "reserve", "params": [[pid]]}))
+        json.loads(await ws.recv())
+    return ws
+
+
+def strace_counts(pid, place, target, nbytes):
+    """Syscall counts of the server while it relays nbytes once."""
+    out = os.path.join(TMP, "strace.txt")
+    st = subprocess.Popen(["strace", "-c", "-f", "-o", out, "-p", str(pid)],
+                          stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    send_through(place, target, nbytes)
+    time.sleep(0.2)
+    st.send_signal(2)
+    st.wait(30)
+    counts = {}
+    with open(out) as f:
+        for line in f:
+            x = line.split()
+            if len(x) >= 5 and re.match(r"^[\d.]+$", x[0]):
+                counts[x[-1]] = int(x[3])
+    return counts
+
+
+def main():
+    base = free_range(3)
+    sink_srv = socket.socket()
+    sink_srv.bind(("127.0.0.1", 0))
+    sink_srv.listen(8)
+    sport = sink_srv.getsockname()[1]
+    threading.Thread(target=sink, args=(sink_srv,), daemon=True).start()
+    direct_port = free_range(0)
+    ecfg = os.path.join(TMP, "exporter.yaml")
+    with open(ecfg, "w") as f:
+        f.write("""\
+server: ws://127.0.0.1:%d
+state_dir: %s
+places:
+  - name: direct
+    port: %d
+    parts:
+      - compatible: [sink]
+        tcp: {sink: {host: 127.0.0.1, port: %d}}
+  - name: relayed
+    dial_out: true
+    parts:
+      - compatible: [sink]
+        tcp: {sink: {host: 127.0.0.1, port: %d}}
+""" % (base, TMP, direct_port, sport, sport))
+    logs = [open(os.path.join(TMP, n), "w") for n in ("s.log", "e.log")]
+    srv = subprocess.Popen([SERVER, "--listen", "127.0.0.1:%d" % base],
+                           stderr=logs[0], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    exp = subprocess.Popen([EXPORTER, "-c", ecfg], stderr=logs[1],
+                           stdout=subprocess.DEVNULL)
+    try:
+        run(base, srv, sport)
+    finally:
+        for p in (exp, srv):
+            p.terminate()
+            p.wait(20)
+
+
+def run(base, srv, sport):
+    pl = {}
+    end = time.time() + 20
+    while time.time() < end and len(pl) < 2:
+        try:
+            pl = places(base)
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if len(pl) < 2:
+        print("# relay bench: the places did not register; no rows")
+        return
+    loop = asyncio.new_event_loop()
+    ws = loop.run_until_complete(reserve(base, [pl["direct"]["id"],
+                                                pl["relayed"]["id"]]))
+    target = b"127.0.0.1:%d" % sport
+    nbytes = MIB * CHUNK
+    direct, relayed, ratio, cpu, rchar = [], [], [], [], []
+    send_through(pl["relayed"], target, 16 * CHUNK)     # warm-up
+    for _ in range(RUNS):
+        d = send_through(pl["direct"], target, nbytes)
+        c0, io0 = cpu_s(srv.pid), io(srv.pid)
+        r = send_through(pl["relayed"], target, nbytes)
+        c1, io1 = cpu_s(srv.pid), io(srv.pid)
+        direct.append(d)
+        relayed.append(r)
+        ratio.append(r / d)
+        cpu.append((c1 - c0) / (nbytes / 1e9))
+        rchar.append((io1["rchar"] - io0["rchar"] + io1["wchar"] -
+                      io0["wchar"]) / nbytes)
+    print("# relay bench: %d runs of %d MiB each way, loopback" % (RUNS, MIB))
+    bench("relay_tcp_direct", direct, "MB/s")
+    bench("relay_tcp_relayed", relayed, "MB/s")
+    bench("relay_tcp_ratio", ratio, "x")
+    bench("relay_cpu_per_gb", cpu, "s")
+    bench("relay_rwchar_per_byte", rchar, "bytes")
+    counts = strace_counts(srv.pid, pl["relayed"], target, 64 * CHUNK)
+    copies = sum(counts.get(k, 0) for k in ("read", "write", "recvfrom",
+                                             "sendto", "recvmsg", "sendmsg",
+                                             "readv", "writev"))
+    print("# relay bench: strace -c of the server relaying 64 MiB: "
+          + ", ".join("%s %d" % kv for kv in sorted(counts.items())))
+    bench("relay_splice_calls_64m", [counts.get("splice", 0)], "calls")
+    bench("relay_copy_calls_64m", [copies], "calls")
+    loop.run_until_complete(ws.close())
+
+
+if __name__ == "__main__":
+    main()

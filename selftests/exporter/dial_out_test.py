@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+# dial_out_test.py - a dial_out place of the real nmb-exporter through
+# the real nmb-server's relay (host, TAP; Documentation/protocol.rst,
+# "Dial-out places"): the exporter listens nowhere, the place is listed
+# with the relay's address, the holder's TCP tunnel works through it
+# (CONNECT forwarded, relay_open, the proxy's code on the data
+# connection), another IP gets 403 and the exporter hears nothing, a
+# return cuts the relayed tunnel, an exporter killed mid-transfer cuts it
+# too, and a dial_out place with a port is a configuration error.
+#
+#   agent (python) --CONNECT--> nmb-server relay <--dials-- nmb-exporter
+#
+# Usage: dial_out_test.py EXPORTER SERVER
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import websockets
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import nmbtest  # noqa: E402
+from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
+                     sigterm, summary, tap)
+
+EXPORTER, SERVER = sys.argv[1:3]
+TMP = tempfile.mkdtemp(prefix="nmb-dial-out-")
+ECHO_PORT = free_port()
+
+
+def free_range(n):
+    """A port whose n following ports are free too (on 127.0.0.1)."""
+    for _ in range(50):
+        base = free_port()
+        if base + n > 65535:
+            continue
+        socks = []
+        try:
+            for p in range(base, base + n + 1):
+                t = socket.socket()
+                t.bind(("127.0.0.1", p))
+                socks.append(t)
+            return base
+        except OSError:
+            pass
+        finally:
+            for t in socks:
+                t.close()
+    raise RuntimeError("no free port range")
+
+
+SRV_PORT = free_range(3)    # hub, relay (+1), place ports (+2, +3)
+
+
+def echo_server():
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", ECHO_PORT))
+    srv.listen(8)
+    while True:
+        c, _ = srv.accept()
+
+        def serve(c):
+            try:
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    c.sendall(d)
+            except OSError:
+                pass
+            c.close()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def places():
+    with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/places"
+                                % SRV_PORT, timeout=10) as r:
+        return json.loads(r.read())["places"]
+
+
+def tunnel(place, src="127.0.0.1"):
+    """(status, socket) of a CONNECT to the echo target via the place."""
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(10)
+    s.connect((place["host"], place["port"]))
+    t = b"127.0.0.1:%d" % ECHO_PORT
+    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (t, t))
+    head = b""
+    try:
+        while b"\r\n\r\n" not in head:
+            d = s.recv(1)
+            if not d:
+                break
+            head += d
+    except OSError:
+        pass
+    m = re.match(rb"HTTP/1\.1 (\d+) ", head)
+    return (int(m.group(1)) if m else None), s
+
+
+def listening_inodes():
+    inodes = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    x = line.split()
+                    if x[3] == "0A":
+                        inodes.add(x[9])
+        except OSError:
+            pass
+    return inodes
+
+
+def listens(pid):
+    lis = listening_inodes()
+    fds = "/proc/%d/fd" % pid
+    for fd in os.listdir(fds):
+        try:
+            link = os.readlink(os.path.join(fds, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", link)
+        if m and m.group(1) in lis:
+            return True
+    return False
+
+
+class Agent:
+    """A WebSocket JSON-RPC client on its own asyncio loop."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+        async def connect():
+            return await websockets.connect("ws://127.0.0.1:%d/ws"
+                                            % SRV_PORT)
+        self.ws = self.run(connect())
+        self.id = 0
+
+    def run(self, coro, timeout=20):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(
+            timeout)
+
+    def call(self, method, params):
+        self.id += 1
+
+        async def go(rid):
+            await self.ws.send(json.dumps({"jsonrpc": "2.0", "id": rid,
+                                           "method": method,
+                                           "params": params}))
+            while True:
+                msg = json.loads(await self.ws.recv())
+                if msg.get("id") == rid:
+                    return msg
+        return self.run(go(self.id))
+
+
+def write_config(path, place_extra):
+    with open(path, "w") as f:
+        f.write("""\
+server: ws://127.0.0.1:%d
+state_dir: %s
+places:
+  - name: far
+%s    parts:
+      - compatible: [echo]
+        tcp:
+          echo: {host: 127.0.0.1, port: %d}
+""" % (SRV_PORT, TMP, place_extra, ECHO_PORT))
+
+
+def main():
+    print("TAP version 13", flush=True)
+    threading.Thread(target=echo_server, daemon=True).start()
+    bad = os.path.join(TMP, "bad.yaml")
+    write_config(bad, "    dial_out: true\n    port: 2192\n")
+    p = subprocess.run([EXPORTER, "-c", bad, "--check"],
+                       capture_output=True, text=True, timeout=20)
+    ok(p.returncode != 0 and "a dial_out place has no port" in p.stderr,
+       "dial_out with a port: configuration error")
+    ecfg = os.path.join(TMP, "exporter.yaml")
+    write_config(ecfg, "    dial_out: true\n")
+    slog = open(os.path.join(TMP, "server.log"), "w+")
+    elog = open(os.path.join(TMP, "exporter.log"), "w+")
+    server = subprocess.Popen([SERVER, "--listen", "127.0.0.1:%d" % SRV_PORT],
+                              stdout=slog, stderr=slog)
+    exporter = None
+    try:
+        nmbtest.wait(lambda: "relay listening" in open(slog.name).read(),
+                     10)
+        exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                    stdout=elog, stderr=elog)
+        exporter = run(exporter, ecfg, elog)
+    except Exception as e:  # noqa: BLE001 - reported as a failure
+        ok(False, "no exception: %r" % e)
+    finally:
+        for p, name in ((exporter, "exporter"), (server, "server")):
+            if p and p.poll() is None:
+                rc = sigterm(p, 20)
+                ok(rc == 0, "%s: clean exit on SIGTERM (rc=%s)" % (name, rc))
+        no_sanitizer_report(elog)
+        no_sanitizer_report(slog)
+        if tap.n_fail:
+            slog.seek(0)
+            elog.seek(0)
+            diag("exporter log:\n" + elog.read()[-4000:])
+            diag("server log:\n" + slog.read()[-3000:])
+    rc = summary()
+    if rc:
+        print("# files kept in " + TMP)
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(rc)
+
+
+def run(exporter, ecfg, elog):
+    pl = nmbtest.wait(lambda: [p for p in places() if p["name"] == "far"],
+                      20)
+    if not ok(bool(pl), "dial-out place registered"):
+        return exporter
+    place = pl[0]
+    ok(place["host"] == "127.0.0.1" and
+       SRV_PORT + 2 <= place["port"] <= SRV_PORT + 65,
+       "listed at the relay: %s:%d" % (place["host"], place["port"]))
+    ok(not listens(exporter.pid), "the exporter listens on no TCP port")
+    status, s = tunnel(place)
+    s.close()
+    ok(status == 403, "not reserved: 403 from the relay")
+    agent = Agent()
+    r = agent.call("reserve", [[place["id"]]])
+    ok(r.get("result") == place["id"], "reserved")
+    status, s = tunnel(place)
+    data = os.urandom(1 << 20)
+    got = bytearray()
+    if ok(status == 200, "the holder's tunnel: 200 through the relay"):
+        threading.Thread(target=s.sendall, args=(data,), daemon=True).start()
+        while len(got) < len(data):
+            d = s.recv(65536)
+            if not d:
+                break
+            got.extend(d)
+    ok(hashlib.sha256(got).digest() == hashlib.sha256(data).digest(),
+       "1 MiB echoed through exporter and relay (%d bytes)" % len(got))
+    text = open(elog.name).read()
+    ok("relay data connection to 127.0.0.1:%d up for peer 127.0.0.1"
+       % (SRV_PORT + 1) in text, "the exporter dialled the relay port")
+    n_before = text.count("relay data connection")
+    status, s2 = tunnel(place, src="127.0.0.2")
+    s2.close()
+    time.sleep(0.3)
+    ok(status == 403 and open(elog.name).read().count(
+        "relay data connection") == n_before,
+       "another IP: 403, the exporter not asked")
+    r = agent.call("return_reservation", [place["id"]])
+    s.settimeout(5)
+    try:
+        cut = s.recv(10) == b""
+    except OSError:
+        cut = True
+    ok("result" in r and cut, "returned: the relayed tunnel is cut")
+    s.close()
+    ok("no longer allowed; tunnel cut" in open(elog.name).read() or
+       "no longer allowed; relayed connection cut" in open(
+           os.path.join(TMP, "server.log")).read(), "the cut is logged")
+    # killed mid-transfer: the tunnel ends, nothing hangs
+    r = agent.call("reserve", [[place["id"]]])
+    status, s = tunnel(place)
+    ok(status == 200, "reserved again, tunnel up")
+    exporter.kill()
+    exporter.wait()
+    s.settimeout(10)
+    try:
+        ended = s.recv(10) == b""
+    except OSError:
+        ended = True
+    ok(ended, "exporter killed (-9): the relayed tunnel ends")
+    s.close()
+    return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+# SPDX-License-Identifier: GPL-2.0
+# relay_test.py - nmb-server's relay of dial-out places
+# (Documentation/protocol.rst, "Dial-out places") on loopback, with a
+# fake exporter in Python that registers a dial_out place and answers
+# relay_open by dialling the relay port: the place listed with the
+# relay's address, a relayed tunnel (bytes both ways, through splice),
+# the not-my-board agent's exact CONNECT, 403 without the exporter
+# hearing of it, 504 when it does not dial, single-use and expiring ids,
+# malformed heads, the half-open limits under a flood, and cuts when the
+# reservation ends or the exporter goes. Prints TAP.
+# Usage: relay_test.py NMB_SERVER_BINARY WORKDIR
+import asyncio
+import hashlib
+import json
+import os
+import re
+import socket
+import sys
+import time
+import urllib.request
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "lib")]
+from nmbpeer import Peer, Server, close_all, place_desc  # noqa: E402
+from nmbtest import check, collector, run_tests, servers_line  # noqa: E402
+
+BIN, WORK = sys.argv[1], sys.argv[2]
+TESTS, test = collector()
+servers = []
+PY_CONNECT = (b"CONNECT usb.not-my-board.localhost:3240 HTTP/1.1\r\n"
+              b"Host: usb.not-my-board.localhost:3240\r\n"
+              b"User-Agent: python-h11/0.14.0\r\n\r\n")
+TCP_CONNECT = (b"CONNECT 192.168.7.20:22 HTTP/1.1\r\n"
+               b"Host: 192.168.7.20:22\r\n\r\n")
+
+
+def free_range(n):
+    """A port whose n following ports are free too (on 127.0.0.1)."""
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        base = s.getsockname()[1]
+        s.close()
+        if base + n > 65535:
+            continue
+        try:
+            socks = []
+            for p in range(base, base + n + 1):
+                t = socket.socket()
+                t.bind(("127.0.0.1", p))
+                socks.append(t)
+            return base
+        except OSError:
+            pass
+        finally:
+            for t in socks:
+                t.close()
+    raise RuntimeError("no free port range")
+
+
+def new_server(extra=""):
+    base = free_range(6)
+    conf = ("relay:\n  listen: 127.0.0.1:%d\n  ports: %d-%d\n%s"
+            % (base, base + 1, base + 5, extra))
+    s = Server(BIN, WORK, config=conf, listen=["127.0.0.1:@PORT@"])
+    s.relay_port = base
+    servers.append(s)
+    return s
+
+
+def metrics(srv):
+    with urllib.request.urlopen(srv.url("/metrics", scheme="http"),
+                                timeout=5) as r:
+        return r.read().decode()
+
+
+def places(srv):
+    with urllib.request.urlopen(srv.url("/api/v1/places", scheme="http"),
+                                timeout=5) as r:
+        return json.loads(r.read())["places"]
+
+
+class FakeExporter:
+    """A dial_out place over a real WebSocket; relay_open dials the
+    relay (or not: mode "ignore") and then serves the tunnel: 200 to
+    the CONNECT, then echo."""
+
+    def __init__(self, peer, mode="serve"):
+        self.peer = peer
+        self.mode = mode
+        self.opens = []      # relay_open params
+        self.heads = []      # CONNECT heads as the exporter got them
+        self.tasks = []
+        peer.handlers["relay_open"] = self.relay_open
+
+    @classmethod
+    async def start(cls, srv, name="relay-1", mode="serve"):
+        peer = await Peer.connect(srv.url())
+        fe = cls(peer, mode)
+        desc = place_desc(name)
+        del desc["port"]
+        desc["dial_out"] = True
+        fe.place_id = await peer.call("register_place", desc)
+        return fe
+
+    async def relay_open(self, relay_id, place_id, ip, port):
+        self.opens.append({"relay_id": relay_id, "place_id": place_id,
+                           "ip": ip, "port": port})
+        if self.mode == "serve":
+            self.tasks.append(asyncio.ensure_future(
+                self.serve(relay_id, port)))
+        return None
+
+    async def dial(self, relay_id, port):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"NMB-RELAY /%s HTTP/1.1\r\nHost: nmb-relay\r\n\r\n"
+                % relay_id.encode())
+        await w.drain()
+        return r, w
+
+    async def serve(self, relay_id, port):
+        r, w = await self.dial(relay_id, port)
+        try:
+            head = await r.readuntil(b"\r\n\r\n")
+            self.heads.append(head)
+            w.write(b"HTTP/1.1 200 \r\n\r\n")
+            while True:
+                data = await r.read(65536)
+                if not data:
+                    break
+                w.write(data)
+                await w.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            w.close()
+
+
+async def reserved(srv, name="relay-1", mode="serve"):
+    fe = await FakeExporter.start(srv, name, mode)
+    agent = await Peer.connect(srv.url())
+    check(await agent.call("reserve", [fe.place_id]) == fe.place_id,
+          "reserved")
+    place = [p for p in places(srv) if p["id"] == fe.place_id][0]
+    return fe, agent, place
+
+
+async def connect(place, head, src="127.0.0.1"):
+    """A CONNECT to the place's address; (status line, reader, writer)."""
+    s = socket.socket()
+    s.bind((src, 0))
+    s.setblocking(False)
+    await asyncio.get_event_loop().sock_connect(s, (place["host"],
+                                                    place["port"]))
+    r, w = await asyncio.open_connection(sock=s)
+    w.write(head)
+    await w.drain()
+    line = await asyncio.wait_for(r.readline(), 10)
+    try:
+        while True:     # the rest of the answer's head
+            more = await asyncio.wait_for(r.readline(), 10)
+            if more in (b"\r\n", b"\n", b""):
+                break
+    except ConnectionResetError:
+        pass            # an error answer to an unread request: RST
+    return line, r, w
+
+
+@test
+async def listed_with_relay_address():
+    srv = new_server()
+    fe = await FakeExporter.start(srv)
+    p = places(srv)[0]
+    check(p["host"] == "127.0.0.1", p)
+    check(srv.relay_port < p["port"] <= srv.relay_port + 5, p)
+    check("dial_out" not in p, "dial_out is not listed: %s" % p)
+    check(fe.opens == [], "nothing asked yet")
+    return "host %s port %d" % (p["host"], p["port"])
+
+
+@test
+async def relayed_tunnel_both_ways():
+    srv = new_server()
+    fe, agent, place = await reserved(srv)
+    line, r, w = await connect(place, TCP_CONNECT)
+    check(line.startswith(b"HTTP/1.1 200"), line)
+    check(fe.opens and fe.opens[0]["ip"] == "127.0.0.1" and
+          fe.opens[0]["place_id"] == fe.place_id and
+          fe.opens[0]["port"] == srv.relay_port, fe.opens)
+    check(len(fe.opens[0]["relay_id"]) == 32, fe.opens)
+    check(fe.heads == [TCP_CONNECT], "CONNECT forwarded as sent: %s"
+          % fe.heads)
+    data = os.urandom(1 << 20) * 4
+    got = bytearray()
+
+    async def reader():
+        while len(got) < len(data):
+            chunk = await r.read(1 << 16)
+            if not chunk:
+                break
+            got.extend(chunk)
+
+    rt = asyncio.ensure_future(reader())
+    for i in range(0, len(data), 1 << 16):
+        w.write(data[i:i + (1 << 16)])
+        await w.drain()
+    await asyncio.wait_for(rt, 20)
+    check(hashlib.sha256(got).digest() == hashlib.sha256(data).digest(),
+          "4 MiB echoed intact (%d bytes back)" % len(got))
+    w.close()
+    check("joined to the exporter's data connection" in srv.text(),
+          "join logged")
+    await asyncio.sleep(0.3)
+    m = metrics(srv)
+    check('nmb_relay_connections_total{outcome="joined"} 1' in m and
+          re.search(r"nmb_relay_bytes_total (\d+)", m) and
+          int(re.search(r"nmb_relay_bytes_total (\d+)", m).group(1)) >=
+          2 * len(data), "metrics: %s" % m[-600:])
+    return "4 MiB through the relay and back"
+
+
+@test
+async def not_my_board_connect():
+    srv = new_server()
+    fe, agent, place = await reserved(srv)
+    line, r, w = await connect(place, PY_CONNECT)
+    check(line.startswith(b"HTTP/1.1 200"), line)
+    check(fe.heads == [PY_CONNECT], fe.heads)
+    w.write(b"ping")
+    check(await asyncio.wait_for(r.readexactly(4), 5) == b"ping", "echo")
+    w.close()
+    return "python-h11's CONNECT relayed byte for byte"
+
+
+@test
+async def foreign_peer_403_exporter_not_told():
+    srv = new_server()
+    fe, agent, place = await reserved(srv)
+    line, r, w = await connect(place, TCP_CONNECT, src="127.0.0.2")
+    check(line.startswith(b"HTTP/1.1 403"), line)
+    w.close()
+    other = await FakeExporter.start(srv, "relay-2")
+    p2 = [p for p in places(srv) if p["id"] == other.place_id][0]
+    line, r, w = await connect(p2, TCP_CONNECT)
+    check(line.startswith(b"HTTP/1.1 403"), "unreserved place: %s" % line)
+    w.close()
+    await asyncio.sleep(0.2)
+    check(fe.opens == [] and other.opens == [],
+          "no relay_open: %s %s" % (fe.opens, other.opens))
+    check("peer IP is not the holder's; answered 403" in srv.text(),
+          "logged")
+    return "403 for another IP and an unreserved place, no relay_open"
+
+
+@test
+async def silent_exporter_504():
+    srv = new_server()
+    fe, agent, place = await reserved(srv, "mute", mode="ignore")
+    t0 = time.monotonic()
+    line, r, w = await connect(place, TCP_CONNECT)
+    took = time.monotonic() - t0
+    check(line.startswith(b"HTTP/1.1 504"), line)
+    check(4.5 < took < 8, "after about 5 s: %.1f s" % took)
+    check(len(fe.opens) == 1, fe.opens)
+    check("place mute: the exporter did not open its data connection"
+          in srv.text(), "log names the place")
+    check('nmb_relay_connections_total{outcome="timeout"} 1' in
+          metrics(srv), "timeout counted")
+    w.close()
+    # the id expired with the wait: a late data connection is refused
+    r2, w2 = await fe.dial(fe.opens[0]["relay_id"], srv.relay_port)
+    check(await asyncio.wait_for(r2.read(100), 5) == b"",
+          "expired id: closed")
+    w2.close()
+    return "504 after %.1f s; the expired id is refused" % took
+
+
+@test
+async def ids_single_use():
+    srv = new_server()
+    fe, agent, place = await reserved(srv)
+    line, r, w = await connect(place, TCP_CONNECT)
+    check(line.startswith(b"HTTP/1.1 200"), line)
+    r2, w2 = await fe.dial(fe.opens[0]["relay_id"], srv.relay_port)
+    check(await asyncio.wait_for(r2.read(100), 5) == b"",
+          "second use of the id: closed")
+    w2.close()
+    r3, w3 = await fe.dial("0" * 32, srv.relay_port)
+    check(await asyncio.wait_for(r3.read(100), 5) == b"", "unknown id")
+    w3.close()
+    r4, w4 = await asyncio.open_connection("127.0.0.1", srv.relay_port)
+    w4.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(await asyncio.wait_for(r4.read(100), 5) == b"", "not a hello")
+    w4.close()
+    w.write(b"still")
+    check(await asyncio.wait_for(r.readexactly(5), 5) == b"still",
+          "the first tunnel is unharmed")
+    w.close()
+    check("names an unknown, used or expired relay id" in srv.text(), "log")
+    return "used, unknown and non-hello data connections closed"
+
+
+@test
+async def malformed_heads():
+    srv = new_server()
+    fe, agent, place = await reserved(srv)
+    got = []
+    for head, want in ((b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b" 405"),
+                       (b"CONNECT a:1 HTTP/1.1\r\n\r\n", b" 400"),
+                       (b"\x16\x03\x01\x00\xff\x01\r\n\r\n", b" 400"),
+                       (b"CONNECT a:1 HTTP/1.1\r\nX: " + b"y" * 17000 +
+                        b"\r\n\r\n", b" 431")):
+        line, r, w = await connect(place, head)
+        got.append(line[8:12])
+        check(line[8:12] == want, "%r -> %r" % (head[:20], line))
+        w.close()
+    check(fe.opens == [], "exporter not asked: %s" % fe.opens)
+    return "405, 400, 400, 431"
+
+
+@test
+async def flood_half_open():
+    srv = new_server("  max_half_open_per_ip: 4\n  max_half_open: 50\n")
+    fe, agent, place = await reserved(srv)
+    socks = []
+    for _ in range(30):
+        s = socket.socket()
+        s.bind(("127.0.0.3", 0))
+        s.connect((place["host"], place["port"]))
+        socks.append(s)
+    time.sleep(0.5)
+    closed = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            closed += s.recv(1) == b""
+        except BlockingIOError:
+            pass
+        except ConnectionError:
+            closed += 1
+    check(closed == 26, "all but 4 closed at once: %d" % closed)
+    t0 = time.monotonic()
+    line, r, w = await connect(place, TCP_CONNECT)
+    took = time.monotonic() - t0
+    check(line.startswith(b"HTTP/1.1 200"), "holder still served: %s" % line)
+    w.close()
+    for s in socks:
+        s.close()
+    check("half-open from it (limit 4)" in srv.text(), "flood logged")
+    return "26 of 30 closed at once; the holder served in %.0f ms" % (
+        took * 1000)
+
+
+@test
+async def return_cuts_relayed():
+    srv = new_server()
+    fe, agent, place = await reserved(srv)
+    line, r, w = await connect(place, TCP_CONNECT)
+    check(line.startswith(b"HTTP/1.1 200"), line)
+    await agent.call("return_reservation", fe.place_id)
+    check(await asyncio.wait_for(r.read(100), 5) == b"", "cut")
+    w.close()
+    check("no longer allowed; relayed connection cut" in srv.text(), "log")
+    # the exporter leaving closes the place's port
+    await agent.call("reserve", [fe.place_id])
+    line, r, w = await connect(place, TCP_CONNECT)
+    await fe.peer.close()
+    check(await asyncio.wait_for(r.read(100), 5) == b"", "cut with place")
+    w.close()
+    s = socket.socket()
+    err = s.connect_ex((place["host"], place["port"]))
+    s.close()
+    check(err != 0, "port closed: %d" % err)
+    return "return and exporter exit cut relayed tunnels"
+
+
+@test
+async def options_and_defaults():
+    import subprocess
+    path = os.path.join(WORK, "bad-relay.yaml")
+    with open(path, "w") as f:
+        f.write("relay:\n  ports: 10-5\n  host: relay.example\n")
+    p = subprocess.run([BIN, "-c", path, "--check"], capture_output=True,
+                       text=True, timeout=10)
+    check(p.returncode == 1 and "expected FIRST-LAST" in p.stderr and
+          "IP address agents reach" in p.stderr, p.stderr)
+    p = subprocess.run([BIN, "--relay-listen", "nowhere"],
+                       capture_output=True, text=True, timeout=10)
+    check(p.returncode == 2 and "--relay-listen" in p.stderr, p.stderr)
+    base = free_range(3)
+    s = Server(BIN, WORK, listen=["127.0.0.1:%d" % base], port=base)
+    servers.append(s)
+    check("relay listening on 127.0.0.1:%d, place ports %d-%d"
+          % (base + 1, base + 2, base + 65) in s.text(), s.text())
+    s2 = Server(BIN, WORK, listen=["127.0.0.1:@PORT@"],
+                args=["--relay-listen", "off"])
+    servers.append(s2)
+    check("relay off" in s2.text(), s2.text())
+    return "bad keys refused; default port + 1; off"
+
+
+async def main():
+    print("TAP version 13")
+    print("1..%d" % (len(TESTS) + 1))
+    n = await run_tests(TESTS, 40, close_all)
+    servers_line(n + 1, servers)
+
+
+asyncio.run(main())
