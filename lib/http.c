@@ -76,6 +76,42 @@ static int request_line(const char *p, const char *e, struct http_request *req)
 	return 0;
 }
 
+static bool is_token68(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("-._~+/", c));
+}
+
+/* "Bearer TOKEN" (RFC 6750 §2.1, in Proxy-Authorization) into bearer[]. */
+static void proxy_auth(const char *p, const char *e, struct http_request *req)
+{
+	const char *t;
+	size_t n;
+
+	if (req->has_auth) {		/* two credentials: neither counts */
+		req->bearer[0] = '\0';
+		return;
+	}
+	req->has_auth = true;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e - p < 8 || strncasecmp(p, "bearer ", 7) != 0)
+		return;
+	for (p += 7; p < e && *p == ' '; p++)
+		;
+	for (t = p; t < e && is_token68(*t); t++)
+		;
+	while (t < e && *t == '=')
+		t++;
+	n = (size_t)(e - p);
+	if (t != e || !n || n >= sizeof(req->bearer))
+		return;
+	memcpy(req->bearer, p, n);
+	req->bearer[n] = '\0';
+}
+
 static int header_line(const char *p, const char *e, struct http_request *req)
 {
 	const char *colon = memchr(p, ':', (size_t)(e - p)), *q;
@@ -93,6 +129,8 @@ static int header_line(const char *p, const char *e, struct http_request *req)
 			return bad(req, "Found multiple Host: headers");
 		req->has_host = true;
 	}
+	if (colon - p == 19 && !strncasecmp(p, "proxy-authorization", 19))
+		proxy_auth(colon + 1, e, req);
 	return 0;
 }
 

@@ -150,6 +150,8 @@ static void load_place(struct conf_node *n, struct place *p)
 		conf_error(conf_get(n, "name", CONF_ANY, false), "%s", why);
 	if (conf_int(n, "port", &port, 1, 65535, true) == 0)
 		p->port = (unsigned int)port;
+	p->ip_fallback = true;
+	conf_bool(n, "ip_fallback", &p->ip_fallback, false);
 	parts = conf_get(n, "parts", CONF_SEQ, true);
 	p->parts = calloc(conf_len(parts) + 1, sizeof(*p->parts));
 	if (!p->parts)

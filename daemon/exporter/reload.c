@@ -53,7 +53,7 @@ void exporter_place_stop(struct exporter *e, struct place *p)
 	/* USB first: exports are stopped before their records go. */
 	usb_place_stop(e, p);
 	proxy_stop(p);
-	proxy_set_allowed(p, NULL, 0);
+	proxy_set_allowed(p, NULL, 0, NULL);
 	virtual_place_stop(p);
 }
 
@@ -137,6 +137,7 @@ int exporter_reload(struct exporter *e)
 		p = now.places[i];
 		old = config_find_place(&e->cfg, p->name);
 		if (old && config_place_same(old, p)) {
+			proxy_set_ip_fallback(old, p->ip_fallback);
 			places[i] = old;
 			kept++;
 			continue;
