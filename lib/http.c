@@ -162,6 +162,58 @@ int http_parse_head(const char *buf, size_t len, struct http_request *req)
 	return -EAGAIN;
 }
 
+static int status_line(const char *p, const char *e, int *status)
+{
+	const char *q;
+
+	if (e - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 ||
+	    (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+		return -EPROTO;
+	for (q = p + 9; q < p + 12; q++)
+		if (*q < '0' || *q > '9')
+			return -EPROTO;
+	if (e - p > 12 && p[12] != ' ')
+		return -EPROTO;
+	for (q = p + 12; q < e; q++)
+		if (!is_vchar((unsigned char)*q))
+			return -EPROTO;
+	*status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	return *status >= 100 ? 0 : -EPROTO;
+}
+
+int http_parse_response(const char *buf, size_t len, int *status,
+			size_t *head_len)
+{
+	const char *p = buf, *end = buf + len, *e, *next, *colon, *q;
+	int st;
+
+	*status = 0;
+	*head_len = 0;
+	e = line_end(p, end, &next);
+	if (!e)
+		return memcmp(buf, "HTTP/1.", len < 7 ? len : 7) ? -EPROTO :
+								  -EAGAIN;
+	if (status_line(p, e, &st))
+		return -EPROTO;
+	for (p = next; (e = line_end(p, end, &next)); p = next) {
+		if (e == p) {
+			*status = st;
+			*head_len = (size_t)(next - buf);
+			return 0;
+		}
+		colon = memchr(p, ':', (size_t)(e - p));
+		if (!colon || colon == p)
+			return -EPROTO;
+		for (q = p; q < colon; q++)
+			if (!is_tchar(*q))
+				return -EPROTO;
+		for (q = colon + 1; q < e; q++)
+			if (!is_vchar((unsigned char)*q))
+				return -EPROTO;
+	}
+	return -EAGAIN;
+}
+
 int http_response(char *buf, size_t size, int status, const char *body)
 {
 	char date[64];

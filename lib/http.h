@@ -41,6 +41,16 @@ struct http_request {
 int http_parse_head(const char *buf, size_t len, struct http_request *req);
 
 /*
+ * Parses the head of a proxy's answer to CONNECT at the start of buf:
+ * "HTTP/1.x DDD [reason]", header lines, a blank line (CRLF or LF).
+ * Returns 0 (*status set; bytes from buf + *head_len on belong to the
+ * tunnel), -EAGAIN (need more bytes), or -EPROTO (not an HTTP/1.x
+ * answer, or a malformed line). The caller bounds the head's size.
+ */
+int http_parse_response(const char *buf, size_t len, int *status,
+			size_t *head_len);
+
+/*
  * Formats a response: "HTTP/1.1 <status> \r\n" with Date, Server and
  * Connection: close; with body (not NULL), Content-Type, Content-Length,
  * and "Allow: CONNECT" for 405. Returns the length, or -ENOSPC.

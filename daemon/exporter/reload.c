@@ -74,6 +74,8 @@ static void warn_fixed(const struct exporter *e,
 		log_warn(fmt, e->config_file, "server");
 	if (!same_str(was->token, now->token))
 		log_warn(fmt, e->config_file, "token");
+	if (!same_str(was->proxy, now->proxy))
+		log_warn(fmt, e->config_file, "proxy");
 	if (!same_str(was->ca_file, now->ca_file) ||
 	    was->tls_verify != now->tls_verify)
 		log_warn(fmt, e->config_file, "tls");

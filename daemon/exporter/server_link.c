@@ -193,6 +193,7 @@ int server_link_start(struct place *p)
 		.token = cfg->token,
 		.ca_file = cfg->ca_file,
 		.insecure = !cfg->tls_verify,
+		.proxy = cfg->proxy,
 		.methods = methods,
 		.ops = &ops,
 		.arg = p,
@@ -203,8 +204,8 @@ int server_link_start(struct place *p)
 	snprintf(name, sizeof(name), "place %s", p->name);
 	hc.name = name;
 	err = hub_client_new(p->exp->loop, &hc, &p->hub);
-	/* -ELIBACC: hub_client named the missing package already. */
-	if (err && err != -ELIBACC)
+	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
+	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,
 			cfg->server, err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
