@@ -528,6 +528,62 @@ def test_secrets(hub):
     hub.set_allowed_ips("rpi-3", ["127.0.0.1"])
 
 
+def test_outbound_proxy(hub):
+    """proxy: in exporter.yaml: the hub connection goes through the
+    CONNECT proxy; with the proxy gone, the log names it."""
+    pport, port = free_port(), free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    cp = subprocess.Popen([sys.executable, os.path.join(
+        here, "..", "lib", "connect_proxy.py"), "127.0.0.1", str(pport)],
+        stdout=subprocess.PIPE, text=True)
+    ok(cp.stdout.readline().strip() == "ready", "CONNECT proxy up")
+    conf = write_conf("proxied.yaml", f"""\
+server: ws://127.0.0.1:{HUB_PORT}
+proxy: http://127.0.0.1:{pport}
+places:
+  - name: behind-proxy
+    port: {port}
+    parts:
+      - compatible: [bench-psu]
+        tcp:
+          sink: {{host: 127.0.0.1, port: {SINK_PORT}}}
+""")
+    log = open(os.path.join(TMP, "proxied.log"), "w+")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+               http_proxy="http://127.0.0.1:1", no_proxy="")
+    proc = subprocess.Popen([EXPORTER, "-c", conf, "-v",
+                             "--test-without-nmb-watch"],
+                            stderr=log, stdout=log, env=env)
+    try:
+        place = hub.wait_place("behind-proxy", 15)
+        ok(place is not None, "registered through the proxy: key's proxy")
+        line = cp.stdout.readline().strip()
+        ok(line == "CONNECT 127.0.0.1:%d" % HUB_PORT,
+           "the proxy saw CONNECT to the hub: %r" % line)
+        cp.terminate()
+        cp.wait(10)
+        try:    # the proxy's end may have closed it already
+            hub.drop("behind-proxy")
+        except Exception:
+            pass
+        want = "through proxy http://127.0.0.1:%d (proxy:)" % pport
+        text = ""
+        for _ in range(100):
+            log.seek(0)
+            text = log.read()
+            if want in text:
+                break
+            time.sleep(0.1)
+        ok(want in text, "proxy gone: the log names it")
+    finally:
+        if cp.poll() is None:
+            cp.kill()
+            cp.wait()
+        rc = sigterm(proc, 20)
+        ok(rc == 0, "proxied exporter: clean exit (rc=%s)" % rc)
+        no_sanitizer_report(log, "proxied exporter: no sanitizer report")
+
+
 def request_to(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     head, _ = read_head(s)
@@ -773,6 +829,7 @@ def run(hub, proc):
     hub.set_allowed_ips("rpi-3", ["127.0.0.1"])
 
     test_secrets(hub)
+    test_outbound_proxy(hub)
 
     # garbage and abrupt closes do not disturb the proxy
     for junk in (b"\0" * 100, b"\r\n" * 10 + b"CONNECT", os.urandom(5000)):

@@ -4,15 +4,17 @@
 # it answers "CONNECT host:port" with 200 and relays, records each
 # target, and refuses (403) targets not in "allow" when that is set.
 # Runs on the test's asyncio loop, or alone:
-#   python3 connect_proxy.py ADDR PORT     (prints "ready" when listening)
+#   python3 connect_proxy.py ADDR PORT     (prints "ready" when listening,
+#                                           then "CONNECT <target>" each)
 import asyncio
 import sys
 
 
 class ConnectProxy:
-    def __init__(self, allow=None):
+    def __init__(self, allow=None, echo=False):
         self.targets = []           # each CONNECT target, in order
         self.allow = allow          # None: every target
+        self.echo = echo            # print each target on stdout
         self.server = None
 
     async def start(self, host="127.0.0.1", port=0):
@@ -37,6 +39,8 @@ class ConnectProxy:
             return
         target = line[1].decode()
         self.targets.append(target)
+        if self.echo:
+            print("CONNECT " + target, flush=True)
         host, _, port = target.rpartition(":")
         host = host.strip("[]")
         if self.allow is not None and target not in self.allow:
@@ -76,7 +80,7 @@ class ConnectProxy:
 
 
 async def _main(addr, port):
-    p = await ConnectProxy().start(addr, port)
+    p = await ConnectProxy(echo=True).start(addr, port)
     print("ready", flush=True)
     async with p.server:
         await p.server.serve_forever()
