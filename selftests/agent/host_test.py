@@ -75,6 +75,8 @@ class Agent:
             with open(conf, "w") as f:
                 f.write(config)
         env = dict(os.environ, **(env or {}))
+        for k in [k for k, v in env.items() if v is None]:
+            del env[k]      # None: unset
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
             [AGENT, "-c", conf, "--server", url, "--socket",
@@ -711,6 +713,22 @@ async def tls(a):
         await ta.ok("return_reservation", name="s")
         m = await bad.err("search", "unavailable")
         check("TLS" in m or "SSL" in m or "certificate" in m, m)
+        # wss and https through an outbound proxy (https_proxy): TLS
+        # inside the CONNECT tunnel, the certificate still checked
+        cp = await ConnectProxy().start()
+        env = {"https_proxy": cp.url(), "no_proxy": None, "NO_PROXY": None,
+               "HTTPS_PROXY": None, "http_proxy": None, "HTTP_PROXY": None}
+        pa = Agent(url, "tls-proxied", "tls:\n  ca_file: %s\n" % crt,
+                   env=env)
+        try:
+            places = await pa.ok("search")
+            check([p["name"] for p in places] == ["secure"], places)
+            check(cp.targets.count("127.0.0.1:%d" % srv.port) >= 2,
+                  "wss and https through the proxy: %s" % cp.targets)
+        finally:
+            rc, rep = pa.stop()
+            check(not rep, rep)
+            await cp.stop()
     finally:
         for x in (ta, bad):
             rc, rep = x.stop()
@@ -981,8 +999,8 @@ async def outbound_http_proxy(a):
     # log names it.
     cp = await ConnectProxy().start()
     srv = S["srv"]
-    env = {"http_proxy": cp.url(), "no_proxy": "", "NO_PROXY": "",
-           "https_proxy": "", "HTTPS_PROXY": "", "HTTP_PROXY": ""}
+    env = {"http_proxy": cp.url(), "no_proxy": None, "NO_PROXY": None,
+           "https_proxy": None, "HTTPS_PROXY": None, "HTTP_PROXY": None}
     pa = Agent(srv.url(path=""), "proxied-agent", env=env)
     try:
         places = await pa.ok("search")
@@ -1009,7 +1027,7 @@ async def outbound_http_proxy(a):
         pa.stop()
     # the proxy is down: the log names it
     dead = free_port()
-    env = dict(env, no_proxy="", http_proxy="http://127.0.0.1:%d" % dead)
+    env = dict(env, no_proxy=None, http_proxy="http://127.0.0.1:%d" % dead)
     pa = Agent(srv.url(path=""), "deadproxy-agent", env=env, wait=False)
     try:
         text = ""
