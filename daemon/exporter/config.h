@@ -22,6 +22,7 @@ struct exporter_conf {
 	struct conf *conf;		/* owns the strings below */
 	const char *server;
 	const char *token;
+	const char *proxy;		/* proxy: key, NULL: the environment */
 	const char *ca_file;
 	const char *state_dir;		/* sessions.json lives there */
 	const char *metrics_listen;	/* NULL: no /metrics listener */
