@@ -23,6 +23,14 @@
 #define WIRE_HELLO			"hello"
 #define WIRE_RENEW_LEASE		"renew_lease"
 #define WIRE_SUBSCRIBE_FARM		"subscribe_farm"
+/*
+ * nmb only: per-reservation secrets. A peer that lists this feature in
+ * hello gets them: an agent in the reserve result ({"place_id": N,
+ * "secret": S}), an exporter as set_allowed_ips(ips, secret).
+ */
+#define WIRE_FEATURE_SECRET		"secret"
+#define WIRE_PARAM_SECRET		"secret"
+#define WIRE_PARAM_PLACE_ID		"place_id"
 
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"

@@ -27,6 +27,7 @@ struct agent_conf {
 	int log_level;		/* LOG_ERR ... LOG_DEBUG, -1: not set */
 	unsigned int connect_wait_s;	/* requests wait for the server */
 	char *metrics_listen;	/* NULL: no /metrics listener */
+	char *proxy;		/* proxy: key, NULL: the environment */
 };
 
 /*

@@ -74,6 +74,7 @@ int agent_reload(struct agent *a)
 	fixed(file, "tls: verify", cfg->insecure ? "false" : "true",
 	      now.insecure ? "false" : "true");
 	fixed(file, "group", cfg->group, now.group);
+	fixed(file, "proxy", cfg->proxy, now.proxy);
 
 	if (!a->verbose && now.log_level != cfg->log_level) {
 		nmb_log_set_priority(now.log_level >= 0 ? now.log_level :

@@ -151,15 +151,40 @@ static void return_place(struct agent *a, int id)
  * been granted before the server saw the cancel: that grant still comes
  * in, and the place goes straight back, or it would be held for good.
  */
+/*
+ * The reserve result: the place id (not-my-board), or with secrets
+ * {"place_id": N, "secret": S} (protocol.rst). Returns the id, 0 if the
+ * result is neither; secret (may be NULL) gets S or "".
+ */
+static int grant_of(json_object *result, char *secret)
+{
+	json_object *id = result, *s = NULL;
+
+	if (secret)
+		secret[0] = '\0';
+	if (json_object_is_type(result, json_type_object)) {
+		if (!json_object_object_get_ex(result, WIRE_PARAM_PLACE_ID,
+					       &id))
+			return 0;
+		json_object_object_get_ex(result, WIRE_PARAM_SECRET, &s);
+	}
+	if (!json_object_is_type(id, json_type_int) ||
+	    json_object_get_int(id) <= 0)
+		return 0;
+	if (secret && json_object_is_type(s, json_type_string) &&
+	    grant_secret_valid(json_object_get_string(s)))
+		memcpy(secret, json_object_get_string(s), GRANT_SECRET_SIZE);
+	return json_object_get_int(id);
+}
+
 static void late_grant(void *data, json_object *result,
 		       const struct rpc_err *err)
 {
 	struct agent *a = data;
 	int id;
 
-	if (err || !json_object_is_type(result, json_type_int))
+	if (err || !(id = grant_of(result, NULL)))
 		return;
-	id = json_object_get_int(result);
 	log_notice("place id %d was granted after its reserve was withdrawn; returning it",
 		   id);
 	return_place(a, id);
@@ -241,11 +266,12 @@ static void add_lease(struct reservation *r, json_object *params)
 
 /* Place accepted: remember it, start auto_return. */
 static void res_placed(struct reservation *r, int place_id,
-		       json_object *place)
+		       const char *secret, json_object *place)
 {
 	json_object *old = r->place, *n;
 
 	r->place_id = place_id;
+	memcpy(r->secret, secret, sizeof(r->secret));
 	r->place = json_object_get(place);
 	json_object_put(old);
 	free(r->assign);
@@ -334,6 +360,7 @@ static void reserve_done(void *data, json_object *result,
 	struct reservation *r = data;
 	bool closed = err && err->code == RPC_CONNECTION_CLOSED;
 	bool waited = r->req;
+	char secret[GRANT_SECRET_SIZE];
 	json_object *place;
 	int id;
 
@@ -351,7 +378,7 @@ static void reserve_done(void *data, json_object *result,
 		res_free(r);
 		return;
 	}
-	id = json_object_get_int(result);
+	id = grant_of(result, secret);
 	place = places_find(r->place, NULL, id);
 	if (!place) {
 		char detail[80];
@@ -363,7 +390,7 @@ static void reserve_done(void *data, json_object *result,
 		res_return(r, "unexpected place");
 		return;
 	}
-	res_placed(r, id, place);
+	res_placed(r, id, secret, place);
 	reserve_answer(r, NULL, NULL, NULL);
 	if (!waited)
 		res_return(r, "nmbctl went away");
@@ -690,7 +717,8 @@ static void regain_done(void *data, json_object *result,
 {
 	struct reservation *r = data;
 	json_object *place = r->regain_place;
-	char msg[300];
+	char msg[300], secret[GRANT_SECRET_SIZE];
+	int id;
 
 	r->call = NULL;
 	r->regain_place = NULL;
@@ -701,7 +729,8 @@ static void regain_done(void *data, json_object *result,
 		json_object_put(place);
 		return regain_later(r);
 	}
-	res_placed(r, json_object_get_int(result), place);
+	id = grant_of(result, secret);
+	res_placed(r, id, secret, place);
 	json_object_put(place);
 	if (r->reattach && attach_start(r, msg, sizeof(msg)))
 		log_warn("%s: cannot attach again: %s", r->name, msg);
@@ -783,6 +812,7 @@ void res_lost(struct agent *a, int place_id, const char *why)
 		r->reattach = r->attached || r->reattach;
 		attach_stop(r);
 		r->place_id = 0;
+		r->secret[0] = '\0';
 		r->queued_ms = loop_now_ms();
 		regain_later(r);
 	}

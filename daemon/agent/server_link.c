@@ -161,7 +161,8 @@ static bool plain_hostname(char *buf, size_t len)
 static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
 	static const char *const features[] = {
-		"grace", "lease", "priority", "notify", "queue", "hosts", NULL,
+		"grace", "lease", "priority", "notify", "queue", "hosts",
+		WIRE_FEATURE_SECRET, NULL,
 	};
 	struct agent *a = arg;
 	json_object *params = json_object_new_object(), *f;
@@ -211,6 +212,7 @@ int server_link_start(struct agent *a)
 		.token = a->cfg.token,
 		.ca_file = a->cfg.ca_file,
 		.insecure = a->cfg.insecure,
+		.proxy = a->cfg.proxy,
 		.name = "agent",
 		.methods = methods,
 		.ops = &ops,
@@ -218,8 +220,8 @@ int server_link_start(struct agent *a)
 	};
 	int err = hub_client_new(a->loop, &hc, &a->hub);
 
-	/* -ELIBACC: hub_client named the missing package already. */
-	if (err && err != -ELIBACC)
+	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
+	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
 		log_err("cannot use the server URL '%s': %s", a->cfg.server,
 			err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :

@@ -241,7 +241,7 @@ out_proxy:
 	while (started--)
 		proxy_stop(e.cfg.places[started]);
 	for (i = 0; i < e.cfg.n_places; i++)
-		proxy_set_allowed(e.cfg.places[i], NULL, 0);
+		proxy_set_allowed(e.cfg.places[i], NULL, 0, NULL);
 	virtual_stop(&e);
 	goto out_loop;
 out_virtual:

@@ -21,6 +21,7 @@
 
 #include "dial_out.h"
 #include "exporter.h"
+#include "grant_secret.h"
 #include "hub_client.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -34,9 +35,10 @@
 static void set_allowed_ips(struct rpc_req *req, json_object *params,
 			    void *ctx)
 {
-	static const char *const names[] = { "ips", NULL };
+	static const char *const names[] = { "ips", WIRE_PARAM_SECRET, NULL };
 	struct place *p = hub_client_arg(ctx);
-	json_object *arg[1];
+	const char *secret = NULL;
+	json_object *arg[2];
 	char err[160], ip[INET6_ADDRSTRLEN], **ips;
 	size_t n, i;
 
@@ -45,6 +47,13 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 	if (!arg[0] || !json_object_is_type(arg[0], json_type_array))
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "ips: expected a list of IP addresses");
+	if (arg[1] && !json_object_is_type(arg[1], json_type_null)) {
+		secret = json_object_get_string(arg[1]);
+		if (!json_object_is_type(arg[1], json_type_string) ||
+		    !grant_secret_valid(secret))
+			return rpc_error(req, RPC_INTERNAL_ERROR,
+					 "secret: expected 43 base64url characters");
+	}
 	n = json_object_array_length(arg[0]);
 	ips = calloc(n + 1, sizeof(*ips));
 	if (!ips)
@@ -68,9 +77,10 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 			return;
 		}
 	}
-	log_notice("place %s: allow-list set to [%s%s]", p->name,
-		   n ? ips[0] : "", n > 1 ? ", ..." : "");
-	proxy_set_allowed(p, ips, n);
+	log_notice("place %s: allow-list set to [%s%s]%s", p->name,
+		   n ? ips[0] : "", n > 1 ? ", ..." : "",
+		   secret ? " with a reservation secret" : "");
+	proxy_set_allowed(p, ips, n, secret);
 	rpc_reply(req, NULL);
 }
 
@@ -164,6 +174,8 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 
 	(void)hc;
 	json_object_array_add(features, json_object_new_string("grace"));
+	json_object_array_add(features,
+			      json_object_new_string(WIRE_FEATURE_SECRET));
 	json_object_object_add(params, "features", features);
 	if (p->session)
 		json_object_object_add(params, "session",
@@ -197,6 +209,7 @@ int server_link_start(struct place *p)
 		.token = cfg->token,
 		.ca_file = cfg->ca_file,
 		.insecure = !cfg->tls_verify,
+		.proxy = cfg->proxy,
 		.methods = methods,
 		.ops = &ops,
 		.arg = p,
@@ -207,8 +220,8 @@ int server_link_start(struct place *p)
 	snprintf(name, sizeof(name), "place %s", p->name);
 	hc.name = name;
 	err = hub_client_new(p->exp->loop, &hc, &p->hub);
-	/* -ELIBACC: hub_client named the missing package already. */
-	if (err && err != -ELIBACC)
+	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
+	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,
 			cfg->server, err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :

@@ -140,8 +140,9 @@ class FakeHub:
         return asyncio.run_coroutine_threadsafe(
             self._call(ws, method, params), self.loop).result(15)
 
-    def set_allowed_ips(self, name, ips):
-        return self.call(name, "set_allowed_ips", [ips])
+    def set_allowed_ips(self, name, ips, secret=None):
+        return self.call(name, "set_allowed_ips",
+                         [ips] if secret is None else [ips, secret])
 
     def drop(self, name):
         ws = self.places[name][0]
