@@ -91,7 +91,7 @@ static void on_signal(struct loop_fd *lfd, uint32_t events, void *arg)
 		loop_stop(ipc->loop);
 }
 
-/* reserve_progress from the agent (agent-api.rst), a notification. */
+/* reserve_progress or login_url from the agent (agent-api.rst). */
 static void on_progress(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct ipc *ipc = unixrpc_arg(ctx);
@@ -103,6 +103,7 @@ static void on_progress(struct rpc_req *req, json_object *params, void *ctx)
 
 static const struct rpc_method client_methods[] = {
 	{ CTL_RESERVE_PROGRESS, on_progress },
+	{ CTL_LOGIN_URL, on_progress },
 	{ NULL, NULL },
 };
 

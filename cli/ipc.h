@@ -50,8 +50,9 @@ int ipc_call(struct ipc *ipc, const char *method, json_object *params,
 const struct ipc_error *ipc_error(const struct ipc *ipc);
 
 /*
- * While calls wait: fn(arg, params) for each reserve_progress the agent
- * sends, and fn(arg, NULL) every second (to redraw a waiting time).
+ * While calls wait: fn(arg, params) for each reserve_progress or
+ * login_url the agent sends, and fn(arg, NULL) every second (to redraw
+ * a waiting time).
  */
 typedef void (*ipc_progress_fn)(void *arg, json_object *params);
 void ipc_on_progress(struct ipc *ipc, ipc_progress_fn fn, void *arg);

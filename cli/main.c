@@ -38,6 +38,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Show who holds which place", true },
 	{ "console", console_main, "NAME [PART.INTERFACE]",
 	  "Interactive terminal to an attached serial interface", false },
+	{ "login", login_main, "[HUB_URL]",
+	  "Log in to the agent's server (OpenID Connect) in a browser", true },
 	{ "edit", edit_main, "NAME",
 	  "Edit the import description of the reservation NAME", false },
 	{ NULL, NULL, NULL, NULL, false }
@@ -104,6 +106,6 @@ int main(int argc, char **argv)
 		return ctl_usage_error(NULL, "unknown command '%s'", argv[i]);
 	if (ctl.json && !cmd->json)
 		return ctl_usage_error(cmd->name,
-				       "--json applies to list, status, search, show and who only");
+				       "--json applies to list, status, search, show, who and login only");
 	return cmd->fn(argc - i, argv + i);
 }

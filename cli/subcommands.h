@@ -64,6 +64,7 @@ int status_main(int argc, char **argv);
 int search_main(int argc, char **argv);
 int show_main(int argc, char **argv);
 int who_main(int argc, char **argv);
+int login_main(int argc, char **argv);
 int edit_main(int argc, char **argv);
 int console_main(int argc, char **argv);
 

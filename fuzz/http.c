@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * http.c - fuzz target: the CONNECT request head of the exporter's proxy
- * (lib/http), whole and cut at every length a dripping peer could send,
- * and the answer formatted with what it gave.
+ * (lib/http) with its Proxy-Authorization bearer, whole and cut at every
+ * length a dripping peer could send, and the answer formatted with what
+ * it gave.
  */
 #include <errno.h>
 
@@ -28,6 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    strnlen(req.target, sizeof(req.target)) == sizeof(req.target))
 		abort();
 	if (ret == -EINVAL && !req.error)
+		abort();
+	if (ret == 0 && (strnlen(req.bearer, sizeof(req.bearer)) ==
+			 sizeof(req.bearer) || (req.bearer[0] && !req.has_auth)))
 		abort();
 	http_response(out, sizeof(out), ret ? 400 : 200,
 		      ret == -EINVAL ? req.error : NULL);

@@ -76,6 +76,42 @@ static int request_line(const char *p, const char *e, struct http_request *req)
 	return 0;
 }
 
+static bool is_token68(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("-._~+/", c));
+}
+
+/* "Bearer TOKEN" (RFC 6750 §2.1, in Proxy-Authorization) into bearer[]. */
+static void proxy_auth(const char *p, const char *e, struct http_request *req)
+{
+	const char *t;
+	size_t n;
+
+	if (req->has_auth) {		/* two credentials: neither counts */
+		req->bearer[0] = '\0';
+		return;
+	}
+	req->has_auth = true;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e - p < 8 || strncasecmp(p, "bearer ", 7) != 0)
+		return;
+	for (p += 7; p < e && *p == ' '; p++)
+		;
+	for (t = p; t < e && is_token68(*t); t++)
+		;
+	while (t < e && *t == '=')
+		t++;
+	n = (size_t)(e - p);
+	if (t != e || !n || n >= sizeof(req->bearer))
+		return;
+	memcpy(req->bearer, p, n);
+	req->bearer[n] = '\0';
+}
+
 static int header_line(const char *p, const char *e, struct http_request *req)
 {
 	const char *colon = memchr(p, ':', (size_t)(e - p)), *q;
@@ -93,6 +129,8 @@ static int header_line(const char *p, const char *e, struct http_request *req)
 			return bad(req, "Found multiple Host: headers");
 		req->has_host = true;
 	}
+	if (colon - p == 19 && !strncasecmp(p, "proxy-authorization", 19))
+		proxy_auth(colon + 1, e, req);
 	return 0;
 }
 
@@ -120,6 +158,58 @@ int http_parse_head(const char *buf, size_t len, struct http_request *req)
 		err = header_line(p, e, req);
 		if (err)
 			return err;
+	}
+	return -EAGAIN;
+}
+
+static int status_line(const char *p, const char *e, int *status)
+{
+	const char *q;
+
+	if (e - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 ||
+	    (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+		return -EPROTO;
+	for (q = p + 9; q < p + 12; q++)
+		if (*q < '0' || *q > '9')
+			return -EPROTO;
+	if (e - p > 12 && p[12] != ' ')
+		return -EPROTO;
+	for (q = p + 12; q < e; q++)
+		if (!is_vchar((unsigned char)*q))
+			return -EPROTO;
+	*status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	return *status >= 100 ? 0 : -EPROTO;
+}
+
+int http_parse_response(const char *buf, size_t len, int *status,
+			size_t *head_len)
+{
+	const char *p = buf, *end = buf + len, *e, *next, *colon, *q;
+	int st;
+
+	*status = 0;
+	*head_len = 0;
+	e = line_end(p, end, &next);
+	if (!e)
+		return memcmp(buf, "HTTP/1.", len < 7 ? len : 7) ? -EPROTO :
+								  -EAGAIN;
+	if (status_line(p, e, &st))
+		return -EPROTO;
+	for (p = next; (e = line_end(p, end, &next)); p = next) {
+		if (e == p) {
+			*status = st;
+			*head_len = (size_t)(next - buf);
+			return 0;
+		}
+		colon = memchr(p, ':', (size_t)(e - p));
+		if (!colon || colon == p)
+			return -EPROTO;
+		for (q = p; q < colon; q++)
+			if (!is_tchar(*q))
+				return -EPROTO;
+		for (q = colon + 1; q < e; q++)
+			if (!is_vchar((unsigned char)*q))
+				return -EPROTO;
 	}
 	return -EAGAIN;
 }

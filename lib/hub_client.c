@@ -21,6 +21,7 @@
 #include "hub_client.h"
 #include "log.h"
 #include "loop.h"
+#include "proxy_env.h"
 #include "resolve.h"
 #include "url.h"
 
@@ -44,6 +45,11 @@ struct hub_client {
 	const struct rpc_method *methods;
 	const struct hub_client_ops *ops;
 	void *arg;
+
+	struct proxy_route via;		/* the outbound proxy ... */
+	bool proxied;			/* ... when there is one */
+	char via_addr[URL_HOST_MAX];	/* its address, "" until known */
+	char why[300];			/* down()'s text with the proxy */
 
 	struct lws *wsi;
 	struct rpc_chan *chan;
@@ -99,6 +105,12 @@ static void drop_queue(struct hub_client *hc)
 static void went_down(struct hub_client *hc, const char *why)
 {
 	struct rpc_chan *ch = hc->chan;
+
+	if (hc->proxied) {
+		snprintf(hc->why, sizeof(hc->why), "through proxy %s (%s): %s",
+			 hc->via.url, hc->via.source, why);
+		why = hc->why;
+	}
 
 	hc->wsi = NULL;
 	hc->chan = NULL;
@@ -201,6 +213,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 {
 	struct hub_client *hc = user;
 
+	/*
+	 * Only these carry our hub_client as user (the vhost's others, e.g.
+	 * the certificate check, carry OpenSSL's data).
+	 */
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLIENT_CLOSED:
+	case LWS_CALLBACK_WSI_DESTROY:
+		break;
+	default:
+		return 0;
+	}
 	/* an old connection of this client, or one of a freed client */
 	if (!hc || (hc->wsi && hc->wsi != wsi))
 		return 0;
@@ -307,12 +335,40 @@ void hub_client_cleanup(void)
 	lws.loop = NULL;
 }
 
+int hub_client_proxy_vhost(const struct hub_client *hc, struct lws_vhost *vh)
+{
+	char proxy[URL_HOST_MAX + 8];
+
+	if (hc->proxied && !hc->via_addr[0])
+		return -EAGAIN;
+	/*
+	 * lws_set_proxy() takes "ADDRESS:PORT"; port 0 turns the proxy off,
+	 * undoing what libwebsockets read from http_proxy on its own (it
+	 * knows neither https_proxy nor no_proxy).
+	 */
+	if (hc->proxied)
+		snprintf(proxy, sizeof(proxy), "%s:%u", hc->via_addr,
+			 hc->via.port);
+	else
+		snprintf(proxy, sizeof(proxy), ":0");
+	return lws_set_proxy(vh, proxy) ? -EINVAL : 0;
+}
+
 static void connect_to(struct hub_client *hc, const char *addr)
 {
 	struct lws_client_connect_info i;
+	struct lws_vhost *vh = lws_get_vhost_by_name(lws.ctx, "default");
 
+	if (!vh || hub_client_proxy_vhost(hc, vh)) {
+		log_warn("%s: cannot set up the connection to %s%s%s; retrying",
+			 hc->name, hc->url, hc->proxied ? " through proxy " :
+			 "", hc->proxied ? hc->via.url : "");
+		schedule_retry(hc);
+		return;
+	}
 	memset(&i, 0, sizeof(i));
 	i.context = lws.ctx;
+	i.vhost = vh;
 	i.address = addr;
 	i.port = hc->port;
 	i.path = hc->path;
@@ -349,8 +405,10 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 
 	hc->res = NULL;
 	if (err) {
-		log_warn("%s: cannot resolve %s: %s; retrying", hc->name,
-			 hc->host, resolve_strerror(err));
+		log_warn("%s: cannot resolve %s%s: %s; retrying", hc->name,
+			 hc->proxied ? "the proxy " : "",
+			 hc->proxied ? hc->via.host : hc->host,
+			 resolve_strerror(err));
 		schedule_retry(hc);
 		return;
 	}
@@ -361,8 +419,13 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 	freeaddrinfo(ai);
 	if (!ok) {
 		log_warn("%s: cannot resolve %s: unusable address; retrying",
-			 hc->name, hc->host);
+			 hc->name, hc->proxied ? hc->via.host : hc->host);
 		schedule_retry(hc);
+		return;
+	}
+	if (hc->proxied) {	/* the proxy resolves the hub's name */
+		snprintf(hc->via_addr, sizeof(hc->via_addr), "%s", addr);
+		connect_to(hc, hc->host);
 		return;
 	}
 	connect_to(hc, addr);
@@ -377,19 +440,24 @@ static void connect_now(struct loop_timer *t, void *arg)
 		.ai_flags = AI_ADDRCONFIG,
 	};
 
+	const char *name = hc->proxied ? hc->via.host : hc->host;
+
 	(void)t;
 	if (hc->res)
 		return;
-	if (inet_pton(AF_INET, hc->host, buf) == 1 ||
-	    inet_pton(AF_INET6, hc->host, buf) == 1) {
+	if (inet_pton(AF_INET, name, buf) == 1 ||
+	    inet_pton(AF_INET6, name, buf) == 1) {
+		if (hc->proxied)
+			snprintf(hc->via_addr, sizeof(hc->via_addr), "%s",
+				 name);
 		connect_to(hc, hc->host);
 		return;
 	}
-	hc->res = resolve_start(hc->loop, hc->host, NULL, &hints, on_resolved,
+	hc->res = resolve_start(hc->loop, name, NULL, &hints, on_resolved,
 				hc);
 	if (!hc->res) {
 		log_warn("%s: cannot resolve %s: %s; retrying", hc->name,
-			 hc->host, strerror(errno));
+			 name, strerror(errno));
 		schedule_retry(hc);
 	}
 }
@@ -407,6 +475,24 @@ static int parse_url(struct hub_client *hc)
 	if (asprintf(&hc->path, "%s/ws", u.path) < 0)
 		hc->path = NULL;
 	return hc->host && hc->path ? 0 : -ENOMEM;
+}
+
+/* The outbound proxy for the hub, if any: logged once, here. */
+static int route(struct hub_client *hc, const char *configured)
+{
+	char err[300];
+	int n = proxy_route_for(configured, hc->host, hc->tls, &hc->via, err,
+				sizeof(err));
+
+	if (n < 0) {
+		log_err("%s: %s; fix it or set no_proxy", hc->name, err);
+		return -EDESTADDRREQ;
+	}
+	hc->proxied = n > 0;
+	if (hc->proxied)
+		log_info("%s: the hub at %s is reached through proxy %s (%s)",
+			 hc->name, hc->url, hc->via.url, hc->via.source);
+	return 0;
 }
 
 int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
@@ -431,6 +517,8 @@ int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 		return -ENOMEM;
 	}
 	err = parse_url(hc);
+	if (!err)
+		err = route(hc, conf->proxy);
 	if (!err)
 		err = context_get(loop, conf);
 	hc->retry = loop_timer_new(loop, connect_now, hc);
@@ -519,4 +607,9 @@ int hub_client_peer(const struct hub_client *hc, char *addr, size_t len)
 	if (!hc->wsi || !hc->chan || !lws_get_peer_simple(hc->wsi, addr, len))
 		return -ENOTCONN;
 	return 0;
+}
+
+const struct proxy_route *hub_client_proxy(const struct hub_client *hc)
+{
+	return hc->proxied ? &hc->via : NULL;
 }

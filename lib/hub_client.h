@@ -20,6 +20,11 @@
  *
  * Handlers in methods get the struct hub_client * as their ctx;
  * hub_client_arg() gives back conf->arg.
+ *
+ * Through an outbound HTTP proxy (conf->proxy, or the environment as
+ * lib/proxy_env reads it), libwebsockets opens the connection with
+ * "CONNECT host:port" to the proxy; the hub's name is then resolved by
+ * the proxy, the proxy's own name here with lib/resolve.
  */
 #ifndef NMB_HUB_CLIENT_H
 #define NMB_HUB_CLIENT_H
@@ -31,7 +36,9 @@
 struct loop;
 struct lws;
 struct lws_context;
+struct lws_vhost;
 struct hub_client;
+struct proxy_route;
 
 struct hub_client_ops {
 	/* Connected: chan is usable until down() runs. */
@@ -44,6 +51,11 @@ struct hub_client_conf {
 	const char *url;		/* ws://, wss://, http://, https:// */
 	const char *token;		/* NULL: no Authorization header */
 	const char *ca_file;		/* NULL: system store */
+	/*
+	 * The proxy: key (lib/proxy_env): NULL takes https_proxy /
+	 * http_proxy / no_proxy from the environment, PROXY_DIRECT none.
+	 */
+	const char *proxy;
 	bool insecure;			/* skip certificate checks */
 	const char *name;		/* "place rpi-3", for log lines */
 	const struct rpc_method *methods;
@@ -54,7 +66,8 @@ struct hub_client_conf {
 /*
  * Checks the URL and starts connecting. Strings are copied. -ELIBACC
  * (and a log line naming the package) if libwebsockets cannot load its
- * libuv event library.
+ * libuv event library; -EDESTADDRREQ (logged) if the proxy setting is
+ * not usable.
  */
 int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 		   struct hub_client **out);
@@ -83,5 +96,17 @@ void hub_client_cleanup(void);
  */
 struct lws_context *hub_client_lws_context(void);
 int hub_client_peer(const struct hub_client *hc, char *addr, size_t len);
+/*
+ * The outbound HTTP proxy the hub connection goes through, or NULL when
+ * it goes direct; for the daemon's other connections to the server.
+ */
+const struct proxy_route *hub_client_proxy(const struct hub_client *hc);
+/*
+ * Sets vh's proxy as the hub connection's (the address it resolved),
+ * or none, whatever libwebsockets took from http_proxy itself. For
+ * another vhost on hub_client_lws_context() talking to the server.
+ * 0, or -EAGAIN while the proxy's name is not resolved yet.
+ */
+int hub_client_proxy_vhost(const struct hub_client *hc, struct lws_vhost *vh);
 
 #endif /* NMB_HUB_CLIENT_H */

@@ -23,6 +23,14 @@
 #define WIRE_HELLO			"hello"
 #define WIRE_RENEW_LEASE		"renew_lease"
 #define WIRE_SUBSCRIBE_FARM		"subscribe_farm"
+/*
+ * nmb only: per-reservation secrets. A peer that lists this feature in
+ * hello gets them: an agent in the reserve result ({"place_id": N,
+ * "secret": S}), an exporter as set_allowed_ips(ips, secret).
+ */
+#define WIRE_FEATURE_SECRET		"secret"
+#define WIRE_PARAM_SECRET		"secret"
+#define WIRE_PARAM_PLACE_ID		"place_id"
 
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
@@ -68,5 +76,9 @@
 #define CTL_UPDATE_IMPORT_DESCRIPTION	"update_import_description"
 /* notification of the agent to nmbctl while a reserve waits */
 #define CTL_RESERVE_PROGRESS		"reserve_progress"
+/* nmbctl login: the agent runs the OpenID Connect flow */
+#define CTL_LOGIN			"login"
+/* notification of the agent to nmbctl: the URL to open in a browser */
+#define CTL_LOGIN_URL			"login_url"
 
 #endif /* NMB_PROTOCOL_H */

@@ -27,6 +27,8 @@ struct control;
 struct connwait;
 struct vanish;
 struct agent_metrics;
+struct token_source;
+struct login;
 
 /* What the server said it has in its answer to hello (protocol.rst). */
 struct server_features {
@@ -39,6 +41,7 @@ struct agent {
 	const char *conf_file;
 	bool conf_explicit;
 	const char *cli_server, *cli_socket;	/* overrides, or NULL */
+	const char *cli_token_cmd, *cli_token_store;
 	bool verbose;				/* -v: debug whatever the file says */
 	struct agent_conf cfg;
 	struct url url;			/* of cfg.server (lib/url) */
@@ -49,6 +52,8 @@ struct agent {
 	char down_why[160];		/* why the last connection failed */
 	bool down_logged;		/* the first failure was a warning */
 	struct server_features feat;
+	struct token_source *tokens;	/* get_id_token (lib/token_source) */
+	struct login *login;		/* login.c: nmbctl login running */
 	struct reservation *res;	/* reservation.c */
 	struct devices *devices;	/* devices.c */
 	struct control *control;	/* control.c */

@@ -4,6 +4,8 @@
  *
  *   server: ws://hub.example:2092   # nmb-server URL (ws, wss, http, https)
  *   token: SECRET                   # optional bearer token
+ *   token_cmd: CMD                  # OpenID Connect: prints an ID token
+ *   token_store: /var/lib/nmb-agent/auth_tokens.json  # else: login's
  *   tls:                            # optional, for wss/https
  *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
@@ -11,6 +13,9 @@
  *   group: nmb                      # its group, when it exists (default)
  *   log_level: info                 # err, warning, notice, info, debug
  *   connect_wait: 30s               # requests wait this long for the server
+ *   proxy: http://proxy.lab:3128    # outbound HTTP proxy to the server
+ *                                   # (default: https_proxy/http_proxy,
+ *                                   # no_proxy; "direct": none)
  *
  * Unknown keys are errors (FILE:LINE: key 'PATH': ...). The default file
  * may be absent; a file given with -c must exist, and so must ca_file.
@@ -26,6 +31,7 @@
 #include "log.h"
 #include "match.h"
 #include "metrics_http.h"
+#include "proxy_env.h"
 #include "url.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -68,7 +74,8 @@ static void check_ca_file(struct conf_node *tls, const char *ca)
 int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 {
 	const char *server = NULL, *token = NULL, *ca = NULL, *sock = NULL;
-	const char *metrics = NULL;
+	const char *metrics = NULL, *proxy = NULL, *token_cmd = NULL;
+	const char *store = NULL;
 	const char *group = NULL, *level = NULL, *wait = NULL;
 	int prio = -1;
 	unsigned int wait_s = AGENT_CONNECT_WAIT_S;
@@ -94,6 +101,10 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 		conf_error(conf_get(root, "server", CONF_ANY, false),
 			   "'%.200s': %s", server, why);
 	conf_str(root, "token", &token, false);
+	if (!conf_str(root, "token_cmd", &token_cmd, false) && !*token_cmd)
+		conf_error(conf_get(root, "token_cmd", CONF_ANY, false),
+			   "expected a shell command that prints an ID token");
+	conf_path(root, "token_store", &store, false);
 	tls = conf_get(root, "tls", CONF_MAP, false);
 	conf_path(tls, "ca_file", &ca, false);
 	conf_bool(tls, "verify", &verify, false);
@@ -116,12 +127,18 @@ int config_load(struct agent_conf *cfg, const char *file, bool explicit)
 	    match_parse_duration(wait, &wait_s))
 		conf_error(conf_get(root, "connect_wait", CONF_ANY, false),
 			   "expected a duration such as 30, 30s or 2m (0: do not wait)");
+	if (!conf_str(root, "proxy", &proxy, false) &&
+	    proxy_check(proxy, &why))
+		conf_error(conf_get(root, "proxy", CONF_ANY, false),
+			   "'%.200s': %s (or \"" PROXY_DIRECT "\")", proxy, why);
 	conf_check_unknown(root);
 	if (conf_errors(c))
 		ret = -EINVAL;
 defaults:
 	cfg->server = dup_or(server, NULL);
 	cfg->token = dup_or(token, NULL);
+	cfg->token_cmd = dup_or(token_cmd, NULL);
+	cfg->token_store = dup_or(store, AGENT_TOKEN_STORE);
 	cfg->ca_file = dup_or(ca, NULL);
 	cfg->insecure = !verify;
 	cfg->socket = dup_or(sock, AGENT_SOCKET);
@@ -129,6 +146,7 @@ defaults:
 	cfg->log_level = prio;
 	cfg->connect_wait_s = wait_s;
 	cfg->metrics_listen = dup_or(metrics, NULL);
+	cfg->proxy = dup_or(proxy, NULL);
 	conf_free(c);
 	return ret;
 }
@@ -137,9 +155,12 @@ void config_free(struct agent_conf *cfg)
 {
 	free(cfg->server);
 	free(cfg->token);
+	free(cfg->token_cmd);
+	free(cfg->token_store);
 	free(cfg->ca_file);
 	free(cfg->socket);
 	free(cfg->group);
 	free(cfg->metrics_listen);
+	free(cfg->proxy);
 	memset(cfg, 0, sizeof(*cfg));
 }

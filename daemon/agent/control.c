@@ -23,6 +23,7 @@
 #include "connwait.h"
 #include "control.h"
 #include "log.h"
+#include "login.h"
 #include "loop.h"
 #include "match.h"
 #include "place_query.h"
@@ -299,7 +300,26 @@ static void m_update_import_description(struct rpc_req *req,
 		res_update_description(r, json_object_get_string(x[1]), req);
 }
 
+static void m_login(struct rpc_req *req, json_object *params, void *ctx)
+{
+	struct agent *a = agent_of(ctx);
+	json_object *x[1];
+
+	if (ARGS(req, params, 0, x, "hub") ||
+	    (x[0] && !need_str(req, x[0], "hub")))
+		return;
+	if (x[0] && strcmp(json_object_get_string(x[0]), a->cfg.server) != 0)
+		return unixrpc_error(req, "invalid",
+				     "this agent serves %s, not %s; log in to the agent's server, or run an agent for the other one",
+				     a->cfg.server,
+				     json_object_get_string(x[0]));
+	if (connwait(a, req, params, m_login, ctx))
+		return;
+	login_start(a, req);
+}
+
 static const struct rpc_method methods[] = {
+	{ CTL_LOGIN, m_login },
 	{ CTL_RESERVE, m_reserve },
 	{ CTL_RETURN_RESERVATION, m_return_reservation },
 	{ CTL_ATTACH, m_attach },

@@ -25,6 +25,9 @@
 #include "reservation.h"
 #include "server_link.h"
 #include "status.h"
+#include "login.h"
+#include "token_source.h"
+#include "token_store.h"
 #include "version.h"
 
 #define STOP_GRACE_MS	3000
@@ -33,11 +36,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: nmb-agent [-c FILE] [--server URL] [--socket PATH] [-v] [--check]\n"
+		"                 [--token-cmd CMD] [--token-store PATH]\n"
 		"Reserves and imports places of an nmb (or not-my-board) server\n"
 		"for nmbctl.\n"
 		"  -c, --config FILE   configuration (default " AGENT_CONFIG ")\n"
 		"  -s, --server URL    server URL, overrides 'server' in FILE\n"
 		"  -S, --socket PATH   control socket (default " AGENT_SOCKET ")\n"
+		"      --token-cmd CMD OpenID Connect: the hub's get_id_token runs\n"
+		"                      /bin/sh -c CMD ($issuer, $client_id replaced)\n"
+		"      --token-store PATH  tokens of nmbctl login (default\n"
+		"                      " AGENT_TOKEN_STORE ")\n"
 		"  -v, --verbose       log debug messages\n"
 		"      --check         check the configuration, start nothing\n"
 		"      --version       print the version\n"
@@ -106,9 +114,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "token-cmd", required_argument, NULL, 'T' },
+		{ "token-store", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = AGENT_CONFIG, *server = NULL, *sock = NULL, *why;
+	const char *token_cmd = NULL, *store = NULL;
 	struct loop_signal *sigs[N_SIGNALS] = { NULL };
 	struct loop_timer *notify_timer = NULL;
 	bool explicit = false, verbose = false, check = false;
@@ -141,6 +152,12 @@ int main(int argc, char **argv)
 		case 'V':
 			nmb_print_version("nmb-agent");
 			return 0;
+		case 'T':
+			token_cmd = optarg;
+			break;
+		case 'K':
+			store = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -155,6 +172,8 @@ int main(int argc, char **argv)
 	a->conf_explicit = explicit || check;
 	a->cli_server = server;
 	a->cli_socket = sock;
+	a->cli_token_cmd = token_cmd;
+	a->cli_token_store = store;
 	a->verbose = verbose;
 	if (config_load(&a->cfg, file, a->conf_explicit))
 		goto out_cfg;
@@ -169,6 +188,14 @@ int main(int argc, char **argv)
 	if (sock) {
 		free(a->cfg.socket);
 		a->cfg.socket = strdup(sock);
+	}
+	if (token_cmd) {
+		free(a->cfg.token_cmd);
+		a->cfg.token_cmd = strdup(token_cmd);
+	}
+	if (store) {
+		free(a->cfg.token_store);
+		a->cfg.token_store = strdup(store);
 	}
 	if (!a->cfg.server) {
 		log_err("no server URL: set 'server' in %s or pass --server URL",
@@ -209,6 +236,8 @@ int main(int argc, char **argv)
 		goto out_devices;
 	if (control_start(a))
 		goto out_control;
+	if (agent_tokens_start(a))
+		goto out_tokens;
 	if (server_link_start(a))
 		goto out_link;
 	if (vanish_start(a))
@@ -234,7 +263,10 @@ int main(int argc, char **argv)
 		res_return(a->res, "the agent stops");
 	vanish_stop(a);
 out_link:
+	login_stop(a);
 	server_link_stop(a);
+out_tokens:
+	token_source_free(a->tokens);
 out_control:
 	control_stop(a);
 out_devices:

@@ -5,7 +5,8 @@
  * runs on (lib/hub_client): plain or TLS like the hub connection,
  * chunked, Content-Length or until-close bodies, to the address the hub
  * connection has (no name lookup, nothing blocks the loop), so only
- * while connected. The body is parsed with
+ * while connected; through the hub connection's outbound HTTP proxy when
+ * it has one (to the server's name then, which the proxy looks up). The body is parsed with
  * json-c; an answer that does not come within 10 s fails.
  *
  * The requests have their own vhost on that context (created with the
@@ -238,11 +239,14 @@ struct places_req *places_fetch(struct agent *a, places_cb cb, void *arg)
 {
 	struct lws_context *ctx = hub_client_lws_context();
 	struct lws_client_connect_info i;
-	char addr[64], authority[URL_HOST_MAX + 16], path[1200];
+	char addr[URL_HOST_MAX], authority[URL_HOST_MAX + 16], path[1200];
 	struct places_req *r;
 
 	if (!ctx || !a->hub || hub_client_peer(a->hub, addr, sizeof(addr)))
 		return NULL;
+	/* through the proxy, the proxy resolves the server's name */
+	if (hub_client_proxy(a->hub))
+		snprintf(addr, sizeof(addr), "%s", a->url.host);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -259,7 +263,7 @@ struct places_req *places_fetch(struct agent *a, places_cb cb, void *arg)
 	memset(&i, 0, sizeof(i));
 	i.context = ctx;
 	i.vhost = vhost_get(a, ctx);
-	if (!i.vhost) {
+	if (!i.vhost || hub_client_proxy_vhost(a->hub, i.vhost)) {
 		log_warn("server %s: cannot set up libwebsockets for the place list",
 			 a->cfg.server);
 		goto fail;

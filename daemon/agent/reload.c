@@ -66,10 +66,15 @@ int agent_reload(struct agent *a)
 	if (!a->cli_socket)
 		fixed(file, "socket", cfg->socket, now.socket);
 	fixed(file, "token", cfg->token, now.token);
+	if (!a->cli_token_cmd)
+		fixed(file, "token_cmd", cfg->token_cmd, now.token_cmd);
+	if (!a->cli_token_store)
+		fixed(file, "token_store", cfg->token_store, now.token_store);
 	fixed(file, "tls: ca_file", cfg->ca_file, now.ca_file);
 	fixed(file, "tls: verify", cfg->insecure ? "false" : "true",
 	      now.insecure ? "false" : "true");
 	fixed(file, "group", cfg->group, now.group);
+	fixed(file, "proxy", cfg->proxy, now.proxy);
 
 	if (!a->verbose && now.log_level != cfg->log_level) {
 		nmb_log_set_priority(now.log_level >= 0 ? now.log_level :

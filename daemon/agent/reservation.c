@@ -152,15 +152,40 @@ static void return_place(struct agent *a, int id)
  * been granted before the server saw the cancel: that grant still comes
  * in, and the place goes straight back, or it would be held for good.
  */
+/*
+ * The reserve result: the place id (not-my-board), or with secrets
+ * {"place_id": N, "secret": S} (protocol.rst). Returns the id, 0 if the
+ * result is neither; secret (may be NULL) gets S or "".
+ */
+static int grant_of(json_object *result, char *secret)
+{
+	json_object *id = result, *s = NULL;
+
+	if (secret)
+		secret[0] = '\0';
+	if (json_object_is_type(result, json_type_object)) {
+		if (!json_object_object_get_ex(result, WIRE_PARAM_PLACE_ID,
+					       &id))
+			return 0;
+		json_object_object_get_ex(result, WIRE_PARAM_SECRET, &s);
+	}
+	if (!json_object_is_type(id, json_type_int) ||
+	    json_object_get_int(id) <= 0)
+		return 0;
+	if (secret && json_object_is_type(s, json_type_string) &&
+	    grant_secret_valid(json_object_get_string(s)))
+		memcpy(secret, json_object_get_string(s), GRANT_SECRET_SIZE);
+	return json_object_get_int(id);
+}
+
 static void late_grant(void *data, json_object *result,
 		       const struct rpc_err *err)
 {
 	struct agent *a = data;
 	int id;
 
-	if (err || !json_object_is_type(result, json_type_int))
+	if (err || !(id = grant_of(result, NULL)))
 		return;
-	id = json_object_get_int(result);
 	log_notice("place id %d was granted after its reserve was withdrawn; returning it",
 		   id);
 	return_place(a, id);
@@ -243,13 +268,14 @@ static void add_lease(struct reservation *r, json_object *params)
 
 /* Place accepted: remember it, start auto_return. */
 static void res_placed(struct reservation *r, int place_id,
-		       json_object *place)
+		       const char *secret, json_object *place)
 {
 	json_object *old = r->place, *n;
 
 	if (place_id != r->place_id)
 		part_power_clear(r);
 	r->place_id = place_id;
+	memcpy(r->secret, secret, sizeof(r->secret));
 	r->place = json_object_get(place);
 	json_object_put(old);
 	free(r->assign);
@@ -301,26 +327,62 @@ static void reserve_cancel(struct rpc_req *req, void *data)
 	res_free(r);
 }
 
+static json_object *candidates(const struct reservation *r,
+			       json_object *places);
+
+/*
+ * "place rpi-3: why" or "places rpi-3, rpi-4 (and 2 more): why", so that
+ * an error of the hub (a permission, a login) names what was asked for.
+ */
+static void refused_detail(const struct reservation *r, const char *why,
+			   char *buf, size_t len)
+{
+	json_object *ids = candidates(r, r->place);
+	size_t n = json_object_array_length(ids), k, off;
+
+	off = (size_t)snprintf(buf, len, "place%s ", n == 1 ? "" : "s");
+	for (k = 0; k < n && k < 3 && off < len; k++) {
+		json_object *p = places_find(r->place, NULL, json_object_get_int(
+					json_object_array_get_idx(ids, k))), *v;
+
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					k ? ", " : "",
+					p && json_object_object_get_ex(p, "name", &v) ?
+					log_esc(json_object_get_string(v)) : "?");
+	}
+	if (n > 3 && off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+					" (and %zu more)", n - 3);
+	if (off < len)
+		snprintf(buf + off, len - off, ": %s", why);
+	json_object_put(ids);
+}
+
 static void reserve_done(void *data, json_object *result,
 			 const struct rpc_err *err)
 {
 	struct reservation *r = data;
 	bool closed = err && err->code == RPC_CONNECTION_CLOSED;
 	bool waited = r->req;
+	char secret[GRANT_SECRET_SIZE];
 	json_object *place;
 	int id;
 
 	r->call = NULL;
 	queue_end(r);
 	if (err) {
+		char detail[900];
+
+		refused_detail(r, closed ? "connection lost; try again" :
+			       err->message ? err->message : "?", detail,
+			       sizeof(detail));
 		reserve_answer(r, closed ? "unavailable" : "not-found",
-			       "%s: the server refused the reservation: %s",
-			       closed ? "connection lost; try again" :
-			       err->message ? err->message : "?");
+			       "%s: the server refused the reservation of %s",
+			       detail);
 		res_free(r);
 		return;
 	}
-	id = json_object_get_int(result);
+	id = grant_of(result, secret);
 	place = places_find(r->place, NULL, id);
 	if (!place) {
 		char detail[80];
@@ -332,7 +394,7 @@ static void reserve_done(void *data, json_object *result,
 		res_return(r, "unexpected place");
 		return;
 	}
-	res_placed(r, id, place);
+	res_placed(r, id, secret, place);
 	reserve_answer(r, NULL, NULL, NULL);
 	if (!waited)
 		res_return(r, "nmbctl went away");
@@ -659,7 +721,8 @@ static void regain_done(void *data, json_object *result,
 {
 	struct reservation *r = data;
 	json_object *place = r->regain_place;
-	char msg[300];
+	char msg[300], secret[GRANT_SECRET_SIZE];
+	int id;
 
 	r->call = NULL;
 	r->regain_place = NULL;
@@ -670,7 +733,8 @@ static void regain_done(void *data, json_object *result,
 		json_object_put(place);
 		return regain_later(r);
 	}
-	res_placed(r, json_object_get_int(result), place);
+	id = grant_of(result, secret);
+	res_placed(r, id, secret, place);
 	json_object_put(place);
 	if (r->reattach && attach_start(r, msg, sizeof(msg)))
 		log_warn("%s: cannot attach again: %s", r->name, msg);
@@ -753,6 +817,7 @@ void res_lost(struct agent *a, int place_id, const char *why)
 		attach_stop(r);
 		part_power_clear(r);
 		r->place_id = 0;
+		r->secret[0] = '\0';
 		r->queued_ms = loop_now_ms();
 		regain_later(r);
 	}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "grant_secret.h"
+
 struct agent;
 struct match_import;
 struct rpc_req;
@@ -34,6 +36,12 @@ struct reservation {
 	char *pin;			/* place_name pinned, or NULL */
 	int priority;
 	int place_id;			/* 0 while queued */
+	/*
+	 * The grant's data-plane secret from the reserve result, "" if
+	 * the server gave none (a not-my-board hub, an old exporter): sent
+	 * as Proxy-Authorization: Bearer on every CONNECT. Never logged.
+	 */
+	char secret[GRANT_SECRET_SIZE];
 	char *place_name;
 	json_object *place;		/* the place at reserve time */
 	int *assign;			/* imported part -> exported part */

@@ -20,10 +20,12 @@
 #include "log.h"
 #include "part_power.h"
 #include "part_state.h"
+#include "login.h"
 #include "protocol.h"
 #include "queue.h"
 #include "reservation.h"
 #include "server_link.h"
+#include "token_source.h"
 
 static void m_reservation_lost(struct rpc_req *req, json_object *params,
 			       void *ctx)
@@ -84,7 +86,28 @@ static void m_part_state(struct rpc_req *req, json_object *params,
 	rpc_reply(req, NULL);
 }
 
+/* OpenID Connect: the hub asks for our ID token (auth note §1). */
+static void m_get_id_token(struct rpc_req *req, json_object *params,
+			   void *ctx)
+{
+	struct agent *a = hub_client_arg(ctx);
+
+	(void)params;
+	token_source_answer(a->tokens, req);
+}
+
+/* nmbctl login: the hub keeps our state now (auth note §8.5). */
+static void m_oidc_callback_registered(struct rpc_req *req,
+				       json_object *params, void *ctx)
+{
+	(void)params;
+	login_registered(hub_client_arg(ctx));
+	rpc_reply(req, NULL);
+}
+
 static const struct rpc_method methods[] = {
+	{ WIRE_GET_ID_TOKEN, m_get_id_token },
+	{ WIRE_OIDC_CALLBACK_REGISTERED, m_oidc_callback_registered },
 	{ WIRE_RESERVATION_LOST, m_reservation_lost },
 	{ WIRE_RESERVE_QUEUED, m_reserve_queued },
 	{ WIRE_PART_STATE, m_part_state },
@@ -160,7 +183,7 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 {
 	static const char *const features[] = {
 		"grace", "lease", "priority", "notify", "queue", "hosts",
-		"part_state", NULL,
+		"part_state", WIRE_FEATURE_SECRET, NULL,
 	};
 	struct agent *a = arg;
 	json_object *params = json_object_new_object(), *f;
@@ -210,6 +233,7 @@ int server_link_start(struct agent *a)
 		.token = a->cfg.token,
 		.ca_file = a->cfg.ca_file,
 		.insecure = a->cfg.insecure,
+		.proxy = a->cfg.proxy,
 		.name = "agent",
 		.methods = methods,
 		.ops = &ops,
@@ -217,11 +241,29 @@ int server_link_start(struct agent *a)
 	};
 	int err = hub_client_new(a->loop, &hc, &a->hub);
 
-	/* -ELIBACC: hub_client named the missing package already. */
-	if (err && err != -ELIBACC)
+	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
+	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
 		log_err("cannot use the server URL '%s': %s", a->cfg.server,
 			err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
+			strerror(-err));
+	return err;
+}
+
+int agent_tokens_start(struct agent *a)
+{
+	const struct token_source_conf c = {
+		.hub_url = a->cfg.server,
+		.token_cmd = a->cfg.token_cmd,
+		.store = a->cfg.token_store,
+		.ca_file = a->cfg.ca_file,
+		.insecure = a->cfg.insecure,
+		.name = "agent",
+	};
+	int err = token_source_new(a->loop, &c, &a->tokens);
+
+	if (err)
+		log_err("cannot set up the ID token source: %s",
 			strerror(-err));
 	return err;
 }

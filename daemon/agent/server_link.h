@@ -10,6 +10,8 @@
 
 struct agent;
 
+/* The get_id_token source (lib/token_source), before server_link_start(). */
+int agent_tokens_start(struct agent *a);
 int server_link_start(struct agent *a);
 void server_link_stop(struct agent *a);
 

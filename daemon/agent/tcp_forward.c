@@ -117,8 +117,8 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	c->client = fd;
 	LIST_INSERT_HEAD(&f->conns, c, link);
 	f->nconns++;
-	c->tun = tunnel_open(f->r->agent->loop, f->host, f->port, f->target,
-			     on_tunnel, c);
+	c->tun = tunnel_open(f->r->agent, f->host, f->port, f->target,
+			     f->r->secret, on_tunnel, c);
 	if (!c->tun) {
 		log_warn("%s: %s.%s: cannot open a tunnel to %s:%u",
 			 f->r->name, f->part, f->iface, f->host, f->port);

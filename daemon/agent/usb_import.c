@@ -301,8 +301,8 @@ static void on_timer(struct loop_timer *t, void *arg)
 static void open_tunnel(struct usb_import *u)
 {
 	u->state = TUNNEL;
-	u->tun = tunnel_open(u->r->agent->loop, u->host, u->port, USB_TARGET,
-			     on_tunnel, u);
+	u->tun = tunnel_open(u->r->agent, u->host, u->port, USB_TARGET,
+			     u->r->secret, on_tunnel, u);
 	if (!u->tun) {
 		fail(u, "cannot open a tunnel to the exporter");
 		return;

@@ -10,6 +10,10 @@
  *                                   # Required unless --server is given.
  *   token: SECRET                   # optional; sent to the hub as
  *                                   # "Authorization: Bearer SECRET"
+ *   token_cmd: CMD                  # optional, OpenID Connect: the
+ *                                   # hub's get_id_token runs it
+ *   token_store: PATH               # else tokens from this store
+ *                                   # (default state_dir/auth_tokens.json)
  *   tls:                            # optional, for wss/https
  *     ca_file: /etc/nmb/ca.pem      # CA bundle (default: system store)
  *     verify: true                  # false: accept any certificate
@@ -51,6 +55,7 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "place_name.h"
+#include "proxy_env.h"
 #include "usbip.h"
 #include "url.h"
 #include "virtual.h"
@@ -158,6 +163,8 @@ static void load_place(struct conf_node *n, struct place *p)
 	else if (!p->dial_out &&
 		 conf_int(n, "port", &port, 1, 65535, true) == 0)
 		p->port = (unsigned int)port;
+	p->ip_fallback = true;
+	conf_bool(n, "ip_fallback", &p->ip_fallback, false);
 	parts = conf_get(n, "parts", CONF_SEQ, true);
 	p->parts = calloc(conf_len(parts) + 1, sizeof(*p->parts));
 	if (!p->parts)
@@ -286,6 +293,16 @@ int config_load(const char *file, struct exporter_conf *cfg)
 		conf_error(conf_get(root, "server", CONF_ANY, false),
 			   "'%.200s': %s", cfg->server, why);
 	conf_str(root, "token", &cfg->token, false);
+	if (!conf_str(root, "proxy", &cfg->proxy, false) &&
+	    proxy_check(cfg->proxy, &why))
+		conf_error(conf_get(root, "proxy", CONF_ANY, false),
+			   "'%.200s': %s (or \"" PROXY_DIRECT "\")", cfg->proxy,
+			   why);
+	if (!conf_str(root, "token_cmd", &cfg->token_cmd, false) &&
+	    !*cfg->token_cmd)
+		conf_error(conf_get(root, "token_cmd", CONF_ANY, false),
+			   "expected a shell command that prints an ID token");
+	conf_path(root, "token_store", &cfg->token_store, false);
 	if (conf_str(root, "state_dir", &cfg->state_dir, false))
 		cfg->state_dir = getenv("STATE_DIRECTORY");
 	if (!cfg->state_dir || !*cfg->state_dir)

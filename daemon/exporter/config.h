@@ -22,6 +22,9 @@ struct exporter_conf {
 	struct conf *conf;		/* owns the strings below */
 	const char *server;
 	const char *token;
+	const char *proxy;		/* proxy: key, NULL: the environment */
+	const char *token_cmd;		/* get_id_token runs it, or NULL */
+	const char *token_store;	/* else this store (NULL: default) */
 	const char *ca_file;
 	const char *state_dir;		/* sessions.json lives there */
 	const char *metrics_listen;	/* NULL: no /metrics listener */

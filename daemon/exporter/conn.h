@@ -54,6 +54,12 @@ struct conn {
 	char peer[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
 	enum conn_state state;
+	/*
+	 * How it was let in, once its head was read: with the grant's
+	 * secret (grant_gen: of which grant) or by its source IP.
+	 */
+	bool by_secret;
+	unsigned int grant_gen;
 	int fd;
 	struct loop_fd *lfd;
 	char *buf;			/* request head, HTTP_HEAD_MAX + 1 */

@@ -31,7 +31,10 @@
 #include "loop.h"
 #include "protocol.h"
 #include "proxy.h"
+#include "proxy_connect.h"
+#include "proxy_env.h"
 #include "relay_hello.h"
+#include "url.h"
 
 struct dial {
 	struct list_head node;		/* place->dials */
@@ -40,14 +43,17 @@ struct dial {
 	struct loop_fd *lfd;
 	struct loop_timer *timer;
 	char ip[INET6_ADDRSTRLEN];	/* the agent, as the server saw it */
-	char to[INET6_ADDRSTRLEN + 8];	/* the relay, for logs */
+	char to[2 * URL_HOST_MAX + 48];	/* the relay, for logs */
 	char hello[RELAY_HELLO_MAX];
 	int hello_len;
+	struct proxy_connect *pc;	/* through an outbound HTTP proxy */
 };
 
 static void dial_free(struct dial *d, bool close_fd)
 {
 	list_del(&d->node);
+	if (d->pc)
+		proxy_connect_cancel(d->pc);
 	loop_timer_free(d->timer);
 	loop_fd_del(d->lfd);
 	if (close_fd && d->fd >= 0)
@@ -55,14 +61,14 @@ static void dial_free(struct dial *d, bool close_fd)
 	free(d);
 }
 
+static void send_hello(struct dial *d, int fd);
+
 static void on_connected(struct loop_fd *lfd, uint32_t events, void *arg)
 {
 	struct dial *d = arg;
 	struct place *p = d->p;
 	socklen_t sl = sizeof(int);
 	int err = 0, fd = d->fd;
-	char ip[INET6_ADDRSTRLEN];
-	ssize_t n;
 
 	(void)lfd;
 	(void)events;
@@ -76,6 +82,17 @@ static void on_connected(struct loop_fd *lfd, uint32_t events, void *arg)
 		dial_free(d, true);
 		return;
 	}
+	send_hello(d, fd);
+}
+
+/* Connected to the relay port (directly or through the proxy): hello. */
+static void send_hello(struct dial *d, int fd)
+{
+	struct place *p = d->p;
+	char ip[INET6_ADDRSTRLEN];
+	ssize_t n;
+
+	d->fd = fd;	/* closed with d on failure */
 	/* a fresh socket's buffer takes the few bytes whole */
 	n = send(fd, d->hello, (size_t)d->hello_len, MSG_NOSIGNAL);
 	if (n != d->hello_len) {
@@ -90,6 +107,51 @@ static void on_connected(struct loop_fd *lfd, uint32_t events, void *arg)
 	d->fd = -1;
 	dial_free(d, false);
 	proxy_adopt(p, fd, ip);
+}
+
+static void on_proxied(void *arg, int err, const char *msg, int fd,
+		       const char *early, size_t early_len)
+{
+	struct dial *d = arg;
+
+	(void)early;
+	d->pc = NULL;
+	if (err) {
+		log_warn("place %s: relay data connection to %s: %s",
+			 d->p->name, d->to, msg);
+		dial_free(d, true);
+		return;
+	}
+	if (early_len) {	/* the relay speaks only after the hello */
+		log_warn("place %s: relay data connection to %s: unexpected bytes from the proxy; closed",
+			 d->p->name, d->to);
+		d->fd = fd;
+		dial_free(d, true);
+		return;
+	}
+	send_hello(d, fd);
+}
+
+/*
+ * Through the outbound HTTP proxy the hub connection uses: CONNECT to
+ * the server's host (by name, as in its URL) and the relay port.
+ */
+static int dial_via_proxy(struct dial *d, const struct proxy_route *via,
+			  unsigned int port)
+{
+	struct place *p = d->p;
+	struct proxy_connect_conf c = { .port = port, .via = via,
+					.what = "relay" };
+	struct url u;
+	const char *why;
+
+	if (url_parse(p->exp->cfg.server, &u, &why))
+		return -EINVAL;
+	c.host = u.host;
+	snprintf(d->to, sizeof(d->to), "%s:%u via %s", u.host, port,
+		 via->url);
+	d->pc = proxy_connect_open(p->exp->loop, &c, on_proxied, d);
+	return d->pc ? 0 : -errno;
 }
 
 static void dial_timeout(struct loop_timer *t, void *arg)
@@ -155,6 +217,17 @@ static int dial(struct place *p, const char *id, const char *ip,
 	list_add_tail(&d->node, &p->dials);
 	snprintf(d->ip, sizeof(d->ip), "%s", ip);
 	d->hello_len = relay_hello_format(d->hello, sizeof(d->hello), id);
+	if (p->hub && hub_client_proxy(p->hub)) {
+		d->timer = loop_timer_new(p->exp->loop, dial_timeout, d);
+		if (!d->timer || d->hello_len <= 0 ||
+		    dial_via_proxy(d, hub_client_proxy(p->hub), port)) {
+			*why = "cannot connect to the relay port through the proxy";
+			dial_free(d, true);
+			return -ENOMEM;
+		}
+		loop_timer_set(d->timer, DIAL_OUT_CONNECT_MS);
+		return 0;
+	}
 	if (relay_addr(p, port, &ss, &sl, d->to, sizeof(d->to))) {
 		*why = "not connected to the server";
 		dial_free(d, true);

@@ -18,12 +18,16 @@ struct loop_fd;
 struct metrics_http;
 struct place;
 struct spawn;
+struct token_source;
 struct watch;
 
 struct exporter {
 	struct loop *loop;
 	const char *config_file;	/* -c FILE, read again by a reload */
 	const char *server_override;	/* --server URL, or NULL */
+	const char *token_cmd_override;	/* --token-cmd CMD, or NULL */
+	const char *token_store_override;	/* --token-store PATH */
+	struct token_source *tokens;	/* get_id_token (server_link.c) */
 	struct exporter_conf cfg;
 	struct watch *watch;		/* usb.c: NULL until a USB place */
 	struct loop_fd *watch_lfd;

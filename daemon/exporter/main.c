@@ -23,6 +23,8 @@
 #include "notify.h"
 #include "proxy.h"
 #include "server_link.h"
+#include "token_source.h"
+#include "token_store.h"
 #include "session.h"
 #include "status.h"
 #include "url.h"
@@ -40,6 +42,10 @@ static void usage(FILE *f)
 		"nmb or not-my-board hub.\n"
 		"  -c, --config FILE   configuration file\n"
 		"  -s, --server URL    hub URL, overrides 'server' in FILE\n"
+		"      --token-cmd CMD OpenID Connect: the hub's get_id_token runs\n"
+		"                      /bin/sh -c CMD ($issuer, $client_id replaced)\n"
+		"      --token-store PATH  tokens of nmbctl login (default\n"
+		"                      STATE_DIR/" TOKEN_STORE_NAME ")\n"
 		"  -v, --verbose       log debug messages\n"
 		"      --check         check the configuration, start nothing\n"
 		"      --version       print the version\n"
@@ -73,6 +79,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "server", required_argument, NULL, 's' },
+		{ "token-cmd", required_argument, NULL, 'K' },
+		{ "token-store", required_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'C' },
@@ -82,6 +90,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = DEFAULT_CONFIG, *server = NULL, *why;
+	const char *token_cmd = NULL, *store = NULL;
 	struct exporter e = { 0 };
 	struct loop_signal *sigs[N_SIGNALS] = { NULL };
 	struct loop_timer *notify_timer = NULL;
@@ -98,6 +107,12 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			server = optarg;
+			break;
+		case 'K':
+			token_cmd = optarg;
+			break;
+		case 'S':
+			store = optarg;
 			break;
 		case 'v':
 			verbose = true;
@@ -126,6 +141,8 @@ int main(int argc, char **argv)
 	e.config_file = file;
 	e.server_override = server;
 	e.part_changed = server_link_part_state;
+	e.token_cmd_override = token_cmd;
+	e.token_store_override = store;
 	if (config_load(file, &e.cfg)) {
 		log_err("%s: nothing started", file);
 		return 1;
@@ -135,6 +152,10 @@ int main(int argc, char **argv)
 		nmb_log_set_priority(LOG_DEBUG);
 	if (server)
 		e.cfg.server = server;
+	if (token_cmd)
+		e.cfg.token_cmd = token_cmd;
+	if (store)
+		e.cfg.token_store = store;
 	if (!e.cfg.server) {
 		log_err("%s: no hub URL: set 'server' or pass --server URL",
 			file);
@@ -190,6 +211,8 @@ int main(int argc, char **argv)
 	for (started = 0; started < e.cfg.n_places; started++)
 		if (proxy_start(e.cfg.places[started]))
 			goto out_proxy;
+	if (server_link_tokens(&e))
+		goto out_hub;
 	for (i = 0; i < e.cfg.n_places; i++)
 		if (server_link_start(e.cfg.places[i]))
 			goto out_hub;
@@ -211,6 +234,7 @@ out_hub:
 		server_link_stop(e.cfg.places[i]);
 		dial_out_stop(e.cfg.places[i]);
 	}
+	token_source_free(e.tokens);
 	hub_client_cleanup();
 out_proxy:
 	/* USB first: exports are stopped before their records go. */
@@ -218,7 +242,7 @@ out_proxy:
 	while (started--)
 		proxy_stop(e.cfg.places[started]);
 	for (i = 0; i < e.cfg.n_places; i++)
-		proxy_set_allowed(e.cfg.places[i], NULL, 0);
+		proxy_set_allowed(e.cfg.places[i], NULL, 0, NULL);
 	virtual_stop(&e);
 	goto out_loop;
 out_virtual:

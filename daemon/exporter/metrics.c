@@ -27,6 +27,7 @@ static const char *const refusal_names[EXP_REFUSALS] = {
 	[EXP_REFUSED_HEAD_SIZE] = "head_too_large",
 	[EXP_REFUSED_TARGET] = "target_not_exported",
 	[EXP_REFUSED_IP] = "ip_not_allowed",
+	[EXP_REFUSED_SECRET] = "secret_wrong_or_missing",
 };
 
 void exp_metrics_refused(struct place *p, int status, const char *body)
@@ -41,7 +42,9 @@ void exp_metrics_refused(struct place *p, int status, const char *body)
 		r = EXP_REFUSED_HEAD_SIZE;
 		break;
 	case 403:
-		r = strstr(body, "IP") ? EXP_REFUSED_IP : EXP_REFUSED_TARGET;
+		r = strstr(body, "IP") ? EXP_REFUSED_IP :
+		    strstr(body, "secret") ? EXP_REFUSED_SECRET :
+		    EXP_REFUSED_TARGET;
 		break;
 	default:
 		r = EXP_REFUSED_BAD_REQUEST;

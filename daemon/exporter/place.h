@@ -50,7 +50,7 @@ struct part {
 
 enum exp_refusal {
 	EXP_REFUSED_METHOD, EXP_REFUSED_BAD_REQUEST, EXP_REFUSED_HEAD_SIZE,
-	EXP_REFUSED_TARGET, EXP_REFUSED_IP, EXP_REFUSALS
+	EXP_REFUSED_TARGET, EXP_REFUSED_IP, EXP_REFUSED_SECRET, EXP_REFUSALS
 };
 
 struct place {
@@ -60,6 +60,12 @@ struct place {
 	bool dial_out;			/* reached through the server's relay */
 	struct part *parts;
 	size_t n_parts;
+	/*
+	 * ip_fallback (default true): a holder whose grant has no secret
+	 * (a not-my-board 0.13 agent) is admitted by its source IP; false:
+	 * only a CONNECT with the grant's secret gets in.
+	 */
+	bool ip_fallback;
 
 	/* run time */
 	struct exporter *exp;
@@ -68,6 +74,8 @@ struct place {
 	struct loop_timer *accept_pause;	/* out of fds: retry later */
 	char **allowed;			/* allow-list, normalised IP strings */
 	size_t n_allowed;
+	char *secret;			/* the grant's secret, or NULL */
+	unsigned int grant_gen;		/* +1 whenever the secret changes */
 	struct list_head conns;		/* struct conn.node */
 	struct list_head dials;		/* dial_out.c: data connections */
 	struct hub_client *hub;

@@ -3,6 +3,15 @@
  * proxy.c - the HTTP CONNECT proxy of a place (wire note §6): v4 and v6
  * listeners, the allow-list checked before reading, the request head,
  * and the hand-over to a USB (usb.c) or TCP (tcp.c) tunnel.
+ *
+ * Who gets in (Documentation/protocol.rst, "Per-reservation secrets"):
+ * when the grant carries a secret, a CONNECT with "Proxy-Authorization:
+ * Bearer SECRET" whatever its source address (two agents behind one NAT
+ * address are told apart; a relayed connection comes from the server),
+ * and nothing else. When it has none (the holder is a not-my-board 0.13
+ * agent), the holder's source IP, checked before reading as 0.13 does,
+ * unless the place says ip_fallback: false. A credential that does not
+ * match is refused in both cases.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,8 +24,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "conn.h"
 #include "exporter.h"
+#include "grant_secret.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
@@ -45,7 +57,7 @@ int ip_normalise(const char *in, char *out, size_t size)
 	return inet_ntop(AF_INET6, &a6, out, (socklen_t)size) ? 0 : -EINVAL;
 }
 
-static bool allowed(const struct place *p, const char *ip)
+static bool ip_allowed(const struct place *p, const char *ip)
 {
 	size_t i;
 
@@ -53,6 +65,28 @@ static bool allowed(const struct place *p, const char *ip)
 		if (!strcmp(p->allowed[i], ip))
 			return true;
 	return false;
+}
+
+/* May a peer at ip be let in by its address alone under this grant? */
+static bool allowed(const struct place *p, const char *ip)
+{
+	return !p->secret && p->ip_fallback && ip_allowed(p, ip);
+}
+
+/* Could a connection from ip still be let in (its head not yet read)? */
+static bool may_enter(const struct place *p, const char *ip)
+{
+	return p->secret || allowed(p, ip);
+}
+
+/* Does the grant now in force still admit c? */
+static bool still_admitted(const struct place *p, const struct conn *c)
+{
+	if (c->state == CONN_HEAD)
+		return may_enter(p, c->peer);
+	if (c->by_secret)
+		return p->secret && c->grant_gen == p->grant_gen;
+	return allowed(p, c->peer);
 }
 
 /* Best effort: a fresh socket takes a few hundred bytes. */
@@ -171,6 +205,40 @@ static void on_usb_wait(struct conn *c)
 	conn_free(c);
 }
 
+/*
+ * Lets c in by the grant's secret or its address: 0, or 403 sent and c
+ * freed. The secret itself is never logged.
+ */
+static int admit(struct conn *c, const struct http_request *req)
+{
+	const struct place *p = c->place;
+
+	if (req->has_auth) {
+		if (p->secret && grant_secret_equal(p->secret, req->bearer,
+						    strlen(req->bearer))) {
+			c->by_secret = true;
+			c->grant_gen = p->grant_gen;
+			return 0;
+		}
+		reject(c, 403, "Reservation secret not valid for this place",
+		       p->secret ? "Proxy-Authorization does not carry this reservation's secret" :
+				   "Proxy-Authorization sent, but this reservation has no secret");
+		return -EACCES;
+	}
+	if (p->secret) {
+		reject(c, 403, "Reservation secret required",
+		       "no Proxy-Authorization, and this reservation has a secret");
+		return -EACCES;
+	}
+	if (!allowed(p, c->peer)) {
+		reject(c, 403, "IP not allowed", p->ip_fallback ?
+		       "peer IP not in the allow-list" :
+		       "no secret, and ip_fallback is off for this place");
+		return -EACCES;
+	}
+	return 0;
+}
+
 static void dispatch(struct conn *c, struct http_request *req)
 {
 	struct tcp_if *t;
@@ -181,6 +249,8 @@ static void dispatch(struct conn *c, struct http_request *req)
 		       "method is not CONNECT");
 		return;
 	}
+	if (admit(c, req))
+		return;
 	if (!req->target_long && !strcmp(req->target, USB_TARGET)) {
 		if (early) {
 			log_warn("place %s: peer %s: %zu byte(s) sent before the 200 on a USB tunnel; closed",
@@ -333,8 +403,11 @@ static void adopt(struct place *p, int fd, const char *peer, uint16_t port)
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->peer_port = port;
 	list_add_tail(&c->node, &p->conns);
-	if (!allowed(p, c->peer)) {
-		reject(c, 403, "IP not allowed", "peer IP not in the allow-list");
+	/* without a secret to read, an unknown address is refused unread */
+	if (!may_enter(p, c->peer)) {
+		reject(c, 403, "IP not allowed", p->ip_fallback ?
+		       "peer IP not in the allow-list" :
+		       "place has no secret grant, and ip_fallback is off");
 		return;
 	}
 	c->buf = malloc(HTTP_HEAD_MAX + 1);
@@ -487,24 +560,22 @@ void proxy_stop(struct place *p)
 	}
 }
 
-void proxy_set_allowed(struct place *p, char **ips, size_t n)
+static void secret_free(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+/* Cuts every connection the grant now in force does not admit. */
+static void cut_unadmitted(struct place *p)
 {
 	struct conn *c, *next;
-	char **old = p->allowed;
-	size_t i, n_old = p->n_allowed;
 
-	if (n)		/* a holder: its first export is no re-export */
-		exp_metrics_allowed(p);
-	p->allowed = ips;
-	p->n_allowed = n;
-	virtual_holders_changed(p, old, n_old);
-	for (i = 0; i < n_old; i++)
-		free(old[i]);
-	free(old);
 	if (!p->conns.next)
 		return;		/* the proxy never started */
 	list_for_each_entry_safe(c, next, &p->conns, node) {
-		if (allowed(p, c->peer) || c->killed)
+		if (still_admitted(p, c) || c->killed)
 			continue;
 		log_notice("place %s: peer %s: no longer allowed; tunnel cut",
 			   p->name, c->peer);
@@ -513,4 +584,44 @@ void proxy_set_allowed(struct place *p, char **ips, size_t n)
 		else
 			conn_free(c);
 	}
+}
+
+void proxy_set_allowed(struct place *p, char **ips, size_t n,
+		       const char *secret)
+{
+	char **old = p->allowed;
+	size_t i, n_old = p->n_allowed;
+
+	if (!secret || !p->secret || strcmp(secret, p->secret) != 0) {
+		secret_free(p->secret);
+		p->secret = secret ? strdup(secret) : NULL;
+		p->grant_gen++;
+		if (secret && !p->secret) {	/* admit nobody, not by IP */
+			log_err("place %s: out of memory keeping the reservation's secret; refusing every CONNECT until the next grant",
+				p->name);
+			for (i = 0; i < n; i++)
+				free(ips[i]);
+			free(ips);
+			ips = NULL;
+			n = 0;
+		}
+	}
+	if (n)		/* a holder: its first export is no re-export */
+		exp_metrics_allowed(p);
+	p->allowed = ips;
+	p->n_allowed = n;
+	virtual_holders_changed(p, old, n_old);
+	for (i = 0; i < n_old; i++)
+		free(old[i]);
+	free(old);
+	cut_unadmitted(p);
+}
+
+void proxy_set_ip_fallback(struct place *p, bool on)
+{
+	if (p->ip_fallback == on)
+		return;
+	p->ip_fallback = on;
+	log_notice("place %s: ip_fallback %s", p->name, on ? "on" : "off");
+	cut_unadmitted(p);
 }

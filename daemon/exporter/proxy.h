@@ -6,6 +6,7 @@
 #ifndef NMB_EXPORTER_PROXY_H
 #define NMB_EXPORTER_PROXY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct place;
@@ -21,7 +22,15 @@ int ip_normalise(const char *in, char *out, size_t size);
  * CONNECT head, then a USB or TCP tunnel. The proxy owns fd from here.
  */
 void proxy_adopt(struct place *p, int fd, const char *peer);
-/* Replaces the allow-list; cuts every connection from a removed IP. */
-void proxy_set_allowed(struct place *p, char **ips, size_t n);
+/*
+ * Replaces the grant: the allow-list (taken) and its secret (copied;
+ * NULL: none, admit by IP). Cuts every connection the new grant does
+ * not admit: from a removed IP, let in by IP when the grant now has a
+ * secret, or let in with another grant's secret.
+ */
+void proxy_set_allowed(struct place *p, char **ips, size_t n,
+		       const char *secret);
+/* A reload changed the place's ip_fallback; cuts what it no longer admits. */
+void proxy_set_ip_fallback(struct place *p, bool on);
 
 #endif /* NMB_EXPORTER_PROXY_H */

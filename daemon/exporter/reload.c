@@ -56,7 +56,7 @@ void exporter_place_stop(struct exporter *e, struct place *p)
 	/* USB first: exports are stopped before their records go. */
 	usb_place_stop(e, p);
 	proxy_stop(p);
-	proxy_set_allowed(p, NULL, 0);
+	proxy_set_allowed(p, NULL, 0, NULL);
 	virtual_place_stop(p);
 }
 
@@ -77,6 +77,13 @@ static void warn_fixed(const struct exporter *e,
 		log_warn(fmt, e->config_file, "server");
 	if (!same_str(was->token, now->token))
 		log_warn(fmt, e->config_file, "token");
+	if (!same_str(was->proxy, now->proxy))
+		log_warn(fmt, e->config_file, "proxy");
+	if (!e->token_cmd_override && !same_str(was->token_cmd, now->token_cmd))
+		log_warn(fmt, e->config_file, "token_cmd");
+	if (!e->token_store_override &&
+	    !same_str(was->token_store, now->token_store))
+		log_warn(fmt, e->config_file, "token_store");
 	if (!same_str(was->ca_file, now->ca_file) ||
 	    was->tls_verify != now->tls_verify)
 		log_warn(fmt, e->config_file, "tls");
@@ -140,6 +147,7 @@ int exporter_reload(struct exporter *e)
 		p = now.places[i];
 		old = config_find_place(&e->cfg, p->name);
 		if (old && config_place_same(old, p)) {
+			proxy_set_ip_fallback(old, p->ip_fallback);
 			places[i] = old;
 			kept++;
 			continue;

@@ -17,6 +17,7 @@
  * notification part_state, and again whenever it changes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,25 @@
 
 #include "dial_out.h"
 #include "exporter.h"
+#include "grant_secret.h"
 #include "hub_client.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "protocol.h"
 #include "proxy.h"
 #include "server_link.h"
+#include "token_source.h"
+#include "token_store.h"
 #include "session.h"
 #include "virtual.h"
 
 static void set_allowed_ips(struct rpc_req *req, json_object *params,
 			    void *ctx)
 {
-	static const char *const names[] = { "ips", NULL };
+	static const char *const names[] = { "ips", WIRE_PARAM_SECRET, NULL };
 	struct place *p = hub_client_arg(ctx);
-	json_object *arg[1];
+	const char *secret = NULL;
+	json_object *arg[2];
 	char err[160], ip[INET6_ADDRSTRLEN], **ips;
 	size_t n, i;
 
@@ -47,6 +52,13 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 	if (!arg[0] || !json_object_is_type(arg[0], json_type_array))
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "ips: expected a list of IP addresses");
+	if (arg[1] && !json_object_is_type(arg[1], json_type_null)) {
+		secret = json_object_get_string(arg[1]);
+		if (!json_object_is_type(arg[1], json_type_string) ||
+		    !grant_secret_valid(secret))
+			return rpc_error(req, RPC_INTERNAL_ERROR,
+					 "secret: expected 43 base64url characters");
+	}
 	n = json_object_array_length(arg[0]);
 	ips = calloc(n + 1, sizeof(*ips));
 	if (!ips)
@@ -70,9 +82,10 @@ static void set_allowed_ips(struct rpc_req *req, json_object *params,
 			return;
 		}
 	}
-	log_notice("place %s: allow-list set to [%s%s]", p->name,
-		   n ? ips[0] : "", n > 1 ? ", ..." : "");
-	proxy_set_allowed(p, ips, n);
+	log_notice("place %s: allow-list set to [%s%s]%s", p->name,
+		   n ? ips[0] : "", n > 1 ? ", ..." : "",
+		   secret ? " with a reservation secret" : "");
+	proxy_set_allowed(p, ips, n, secret);
 	rpc_reply(req, NULL);
 }
 
@@ -105,8 +118,19 @@ static void tell_parts(struct place *p)
 		tell_part(p, (unsigned int)i);
 }
 
+/* OpenID Connect: the hub asks for our ID token (auth note §1). */
+static void get_id_token(struct rpc_req *req, json_object *params,
+			 void *ctx)
+{
+	struct place *p = hub_client_arg(ctx);
+
+	(void)params;
+	token_source_answer(p->exp->tokens, req);
+}
+
 static const struct rpc_method methods[] = {
 	{ WIRE_SET_ALLOWED_IPS, set_allowed_ips },
+	{ WIRE_GET_ID_TOKEN, get_id_token },
 	{ WIRE_RELAY_OPEN, dial_out_open },
 	{ NULL, NULL },
 };
@@ -208,6 +232,8 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	p->tells_parts = false;
 	json_object_array_add(features, json_object_new_string("grace"));
 	json_object_array_add(features, json_object_new_string("part_state"));
+	json_object_array_add(features,
+			      json_object_new_string(WIRE_FEATURE_SECRET));
 	json_object_object_add(params, "features", features);
 	if (p->session)
 		json_object_object_add(params, "session",
@@ -242,6 +268,7 @@ int server_link_start(struct place *p)
 		.token = cfg->token,
 		.ca_file = cfg->ca_file,
 		.insecure = !cfg->tls_verify,
+		.proxy = cfg->proxy,
 		.methods = methods,
 		.ops = &ops,
 		.arg = p,
@@ -252,11 +279,37 @@ int server_link_start(struct place *p)
 	snprintf(name, sizeof(name), "place %s", p->name);
 	hc.name = name;
 	err = hub_client_new(p->exp->loop, &hc, &p->hub);
-	/* -ELIBACC: hub_client named the missing package already. */
-	if (err && err != -ELIBACC)
+	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
+	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,
 			cfg->server, err == -EINVAL ?
 			"expected ws://, wss://, http:// or https://HOST[:PORT][/PATH]" :
+			strerror(-err));
+	return err;
+}
+
+int server_link_tokens(struct exporter *e)
+{
+	char store[PATH_MAX];
+	const struct token_source_conf c = {
+		.hub_url = e->cfg.server,
+		.token_cmd = e->cfg.token_cmd,
+		.store = store,
+		.ca_file = e->cfg.ca_file,
+		.insecure = !e->cfg.tls_verify,
+		.name = "exporter",
+	};
+	int err;
+
+	/* default: in state_dir, beside sessions.json */
+	if (e->cfg.token_store)
+		snprintf(store, sizeof(store), "%s", e->cfg.token_store);
+	else
+		snprintf(store, sizeof(store), "%s/%s", e->cfg.state_dir,
+			 TOKEN_STORE_NAME);
+	err = token_source_new(e->loop, &c, &e->tokens);
+	if (err)
+		log_err("cannot set up the ID token source: %s",
 			strerror(-err));
 	return err;
 }

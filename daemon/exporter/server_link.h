@@ -9,6 +9,10 @@
 
 struct place;
 
+struct exporter;
+
+/* The get_id_token source of every place (lib/token_source). */
+int server_link_tokens(struct exporter *e);
 /* Connects p to the server; it registers on every (re)connection. */
 int server_link_start(struct place *p);
 /* Closes the connection: the server ends p as when the exporter leaves. */

@@ -286,6 +286,20 @@ static bool valid_host(json_object *o)
 	return true;
 }
 
+static bool has_feature(json_object *features, const char *name)
+{
+	size_t i, n = features ? json_object_array_length(features) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(features, i);
+
+		if (json_object_is_type(f, json_type_string) &&
+		    !strcmp(json_object_get_string(f), name))
+			return true;
+	}
+	return false;
+}
+
 static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 {
 	struct srv_conn *c = conn_of(ctx);
@@ -319,6 +333,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 	if (a[2])
 		snprintf(c->sess->host, sizeof(c->sess->host), "%s",
 			 json_object_get_string(a[2]));
+	c->sess->secrets = has_feature(a[0], WIRE_FEATURE_SECRET);
 	if (!c->sess->token[0]) {
 		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return rpc_error(req, RPC_INTERNAL_ERROR,
@@ -342,6 +357,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 	json_object_array_add(f, json_object_new_string("queue"));
 	json_object_array_add(f, json_object_new_string("hosts"));
 	json_object_array_add(f, json_object_new_string("part_state"));
+	json_object_array_add(f, json_object_new_string(WIRE_FEATURE_SECRET));
 	json_object_object_add(o, "features", f);
 	rpc_reply(req, o);
 }

@@ -6,18 +6,18 @@
 #ifndef NMB_SERVER_RELAY_AUTH_H
 #define NMB_SERVER_RELAY_AUTH_H
 
-#include <stddef.h>
-
+struct http_request;
 struct server;
 struct srv_place;
 
 /*
- * May the peer at ip, which sent the CONNECT request head (head,
- * head_len bytes), open a data connection to dial-out place p now?
+ * May the peer at ip, which sent the CONNECT request req (its
+ * Proxy-Authorization parsed), open a data connection to dial-out
+ * place p now?
  * 0 if so, else -EACCES with *why set to a static reason for the log.
  */
 int srv_relay_auth(const struct server *srv, const struct srv_place *p,
-		   const char *ip, const char *head, size_t head_len,
+		   const char *ip, const struct http_request *req,
 		   const char **why);
 
 #endif /* NMB_SERVER_RELAY_AUTH_H */

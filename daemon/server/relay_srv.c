@@ -384,7 +384,7 @@ static void on_link_head(struct rlink *l)
 		link_refuse(l, 404, "Place gone", "the place is gone");
 		return;
 	}
-	if (srv_relay_auth(l->rl->srv, p, l->ip, l->buf, req.head_len, &why)) {
+	if (srv_relay_auth(l->rl->srv, p, l->ip, &req, &why)) {
 		link_refuse(l, 403, "IP not allowed", why);
 		return;
 	}

@@ -149,9 +149,15 @@ static void notify(struct sched *sc, struct srv_session *s,
 }
 
 struct rpc_call *sched_allow(struct sched *sc, struct srv_place *p,
-			     const char *ip, rpc_done_fn done, void *data)
+			     const char *ip, const char *secret,
+			     rpc_done_fn done, void *data)
 {
-	return sc->ops->allow(sc, p, ip, done, data);
+	return sc->ops->allow(sc, p, ip, secret, done, data);
+}
+
+const char *grant_secret(const struct srv_place *p)
+{
+	return p && p->res && p->res->secret[0] ? p->res->secret : NULL;
 }
 
 /* --- leases ----------------------------------------------------------- */
@@ -265,12 +271,15 @@ static struct srv_place *res_free(struct sched *sc, struct srv_res *r)
 
 struct srv_res *sched_res_restore(struct sched *sc, struct srv_place *p,
 				  unsigned int place_id, struct srv_session *s,
-				  unsigned int lease_s, uint64_t lease_left_us)
+				  unsigned int lease_s, uint64_t lease_left_us,
+				  const char *secret)
 {
 	struct srv_res *r = res_new(sc, p, place_id, s);
 
 	if (!r)
 		return NULL;
+	if (secret && grant_secret_valid(secret))
+		memcpy(r->secret, secret, GRANT_SECRET_SIZE);
 	r->t0_us = sc->ops->now_us(sc);
 	r->since_ms = sc->ops->wall_ms(sc);
 	r->lease_s = lease_s;
@@ -286,6 +295,24 @@ static void res_abort(struct sched *sc, struct srv_res *r)
 
 	if (p && !p->offline && !sc->stopping)
 		sched_handoff(sc, p, NULL);
+}
+
+/*
+ * The place id, as not-my-board answers; with a secret (the holder
+ * asked for them in hello) {"place_id": N, "secret": S}.
+ */
+static json_object *reserve_result(const struct srv_res *r)
+{
+	json_object *o;
+
+	if (!r->secret[0])
+		return json_object_new_int((int32_t)r->place_id);
+	o = json_object_new_object();
+	json_object_object_add(o, WIRE_PARAM_PLACE_ID,
+			       json_object_new_int((int32_t)r->place_id));
+	json_object_object_add(o, WIRE_PARAM_SECRET,
+			       json_object_new_string(r->secret));
+	return o;
 }
 
 static void grant_done(void *data, json_object *result,
@@ -313,7 +340,7 @@ static void grant_done(void *data, json_object *result,
 	log_debug("reserved place=%s id=%u user=%s peer=%s wait_ms=%llu",
 		  res_name(r), r->place_id, r->holder->user, r->holder->ip,
 		  (unsigned long long)(sc->ops->now_us(sc) - r->t0_us) / 1000);
-	rpc_reply(req, json_object_new_int((int32_t)r->place_id));
+	rpc_reply(req, reserve_result(r));
 	sc->ops->granted(sc, r);
 	lease_start(sc, r);
 	sched_changed(sc, true);
@@ -348,7 +375,17 @@ static void grant(struct sched *sc, struct srv_place *p,
 	r->t0_us = t0_us;
 	r->lease_s = lease_s;
 	rpc_req_on_cancel(req, grant_cancel, r);
-	r->call = sched_allow(sc, p, s->ip, grant_done, r);
+	/* a fresh secret per grant, when both ends can use one */
+	if (s->secrets && p->exporter && p->exporter->secrets &&
+	    grant_secret_mint(r->secret)) {
+		log_err("place=%s id=%u: no randomness for the reservation's secret; reserve of user=%s fails",
+			p->name, p->id, s->user);
+		grant_done(r, NULL, &(struct rpc_err){
+				.code = RPC_INTERNAL_ERROR,
+				.message = "Server cannot make a reservation secret" });
+		return;
+	}
+	r->call = sched_allow(sc, p, s->ip, r->secret, grant_done, r);
 	if (!r->call)
 		grant_done(r, NULL, &(struct rpc_err){
 				.code = RPC_CONNECTION_CLOSED,
@@ -552,7 +589,7 @@ void sched_handoff(struct sched *sc, struct srv_place *p,
 		rc->sc = sc;
 		rc->req = ret_req;
 	}
-	call = sched_allow(sc, p, NULL, rc ? ret_done : shutdown_ack,
+	call = sched_allow(sc, p, NULL, NULL, rc ? ret_done : shutdown_ack,
 			   rc ? (void *)rc : (void *)sc);
 	if (!call) {
 		if (rc)

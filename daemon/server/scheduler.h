@@ -22,6 +22,7 @@
 #include <sys/queue.h>
 
 #include "config.h"
+#include "grant_secret.h"
 #include "jsonrpc.h"
 
 struct srv_conn;	/* net.c: a WebSocket */
@@ -44,6 +45,7 @@ struct srv_session {
 	char host[65];			/* hello's host, "" if none */
 	unsigned int roles;
 	bool notify;			/* wants notifications (hello) */
+	bool secrets;			/* hello listed feature "secret" */
 	struct srv_conn *conn;		/* NULL while in grace */
 	struct srv_timer *grace;	/* session.c */
 	int64_t grace_end_ms;		/* wall clock; 0 while connected */
@@ -82,6 +84,12 @@ struct srv_res {
 	const char *end;		/* how it ended, for the farm page */
 	unsigned int lease_s;
 	uint64_t lease_end_us;		/* ops->now_us time; 0: not running */
+	/*
+	 * The grant's data-plane secret, "" when the holder or the
+	 * exporter did not ask for secrets (not-my-board 0.13 peers): a
+	 * fresh one per grant. Never logged; kept in the state file.
+	 */
+	char secret[GRANT_SECRET_SIZE];
 	TAILQ_ENTRY(srv_res) link;	/* every reservation, in order */
 	LIST_ENTRY(srv_res) hlink;	/* the holder's */
 };
@@ -122,12 +130,13 @@ struct sched_ops {
 	/* Call sched_expire() at AT_US (now_us time); 0: no lease runs. */
 	void (*deadline)(struct sched *sc, uint64_t at_us);
 	/*
-	 * set_allowed_ips([ip]) (ip NULL: []) to p's exporter; NULL if it
-	 * cannot be sent (done is then not run).
+	 * set_allowed_ips([ip], secret) (ip NULL: []; secret NULL or "":
+	 * none) to p's exporter; NULL if it cannot be sent (done is then
+	 * not run).
 	 */
 	struct rpc_call *(*allow)(struct sched *sc, struct srv_place *p,
-				  const char *ip, rpc_done_fn done,
-				  void *data);
+				  const char *ip, const char *secret,
+				  rpc_done_fn done, void *data);
 	/* A notification (params taken) to connected session s. */
 	void (*notify)(struct sched *sc, struct srv_session *s,
 		       const char *method, json_object *params);
@@ -195,14 +204,25 @@ void sched_handoff(struct sched *sc, struct srv_place *p,
 		   struct rpc_req *ret_req);
 /* ops->allow, for the scheduler's user too (a resumed session). */
 struct rpc_call *sched_allow(struct sched *sc, struct srv_place *p,
-			     const char *ip, rpc_done_fn done, void *data);
+			     const char *ip, const char *secret,
+			     rpc_done_fn done, void *data);
+/*
+ * The data-plane secret of p's current grant, for whatever admits an
+ * agent to p (the exporter's proxy gets it in set_allowed_ips; a relay
+ * in the server compares a CONNECT's "Proxy-Authorization: Bearer" with
+ * it, with grant_secret_equal()). NULL when p is free or its grant has
+ * no secret (a not-my-board 0.13 holder or exporter: admit by IP).
+ */
+const char *grant_secret(const struct srv_place *p);
 /* Returns the lease granted (lease_max_s bounds it). */
 int sched_lease_renew(struct sched *sc, struct srv_res *r,
 		      unsigned int lease_s);
 /* A reservation read back from the state file, held by a detached s. */
+/* secret: the grant's, as saved ("" or NULL: none). */
 struct srv_res *sched_res_restore(struct sched *sc, struct srv_place *p,
 				  unsigned int place_id, struct srv_session *s,
-				  unsigned int lease_s, uint64_t lease_left_us);
+				  unsigned int lease_s, uint64_t lease_left_us,
+				  const char *secret);
 /* Leases that end at NOW_US or before are returned. */
 void sched_expire(struct sched *sc, uint64_t now_us);
 /*

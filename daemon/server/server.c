@@ -42,7 +42,8 @@ static int64_t wall_ms(struct sched *sc)
 
 /* Over the exporter's WebSocket, while it is connected. */
 static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
-			      const char *ip, rpc_done_fn done, void *data)
+			      const char *ip, const char *secret,
+			      rpc_done_fn done, void *data)
 {
 	struct srv_conn *c = p->exporter->conn;
 	json_object *ips, *params;
@@ -55,6 +56,9 @@ static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
 		json_object_array_add(ips, json_object_new_string(ip));
 	params = json_object_new_array();
 	json_object_array_add(params, ips);
+	/* only to an exporter that asked for secrets (hello): the grant's */
+	if (ip && secret && secret[0])
+		json_object_array_add(params, json_object_new_string(secret));
 	return rpc_call(c->rpc, WIRE_SET_ALLOWED_IPS, params, done, data);
 }
 

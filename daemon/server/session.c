@@ -166,14 +166,14 @@ int srv_resume(struct server *srv, struct srv_conn *c, const char *token)
 		strcpy(p->host, c->ip);
 		if (p->res && !p->res->req)
 			sched_allow(&srv->sched, p, p->res->holder->ip,
-				    resync_done, NULL);
+				    p->res->secret, resync_done, NULL);
 		else if (!p->res)
 			sched_handoff(&srv->sched, p, NULL);
 	}
 	LIST_FOREACH(r, &s->res, hlink) {
 		if (r->place && !r->place->offline && !r->req)
-			sched_allow(&srv->sched, r->place, s->ip, resync_done,
-				    NULL);
+			sched_allow(&srv->sched, r->place, s->ip, r->secret,
+				    resync_done, NULL);
 		if (!r->req)
 			srv_part_replay(srv, r);
 	}

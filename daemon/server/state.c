@@ -113,6 +113,9 @@ static json_object *state_json(struct server *srv, unsigned int next_conn,
 		add_int(o, "place_id", r->place_id);
 		add_str(o, "session", r->holder->token);
 		add_int(o, "lease", r->lease_s);
+		/* grants survive a restart: the agent keeps using it */
+		if (r->secret[0])
+			add_str(o, "secret", r->secret);
 		if (r->lease_end_us)
 			add_int(o, "lease_end_ms", now_ms +
 				(r->lease_end_us > now_us ?
@@ -387,7 +390,8 @@ static void restore_res(struct server *srv, json_object *list,
 			left_us = end > down_at_ms ?
 				  (uint64_t)(end - down_at_ms) * 1000 : 0;
 		if (!sched_res_restore(&srv->sched, p, (unsigned int)id, s,
-				       (unsigned int)lease, left_us)) {
+				       (unsigned int)lease, left_us,
+				       get_str(o, "secret"))) {
 			n->skipped++;
 			continue;
 		}

@@ -24,6 +24,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import nmbtest  # noqa: E402
 from nmbtest import check, collector  # noqa: E402
+from connect_proxy import ConnectProxy  # noqa: E402
 
 SERVER, AGENT, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 TESTS, test = collector()
@@ -45,7 +46,8 @@ def check_schema(method, result):
 
 
 class Agent:
-    def __init__(self, url, name="agent", config=None, wait=True):
+    def __init__(self, url, name="agent", config=None, wait=True,
+                 env=None):
         self.sock = os.path.join(WORK, name + ".sock")
         self.log_path = os.path.join(WORK, name + ".log")
         self.log = open(self.log_path, "w")
@@ -54,7 +56,9 @@ class Agent:
             conf = os.path.join(WORK, name + ".yaml")
             with open(conf, "w") as f:
                 f.write(config)
-        env = dict(os.environ)
+        env = dict(os.environ, **(env or {}))
+        for k in [k for k, v in env.items() if v is None]:
+            del env[k]      # None: unset
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(
             [AGENT, "-c", conf, "--server", url, "--socket",
@@ -165,17 +169,21 @@ class Proxy:
 class Exporter:
     """A fake exporter: registers a place and runs a CONNECT proxy."""
 
-    def __init__(self, name, parts):
+    def __init__(self, name, parts, secrets=False):
         self.name = name
         self.parts = parts
         self.allowed = []
         self.targets = []
+        self.auths = []         # each CONNECT's Proxy-Authorization or None
+        self.secrets = secrets  # asks the server for secrets (hello)
         self.server = None
 
     async def start(self, srv):
         self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
         self.port = self.server.sockets[0].getsockname()[1]
         self.peer = await Peer.connect(srv.url())
+        if self.secrets:
+            await self.peer.call("hello", features=["secret"])
         self.id = await self.peer.call("register_place", {
             "name": self.name, "port": self.port, "parts": self.parts})
         return self
@@ -190,8 +198,15 @@ class Exporter:
             head += d
         target = head.split(b" ")[1].decode()
         self.targets.append(target)
+        auth = None
+        for line in head.split(b"\r\n")[1:]:
+            if line.lower().startswith(b"proxy-authorization:"):
+                auth = line.split(b":", 1)[1].strip().decode()
+        self.auths.append(auth)
         allowed = self.peer.allowed[-1] if self.peer.allowed else []
-        if "127.0.0.1" not in allowed:
+        secret = self.peer.secrets[-1] if self.peer.secrets else None
+        if "127.0.0.1" not in allowed or \
+                (secret and auth != "Bearer " + secret):
             w.write(b"HTTP/1.1 403 \r\nConnection: close\r\n\r\n")
             w.close()
             return
@@ -729,6 +744,22 @@ async def tls(a):
         await ta.ok("return_reservation", name="s")
         m = await bad.err("search", "unavailable")
         check("TLS" in m or "SSL" in m or "certificate" in m, m)
+        # wss and https through an outbound proxy (https_proxy): TLS
+        # inside the CONNECT tunnel, the certificate still checked
+        cp = await ConnectProxy().start()
+        env = {"https_proxy": cp.url(), "no_proxy": None, "NO_PROXY": None,
+               "HTTPS_PROXY": None, "http_proxy": None, "HTTP_PROXY": None}
+        pa = Agent(url, "tls-proxied", "tls:\n  ca_file: %s\n" % crt,
+                   env=env)
+        try:
+            places = await pa.ok("search")
+            check([p["name"] for p in places] == ["secure"], places)
+            check(cp.targets.count("127.0.0.1:%d" % srv.port) >= 2,
+                  "wss and https through the proxy: %s" % cp.targets)
+        finally:
+            rc, rep = pa.stop()
+            check(not rep, rep)
+            await cp.stop()
     finally:
         for x in (ta, bad):
             rc, rep = x.stop()
@@ -928,6 +959,119 @@ async def hub_saw(cond):
     async def probe():
         return cond()
     return await polled(probe, bool, 100, 0.05)
+
+
+@test
+async def grant_secret_sent(a):
+    # Per-reservation secrets: the agent says hello with feature
+    # "secret", takes the secret from the reserve result and sends it as
+    # Proxy-Authorization: Bearer on every CONNECT; a fresh one after a
+    # new grant; nothing to an exporter that did not ask for secrets.
+    async def echo(r, w):
+        while True:
+            d = await r.read(65536)
+            if not d:
+                break
+            w.write(d)
+            await w.drain()
+        w.close()
+    es = await asyncio.start_server(echo, "127.0.0.1", 0)
+    eport = es.sockets[0].getsockname()[1]
+    parts = [{"compatible": ["sealed"], "usb": {},
+              "tcp": {"echo": {"host": "127.0.0.1", "port": eport}}}]
+    lport = 20000 + (os.getpid() + 7) % 20000
+    desc = ("parts:\n  p:\n    compatible: [sealed]\n    tcp:\n"
+            "      echo: {local_port: %d}\n" % lport)
+
+    async def one_round(ex):
+        await a.ok("reserve", name="sec", import_description=desc)
+        await a.ok("attach", name="sec")
+        r, w = await asyncio.open_connection("127.0.0.1", lport)
+        w.write(b"ping\n")
+        await w.drain()
+        line = await asyncio.wait_for(r.readline(), 5)
+        w.close()
+        await a.ok("detach", name="sec")
+        await a.ok("return_reservation", name="sec")
+        return line
+
+    ex = await Exporter("sealed-1", parts, secrets=True).start(S["srv"])
+    try:
+        secrets = []
+        for _ in range(2):
+            line = await one_round(ex)
+            sec = ex.peer.secrets[-2] if ex.peer.secrets[-1] is None \
+                else ex.peer.secrets[-1]
+            check(line == b"ping\n", "tunnel works with the secret: %r"
+                  % line)
+            check(sec and ex.auths[-1] == "Bearer " + sec,
+                  "CONNECT carried the grant's secret: %s" % ex.auths)
+            secrets.append(sec)
+        check(secrets[0] != secrets[1], "a new grant, a new secret")
+        log = a.text()
+        check(not any(s in log for s in secrets), "secret in the agent log")
+    finally:
+        await ex.stop()
+    old = await Exporter("plain-1", parts).start(S["srv"])
+    try:
+        line = await one_round(old)
+        check(line == b"ping\n" and old.auths == [None],
+              "exporter without secrets: no Proxy-Authorization: %s"
+              % old.auths)
+    finally:
+        await old.stop()
+        es.close()
+
+
+@test
+async def outbound_http_proxy(a):
+    # http_proxy (no_proxy not covering the server): the WebSocket and
+    # the place list go through the CONNECT proxy; the proxy down, the
+    # log names it.
+    cp = await ConnectProxy().start()
+    srv = S["srv"]
+    env = {"http_proxy": cp.url(), "no_proxy": None, "NO_PROXY": None,
+           "https_proxy": None, "HTTPS_PROXY": None, "HTTP_PROXY": None}
+    pa = Agent(srv.url(path=""), "proxied-agent", env=env)
+    try:
+        places = await pa.ok("search")
+        check(any(p["name"] == "lab-a" for p in places), places)
+        want = "127.0.0.1:%d" % srv.port
+        check(cp.targets.count(want) >= 2,
+              "WebSocket and place list through the proxy: %s"
+              % cp.targets)
+        check("reached through proxy %s (http_proxy)" % cp.url()
+              in pa.text(), "the log says so")
+    finally:
+        rc, bad = pa.stop()
+        check(not bad, bad)
+        await cp.stop()
+    # no_proxy covers the server: direct, whatever http_proxy says
+    env["no_proxy"] = "localhost,127.0.0.0/8"
+    env["http_proxy"] = "http://127.0.0.1:1"
+    pa = Agent(srv.url(path=""), "noproxy-agent", env=env)
+    try:
+        places = await pa.ok("search")
+        check(any(p["name"] == "lab-a" for p in places),
+              "no_proxy: direct: %s" % places)
+    finally:
+        pa.stop()
+    # the proxy is down: the log names it
+    dead = free_port()
+    env = dict(env, no_proxy=None, http_proxy="http://127.0.0.1:%d" % dead)
+    pa = Agent(srv.url(path=""), "deadproxy-agent", env=env, wait=False)
+    try:
+        text = ""
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            text = pa.text()
+            if "through proxy" in text and "127.0.0.1:%d" % dead in text \
+                    and "connect" in text.lower():
+                break
+        check("through proxy http://127.0.0.1:%d (http_proxy)" % dead
+              in text, "log names the proxy: %s" % text[-800:])
+    finally:
+        pa.stop()
 
 
 @test

@@ -5,11 +5,48 @@
 # and answers reserve, return_reservation and get_reservations. A place
 # that is removed is dropped without a word to its holder, as the Python
 # hub does when an exporter disconnects. Runs on the test's asyncio loop.
+#
+# With auth (an AuthConf), it also plays not-my-board's hub with OpenID
+# Connect (auth note §1-§4, §8): /api/v1/auth-info, /oidc-callback relayed
+# to get_authentication_response, and get_id_token called back on the
+# same connection while the client's reserve/return/get_reservations
+# waits; the token is checked with PyJWT against the test provider's key.
 import asyncio
 import http
+import itertools
 import json
+import urllib.parse
 
 import websockets
+
+
+class AuthConf:
+    """The hub's [auth]: issuer, client_id, show_claims (None: unset),
+    and key(): the provider's public key that signs the tokens."""
+
+    def __init__(self, issuer, client_id, key, show_claims=None):
+        self.issuer = issuer
+        self.client_id = client_id
+        self.key = key
+        self.show_claims = show_claims
+
+    def info(self):
+        i = {"issuer": self.issuer, "client_id": self.client_id}
+        if self.show_claims is not None:
+            i["show_claims"] = self.show_claims
+        return i
+
+    def check(self, token):
+        """The claims of a valid token; raises with PyJWT's message."""
+        import jwt
+        return jwt.decode(token, self.key, algorithms=["RS256"],
+                          audience=self.client_id, issuer=self.issuer,
+                          leeway=0, options={"require": ["exp", "iat",
+                                                         "sub"]})
+
+
+PROTECTED = ("reserve", "return_reservation", "get_reservations",
+             "get_place_stats", "register_place")
 
 
 class PyHub:
@@ -18,13 +55,21 @@ class PyHub:
     sends the grant first and then the cancel's reply, as when the grant
     crosses the cancel on the wire."""
 
-    def __init__(self):
+    def __init__(self, auth=None):
         self.places = []            # place descriptions with "id", "host"
         self.grant = "now"
         self.calls = []             # (method, params)
         self.pending = {}           # reserve id -> candidate ids
         self.held = {}              # place id -> connection number
         self.conns = 0
+        self.auth = auth
+        self.tokens = {}            # connection number -> (token, claims)
+        self.received = []          # (connection number, token) of every
+        self.token_errors = []      # get_id_token answer / its errors
+        self.logins = {}            # state -> future of the callback
+        self.socks = {}             # connection number -> ws
+        self.asked = {}             # our request id -> future
+        self.ids = itertools.count(1)
 
     async def start(self):
         self.server = await websockets.serve(
@@ -47,6 +92,21 @@ class PyHub:
         return [p for m, p in self.calls if m == name]
 
     async def _http(self, path, headers):
+        if self.auth and path == "/api/v1/auth-info":
+            body = json.dumps(self.auth.info()).encode()
+            return (http.HTTPStatus.OK,
+                    [("Content-Type", "application/json"),
+                     ("Content-Length", str(len(body)))], body)
+        if self.auth and path.startswith("/oidc-callback"):
+            q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path)
+                                            .query))
+            fut = self.logins.get(q.get("state"))
+            if fut is None:
+                return (http.HTTPStatus.INTERNAL_SERVER_ERROR, [], b"")
+            if not fut.done():
+                fut.set_result(q)
+            return (http.HTTPStatus.OK, [("Content-Type", "text/plain")],
+                    b"Continue in not-my-board CLI")
         if path == "/api/v1/places":
             body = json.dumps({"places": self.places}).encode()
             return (http.HTTPStatus.OK,
@@ -63,20 +123,80 @@ class PyHub:
     async def _handler(self, ws, path=None):
         self.conns += 1
         conn = self.conns
+        self.socks[conn] = ws
+        tasks = set()
         try:
             async for raw in ws:
                 msg = json.loads(raw)
                 if "method" not in msg:
+                    fut = self.asked.pop(msg.get("id"), None)
+                    if fut and not fut.done():
+                        fut.set_result(msg)
                     continue
-                await self._call(ws, conn, msg)
+                if not self.auth:
+                    await self._call(ws, conn, msg)
+                    continue
+                # Each request runs on its own, as the Python hub's do.
+                t = asyncio.ensure_future(self._call(ws, conn, msg))
+                tasks.add(t)
+                t.add_done_callback(tasks.discard)
         except websockets.ConnectionClosed:
             pass
+        for t in list(tasks):
+            t.cancel()
+        self.socks.pop(conn, None)
+        self.tokens.pop(conn, None)
         for pid in [p for p, c in self.held.items() if c == conn]:
             del self.held[pid]
+
+    async def ask_token(self, conn, timeout=15):
+        """get_id_token() on connection conn, as the hub does at the
+        first protected call and again after exp + 30 s: returns the
+        validated claims, or raises with the reason."""
+        ws = self.socks[conn]
+        rid = next(self.ids)
+        fut = asyncio.get_event_loop().create_future()
+        self.asked[rid] = fut
+        await self._send(ws, {"jsonrpc": "2.0", "id": rid,
+                              "method": "get_id_token", "params": {}})
+        msg = await asyncio.wait_for(fut, timeout)
+        if "error" in msg:
+            self.token_errors.append(msg["error"]["message"])
+            raise RuntimeError(msg["error"]["message"])
+        token = msg["result"]
+        self.received.append((conn, token))
+        claims = self.auth.check(token)
+        self.tokens[conn] = (token, claims)
+        return claims
+
+    async def _login(self, ws, msg):
+        """get_authentication_response(state), auth note §8.5, §8.7."""
+        params = msg.get("params")
+        state = params[0] if isinstance(params, list) else params["state"]
+        fut = asyncio.get_event_loop().create_future()
+        self.logins[state] = fut
+        try:
+            await self._send(ws, {"jsonrpc": "2.0",
+                                  "method": "oidc_callback_registered",
+                                  "params": {}})
+            result = await fut
+        finally:
+            del self.logins[state]
+        await self._send(ws, {"jsonrpc": "2.0", "id": msg["id"],
+                              "result": result})
 
     async def _call(self, ws, conn, msg):
         method, params, rid = msg["method"], msg.get("params"), msg.get("id")
         self.calls.append((method, params))
+        if self.auth and method == "get_authentication_response":
+            return await self._login(ws, msg)
+        if self.auth and method in PROTECTED and conn not in self.tokens:
+            try:
+                await self.ask_token(conn)
+            except Exception as e:
+                await self._send(ws, {"jsonrpc": "2.0", "id": rid, "error": {
+                    "code": -32603, "message": str(e)}})
+                return
         reply = {"jsonrpc": "2.0", "id": rid, "result": None}
         if method == "reserve":
             cands = params[0] if isinstance(params, list) else \

@@ -4,7 +4,9 @@
 # run-host.sh - the nmb-agent host suite: the control socket API against
 # the ASan/UBSan builds of nmb-server and nmb-agent, with fake exporters
 # (import description errors, matching, conflicts, queue, TCP forward,
-# auto_return, stop). One TAP stream on stdout.
+# auto_return, stop); then OpenID Connect against a not-my-board style
+# hub with auth (auth_test.py: login, token store, --token-cmd). TAP on
+# stdout.
 #
 # Usage: selftests/agent/run-host.sh [BUILD_DIR]   (default build/asan)
 set -u
@@ -18,7 +20,7 @@ if ! $PY -c 'import websockets' 2>/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		python3-websockets >/dev/null 2>&1
 fi
-for b in nmb-server nmb-agent; do
+for b in nmb-server nmb-agent nmbctl; do
 	if [[ ! -x $B/$b ]]; then
 		echo "TAP version 13"
 		echo "1..1"
@@ -28,4 +30,9 @@ for b in nmb-server nmb-agent; do
 done
 WORK=$(mktemp -d /tmp/nmb-agent-test.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-$PY selftests/agent/host_test.py "$B/nmb-server" "$B/nmb-agent" "$WORK"
+rc=0
+$PY selftests/agent/host_test.py "$B/nmb-server" "$B/nmb-agent" "$WORK" || rc=1
+echo "# OpenID Connect"
+$PY selftests/agent/auth_test.py "$B/nmb-agent" "$B/nmbctl" "$WORK/auth" ||
+	rc=1
+exit $rc

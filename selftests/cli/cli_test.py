@@ -619,10 +619,41 @@ def commands_of_help():
     return [line.split()[0] for line in block.splitlines()]
 
 
+def test_login():
+    url = "https://idp.example/auth?client_id=nmb&state=s"
+    note = ["login_url", {"url": url, "hub": "wss://hub.example"}]
+    answer = {"hub": "wss://hub.example",
+              "claims": {"sub": "u-1", "groups": ["lab", "ci"]}}
+    r = expect({"login": {"notify": [note], "result": answer}}, "login")
+    check(r, 0, "login exits 0")
+    ok(url in r.out and "log in to wss://hub.example" in r.out and
+       "Logged in to wss://hub.example." in r.out and
+       "  sub: u-1" in r.out and "  groups: lab,ci" in r.out,
+       "login prints the URL, then the claims") or diag(r.out)
+    ok(agent.requests == [("login", {})], "login sends login({})") or \
+        diag(agent.requests)
+    r = expect({"login": {"notify": [note], "result": answer}}, "--json",
+               "login", "wss://hub.example")
+    check(r, 0, "login --json exits 0")
+    ok(json.loads(r.out) == answer and url in r.err,
+       "login --json: the answer on stdout, the URL on stderr") or \
+        diag(r.out + r.err)
+    ok(agent.requests == [("login", {"hub": "wss://hub.example"})],
+       "login HUB_URL passes hub") or diag(agent.requests)
+    r = expect({"login": {"error": "identity provider unreachable: "
+                          "https://idp: connection refused",
+                          "kind": "unavailable"}}, "login")
+    check(r, 7, "login: provider unreachable exits 7")
+    ok("identity provider unreachable" in r.err, "its message") or \
+        diag(r.err)
+    r = run("login", "a", "b")
+    check(r, 2, "login with two arguments is a usage error")
+
+
 def test_docs():
     cmds = commands_of_help()
-    ok(len(cmds) == 11 and "console" in cmds,
-       "nmbctl --help lists 11 commands") or diag(cmds)
+    ok(len(cmds) == 12 and "console" in cmds and "login" in cmds,
+       "nmbctl --help lists 12 commands") or diag(cmds)
     with open(os.path.join(SRC, "Documentation", "man", "nmbctl.1")) as f:
         man = f.read()
     tps = re.findall(r"^\.TP\n\\fB([a-z]+)\\fP", man, re.M)
@@ -710,6 +741,7 @@ def main():
         test_fifo()
         test_jq_example()
         test_edit()
+        test_login()
         test_docs()
         test_completion()
     finally:

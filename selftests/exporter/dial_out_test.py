@@ -8,6 +8,8 @@
 # connection), another IP gets 403 and the exporter hears nothing, a
 # return cuts the relayed tunnel, an exporter killed mid-transfer cuts it
 # too, and a dial_out place with a port is a configuration error.
+# Last, the exporter restarted with `proxy:` reaches the server and its
+# relay port only through an HTTP CONNECT proxy (connect_proxy.py).
 #
 #   agent (python) --CONNECT--> nmb-server relay <--dials-- nmb-exporter
 #
@@ -33,6 +35,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import nmbtest  # noqa: E402
+from connect_proxy import ConnectProxy  # noqa: E402
 from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
                      sigterm, summary, tap)
 
@@ -172,9 +175,9 @@ class Agent:
         return self.run(go(self.id))
 
 
-def write_config(path, place_extra):
+def write_config(path, place_extra, top=""):
     with open(path, "w") as f:
-        f.write("""\
+        f.write(top + """\
 server: ws://127.0.0.1:%d
 state_dir: %s
 places:
@@ -208,6 +211,7 @@ def main():
         exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
                                     stdout=elog, stderr=elog)
         exporter = run(exporter, ecfg, elog)
+        exporter = through_proxy(ecfg, elog)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         ok(False, "no exception: %r" % e)
     finally:
@@ -292,7 +296,57 @@ def run(exporter, ecfg, elog):
         ended = True
     ok(ended, "exporter killed (-9): the relayed tunnel ends")
     s.close()
+    agent.call("return_reservation", [place["id"]])
     return None
+
+
+def start_proxy():
+    """A CONNECT proxy on its own thread and loop; returns it."""
+    loop = asyncio.new_event_loop()
+    proxy = ConnectProxy()
+    loop.run_until_complete(proxy.start())
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    return proxy
+
+
+def through_proxy(ecfg, elog):
+    proxy = start_proxy()
+    write_config(ecfg, "    dial_out: true\n", top="proxy: %s\n" % proxy.url())
+    exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                stdout=elog, stderr=elog)
+    hub = "127.0.0.1:%d" % SRV_PORT
+    ok(nmbtest.wait(lambda: hub in proxy.targets and
+                    [p for p in places() if p["name"] == "far"], 30),
+       "through proxy: the hub connection went through it (%s)"
+       % proxy.targets)
+    pl = [p for p in places() if p["name"] == "far"]
+    if not pl:
+        return exporter
+    agent = Agent()
+    r = agent.call("reserve", [[pl[0]["id"]]])
+    ok(r.get("result") == pl[0]["id"], "through proxy: reserved (%s)" % r)
+    status, s = tunnel(pl[0])
+    got = b""
+    if status == 200:
+        s.sendall(b"ping through the proxy")
+        s.settimeout(10)
+        while len(got) < 22:
+            d = s.recv(64)
+            if not d:
+                break
+            got += d
+    s.close()
+    relay = "127.0.0.1:%d" % (SRV_PORT + 1)
+    ok(status == 200 and got == b"ping through the proxy" and
+       relay in proxy.targets,
+       "through proxy: the relay data connection went through it too "
+       "(status %s, targets %s)" % (status, proxy.targets))
+    ok(re.search(r"relay data connection to 127\.0\.0\.1:%d via "
+                 r"http://127\.0\.0\.1:%d up" % (SRV_PORT + 1, proxy.port),
+                 open(elog.name).read()) is not None,
+       "through proxy: the log names the proxy")
+    agent.call("return_reservation", [pl[0]["id"]])
+    return exporter
 
 
 if __name__ == "__main__":

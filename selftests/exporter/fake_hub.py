@@ -3,8 +3,12 @@
 # (wire note §2-§4): WebSocket /ws, JSON-RPC in binary frames,
 # register_place answered with the connection number, set_allowed_ips
 # sent on request. Runs its asyncio loop in a thread for the test driver.
+# With auth (selftests/agent/py_hub.AuthConf), register_place first calls
+# get_id_token back on the same connection, as not-my-board's hub with
+# OpenID Connect does, and /api/v1/auth-info answers.
 
 import asyncio
+import http
 import itertools
 import json
 import threading
@@ -13,7 +17,10 @@ import websockets
 
 
 class FakeHub:
-    def __init__(self, port, ssl=None, host="127.0.0.1"):
+    def __init__(self, port, ssl=None, host="127.0.0.1", auth=None):
+        self.auth = auth
+        self.claims = []        # of every valid token received
+        self.token_errors = []  # messages of refused get_id_token calls
         self.port = port
         self.ssl = ssl
         self.host = host
@@ -37,9 +44,40 @@ class FakeHub:
         self.loop.run_forever()
 
     async def _start(self, started):
-        self.server = await websockets.serve(self._handler, self.host,
-                                             self.port, ssl=self.ssl,
-                                             ping_interval=None)
+        self.server = await websockets.serve(
+            self._handler, self.host, self.port, ssl=self.ssl,
+            ping_interval=None,
+            process_request=self._http if self.auth else None)
+
+    async def _http(self, path, headers):
+        if path == "/api/v1/auth-info":
+            body = json.dumps(self.auth.info()).encode()
+            return (http.HTTPStatus.OK,
+                    [("Content-Type", "application/json"),
+                     ("Content-Length", str(len(body)))], body)
+        return None
+
+    async def _register(self, ws, msg, conn_id, state):
+        if self.auth:
+            try:
+                ans = await self._call(ws, "get_id_token", {})
+                if "error" in ans:
+                    raise RuntimeError(ans["error"]["message"])
+                self.claims.append(self.auth.check(ans["result"]))
+            except Exception as e:
+                self.token_errors.append(str(e))
+                await ws.send(json.dumps(
+                    {"jsonrpc": "2.0", "id": msg["id"], "error": {
+                        "code": -32603, "message": str(e)}}).encode())
+                return
+        desc = msg["params"][0]
+        state["name"] = desc["name"]
+        with self.registered:
+            self.places[desc["name"]] = (ws, desc, conn_id)
+            self.registered.notify_all()
+        await ws.send(json.dumps(
+            {"jsonrpc": "2.0", "id": msg["id"],
+             "result": conn_id}).encode())
 
     async def _handler(self, ws, path=None):
         path = path if path is not None else ws.path
@@ -49,21 +87,21 @@ class FakeHub:
         self.headers.append({k.lower(): v for k, v in
                              ws.request_headers.raw_items()})
         conn_id = next(self.counter)
-        name = None
+        state = {"name": None}
+        tasks = set()
         try:
             async for raw in ws:
                 msg = json.loads(raw)
                 if "method" in msg:
                     self.methods.append(msg["method"])
-                    if msg["method"] == "register_place":
-                        desc = msg["params"][0]
-                        name = desc["name"]
-                        with self.registered:
-                            self.places[name] = (ws, desc, conn_id)
-                            self.registered.notify_all()
-                        await ws.send(json.dumps(
-                            {"jsonrpc": "2.0", "id": msg["id"],
-                             "result": conn_id}).encode())
+                    if msg["method"] == "register_place" and self.auth:
+                        # its get_id_token answer comes through this loop
+                        t = asyncio.ensure_future(
+                            self._register(ws, msg, conn_id, state))
+                        tasks.add(t)
+                        t.add_done_callback(tasks.discard)
+                    elif msg["method"] == "register_place":
+                        await self._register(ws, msg, conn_id, state)
                     elif "id" in msg:
                         await ws.send(json.dumps(
                             {"jsonrpc": "2.0", "id": msg["id"],
@@ -75,6 +113,9 @@ class FakeHub:
         except websockets.ConnectionClosed:
             pass
         finally:
+            for t in list(tasks):
+                t.cancel()
+            name = state["name"]
             with self.registered:
                 if name and self.places.get(name, (None,))[0] is ws:
                     del self.places[name]
@@ -101,8 +142,9 @@ class FakeHub:
         return asyncio.run_coroutine_threadsafe(
             self._call(ws, method, params), self.loop).result(15)
 
-    def set_allowed_ips(self, name, ips):
-        return self.call(name, "set_allowed_ips", [ips])
+    def set_allowed_ips(self, name, ips, secret=None):
+        return self.call(name, "set_allowed_ips",
+                         [ips] if secret is None else [ips, secret])
 
     def drop(self, name):
         ws = self.places[name][0]

@@ -33,6 +33,7 @@ TMP = tempfile.mkdtemp(prefix="nmb-exporter-test-")
 
 HUB_PORT = free_port()
 PLACE_PORT = free_port()
+SEALED_PORT = free_port()
 SINK_PORT = free_port()
 SOURCE_PORT = free_port()
 USB_TARGET = b"usb.not-my-board.localhost:3240"
@@ -59,6 +60,13 @@ places:
       - compatible: [bench-psu]
         tcp:
           source: {{host: localhost, port: {SOURCE_PORT}}}
+  - name: sealed
+    port: {SEALED_PORT}
+    ip_fallback: false
+    parts:
+      - compatible: [bench-psu]
+        tcp:
+          sink: {{host: 127.0.0.1, port: {SINK_PORT}}}
 """)
 
 
@@ -152,6 +160,12 @@ def request(data, src="127.0.0.1", dst="127.0.0.1"):
 
 def connect_req(target):
     return b"CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: python-h11/0.14.0\r\n\r\n" % (target, target)
+
+
+def connect_req_auth(target, secret):
+    return b"CONNECT %s HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: " \
+        b"Bearer %s\r\nUser-Agent: nmb-agent\r\n\r\n" % (
+            target, target, secret.encode())
 
 
 def closed_without_reply(s, timeout=3):
@@ -430,6 +444,146 @@ def test_request_deadline():
         s.close()
 
 
+def is_cut(s, timeout=5):
+    s.settimeout(timeout)
+    try:
+        while True:
+            if not s.recv(1 << 16):
+                return True
+    except (ConnectionResetError, socket.timeout):
+        return False
+
+
+def test_secrets(hub):
+    """Per-reservation secrets (protocol.rst): the grant's secret lets in
+    whoever sends it, from any address; without it, or with another one,
+    403; grants without a secret fall back to the IP unless the place
+    says ip_fallback: false."""
+    sink = b"127.0.0.1:%d" % SINK_PORT
+    src = b"localhost:%d" % SOURCE_PORT
+    s1, s2 = "A" * 22 + "b-_9" + "c" * 17, "Z" * 43
+    r = hub.set_allowed_ips("rpi-3", ["127.0.0.1"], "short")
+    ok("error" in r and "secret" in r["error"]["message"],
+       "set_allowed_ips with a malformed secret: error")
+    r = hub.set_allowed_ips("rpi-3", ["127.0.0.1"], s1)
+    ok(r.get("result", "x") is None, "set_allowed_ips(ips, secret): null")
+    ok(status_of(request(connect_req_auth(sink, s1))) == 200,
+       "right secret: 200")
+    ok(status_of(request(connect_req_auth(sink, s1),
+                         src="127.0.0.2")) == 200,
+       "right secret from another address (NAT, relay): 200")
+    ok(status_of(request(connect_req_auth(sink, s2))) == 403,
+       "wrong secret from the holder's own IP: 403")
+    ok(status_of(request(connect_req(sink))) == 403,
+       "no secret though the grant has one, holder's IP: 403")
+    ok(status_of(request(connect_req_auth(sink, s1[:-1]))) == 403,
+       "secret one character short: 403")
+    # a tunnel let in by the secret lives as long as that grant
+    t = connect("127.0.0.2")
+    t.sendall(connect_req_auth(src, s1))
+    head, _ = read_head(t)
+    t.recv(1 << 16)
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1"], s1)
+    t.settimeout(2)
+    try:
+        alive = len(t.recv(1 << 16)) > 0
+    except OSError:
+        alive = False
+    ok(status_of(head) == 200 and alive,
+       "the same grant sent again (a resume): its tunnel keeps running")
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1"], s2)
+    ok(is_cut(t), "a new grant (new secret, same IP): the old tunnel is cut")
+    t.close()
+    ok(status_of(request(connect_req_auth(sink, s1))) == 403,
+       "the previous grant's secret: 403")
+    # grants without a secret: not-my-board 0.13 holders, by IP
+    t = connect()
+    t.sendall(connect_req_auth(src, s2))
+    read_head(t)
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1"])
+    ok(is_cut(t), "grant without a secret: tunnels let in by secret cut")
+    t.close()
+    ok(status_of(request(connect_req(sink))) == 200,
+       "grant without a secret: IP fallback, 200")
+    ok(status_of(request(connect_req_auth(sink, s2))) == 403,
+       "grant without a secret, a stale secret sent: 403")
+    ok(status_of(request(connect_req(sink), src="127.0.0.2")) == 403,
+       "grant without a secret, other IP: 403")
+    # ip_fallback: false
+    if not ok(hub.wait_place("sealed") is not None, "place 'sealed' up"):
+        return
+    hub.set_allowed_ips("sealed", ["127.0.0.1"])
+    s = connect(port=SEALED_PORT)
+    s.sendall(connect_req(sink))
+    head, _ = read_head(s)
+    s.close()
+    ok(status_of(head) == 403, "ip_fallback: false, IP-only grant: 403")
+    hub.set_allowed_ips("sealed", ["127.0.0.1"], s1)
+    s = connect(port=SEALED_PORT)
+    s.sendall(connect_req_auth(sink, s1))
+    head, _ = read_head(s)
+    s.close()
+    ok(status_of(head) == 200, "ip_fallback: false, right secret: 200")
+    hub.set_allowed_ips("sealed", [])
+    hub.set_allowed_ips("rpi-3", ["127.0.0.1"])
+
+
+def test_outbound_proxy(hub):
+    """proxy: in exporter.yaml: the hub connection goes through the
+    CONNECT proxy; with the proxy gone, the log names it."""
+    pport, port = free_port(), free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    cp = subprocess.Popen([sys.executable, os.path.join(
+        here, "..", "lib", "connect_proxy.py"), "127.0.0.1", str(pport)],
+        stdout=subprocess.PIPE, text=True)
+    ok(cp.stdout.readline().strip() == "ready", "CONNECT proxy up")
+    conf = write_conf("proxied.yaml", f"""\
+server: ws://127.0.0.1:{HUB_PORT}
+proxy: http://127.0.0.1:{pport}
+places:
+  - name: behind-proxy
+    port: {port}
+    parts:
+      - compatible: [bench-psu]
+        tcp:
+          sink: {{host: 127.0.0.1, port: {SINK_PORT}}}
+""")
+    log = open(os.path.join(TMP, "proxied.log"), "w+")
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+               http_proxy="http://127.0.0.1:1", no_proxy="")
+    proc = subprocess.Popen([EXPORTER, "-c", conf, "-v",
+                             "--test-without-nmb-watch"],
+                            stderr=log, stdout=log, env=env)
+    try:
+        place = hub.wait_place("behind-proxy", 15)
+        ok(place is not None, "registered through the proxy: key's proxy")
+        line = cp.stdout.readline().strip()
+        ok(line == "CONNECT 127.0.0.1:%d" % HUB_PORT,
+           "the proxy saw CONNECT to the hub: %r" % line)
+        cp.terminate()
+        cp.wait(10)
+        try:    # the proxy's end may have closed it already
+            hub.drop("behind-proxy")
+        except Exception:
+            pass
+        want = "through proxy http://127.0.0.1:%d (proxy:)" % pport
+        text = ""
+        for _ in range(100):
+            log.seek(0)
+            text = log.read()
+            if want in text:
+                break
+            time.sleep(0.1)
+        ok(want in text, "proxy gone: the log names it")
+    finally:
+        if cp.poll() is None:
+            cp.kill()
+            cp.wait()
+        rc = sigterm(proc, 20)
+        ok(rc == 0, "proxied exporter: clean exit (rc=%s)" % rc)
+        no_sanitizer_report(log, "proxied exporter: no sanitizer report")
+
+
 def request_to(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     head, _ = read_head(s)
@@ -459,6 +613,8 @@ def main():
             ok(rc == 0, "SIGTERM: clean exit, no ASan/LSan report (rc=%s)"
                % rc)
         text = no_sanitizer_report(log, "no sanitizer report in the log")
+        ok("A" * 22 + "b-_9" not in text and "Z" * 43 not in text,
+           "no secret in the exporter's log")
         if tap.n_fail:
             diag("exporter log:\n" + text[-6000:])
         hub.stop()
@@ -671,6 +827,9 @@ def run(hub, proc):
     ok(closed_without_reply(s), "allow-list cut ends a waiting USB import")
     s.close()
     hub.set_allowed_ips("rpi-3", ["127.0.0.1"])
+
+    test_secrets(hub)
+    test_outbound_proxy(hub)
 
     # garbage and abrupt closes do not disturb the proxy
     for junk in (b"\0" * 100, b"\r\n" * 10 + b"CONNECT", os.urandom(5000)):

@@ -30,6 +30,8 @@ echo "# proxy tests"
 "$PY" selftests/exporter/host_test.py "$BIN" || rc=1
 echo "# reload tests"
 "$PY" selftests/exporter/reload_test.py "$BIN" || rc=1
+echo "# OpenID Connect (get_id_token)"
+"$PY" selftests/exporter/auth_test.py "$BIN" || rc=1
 echo "# against nmb-server"
 "$PY" selftests/exporter/server_test.py "$BIN" "$O/nmb-server" || rc=1
 echo "# a dial_out place through nmb-server's relay"

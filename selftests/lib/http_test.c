@@ -35,9 +35,48 @@ static void test_http(void)
 	   !strcmp(req.target, "a:1"), "bare LF line ends");
 }
 
+static int parse(const char *auth_lines, struct http_request *req)
+{
+	char head[1024];
+
+	snprintf(head, sizeof(head), "CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n%s\r\n",
+		 auth_lines);
+	return http_parse_head(head, strlen(head), req);
+}
+
+static void test_proxy_auth(void)
+{
+	struct http_request req;
+	char longer[400];
+
+	ok(parse("", &req) == 0 && !req.has_auth && !req.bearer[0],
+	   "no Proxy-Authorization");
+	ok(parse("Proxy-Authorization: Bearer abc-_DEF09\r\n", &req) == 0 &&
+	   req.has_auth && !strcmp(req.bearer, "abc-_DEF09"),
+	   "Bearer token taken");
+	ok(parse("proxy-authorization:   bearer  t0k3n==  \r\n", &req) == 0 &&
+	   !strcmp(req.bearer, "t0k3n=="),
+	   "names and scheme in any case, spaces around, = padding");
+	ok(parse("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n", &req) == 0 &&
+	   req.has_auth && !req.bearer[0], "Basic: no bearer token");
+	ok(parse("Proxy-Authorization: Bearer\r\n", &req) == 0 &&
+	   req.has_auth && !req.bearer[0], "Bearer without token");
+	ok(parse("Proxy-Authorization: Bearer a b\r\n", &req) == 0 &&
+	   !req.bearer[0], "token with a space inside");
+	ok(parse("Proxy-Authorization: Bearer a\r\n"
+		 "Proxy-Authorization: Bearer a\r\n", &req) == 0 &&
+	   req.has_auth && !req.bearer[0], "two headers: neither counts");
+	memset(longer, 'x', sizeof(longer));
+	memcpy(longer, "Proxy-Authorization: Bearer ", 28);
+	strcpy(longer + 200, "\r\n");
+	ok(parse(longer, &req) == 0 && req.has_auth && !req.bearer[0],
+	   "token longer than HTTP_AUTH_MAX: none");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
 	test_http();
+	test_proxy_auth();
 	return tap_done();
 }

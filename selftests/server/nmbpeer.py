@@ -109,6 +109,7 @@ class Peer:
         self.raw = asyncio.Queue()  # every message that is not a response
         self.handlers = {"set_allowed_ips": self._allowed_ips}
         self.allowed = []           # each set_allowed_ips argument
+        self.secrets = []           # and its secret (None: none sent)
         self.allow_delay = 0
         self.allow_error = None
         self.closed = asyncio.get_event_loop().create_future()
@@ -125,8 +126,9 @@ class Peer:
                                       compression=None, ping_interval=None)
         return cls(ws)
 
-    async def _allowed_ips(self, ips):
+    async def _allowed_ips(self, ips, secret=None):
         self.allowed.append(ips)
+        self.secrets.append(secret)
         if self.allow_delay:
             await asyncio.sleep(self.allow_delay)
         if self.allow_error:

@@ -95,8 +95,10 @@ class FakeExporter:
         peer.handlers["relay_open"] = self.relay_open
 
     @classmethod
-    async def start(cls, srv, name="relay-1", mode="serve"):
+    async def start(cls, srv, name="relay-1", mode="serve", features=()):
         peer = await Peer.connect(srv.url())
+        if features:
+            await peer.call("hello", features=list(features))
         fe = cls(peer, mode)
         desc = place_desc(name)
         del desc["port"]
@@ -254,6 +256,41 @@ async def foreign_peer_403_exporter_not_told():
 
 
 @test
+async def secret_admits_any_address():
+    # Per-reservation secrets: with one in the grant, the relay admits
+    # the CONNECT that carries it (from any address: agents behind NAT)
+    # and refuses one without it or with another, before relay_open.
+    srv = new_server()
+    fe = await FakeExporter.start(srv, features=["secret"])
+    agent = await Peer.connect(srv.url())
+    await agent.call("hello", features=["secret"])
+    got = await agent.call("reserve", [fe.place_id])
+    check(isinstance(got, dict) and len(got.get("secret", "")) == 43, got)
+    sec = got["secret"].encode()
+    place = [p for p in places(srv) if p["id"] == fe.place_id][0]
+    bearer = b"Proxy-Authorization: Bearer %s\r\n\r\n"
+    for head, src, why in (
+            (TCP_CONNECT, "127.0.0.1", "holder's IP without the secret"),
+            (TCP_CONNECT[:-2] + bearer % (b"A" * 43), "127.0.0.1",
+             "a wrong secret")):
+        line, r, w = await connect(place, head, src)
+        check(line.startswith(b"HTTP/1.1 403"), "%s: %s" % (why, line))
+        w.close()
+    await asyncio.sleep(0.2)
+    check(fe.opens == [], "no relay_open for refusals: %s" % fe.opens)
+    check(got["secret"] not in srv.text(), "the secret is never logged")
+    head = TCP_CONNECT[:-2] + bearer % sec
+    line, r, w = await connect(place, head, src="127.0.0.2")
+    check(line.startswith(b"HTTP/1.1 200"), "secret from another IP: %s"
+          % line)
+    check(fe.heads == [head], "CONNECT forwarded with its header")
+    w.write(b"ping")
+    check(await asyncio.wait_for(r.readexactly(4), 5) == b"ping", "echo")
+    w.close()
+    return "secret admits from 127.0.0.2; none or a wrong one: 403"
+
+
+@test
 async def silent_exporter_504():
     srv = new_server()
     fe, agent, place = await reserved(srv, "mute", mode="ignore")
@@ -368,10 +405,15 @@ async def return_cuts_relayed():
     await fe.peer.close()
     check(await asyncio.wait_for(r.read(100), 5) == b"", "cut with place")
     w.close()
-    s = socket.socket()
-    err = s.connect_ex((place["host"], place["port"]))
-    s.close()
-    check(err != 0, "port closed: %d" % err)
+    # the place goes on the server's next turn after the cut: poll
+    for _ in range(30):
+        s = socket.socket()
+        err = s.connect_ex((place["host"], place["port"]))
+        s.close()
+        if err:
+            break
+        await asyncio.sleep(0.1)
+    check(err != 0, "port closed within 3 s: %d" % err)
     return "return and exporter exit cut relayed tunnels"
 
 

@@ -287,6 +287,46 @@ async def lease_survives_restart():
     return "a lease keeps running out after a restart (%.1f s)" % dt
 
 
+@test
+async def secret_survives_restart():
+    # The grant's secret is kept in the state file (mode 0600), so that
+    # the exporter resumed after a restart admits the agent that still
+    # holds it; the server's log never shows it.
+    farm = Farm(grace=5)
+    s = farm.start()
+    feat = {"features": ["grace", "notify", "secret"]}
+    e = await Peer.connect(s.url())
+    etok = (await e.call("hello", **feat))["session"]
+    pid = await e.call("register_place", place_desc("sealed"))
+    a = await Peer.connect(s.url())
+    atok = (await a.call("hello", **feat))["session"]
+    got = await a.call("reserve", [pid])
+    sec = got["secret"]
+    check(await settle(lambda: (farm.saved() or {}).get("reservations")),
+          farm.saved())
+    mode = os.stat(farm.state).st_mode & 0o777
+    check(mode == 0o600, "state file mode %o" % mode)
+    check(farm.saved()["reservations"][0].get("secret") == sec,
+          "secret saved with its reservation")
+    s.proc.send_signal(signal.SIGTERM)
+    s.stop(sig=None)
+    s = farm.start()
+    e2 = await Peer.connect(s.url())
+    await e2.call("hello", session=etok, **feat)
+    check(await settle(lambda: e2.secrets == [sec]),
+          "resumed exporter told the same secret: %s" % e2.secrets)
+    a2 = await Peer.connect(s.url())
+    check((await a2.call("hello", session=atok, **feat))["resumed"],
+          "holder resumed")
+    check(await a2.call("return_reservation", pid) is None, "returned")
+    for p in (a2, e2):
+        await p.close()
+    for srv in servers:
+        if sec in srv.text():
+            check(False, "secret in %s" % srv.log_path)
+    return "the grant's secret survives a restart in a 0600 state file"
+
+
 TOKENS = """tokens:
   - name: exp
     token: exporter-secret-0123456789

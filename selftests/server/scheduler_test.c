@@ -71,7 +71,8 @@ static void deadline(struct sched *sc, uint64_t at_us)
 }
 
 static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
-			      const char *ip, rpc_done_fn done, void *data)
+			      const char *ip, const char *secret,
+			      rpc_done_fn done, void *data)
 {
 	json_object *ips = json_object_new_array(), *params;
 
@@ -84,6 +85,8 @@ static struct rpc_call *allow(struct sched *sc, struct srv_place *p,
 		json_object_array_add(ips, json_object_new_string(ip));
 	params = json_object_new_array();
 	json_object_array_add(params, ips);
+	if (ip && secret && secret[0])
+		json_object_array_add(params, json_object_new_string(secret));
 	return rpc_call(p->exporter->conn->ch, "set_allowed_ips", params,
 			done, data);
 }

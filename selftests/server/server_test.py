@@ -1074,6 +1074,66 @@ async def grace_agent_resume():
 
 
 @test
+async def grant_secrets():
+    # Per-reservation secrets (protocol.rst): a fresh one per grant, in
+    # the reserve result and in set_allowed_ips, only when both the
+    # holder and the exporter listed feature "secret"; never logged.
+    s = new_server(config=GRACE, args=["-v"])
+    e = await Peer.connect(s.url())
+    h = await e.call("hello", features=["secret"])
+    check("secret" in h["features"], h)
+    pid = await e.call("register_place", place_desc("secretive"))
+    a = await Peer.connect(s.url())
+    await a.call("hello", features=["secret"])
+    seen = []
+    for _ in range(3):
+        got = await a.call("reserve", [pid])
+        check(isinstance(got, dict) and got["place_id"] == pid, got)
+        sec = got["secret"]
+        check(len(sec) == 43 and all(c.isalnum() or c in "-_"
+                                     for c in sec), "base64url: %r" % sec)
+        check(e.allowed[-1] == ["127.0.0.1"] and e.secrets[-1] == sec,
+              "exporter got the same secret: %s" % e.secrets)
+        seen.append(sec)
+        check(await a.call("return_reservation", pid) is None, "returned")
+        check(e.allowed[-1] == [] and e.secrets[-1] is None,
+              "[] carries no secret")
+    check(len(set(seen)) == 3, "a fresh secret per grant")
+    # a direct hand-over to a waiter mints a new one too
+    got = await a.call("reserve", [pid])
+    b = await Peer.connect(s.url())
+    await b.call("hello", features=["secret"])
+    _, fut = b.start("reserve", [pid])
+    await asyncio.sleep(0.2)
+    await a.call("return_reservation", pid)
+    got_b = Peer.result(await asyncio.wait_for(fut, 5))
+    check(got_b["secret"] not in seen + [got["secret"]],
+          "hand-over: new secret")
+    check(e.secrets[-1] == got_b["secret"], "exporter told the new one")
+    seen += [got["secret"], got_b["secret"]]
+    await b.call("return_reservation", pid)
+    # an agent without the feature gets the plain id; the exporter none
+    plain = await Peer.connect(s.url())
+    got = await plain.call("reserve", [pid])
+    check(got == pid and e.secrets[-1] is None, (got, e.secrets[-1]))
+    await plain.call("return_reservation", pid)
+    # an exporter without the feature: no secret to anyone (a 0.13
+    # exporter would fail on an unknown parameter)
+    old = await Peer.connect(s.url())
+    pid2 = await old.call("register_place", place_desc("oldexp"))
+    got = await a.call("reserve", [pid2])
+    check(got == pid2 and old.secrets == [None], (got, old.secrets))
+    for p in (a, b, plain, old, e):
+        await p.close()
+    await asyncio.sleep(0.2)
+    text = s.text()
+    check("reserved place=secretive" in text, "debug log is on")
+    leaked = [x for x in seen if x in text]
+    check(not leaked, "secret in the server log")
+    return "a fresh secret per grant, to agent and exporter, never logged"
+
+
+@test
 async def lease_expiry():
     s = new_server(config=GRACE)
     e, pid = await exporter(s, "lease")

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * http_client.c - libwebsockets' HTTP client on lib/hub_client's context
+ * (one vhost of its own, with the daemon's CA bundle), a name resolved
+ * by lib/resolve, one timer for the deadline and for handing the answer
+ * over outside libwebsockets' callbacks.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "http_client.h"
+#include "hub_client.h"
+#include "log.h"
+#include "loop.h"
+#include "resolve.h"
+#include "url.h"
+
+#define TIMEOUT_DEFAULT_MS	10000
+#define BODY_MAX_DEFAULT	((size_t)1 << 20)
+#define VHOST_NAME		"nmb-http-client"
+
+struct http_client_req {
+	struct loop *loop;
+	struct url url;
+	char authority[URL_HOST_MAX + 16];
+	char *path, *form;
+	struct http_client_opts o;
+	struct resolve *res;
+	struct lws *wsi;		/* NULL once let go */
+	struct loop_timer *timer;	/* deadline, then the answer */
+	bool done;
+	int status;
+	char *buf;
+	size_t len, cap;
+	char err[300];
+	http_client_cb cb;
+	void *arg;
+};
+
+static void let_go(struct http_client_req *r)
+{
+	if (!r->wsi)
+		return;
+	lws_set_wsi_user(r->wsi, NULL);
+	lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	r->wsi = NULL;
+}
+
+static void req_free(struct http_client_req *r)
+{
+	let_go(r);
+	resolve_cancel(r->res);
+	loop_timer_free(r->timer);
+	free(r->path);
+	free(r->form);
+	free(r->buf);
+	free(r);
+}
+
+/* The answer is known; it reaches done from the timer. */
+static void finish(struct http_client_req *r, const char *err)
+{
+	if (r->done)
+		return;
+	if (err)
+		snprintf(r->err, sizeof(r->err), "%s", err);
+	r->done = true;
+	let_go(r);
+	loop_timer_set(r->timer, 0);
+}
+
+static void on_timer(struct loop_timer *t, void *arg)
+{
+	struct http_client_req *r = arg;
+	char msg[64];
+
+	(void)t;
+	if (!r->done) {
+		snprintf(msg, sizeof(msg), "no answer within %u s",
+			 r->o.timeout_ms / 1000);
+		return finish(r, msg);
+	}
+	if (r->err[0])
+		r->cb(r->arg, 0, NULL, 0, r->err);
+	else
+		r->cb(r->arg, r->status, r->buf ? r->buf : "", r->len, NULL);
+	req_free(r);
+}
+
+static int body(struct http_client_req *r, const char *in, size_t len)
+{
+	char msg[64];
+
+	if (r->len + len > r->o.body_max) {
+		snprintf(msg, sizeof(msg), "body over %zu bytes",
+			 r->o.body_max);
+		finish(r, msg);
+		return -1;
+	}
+	if (r->len + len + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		char *p;
+
+		while (cap < r->len + len + 1)
+			cap *= 2;
+		p = realloc(r->buf, cap);
+		if (!p) {
+			finish(r, "out of memory");
+			return -1;
+		}
+		r->buf = p;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, in, len);
+	r->len += len;
+	r->buf[r->len] = '\0';
+	return 0;
+}
+
+static int add_header(struct lws *wsi, enum lws_token_indexes tok,
+		      const char *value, unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_token(wsi, tok,
+					    (const unsigned char *)value,
+					    (int)strlen(value), p, end);
+}
+
+static int add_headers(struct http_client_req *r, struct lws *wsi, void *in,
+		       size_t len)
+{
+	unsigned char **p = in, *end = *p + len;
+	char n[24];
+
+	if (add_header(wsi, WSI_TOKEN_HTTP_ACCEPT, "application/json", p, end))
+		return -1;
+	if (!r->form)
+		return 0;
+	snprintf(n, sizeof(n), "%zu", strlen(r->form));
+	if (add_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+		       "application/x-www-form-urlencoded", p, end) ||
+	    add_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, n, p, end))
+		return -1;
+	lws_client_http_body_pending(wsi, 1);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int write_form(struct http_client_req *r, struct lws *wsi)
+{
+	size_t n = strlen(r->form);
+	unsigned char *b = malloc(LWS_PRE + n);
+	int w;
+
+	if (!b)
+		return -1;
+	memcpy(b + LWS_PRE, r->form, n);
+	w = lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_HTTP_FINAL);
+	free(b);
+	lws_client_http_body_pending(wsi, 0);
+	return w < (int)n ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len)
+{
+	struct http_client_req *r = user;
+	char buf[4096 + LWS_PRE], *px = buf + LWS_PRE;
+	int lenx = sizeof(buf) - LWS_PRE;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		break;
+	default:
+		return 0;	/* user is no request there */
+	}
+	if (!r || r->done)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		return add_headers(r, wsi, in, len);
+	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
+		return r->form ? write_form(r, wsi) : 0;
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		r->status = (int)lws_http_client_http_response(wsi);
+		return 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		return body(r, in, len);
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		finish(r, NULL);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		r->wsi = NULL;
+		finish(r, in && len ? log_esc(in) : "connection failed");
+		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		r->wsi = NULL;
+		if (r->status)
+			finish(r, NULL);	/* a body ended by the close */
+		else
+			finish(r, "connection closed without an answer");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "nmb-http-client", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static struct lws_vhost *vhost_get(struct lws_context *ctx,
+				   const char *ca_file)
+{
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh = lws_get_vhost_by_name(ctx, VHOST_NAME);
+
+	if (vh)
+		return vh;
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.vhost_name = VHOST_NAME;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = ca_file;
+	info.gid = -1;
+	info.uid = -1;
+	return lws_create_vhost(ctx, &info);
+}
+
+static void connect_to(struct http_client_req *r, const char *addr)
+{
+	struct lws_context *ctx = hub_client_lws_context();
+	struct lws_client_connect_info i;
+
+	memset(&i, 0, sizeof(i));
+	i.context = ctx;
+	i.vhost = ctx ? vhost_get(ctx, r->o.ca_file) : NULL;
+	if (!i.vhost)
+		return finish(r, "libwebsockets has no context for the request");
+	i.address = addr;
+	i.port = (int)r->url.port;
+	i.path = r->path;
+	i.host = r->authority;
+	i.method = r->form ? "POST" : "GET";
+	i.userdata = r;
+	i.pwsi = &r->wsi;
+	i.local_protocol_name = protocols[0].name;
+	if (r->url.tls) {
+		i.ssl_connection = LCCSCF_USE_SSL;
+		if (r->o.insecure)
+			i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+					    LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+					    LCCSCF_ALLOW_EXPIRED |
+					    LCCSCF_ALLOW_INSECURE;
+	}
+	if (!lws_client_connect_via_info(&i) && !r->done) {
+		r->wsi = NULL;
+		finish(r, "cannot start the connection");
+	}
+}
+
+static void on_resolved(struct addrinfo *ai, int err, void *arg)
+{
+	struct http_client_req *r = arg;
+	char addr[INET6_ADDRSTRLEN], msg[160];
+	const void *a;
+
+	r->res = NULL;
+	if (err) {
+		snprintf(msg, sizeof(msg), "cannot resolve %s: %s",
+			 log_esc(r->url.host), resolve_strerror(err));
+		return finish(r, msg);
+	}
+	a = ai->ai_family == AF_INET6 ?
+		(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
+		(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	if (!inet_ntop(ai->ai_family, a, addr, sizeof(addr))) {
+		freeaddrinfo(ai);
+		return finish(r, "unusable address");
+	}
+	freeaddrinfo(ai);
+	connect_to(r, addr);
+}
+
+static bool is_ip(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	       inet_pton(AF_INET6, host, buf) == 1;
+}
+
+struct http_client_req *http_client_start(struct loop *loop, const char *url,
+					  const struct http_client_opts *o,
+					  http_client_cb done, void *arg)
+{
+	const struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_ADDRCONFIG,
+	};
+	struct http_client_req *r;
+
+	if (!hub_client_lws_context()) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->loop = loop;
+	r->o = *o;
+	if (!r->o.timeout_ms)
+		r->o.timeout_ms = TIMEOUT_DEFAULT_MS;
+	if (!r->o.body_max)
+		r->o.body_max = BODY_MAX_DEFAULT;
+	r->cb = done;
+	r->arg = arg;
+	if (url_parse(url, &r->url, NULL)) {
+		free(r);
+		errno = EINVAL;
+		return NULL;
+	}
+	url_authority(&r->url, r->authority, sizeof(r->authority));
+	if (asprintf(&r->path, "%s", r->url.path[0] ? r->url.path : "/") < 0)
+		r->path = NULL;
+	r->form = o->form ? strdup(o->form) : NULL;
+	r->timer = loop_timer_new(loop, on_timer, r);
+	if (!r->path || !r->timer || (o->form && !r->form)) {
+		req_free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->o.form = NULL;	/* r->form is the copy */
+	loop_timer_set(r->timer, r->o.timeout_ms);
+	if (is_ip(r->url.host)) {
+		connect_to(r, r->url.host);
+		return r;
+	}
+	r->res = resolve_start(loop, r->url.host, NULL, &hints, on_resolved,
+			       r);
+	if (!r->res) {
+		int e = errno;
+
+		req_free(r);
+		errno = e;
+		return NULL;
+	}
+	return r;
+}
+
+void http_client_cancel(struct http_client_req *r)
+{
+	if (r)
+		req_free(r);
+}
+
+int http_form_add(char *buf, size_t size, const char *name,
+		  const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(buf);
+	int w;
+
+	w = snprintf(buf + n, size - n, "%s%s=", n ? "&" : "", name);
+	if (w < 0 || (size_t)w >= size - n)
+		return -ENOSPC;
+	n += (size_t)w;
+	for (const unsigned char *s = (const unsigned char *)value; *s; s++) {
+		bool plain = (*s >= 'A' && *s <= 'Z') ||
+			     (*s >= 'a' && *s <= 'z') ||
+			     (*s >= '0' && *s <= '9') || strchr("-._~", *s);
+
+		if (n + (plain ? 1 : 3) >= size)
+			return -ENOSPC;
+		if (plain) {
+			buf[n++] = (char)*s;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*s >> 4];
+			buf[n++] = hex[*s & 15];
+		}
+	}
+	buf[n] = '\0';
+	return 0;
+}
