@@ -455,7 +455,8 @@ async def exporter_metrics(exp, log, echo, eport, mport, pport):
     line = await asyncio.wait_for(r.readline(), 5)
     check(line == b"*IDN?\n", line)
     w.close()
-    # A CONNECT to a target the place does not export: refused, counted.
+    # A CONNECT without the reservation's secret (the agent's grant has
+    # one, so the holder's IP alone is not enough): refused, counted.
     r2, w2 = await asyncio.open_connection("127.0.0.1", pport)
     w2.write(b"CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n")
     await w2.drain()
@@ -471,7 +472,7 @@ async def exporter_metrics(exp, log, echo, eport, mport, pport):
                  'nmb_exporter_tcp_bytes_total{place="lab-psu",part="0",'
                  'interface="scpi",direction="to_peer"} 6',
                  'nmb_exporter_proxy_refusals_total{place="lab-psu",'
-                 'reason="target_not_exported"} 1'):
+                 'reason="secret_wrong_or_missing"} 1'):
         check(want in et, "%r not in the exporter's /metrics:\n%s" %
               (want, et))
     for want in ('nmb_build_info{program="nmb-agent"',
