@@ -25,31 +25,14 @@ import urllib.request
 
 import websockets
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from nmbtest import free_range  # noqa: E402
+
 SERVER, EXPORTER = sys.argv[1:3]
 RUNS, MIB = int(sys.argv[3]), int(sys.argv[4])
 TMP = tempfile.mkdtemp(prefix="nmb-relay-bench-")
 CHUNK = 1 << 20
-
-
-def free_range(n):
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        base = s.getsockname()[1]
-        s.close()
-        socks = []
-        try:
-            for p in range(base, base + n + 1):
-                t = socket.socket()
-                t.bind(("127.0.0.1", p))
-                socks.append(t)
-            return base
-        except OSError:
-            pass
-        finally:
-            for t in socks:
-                t.close()
-    raise RuntimeError("no free ports")
 
 
 def sink(srv):

@@ -36,33 +36,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import nmbtest  # noqa: E402
 from connect_proxy import ConnectProxy  # noqa: E402
-from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
+from nmbtest import (diag, free_port, free_range,  # noqa: E402
+                     no_sanitizer_report, ok,
                      sigterm, summary, tap)
 
 EXPORTER, SERVER = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nmb-dial-out-")
 ECHO_PORT = free_port()
-
-
-def free_range(n):
-    """A port whose n following ports are free too (on 127.0.0.1)."""
-    for _ in range(50):
-        base = free_port()
-        if base + n > 65535:
-            continue
-        socks = []
-        try:
-            for p in range(base, base + n + 1):
-                t = socket.socket()
-                t.bind(("127.0.0.1", p))
-                socks.append(t)
-            return base
-        except OSError:
-            pass
-        finally:
-            for t in socks:
-                t.close()
-    raise RuntimeError("no free port range")
 
 
 SRV_PORT = free_range(3)    # hub, relay (+1), place ports (+2, +3)

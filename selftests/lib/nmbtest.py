@@ -172,6 +172,28 @@ def free_port():
             s.close()
 
 
+def free_range(n):
+    """A port of 127.0.0.1 whose n following ports are free too (a
+    server's listener, its relay port and the relay's place ports)."""
+    for _ in range(50):
+        base = free_port()
+        if base + n > 65535:
+            continue
+        socks = []
+        try:
+            for p in range(base, base + n + 1):
+                t = socket.socket()
+                t.bind(("127.0.0.1", p))
+                socks.append(t)
+            return base
+        except OSError:
+            pass
+        finally:
+            for t in socks:
+                t.close()
+    raise RuntimeError("no free port range")
+
+
 def sh(cmd):
     """Runs a shell command; its output goes to diag() when it fails."""
     r = subprocess.run(cmd, shell=True, capture_output=True, text=True)

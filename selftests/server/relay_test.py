@@ -23,7 +23,8 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "lib")]
 from nmbpeer import Peer, Server, close_all, place_desc  # noqa: E402
-from nmbtest import check, collector, run_tests, servers_line  # noqa: E402
+from nmbtest import (check, collector, free_range, run_tests,  # noqa: E402
+                     servers_line)
 
 BIN, WORK = sys.argv[1], sys.argv[2]
 TESTS, test = collector()
@@ -33,30 +34,6 @@ PY_CONNECT = (b"CONNECT usb.not-my-board.localhost:3240 HTTP/1.1\r\n"
               b"User-Agent: python-h11/0.14.0\r\n\r\n")
 TCP_CONNECT = (b"CONNECT 192.168.7.20:22 HTTP/1.1\r\n"
                b"Host: 192.168.7.20:22\r\n\r\n")
-
-
-def free_range(n):
-    """A port whose n following ports are free too (on 127.0.0.1)."""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        base = s.getsockname()[1]
-        s.close()
-        if base + n > 65535:
-            continue
-        try:
-            socks = []
-            for p in range(base, base + n + 1):
-                t = socket.socket()
-                t.bind(("127.0.0.1", p))
-                socks.append(t)
-            return base
-        except OSError:
-            pass
-        finally:
-            for t in socks:
-                t.close()
-    raise RuntimeError("no free port range")
 
 
 def new_server(extra=""):
