@@ -40,6 +40,8 @@
 #define WIRE_RELAY_OPEN_PLACE		"place_id"
 #define WIRE_RELAY_OPEN_IP		"ip"
 #define WIRE_RELAY_OPEN_PORT		"port"
+#define WIRE_RELAY_OPEN_TLS		"tls"	/* optional: true */
+#define WIRE_PLACE_RELAY_TLS		"relay_tls"	/* optional: true */
 
 /* --- wire: a part's state, exporter -> server -> holder (nmb only) -- */
 #define WIRE_PART_STATE			"part_state"
