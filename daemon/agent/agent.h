@@ -60,6 +60,8 @@ struct agent {
 	TAILQ_HEAD(connwaits, connwait) waiting;	/* connwait.c */
 	struct vanish *vanish;		/* vanish.c */
 	struct agent_metrics *metrics;	/* metrics.c */
+	struct ssl_ctx_st *relay_tls;	/* tunnel.c: made on first use */
+	TAILQ_HEAD(tunnel_pumps, tunnel_pump) tls_pumps;	/* tunnel.c */
 	/* stopping: the returns get a moment to reach the server (main.c) */
 	bool stopping;
 	struct loop_timer *stop_timer;

@@ -28,6 +28,7 @@
 #include "login.h"
 #include "token_source.h"
 #include "token_store.h"
+#include "tunnel.h"
 #include "version.h"
 
 #define STOP_GRACE_MS	3000
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	TAILQ_INIT(&a->waiting);
+	TAILQ_INIT(&a->tls_pumps);
 	a->conf_file = file;
 	a->conf_explicit = explicit || check;
 	a->cli_server = server;
@@ -261,6 +263,7 @@ int main(int argc, char **argv)
 	notify_stopping();
 	while (a->res)
 		res_return(a->res, "the agent stops");
+	tunnel_stop_all(a);
 	vanish_stop(a);
 out_link:
 	login_stop(a);

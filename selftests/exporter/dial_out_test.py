@@ -404,9 +404,73 @@ def over_tls(server, slog, ecfg, elog):
        t.get("plain") == "1",
        "TLS relay: agent and 2 data connections over TLS, 1 plain: %s" % t)
     agent.call("return_reservation", [pl[0]["id"]])
+    nmb_agent_over_tls()
     ok(sigterm(exporter, 20) == 0, "exporter: clean exit on SIGTERM")
     diag("TLS path of the exporter: %s" % (m.group(1) if m else None))
     return server
+
+
+def agent_rpc(sock, method, **params):
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(20)
+    c.connect(sock)
+    c.sendall((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                           "params": params}) + "\n").encode())
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+    c.close()
+    return json.loads(buf) if buf else {}
+
+
+def nmb_agent_over_tls():
+    """nmb-agent sees relay_tls and runs its CONNECT inside TLS."""
+    binary = os.path.join(os.path.dirname(EXPORTER), "nmb-agent")
+    sock = os.path.join(TMP, "agent.sock")
+    conf = os.path.join(TMP, "agent.yaml")
+    with open(conf, "w") as f:
+        f.write("tls: {ca_file: %s}\n" % TLS_CERT[0])
+    alog = open(os.path.join(TMP, "agent.log"), "w+")
+    agent = subprocess.Popen([binary, "-c", conf, "--server",
+                              "ws://127.0.0.1:%d" % SRV_PORT, "--socket",
+                              sock, "-v"], stdout=alog, stderr=alog)
+    try:
+        nmbtest.wait(lambda: "connected to server" in
+                     open(alog.name).read(), 10)
+        lport = free_port()
+        r = agent_rpc(sock, "reserve", name="far", import_description=(
+            "parts:\n  p:\n    compatible: [echo]\n    tcp:\n"
+            "      echo: {local_port: %d}\n" % lport))
+        ok("result" in r, "nmb-agent: reserved the TLS-relayed place (%s)"
+           % r)
+        r = agent_rpc(sock, "attach", name="far")
+        got = b""
+        try:
+            c = socket.create_connection(("127.0.0.1", lport), timeout=10)
+            c.sendall(b"through TLS")
+            while len(got) < 11:
+                d = c.recv(64)
+                if not d:
+                    break
+                got += d
+            c.close()
+        except OSError as e:
+            diag("agent forward: %r" % e)
+        ok(got == b"through TLS",
+           "nmb-agent: TCP part through the TLS relay (%r)" % got)
+        text = open(alog.name).read()
+        ok(re.search(r"relay 127\.0\.0\.1:\d+: TLS 1\.2(, kernel TLS both"
+                     r" ways| in user space, the slower path)", text)
+           is not None, "nmb-agent: logs its TLS path")
+        agent_rpc(sock, "return_reservation", name="far")
+    finally:
+        ok(sigterm(agent, 20) == 0, "nmb-agent: clean exit on SIGTERM")
+        text = no_sanitizer_report(alog, "nmb-agent: no sanitizer report")
+        if tap.n_fail:
+            diag("agent log:\n" + text[-3000:])
 
 
 def tls_bad_ca(ecfg, elog):
