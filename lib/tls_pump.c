@@ -159,7 +159,7 @@ static int round_trip(struct tls_pump *tp)
 		moved |= r;
 	}
 	if (tp->plain_eof && !tp->up_len && !tp->up_shut) {
-		/* one try: a close_notify that does not fit is not waited for */
+		/* one try: a close_notify that does not fit is dropped */
 		SSL_shutdown(tp->ssl);
 		shutdown(tp->net, SHUT_WR);
 		tp->up_shut = true;

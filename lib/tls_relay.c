@@ -96,7 +96,8 @@ SSL_CTX *tls_relay_server_ctx(const char *cert, const char *key, char *why,
 	return ctx;
 }
 
-SSL_CTX *tls_relay_client_ctx(const char *ca_file, char *why, size_t len)
+SSL_CTX *tls_relay_client_ctx(const char *ca_file, bool verify, char *why,
+			      size_t len)
 {
 	SSL_CTX *ctx = ctx_new(false, why, len);
 	int ok;
@@ -110,7 +111,8 @@ SSL_CTX *tls_relay_client_ctx(const char *ca_file, char *why, size_t len)
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+			   NULL);
 	return ctx;
 }
 
@@ -241,7 +243,7 @@ struct tls_handshake *tls_handshake_start(struct loop *loop, SSL_CTX *ctx,
 		SSL_set_connect_state(h->ssl);
 	else
 		SSL_set_accept_state(h->ssl);
-	/* a client speaks first; either way the first step runs from the loop */
+	/* a client speaks first; the first step runs from the loop */
 	h->lfd = loop_fd_add(loop, fd, host ? EPOLLOUT : EPOLLIN, on_event, h);
 	if (!h->lfd) {
 		int err = errno;

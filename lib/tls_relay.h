@@ -42,9 +42,11 @@ SSL_CTX *tls_relay_server_ctx(const char *cert, const char *key,
 			      char *why, size_t len);
 /*
  * A client context that verifies the server against ca_file (PEM; NULL:
- * the system's store); NULL with *why set.
+ * the system's store), or, with verify false (tls.verify: false, tests
+ * only), accepts any certificate; NULL with *why set.
  */
-SSL_CTX *tls_relay_client_ctx(const char *ca_file, char *why, size_t len);
+SSL_CTX *tls_relay_client_ctx(const char *ca_file, bool verify, char *why,
+			      size_t len);
 
 struct tls_result {
 	int err;		/* 0, or -errno */

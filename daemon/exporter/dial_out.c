@@ -171,8 +171,9 @@ static void start_tls(struct dial *d, int fd)
 
 	d->fd = fd;
 	if (!p->relay_tls)
-		p->relay_tls = tls_relay_client_ctx(p->exp->cfg.ca_file, err,
-						    sizeof(err));
+		p->relay_tls = tls_relay_client_ctx(p->exp->cfg.ca_file,
+						    p->exp->cfg.tls_verify,
+						    err, sizeof(err));
 	if (!p->relay_tls) {
 		log_warn("place %s: relay data connection to %s: %s",
 			 p->name, d->to, err);
@@ -412,8 +413,19 @@ void dial_out_open(struct rpc_req *req, json_object *params, void *ctx)
 
 void dial_out_start(struct place *p)
 {
+	char err[256];
+
 	INIT_LIST_HEAD(&p->dials);
 	INIT_LIST_HEAD(&p->tls_pumps);
+	/*
+	 * OpenSSL's first context loads its algorithms: seconds on a slow
+	 * machine, which must not eat the agent's 5 s wait at the first
+	 * relay_open. Failing here is retried then, and logged there.
+	 */
+	if (p->dial_out && !p->relay_tls)
+		p->relay_tls = tls_relay_client_ctx(p->exp->cfg.ca_file,
+						    p->exp->cfg.tls_verify,
+						    err, sizeof(err));
 }
 
 void dial_out_stop(struct place *p)

@@ -17,6 +17,20 @@ DESCRIPTIONS = {
     "relay_rwchar_per_byte": "Server read()/write() bytes per relayed byte",
     "relay_splice_calls_64m": "Server splice() calls relaying 64 MiB (strace)",
     "relay_copy_calls_64m": "Server read/write/recv/send calls, same 64 MiB",
+    "relay_tls_tcp_relayed_ktls":
+        "TCP through the relay over TLS, kTLS both ends (spliced)",
+    "relay_tls_tcp_ratio_ktls": "TCP ratio relayed TLS (kTLS) / direct",
+    "relay_tls_cpu_per_gb_ktls": "Server CPU per relayed GB, TLS with kTLS",
+    "relay_tls_rwchar_per_byte_ktls":
+        "Server read()/write() bytes per relayed byte, kTLS",
+    "relay_tls_tcp_relayed_userspace_tls":
+        "TCP through the relay over TLS, user-space TLS pump",
+    "relay_tls_tcp_ratio_userspace_tls":
+        "TCP ratio relayed TLS (user-space pump) / direct",
+    "relay_tls_cpu_per_gb_userspace_tls":
+        "Server CPU per relayed GB, TLS in user space",
+    "relay_tls_rwchar_per_byte_userspace_tls":
+        "Server read()/write() bytes per relayed byte, user-space TLS",
     "tcp_mbps_tunnel_1g": "TCP through the nmb tunnel, 1 Gbit/s link: throughput",
     "tcp_mbps_direct_1g": "TCP direct to the target, 1 Gbit/s link: throughput",
     "tcp_ratio_1g": "TCP throughput ratio tunnel / direct, 1 Gbit/s link",
@@ -102,7 +116,11 @@ for line in sys.stdin:
     value = fields.get("median", fields.get("value", "?"))
     extra = ", ".join("%s %s" % (k, v) for k, v in fields.items()
                       if k in ("min", "max", "n"))
-    rows.append((DESCRIPTIONS.get(parts[1], parts[1]),
+    name = parts[1]
+    where = ""
+    if name.startswith("guest_") and name[6:] in DESCRIPTIONS:
+        name, where = name[6:], " (QEMU guest)"
+    rows.append((DESCRIPTIONS.get(name, name) + where,
                  "%s %s" % (value, fields.get("unit", "")), extra))
 
 head = ("Benchmark", "Median", "Spread")

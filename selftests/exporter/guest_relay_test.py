@@ -22,6 +22,12 @@
 # the agent's vhci port is free; the agent or the exporter killed
 # mid-transfer frees the vhci port too.
 #
+# The relay speaks TLS (tls.cert for an IP certificate of the hub): the
+# exporter's data connections run TLS 1.2 with kernel TLS, so usbip-host
+# gets a kTLS socket and the server splices between kTLS and plain
+# sockets; /proc/net/tls_stat's software TX and RX counters must rise.
+# The agent (import_client, not-my-board style) stays plain.
+#
 # Usage: guest_relay_test.py EXPORTER IMPORT_CLIENT NMB_WATCH_KO SERVER
 
 import json
@@ -46,6 +52,7 @@ HUB = "198.18.21.2"
 ECHO_PORT = 7007
 PORT_NUM = 20
 
+CERT = None
 NAT = """table ip nat {
   chain post { type nat hook postrouting priority 100; oifname "%s" masquerade; }
 }
@@ -213,10 +220,33 @@ def attach_and_talk(place, what):
     return port
 
 
+def make_cert():
+    """A self-signed certificate for the hub's IP; (cert, key)."""
+    crt = os.path.join(g.TMP, "hub.crt")
+    key = os.path.join(g.TMP, "hub.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", "1",
+                    "-subj", "/CN=nmb-hub", "-addext",
+                    "subjectAltName=IP:%s" % HUB], check=True,
+                   capture_output=True)
+    return crt, key
+
+
 def start_server(log):
+    conf = os.path.join(g.TMP, "relay-server.yaml")
+    g.write(conf, "listen:\n  - {address: \"[::]:2092\", plain: true}\n"
+            "tls: {cert: %s, key: %s}\n" % CERT)
     return subprocess.Popen(["ip", "netns", "exec", "wan", SERVER,
-                             "--listen", "[::]:2092"], stdout=log,
-                            stderr=log)
+                             "-c", conf], stdout=log, stderr=log)
+
+
+def tls_stat():
+    """/proc/net/tls_stat as {name: value} (empty without the module)."""
+    try:
+        return {k: int(v) for k, v in (line.split() for line in
+                open("/proc/net/tls_stat").read().splitlines())}
+    except OSError:
+        return {}
 
 
 def main():
@@ -227,11 +257,15 @@ def main():
         print("1..%d" % tap.n_test)
         sys.exit(1)
     threading.Thread(target=echo_server, daemon=True).start()
+    global CERT
+    ok(sh("modprobe tls"), "kernel TLS module loaded")
+    CERT = make_cert()
     slog = open(os.path.join(g.TMP, "relay-server.log"), "w+")
     elog = open(os.path.join(g.TMP, "relay-exporter.log"), "w+")
     conf = os.path.join(g.TMP, "relay-exporter.yaml")
     g.write(conf, """\
 server: ws://%s:2092
+tls: {ca_file: %s}
 state_dir: %s
 places:
   - name: far-board
@@ -242,7 +276,7 @@ places:
           serial: {usbid: "%s"}
         tcp:
           echo: {host: 127.0.0.1, port: %d}
-""" % (HUB, g.TMP, g.BUSID, ECHO_PORT))
+""" % (HUB, CERT[0], g.TMP, g.BUSID, ECHO_PORT))
     server = start_server(slog)
     exporter = subprocess.Popen([g.EXPORTER, "-c", conf, "-v"],
                                 stdout=elog, stderr=elog)
@@ -283,7 +317,20 @@ def run(server, slog, elog, exporter):
     if not ok(r.get("result") == place["id"], "agent reserved the place"):
         diag(r)
         return server, agent
+    ok(pl[0].get("relay_tls") is True, "the relay offers TLS (relay_tls)")
+    t0 = tls_stat()
     attach_and_talk(place, "relayed")
+    t1 = tls_stat()
+    ok(t1.get("TlsTxSw", 0) > t0.get("TlsTxSw", 0) and
+       t1.get("TlsRxSw", 0) > t0.get("TlsRxSw", 0),
+       "kTLS in use: TlsTxSw %s -> %s, TlsRxSw %s -> %s" % (
+           t0.get("TlsTxSw"), t1.get("TlsTxSw"), t0.get("TlsRxSw"),
+           t1.get("TlsRxSw")))
+    ok(re.search(r"place far-board: relay data connection to [^ ]+: TLS "
+                 r"1\.2, kernel TLS both ways", open(elog.name).read()) and
+       re.search(r"data connection from [^ ]+: TLS 1\.2, kernel TLS both "
+                 r"ways", open(slog.name).read()),
+       "exporter and server: the data connection on kernel TLS")
     target = b"127.0.0.1:%d" % ECHO_PORT
     st, echo = connect_from(
         "ragent", place, b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
