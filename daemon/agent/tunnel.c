@@ -163,7 +163,8 @@ static void raw_done(void *arg, int err, const char *msg, int fd,
 		return;
 	}
 	if (!a->relay_tls)
-		a->relay_tls = tls_relay_client_ctx(a->cfg.ca_file, why,
+		a->relay_tls = tls_relay_client_ctx(a->cfg.ca_file,
+						    !a->cfg.insecure, why,
 						    sizeof(why));
 	if (!a->relay_tls) {
 		fail(t, -EINVAL, why);

@@ -215,7 +215,7 @@ static void respond(int fd, int status, const char *body)
 		(void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL);
 }
 
-/* --- TLS or plain ---------------------------------------------------------- */
+/* --- TLS or plain ------------------------------------------------------- */
 
 enum first_byte { FIRST_WAIT, FIRST_PLAIN, FIRST_TLS };
 
@@ -1182,8 +1182,8 @@ void srv_relay_free(struct server *srv)
 		data_free(list_first_entry(&rl->datas, struct rdata, node),
 			  true);
 	while (!list_empty(&rl->lingering))
-		linger_free(list_first_entry(&rl->lingering, struct lingering_pump,
-					     node));
+		linger_free(list_first_entry(&rl->lingering,
+					     struct lingering_pump, node));
 	while (!list_empty(&rl->ports)) {
 		struct rport *rp = list_first_entry(&rl->ports, struct rport,
 						    node);
