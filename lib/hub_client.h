@@ -13,7 +13,8 @@
  *	struct hub_client_conf hc = { .url = "ws://hub:2092",
  *		.name = "place rpi-3", .methods = methods, .ops = &ops,
  *		.arg = place };
- *	hub_client_new(loop, &hc, &client);
+ *	hub_lws_new(loop, ca_file, &hl);	(once, in the daemon's context)
+ *	hub_client_new(hl, &hc, &client);
  *	...on_up(client, chan, arg): rpc_call(chan, "register_place", ...)
  *	...on_down(client, arg): the channel is gone; a new attempt follows
  *	   after 1, 2, 4 ... 30 s (reset once a connection lasted 30 s).
@@ -31,6 +32,7 @@
 struct loop;
 struct lws;
 struct lws_context;
+struct hub_lws;
 struct hub_client;
 
 struct hub_client_ops {
@@ -43,7 +45,6 @@ struct hub_client_ops {
 struct hub_client_conf {
 	const char *url;		/* ws://, wss://, http://, https:// */
 	const char *token;		/* NULL: no Authorization header */
-	const char *ca_file;		/* NULL: system store */
 	bool insecure;			/* skip certificate checks */
 	const char *name;		/* "place rpi-3", for log lines */
 	const struct rpc_method *methods;
@@ -52,11 +53,26 @@ struct hub_client_conf {
 };
 
 /*
- * Checks the URL and starts connecting. Strings are copied. -ELIBACC
- * (and a log line naming the package) if libwebsockets cannot load its
- * libuv event library.
+ * The libwebsockets context a daemon's hub clients share, on the
+ * daemon's loop; the daemon's context owns it. ca_file: the CA bundle
+ * (NULL: the system store). -ELIBACC (and a log line naming the
+ * package) if libwebsockets cannot load its libuv event library.
  */
-int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
+int hub_lws_new(struct loop *loop, const char *ca_file, struct hub_lws **out);
+/*
+ * Once every client of hl is freed; outside the loop's callbacks (it
+ * runs the loop to close lws's handles). NULL is ignored.
+ */
+void hub_lws_free(struct hub_lws *hl);
+/*
+ * For other HTTP requests on the clients' context (the agent's place
+ * list): it runs on the daemon's libuv loop, so another vhost's sockets
+ * need no glue.
+ */
+struct lws_context *hub_lws_context(const struct hub_lws *hl);
+
+/* Checks the URL and starts connecting, on hl's loop. Strings are copied. */
+int hub_client_new(struct hub_lws *hl, const struct hub_client_conf *conf,
 		   struct hub_client **out);
 void hub_client_free(struct hub_client *hc);
 void *hub_client_arg(const struct hub_client *hc);
@@ -70,18 +86,9 @@ void hub_client_reconnect(struct hub_client *hc);
  */
 void hub_client_hurry(struct hub_client *hc, bool on);
 /*
- * Drops every shared libwebsockets state once all clients are freed.
- * Outside the loop's callbacks (it runs the loop to close lws's handles).
+ * The hub's address as connected, to reach the same server without a
+ * name lookup (the agent's place list); -ENOTCONN while down.
  */
-void hub_client_cleanup(void);
-/*
- * For other HTTP requests on the clients' libwebsockets context (the
- * agent's place list): the context (NULL before the first client; it
- * runs on the daemon's libuv loop, so another vhost's sockets need no
- * glue); and the hub's address as connected, to reach the same server
- * without a name lookup (-ENOTCONN while down).
- */
-struct lws_context *hub_client_lws_context(void);
 int hub_client_peer(const struct hub_client *hc, char *addr, size_t len);
 
 #endif /* NMB_HUB_CLIENT_H */

@@ -58,8 +58,9 @@ static void begin_stop(struct agent *a)
 	if (a->stopping)
 		return;
 	a->stopping = true;
-	while (a->res)
-		res_return(a->res, "the agent stops");
+	while (!list_empty(&a->res))
+		res_return(list_first_entry(&a->res, struct reservation, node),
+			   "the agent stops");
 	if (!a->chan || !rpc_chan_pending(a->chan))
 		return loop_stop(a->loop);
 	a->stop_timer = loop_timer_new(a->loop, stop_now, a);
@@ -150,7 +151,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	TAILQ_INIT(&a->waiting);
+	INIT_LIST_HEAD(&a->waiting);
+	INIT_LIST_HEAD(&a->res);
 	a->conf_file = file;
 	a->conf_explicit = explicit || check;
 	a->cli_server = server;
@@ -218,7 +220,7 @@ int main(int argc, char **argv)
 		   a->cfg.server);
 	notify_timer = agent_notify_start(a);
 	ret = loop_run(a->loop) ? 1 : 0;
-	if (a->stop_timer && !a->res) {
+	if (a->stop_timer && list_empty(&a->res)) {
 		/* Let the return_reservation calls reach the server. */
 		loop_timer_free(a->stop_timer);
 		a->stop_timer = loop_timer_new(a->loop, stop_poll, a);
@@ -230,8 +232,9 @@ int main(int argc, char **argv)
 	loop_timer_free(a->stop_timer);
 	loop_timer_free(notify_timer);
 	notify_stopping();
-	while (a->res)
-		res_return(a->res, "the agent stops");
+	while (!list_empty(&a->res))
+		res_return(list_first_entry(&a->res, struct reservation, node),
+			   "the agent stops");
 	vanish_stop(a);
 out_link:
 	server_link_stop(a);

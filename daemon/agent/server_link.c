@@ -186,15 +186,16 @@ int server_link_start(struct agent *a)
 	struct hub_client_conf hc = {
 		.url = a->cfg.server,
 		.token = a->cfg.token,
-		.ca_file = a->cfg.ca_file,
 		.insecure = a->cfg.insecure,
 		.name = "agent",
 		.methods = methods,
 		.ops = &ops,
 		.arg = a,
 	};
-	int err = hub_client_new(a->loop, &hc, &a->hub);
+	int err = hub_lws_new(a->loop, a->cfg.ca_file, &a->hub_lws);
 
+	if (!err)
+		err = hub_client_new(a->hub_lws, &hc, &a->hub);
 	/* -ELIBACC: hub_client named the missing package already. */
 	if (err && err != -ELIBACC)
 		log_err("cannot use the server URL '%s': %s", a->cfg.server,
@@ -209,5 +210,6 @@ void server_link_stop(struct agent *a)
 	a->chan = NULL;
 	hub_client_free(a->hub);
 	a->hub = NULL;
-	hub_client_cleanup();
+	hub_lws_free(a->hub_lws);
+	a->hub_lws = NULL;
 }

@@ -13,6 +13,7 @@
 
 #include "config.h"
 
+struct hub_lws;
 struct loop;
 struct loop_fd;
 struct metrics_http;
@@ -24,6 +25,7 @@ struct exporter {
 	const char *config_file;	/* -c FILE, read again by a reload */
 	const char *server_override;	/* --server URL, or NULL */
 	struct exporter_conf cfg;
+	struct hub_lws *hub_lws;	/* the places' hub clients share it */
 	struct watch *watch;		/* usb.c: NULL until a USB place */
 	struct loop_fd *watch_lfd;
 	struct spawn *modprobe;		/* usb.c: modprobe usbip-host running */

@@ -186,6 +186,8 @@ int main(int argc, char **argv)
 	for (started = 0; started < e.cfg.n_places; started++)
 		if (proxy_start(e.cfg.places[started]))
 			goto out_proxy;
+	if (hub_lws_new(e.loop, e.cfg.ca_file, &e.hub_lws))
+		goto out_hub;
 	for (i = 0; i < e.cfg.n_places; i++)
 		if (server_link_start(e.cfg.places[i]))
 			goto out_hub;
@@ -205,7 +207,7 @@ out_hub:
 	exp_metrics_stop(&e);
 	for (i = 0; i < e.cfg.n_places; i++)
 		server_link_stop(e.cfg.places[i]);
-	hub_client_cleanup();
+	hub_lws_free(e.hub_lws);
 out_proxy:
 	/* USB first: exports are stopped before their records go. */
 	usb_stop(&e);

@@ -179,7 +179,6 @@ int server_link_start(struct place *p)
 	struct hub_client_conf hc = {
 		.url = cfg->server,
 		.token = cfg->token,
-		.ca_file = cfg->ca_file,
 		.insecure = !cfg->tls_verify,
 		.methods = methods,
 		.ops = &ops,
@@ -190,7 +189,7 @@ int server_link_start(struct place *p)
 
 	snprintf(name, sizeof(name), "place %s", p->name);
 	hc.name = name;
-	err = hub_client_new(p->exp->loop, &hc, &p->hub);
+	err = hub_client_new(p->exp->hub_lws, &hc, &p->hub);
 	/* -ELIBACC: hub_client named the missing package already. */
 	if (err && err != -ELIBACC)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,

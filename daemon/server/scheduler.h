@@ -30,6 +30,7 @@ struct srv_place_stats;	/* metrics.c */
 struct srv_res;
 
 LIST_HEAD(srv_res_held, srv_res);
+LIST_HEAD(srv_place_chain, srv_place);
 
 /*
  * A peer, exporter or agent: its identity, its place and the
@@ -63,7 +64,7 @@ struct srv_place {
 	int64_t seen_ms;		/* wall clock of its last message */
 	struct srv_place_stats *stats;	/* metrics.c */
 	TAILQ_ENTRY(srv_place) link;
-	struct srv_place *idnext;	/* hash chain by id */
+	LIST_ENTRY(srv_place) idlink;	/* hash chain by id */
 };
 
 struct srv_res {
@@ -150,7 +151,7 @@ struct sched {
 	uint64_t deadline_us;		/* last given to ops->deadline */
 	unsigned int acks_pending;	/* shutdown: set_allowed_ips([]) */
 	bool stopping;
-	struct srv_place **idtab;	/* places by id, chained */
+	struct srv_place_chain *idtab;	/* places by id, chained */
 	size_t idtab_size;
 };
 
