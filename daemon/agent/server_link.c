@@ -19,6 +19,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "queue.h"
+#include "queue_note.h"
 #include "reservation.h"
 #include "server_link.h"
 
@@ -43,24 +44,19 @@ static void m_reservation_lost(struct rpc_req *req, json_object *params,
 static void m_reserve_queued(struct rpc_req *req, json_object *params,
 			     void *ctx)
 {
-	static const char *const names[] = { "ticket", "position", NULL };
 	struct agent *a = hub_client_arg(ctx);
+	struct queue_queued q;
 	struct reservation *r;
-	json_object *x[2];
-	char err[160] = "";
+	char err[160];
 
-	if (rpc_args(params, names, 2, x, err, sizeof(err)) ||
-	    !json_object_is_type(x[0], json_type_string) ||
-	    !json_object_is_type(x[1], json_type_int) ||
-	    json_object_get_int64(x[1]) < 1) {
+	if (queue_note_queued(params, &q, err, sizeof(err))) {
 		log_warn("server %s sent a malformed reserve_queued: %s",
-			 a->cfg.server, err[0] ? log_esc(err) :
-			 "expected a ticket and a position");
+			 a->cfg.server, log_esc(err));
 		return rpc_error(req, RPC_INTERNAL_ERROR, "malformed");
 	}
-	r = res_find(a, json_object_get_string(x[0]));
+	r = res_find(a, q.ticket);
 	if (r)
-		queue_position(r, (unsigned int)json_object_get_int(x[1]));
+		queue_position(r, q.position);
 	rpc_reply(req, NULL);
 }
 
