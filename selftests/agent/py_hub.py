@@ -11,6 +11,8 @@ import json
 
 import websockets
 
+import nmbtest  # selftests/lib, on the path of the test that imports this
+
 
 class PyHub:
     """grant: "now" answers reserve with the first candidate at once;
@@ -145,19 +147,7 @@ class PlacesFront:
             return await self._places(w)
         tr, tw = await asyncio.open_connection("127.0.0.1", self.hub.port)
         tw.write(head)
-
-        async def pipe(a, b):
-            try:
-                while True:
-                    d = await a.read(65536)
-                    if not d:
-                        break
-                    b.write(d)
-                    await b.drain()
-            except (ConnectionError, OSError):
-                pass
-            b.close()
-        await asyncio.gather(pipe(r, tw), pipe(tr, w))
+        await nmbtest.relay_streams(r, w, tr, tw)
 
     async def _places(self, w):
         body = json.dumps({"places": self.hub.places}).encode()

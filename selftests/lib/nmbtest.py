@@ -11,6 +11,8 @@ Offers:
                 note" runners of selftests/server/
   polling       wait(cond, timeout=20, step=0.05), async settle(pred,
                 timeout=3)
+  asyncio       async relay_streams(r, w, tr, tw): both ways until each
+                side ends
   ports, files  free_port(), sh(cmd), write(path, text, parents=False)
   TCP, proxy    read_head(sock), proxy_connect(port, target, src=None,
                 timeout=10), echo_server(port)
@@ -159,6 +161,22 @@ async def settle(pred, timeout=3):
             return True
         await asyncio.sleep(0.02)
     return pred()
+
+
+async def relay_streams(r, w, tr, tw):
+    """Copies r to tw and tr to w (asyncio streams) until each ends."""
+    async def pipe(a, b):
+        try:
+            while True:
+                d = await a.read(65536)
+                if not d:
+                    break
+                b.write(d)
+                await b.drain()
+        except (ConnectionError, OSError):
+            pass
+        b.close()
+    await asyncio.gather(pipe(r, tw), pipe(tr, w))
 
 
 # --- ports, commands, files -----------------------------------------------
