@@ -124,6 +124,9 @@ static void power_line(struct vclient *c, const char *s)
 	switch (vline_power(s)) {
 	case VLINE_POWER_NONE:
 		break;
+	case VLINE_POWER_CYCLE:
+		virtual_power_off(v);
+		__attribute__((fallthrough));	/* then on */
 	case VLINE_POWER_ON:
 		if (virtual_power_on(v, err, sizeof(err)))
 			reply(c, "ERR %s", err);
@@ -133,11 +136,6 @@ static void power_line(struct vclient *c, const char *s)
 		break;
 	case VLINE_POWER_QUERY:
 		reply(c, "%d", v->power == VIRT_ON);
-		break;
-	case VLINE_POWER_CYCLE:
-		virtual_power_off(v);
-		if (virtual_power_on(v, err, sizeof(err)))
-			reply(c, "ERR %s", err);
 		break;
 	case VLINE_POWER_RESET:
 		if (virtual_reset(v, err, sizeof(err)))
