@@ -27,7 +27,7 @@ static void check(const char *line)
 	/* what goes to the board is itself a valid line, unchanged */
 	memcpy(sent, out, (size_t)end + 1);
 	sent[end - 1] = '\0';
-	if (!vline_gpio(sent, again, sizeof(again)) || strcmp(again, out))
+	if (!vline_gpio(sent, again, sizeof(again)) || strcmp(again, out) != 0)
 		abort();
 }
 

@@ -23,7 +23,7 @@ static int queued(const char *text, const char *ticket,
 	ret = queue_note_queued(params, &q, err, sizeof(err));
 	if (ret)
 		diag("%s: %s", text, err);
-	else if (strcmp(q.ticket, ticket) || q.position != position)
+	else if (strcmp(q.ticket, ticket) != 0 || q.position != position)
 		ret = 1;
 	json_object_put(params);
 	return ret;
