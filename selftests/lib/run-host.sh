@@ -4,7 +4,8 @@
 # run-host.sh - the unit tests of lib/: every selftests/lib/*_test.c,
 # built by userspace-asan into BUILD/asan/selftests/lib/, run once on the
 # ASan/UBSan build. Their results are renumbered into one TAP stream,
-# each prefixed by the test's name; a program that crashes, reports a
+# each prefixed by the test's name (and oidc_idp_test.py, the test
+# identity provider checked against PyJWT); a program that crashes, reports a
 # sanitizer error or runs fewer tests than its plan fails.
 #
 # Usage: selftests/lib/run-host.sh [BUILD_DIR]   (default build)
@@ -52,6 +53,8 @@ for src in selftests/lib/*_test.c; do
 		tap_result 1 "$name: $B/selftests/lib/$name not built (make userspace-asan)"
 	fi
 done
+# The identity provider the auth tests of other suites lean on.
+run oidc_idp_test selftests/lib/oidc_idp_test.py
 echo "1..$TAP_N"
 echo "# $((TAP_N - TAP_FAILED)) passed, $TAP_FAILED failed"
 ((TAP_FAILED == 0))
