@@ -25,11 +25,14 @@ endif
 
 FUZZ_LIB_SRCS := $(wildcard lib/*.c)
 # target -> the daemon sources it needs besides lib/
-FUZZ_SRCS_config_server := daemon/server/config.c
+FUZZ_SRCS_config_server := daemon/server/config.c \
+	daemon/server/auth_config.c
 FUZZ_SRCS_config_exporter := daemon/exporter/config.c \
 	daemon/exporter/virtual_conf.c
 FUZZ_SRCS_config_agent := daemon/agent/config.c
 FUZZ_CPPFLAGS_config_server := -Idaemon/server
+FUZZ_SRCS_oidc_callback := daemon/server/login_query.c
+FUZZ_CPPFLAGS_oidc_callback := -Idaemon/server
 FUZZ_CPPFLAGS_config_exporter := -Idaemon/exporter
 FUZZ_CPPFLAGS_config_agent := -Idaemon/agent
 FUZZ_SRCS_virtual_gpio := daemon/exporter/virtual_line.c

@@ -204,6 +204,9 @@ static int parse_node(struct parser *p, yaml_event_t *ev, const char *path,
 		n = node_new(p->c, CONF_SCALAR, line, path);
 		if (n && !is_null(ev))
 			n->value = strdup((const char *)ev->data.scalar.value);
+		if (n)
+			n->quoted = ev->data.scalar.style !=
+				    YAML_PLAIN_SCALAR_STYLE;
 		yaml_event_delete(ev);
 		if (!n)
 			return -ENOMEM;

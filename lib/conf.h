@@ -57,6 +57,7 @@ struct conf_node {
 	int line;
 	char *key;		/* when a member of a map */
 	char *value;		/* CONF_SCALAR: the text; NULL for null/~ */
+	bool quoted;		/* CONF_SCALAR: quoted, so always a string */
 	char *path;		/* "places[2].name", for messages */
 	bool used;		/* asked for by a getter */
 	struct conf *conf;

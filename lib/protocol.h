@@ -27,6 +27,14 @@
 /* --- wire: methods of an exporter (called by the server) ------------ */
 #define WIRE_SET_ALLOWED_IPS		"set_allowed_ips"
 
+/* --- wire: OpenID Connect (auth note §1, §8) ------------------------- */
+/* of an exporter or agent, called by the hub: its ID token */
+#define WIRE_GET_ID_TOKEN		"get_id_token"
+/* of the hub: wait for the /oidc-callback of a login's state */
+#define WIRE_GET_AUTHENTICATION_RESPONSE	"get_authentication_response"
+/* notification of the hub: the state is registered */
+#define WIRE_OIDC_CALLBACK_REGISTERED	"oidc_callback_registered"
+
 /* --- wire: notifications of the server to an agent (nmb only) ------- */
 #define WIRE_RESERVE_QUEUED		"reserve_queued"
 #define WIRE_RESERVATION_LOST		"reservation_lost"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_config.h"
 #include "conf.h"
 #include "fileio.h"
 #include "log.h"
@@ -180,6 +181,8 @@ int srv_config_load(struct srv_config *cfg, const char *file, bool explicit)
 		conf_check_unknown(tls);
 	}
 	parse_tokens(cfg, conf_get(root, "tokens", CONF_SEQ, false));
+	cfg->auth = srv_auth_cfg_parse(conf_get(root, "auth", CONF_ANY,
+						false));
 	if (!conf_int(root, "grace", &v, 0, 86400, false))
 		cfg->grace_s = (unsigned int)v;
 	if (!conf_int(root, "lease_default", &v, 0, 86400LL * 365, false))
@@ -243,4 +246,6 @@ void srv_config_free(struct srv_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->state_file);
+	srv_auth_cfg_free(cfg->auth);
+	cfg->auth = NULL;
 }

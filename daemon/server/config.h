@@ -29,6 +29,8 @@ struct srv_token {
 	unsigned int roles;
 };
 
+struct srv_auth_cfg;
+
 struct srv_config {
 	struct srv_listen listen[SRV_MAX_LISTEN];
 	unsigned int nlisten;
@@ -44,6 +46,7 @@ struct srv_config {
 	unsigned int ping_s;
 	bool have_file;
 	char *state_file;		/* NULL: state lives in memory only */
+	struct srv_auth_cfg *auth;	/* OpenID Connect; NULL: off */
 };
 
 /* Fills cfg from FILE; a missing default file is not an error. */

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_config.h"
 #include "http.h"
+#include "login.h"
 #include "metrics.h"
 #include "place.h"
 #include "server.h"
@@ -30,6 +32,28 @@ static int http_json(struct lws *wsi, json_object *o)
 	return ret;
 }
 
+/* auth note §3: {} without auth; show_claims only when set. */
+static json_object *auth_info(const struct srv_auth_cfg *a)
+{
+	json_object *o = json_object_new_object(), *show;
+	const struct srv_auth_issuer *is;
+
+	if (!a || !o)
+		return o;
+	json_object_object_add(o, "issuer", json_object_new_string(a->issuer));
+	json_object_object_add(o, "client_id",
+			       json_object_new_string(a->client_id));
+	is = srv_auth_issuer(a, a->issuer);
+	if (is && is->show) {
+		show = json_object_new_array();
+		for (size_t i = 0; i < is->n_show; i++)
+			json_object_array_add(show,
+				json_object_new_string(is->show[i]));
+		json_object_object_add(o, "show_claims", show);
+	}
+	return o;
+}
+
 int srv_http_serve(struct server *srv, struct lws *wsi, const char *path)
 {
 	json_object *o, *list;
@@ -50,7 +74,7 @@ int srv_http_serve(struct server *srv, struct lws *wsi, const char *path)
 		return http_json(wsi, o);
 	}
 	if (!strcmp(path, "/api/v1/auth-info"))
-		return http_json(wsi, json_object_new_object());
+		return http_json(wsi, auth_info(srv->cfg->auth));
 	if (!strcmp(path, "/metrics")) {
 		text = srv_metrics_render(srv, &len);
 		if (!text)
@@ -62,8 +86,7 @@ int srv_http_serve(struct server *srv, struct lws *wsi, const char *path)
 		return ret;
 	}
 	if (!strcmp(path, "/oidc-callback"))
-		return http_reply(wsi, 500, "text/plain; charset=utf-8",
-				  "Internal Server Error", 21);
+		return srv_login_callback(srv, wsi);
 	return http_reply(wsi, 404, "text/plain; charset=utf-8",
 			  "Page not found", 14);
 }

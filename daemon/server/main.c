@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "idp.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -75,7 +76,7 @@ static void reload(struct server *srv)
 		srv->cfg->uniqueness_tolerance = cfg.uniqueness_tolerance;
 		srv->cfg->max_message = cfg.max_message;
 		srv->cfg->max_running = cfg.max_running;
-		log_info("%s reloaded; listen, tls, tokens, ping_interval and state_file take effect at restart",
+		log_info("%s reloaded; listen, tls, tokens, auth, ping_interval and state_file take effect at restart",
 			 config_path);
 	}
 	srv_config_free(&cfg);
@@ -257,9 +258,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: configuration OK, %u listener(s), %u token(s)\n",
+		printf("%s: configuration OK, %u listener(s), %u token(s), auth %s\n",
 		       config, ncli ? ncli : cfg.nlisten ? cfg.nlisten : 1,
-		       cfg.ntokens);
+		       cfg.ntokens, cfg.auth ? "on" : "off");
 		for (unsigned int i = 0; i < ncli; i++)
 			free(cli_listen[i].addr);
 		srv_config_free(&cfg);
@@ -282,7 +283,7 @@ int main(int argc, char **argv)
 	if (!cfg.have_file)
 		log_warn("no %s: serving plain HTTP with authentication off; anyone who can connect may export and reserve",
 			 config);
-	else if (!cfg.ntokens)
+	else if (!cfg.ntokens && !cfg.auth)
 		log_warn("%s: no tokens configured: authentication is off",
 			 config);
 	if (!cfg.tls_cert && cfg.ntokens)
@@ -314,6 +315,10 @@ int main(int argc, char **argv)
 	}
 	if (!ret)
 		ret = srv_net_init(&srv);
+	if (!ret && srv_idp_init(&srv)) {
+		log_err("out of memory");
+		ret = -ENOMEM;
+	}
 	if (!ret)
 		ret = srv_state_init(&srv);
 	if (!ret) {

@@ -11,8 +11,11 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "auth.h"
+#include "claims.h"
 #include "farm.h"
 #include "log.h"
+#include "login.h"
 #include "methods.h"
 #include "place.h"
 #include "protocol.h"
@@ -361,14 +364,33 @@ static void m_renew_lease(struct rpc_req *req, json_object *params, void *ctx)
 							    r, lease)));
 }
 
+/*
+ * With auth: on, a connection without a static token gets its roles from
+ * an ID token first (auth.c; auth note §4): the role each method needs.
+ */
+#define GATED(name, role, fn)						\
+	static void name(struct rpc_req *req, json_object *params,	\
+			 void *ctx)					\
+	{								\
+		srv_auth_gate(ctx, req, params, role, fn);		\
+	}
+GATED(g_register_place, CLAIMS_ROLE_EXPORTER, m_register_place)
+GATED(g_reserve, CLAIMS_ROLE_IMPORTER, m_reserve)
+GATED(g_return_reservation, CLAIMS_ROLE_IMPORTER, m_return_reservation)
+GATED(g_get_reservations, CLAIMS_ROLE_IMPORTER, m_get_reservations)
+GATED(g_get_place_stats, CLAIMS_ROLE_IMPORTER, m_get_place_stats)
+GATED(g_renew_lease, CLAIMS_ROLE_IMPORTER, m_renew_lease)
+GATED(g_subscribe_farm, CLAIMS_ROLE_IMPORTER, srv_farm_subscribe)
+
 const struct rpc_method srv_methods[] = {
-	{ WIRE_REGISTER_PLACE, m_register_place },
-	{ WIRE_RESERVE, m_reserve },
-	{ WIRE_RETURN_RESERVATION, m_return_reservation },
-	{ WIRE_GET_RESERVATIONS, m_get_reservations },
-	{ WIRE_GET_PLACE_STATS, m_get_place_stats },
+	{ WIRE_REGISTER_PLACE, g_register_place },
+	{ WIRE_RESERVE, g_reserve },
+	{ WIRE_RETURN_RESERVATION, g_return_reservation },
+	{ WIRE_GET_RESERVATIONS, g_get_reservations },
+	{ WIRE_GET_PLACE_STATS, g_get_place_stats },
+	{ WIRE_GET_AUTHENTICATION_RESPONSE, srv_login_method },
 	{ WIRE_HELLO, m_hello },
-	{ WIRE_RENEW_LEASE, m_renew_lease },
-	{ WIRE_SUBSCRIBE_FARM, srv_farm_subscribe },
+	{ WIRE_RENEW_LEASE, g_renew_lease },
+	{ WIRE_SUBSCRIBE_FARM, g_subscribe_farm },
 	{ NULL, NULL },
 };

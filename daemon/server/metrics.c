@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "idp.h"
 #include "metrics.h"
 #include "prom.h"
 #include "server.h"
@@ -170,6 +171,28 @@ static void put_place_series(struct server *srv, struct prom_buf *b)
 	free(now_s);
 }
 
+/* With auth: ID tokens checked, and whether each provider answers. */
+static void put_auth_series(struct server *srv, struct prom_buf *b)
+{
+	const struct srv_metrics *m = &srv->metrics;
+	const char *iss;
+	bool up;
+
+	prom_put(b, "# HELP nmb_id_tokens_total ID tokens asked for with get_id_token, by result.\n"
+		 "# TYPE nmb_id_tokens_total counter\n"
+		 "nmb_id_tokens_total{result=\"accepted\"} %llu\n"
+		 "nmb_id_tokens_total{result=\"refused\"} %llu\n",
+		 (unsigned long long)m->id_tokens_accepted,
+		 (unsigned long long)m->id_tokens_refused);
+	prom_put(b, "# HELP nmb_identity_provider_up Whether the trusted issuer's keys could be fetched (1) or not (0).\n"
+		 "# TYPE nmb_identity_provider_up gauge\n");
+	for (size_t i = 0; (iss = srv_idp_status(srv, i, &up)); i++) {
+		prom_put(b, "nmb_identity_provider_up{issuer=\"");
+		prom_put_label(b, iss);
+		prom_put(b, "\"} %d\n", up ? 1 : 0);
+	}
+}
+
 char *srv_metrics_render(struct server *srv, size_t *len)
 {
 	struct srv_metrics *m = &srv->metrics;
@@ -209,6 +232,8 @@ char *srv_metrics_render(struct server *srv, size_t *len)
 		prom_put(&b, "nmb_reservations_total{outcome=\"%s\"} %llu\n",
 		    outcome_names[i], (unsigned long long)m->outcomes[i]);
 	put_place_series(srv, &b);
+	if (srv->cfg->auth)
+		put_auth_series(srv, &b);
 	*len = b.len;
 	return b.p;
 }

@@ -31,6 +31,8 @@ struct srv_metrics {
 	struct prom_hist reserve_wait;
 	struct srv_place_stats places[SRV_METRICS_PLACES + 1];
 	unsigned int nplaces;
+	uint64_t id_tokens_accepted;	/* auth.c */
+	uint64_t id_tokens_refused;
 };
 
 void srv_metrics_init(struct srv_metrics *m);

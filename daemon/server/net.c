@@ -19,9 +19,11 @@
 
 #include <libwebsockets.h>
 
+#include "auth.h"
 #include "farm.h"
 #include "http.h"
 #include "log.h"
+#include "login.h"
 #include "loop.h"
 #include "methods.h"
 #include "net.h"
@@ -49,6 +51,11 @@ struct srv_net {
 	bool dying;			/* closing every connection */
 };
 
+static const char *const vhost_names[SRV_MAX_LISTEN] = {
+	"listen0", "listen1", "listen2", "listen3", "listen4", "listen5",
+	"listen6", "listen7", "listen8", "listen9", "listen10", "listen11",
+	"listen12", "listen13", "listen14", "listen15",
+};
 static const struct srv_token no_auth;
 
 static struct server *server_of(struct lws *wsi)
@@ -71,6 +78,10 @@ static bool token_from_protocols(struct lws *wsi, char *out, size_t size)
 	return ws_bearer_from_protocols(hdr, out, size);
 }
 
+/*
+ * The static token the upgrade presents, or NULL. With auth: on, an
+ * upgrade that presents none is an OpenID Connect client (&no_auth).
+ */
 static const struct srv_token *check_token(struct server *srv,
 					    struct lws *wsi)
 {
@@ -84,7 +95,7 @@ static const struct srv_token *check_token(struct server *srv,
 	else if (token_from_protocols(wsi, hdr, sizeof(hdr)))
 		secret = hdr;
 	else
-		return NULL;
+		return srv->cfg->auth ? &no_auth : NULL;
 	for (unsigned int i = 0; i < srv->cfg->ntokens; i++) {
 		const struct srv_token *t = &srv->cfg->tokens[i];
 		size_t tl = strlen(t->secret);
@@ -184,7 +195,9 @@ static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	c->id = srv->next_conn_id++;
 	srv_state_conn_opened(srv);
 	peer_ip(wsi, c->ip, sizeof(c->ip));
-	if (!t || t == &no_auth) {
+	if (srv->cfg->auth && (!t || t == &no_auth)) {
+		c->roles = 0;	/* from its ID token (auth.c) */
+	} else if (!t || t == &no_auth) {
 		c->roles = srv->cfg->ntokens ? 0 : SRV_ROLE_ALL;
 	} else {
 		c->token = t;
@@ -199,7 +212,8 @@ static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	snprintf(name, sizeof(name), "conn=%u peer=%s", c->id, c->ip);
 	rpc_chan_set_name(c->rpc, name);
 	LIST_INSERT_HEAD(&srv->conns, c, link);
-	if (srv_conn_opened(srv, c))
+	if (srv_conn_opened(srv, c) ||
+	    (srv->cfg->auth && !c->token && srv_auth_conn_new(c)))
 		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
 			       "out of memory");
 	log_info("connected conn=%u peer=%s user=%s", c->id, c->ip,
@@ -215,6 +229,8 @@ static void ws_closed(struct server *srv, struct srv_conn *c)
 	srv_farm_unsubscribe(srv, c);
 	c->closing = true;
 	srv_conn_closed(srv, c);
+	srv_login_conn_closed(srv, c);
+	srv_auth_conn_free(c);
 	rpc_chan_free(c->rpc);
 	c->rpc = NULL;
 	while (!STAILQ_EMPTY(&c->out)) {
@@ -497,7 +513,8 @@ int srv_net_init(struct server *srv)
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       LWS_SERVER_OPTION_LIBUV |
 		       LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-		       (tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
+		       (tls || srv->cfg->auth ?
+			LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
 	info.foreign_loops = foreign;
 	info.fd_limit_per_thread = FD_MAX;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < FD_MAX)
@@ -512,11 +529,9 @@ int srv_net_init(struct server *srv)
 	}
 	for (unsigned int i = 0; i < srv->cfg->nlisten; i++) {
 		const struct srv_listen *l = &srv->cfg->listen[i];
-		char name[32];
-
 		memset(&info, 0, sizeof(info));
-		snprintf(name, sizeof(name), "listen%u", i);
-		info.vhost_name = name;
+		/* libwebsockets keeps the pointer: a string that stays */
+		info.vhost_name = vhost_names[i];
 		info.port = (int)l->port;
 		info.iface = l->addr;
 		info.protocols = protocols;

@@ -39,7 +39,7 @@ LIST_HEAD(srv_place_chain, srv_place);
  */
 struct srv_session {
 	char token[33];			/* "" until hello */
-	char user[72];			/* "<n>" or the token's name */
+	char user[260];			/* "<n>", a token name, a user name */
 	char ip[INET6_ADDRSTRLEN];
 	char host[65];			/* hello's host, "" if none */
 	unsigned int roles;

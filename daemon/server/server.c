@@ -12,6 +12,8 @@
 
 #include "clock.h"
 #include "farm.h"
+#include "idp.h"
+#include "login.h"
 #include "metrics.h"
 #include "protocol.h"
 #include "server.h"
@@ -134,6 +136,7 @@ int srv_core_init(struct server *srv, struct srv_config *cfg)
 {
 	srv->cfg = cfg;
 	srv->next_conn_id = 1;
+	LIST_INIT(&srv->logins);
 	TAILQ_INIT(&srv->sessions);
 	LIST_INIT(&srv->conns);
 	sched_init(&srv->sched, &ops, cfg);
@@ -166,5 +169,7 @@ void srv_core_free(struct server *srv)
 	srv_timer_free(&srv->state.beat_timer);
 	srv_timer_free(&srv->notify_timer);
 	srv_timer_free(&srv->stop_timer);
+	srv_login_free(srv);
+	srv_idp_free(srv);
 	srv_metrics_free(&srv->metrics);
 }

@@ -25,9 +25,13 @@
 
 struct lws;
 struct lws_context;
+struct lws_vhost;
 struct loop;
 struct srv_net;
 struct srv_timer;
+struct srv_auth_conn;
+struct srv_idp;
+struct srv_login;
 
 struct srv_outmsg {
 	STAILQ_ENTRY(srv_outmsg) link;
@@ -51,6 +55,7 @@ struct srv_conn {
 	bool closing, rx_too_big;
 	bool farm_sub;			/* subscribe_farm (farm.c) */
 	bool farm_behind;		/* a snapshot skipped: too slow */
+	struct srv_auth_conn *auth;	/* OpenID Connect (auth.c); or NULL */
 	int close_status;
 	const char *close_reason;
 	LIST_ENTRY(srv_conn) link;	/* in server->conns */
@@ -77,6 +82,11 @@ struct server {
 	struct srv_timer *notify_timer;	/* systemd status and watchdog */
 	struct srv_timer *stop_timer;	/* waits for the exporters' acks */
 	uint64_t stop_deadline;
+	struct srv_idp *idp;		/* trusted issuers (idp.c) */
+	struct lws_vhost *idp_vhost;	/* their HTTPS client (fetch.c) */
+	size_t n_idp;
+	LIST_HEAD(, srv_login) logins;	/* waiting logins (login.c) */
+	unsigned int n_logins;
 };
 
 /*

@@ -77,7 +77,8 @@ int srv_web_serve(struct server *srv, struct lws *wsi, const char *path)
 				     (size_t)(files[i].end - files[i].start));
 	if (!strcmp(path, "/web-info.json")) {
 		n = snprintf(info, sizeof(info), "{\"tokens\":%s}",
-			     srv->cfg->ntokens ? "true" : "false");
+			     srv->cfg->ntokens || srv->cfg->auth ? "true" :
+			     "false");
 		return reply(wsi, 200, "application/json", info, (size_t)n);
 	}
 	return 1;

@@ -37,6 +37,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # Source of keys -> (section of configuration.rst, section of nmb.yaml.5).
 KEY_SOURCES = {
     "daemon/server/config.c": ("server.yaml", "SERVER.YAML"),
+    "daemon/server/auth_config.c": ("server.yaml", "SERVER.YAML"),
     "daemon/exporter/config.c": ("exporter.yaml", "EXPORTER.YAML"),
     "daemon/exporter/virtual_conf.c": ("exporter.yaml", "EXPORTER.YAML"),
     "daemon/agent/config.c": ("agent.yaml", "AGENT.YAML"),

@@ -5,7 +5,8 @@
 # (scheduler_test), then loopback protocol tests against the ASan/UBSan build
 # of nmb-server with real WebSocket clients, then its restarts with a
 # state file (restart_test.py), then against hostile peers
-# (hardening_test.py), then, with libwebsockets-evlib-uv hidden, that
+# (hardening_test.py), then OpenID Connect against a test provider
+# (auth_test.py), then, with libwebsockets-evlib-uv hidden, that
 # each daemon refuses to start (evlib_test.sh).
 # One TAP stream on stdout.
 #
@@ -66,6 +67,7 @@ if [[ -x $B/nmb-server ]]; then
 		"$WORK"
 	suite hardening $PY selftests/server/hardening_test.py \
 		"$B/nmb-server" "$WORK"
+	suite auth $PY selftests/server/auth_test.py "$B/nmb-server" "$WORK"
 	suite evlib selftests/server/evlib_test.sh "$B" "$WORK"
 else
 	n=$((n + 1)); failed=$((failed + 1))

@@ -39,6 +39,7 @@ trap 'kill $HOLDER; rm -rf "$W"' EXIT
 
 printf 'places: [\n  - name: x\n' >"$W/syntax.yaml"
 printf 'bogus_key: 1\nlisten: 5\n' >"$W/unknown.yaml"
+printf 'auth:\n  issuer: http://x\n  client_id: [1]\n  permissions:\n    - claims: {groups: [a, {b: [c]}], iss: 5}\n      roles: [importer]\n  issuers: {"https://x": {show_claims: [a], bogus: 1}}\n' >"$W/auth.yaml"
 printf 'server: ws://127.0.0.1:1\nplaces:\n  - name: "a b"\n    port: 0\n    parts: {}\n' >"$W/exporter-bad.yaml"
 printf 'server: ftp://x\nsocket: 5\nbogus: [1, 2]\n' >"$W/agent-bad.yaml"
 printf '[place]\nname = "x"\n' >"$W/place.toml"
@@ -58,6 +59,7 @@ CASES=(
 	"1 nmb-server -c $W/missing.yaml"
 	"1 nmb-server -c $W/syntax.yaml"
 	"1 nmb-server -c $W/unknown.yaml"
+	"1 nmb-server -c $W/auth.yaml"
 	"1 nmb-server -c $W/deep.yaml"
 	"1 nmb-server -c $W/dir.yaml"
 	"1 nmb-server -c $W/place.toml"
