@@ -45,8 +45,7 @@ struct tunnel {
 
 /* A user-space TLS pump of a tunnel handed on. */
 struct tunnel_pump {
-	TAILQ_ENTRY(tunnel_pump) node;	/* a->tls_pumps */
-	struct agent *a;
+	struct list_head node;		/* a->tls_pumps */
 	struct tls_pump *tp;
 };
 
@@ -90,7 +89,7 @@ static void fail(struct tunnel *t, int err, const char *msg)
 
 static void pump_free(struct tunnel_pump *tp)
 {
-	TAILQ_REMOVE(&tp->a->tls_pumps, tp, node);
+	list_del(&tp->node);
 	tls_pump_free(tp->tp);
 	free(tp);
 }
@@ -129,8 +128,7 @@ static void tls_done(void *arg, const struct tls_result *r)
 			return;
 		}
 		tp->tp = r->pump;
-		tp->a = t->a;
-		TAILQ_INSERT_TAIL(&t->a->tls_pumps, tp, node);
+		list_add_tail(&tp->node, &t->a->tls_pumps);
 		tls_pump_on_done(r->pump, pump_done, tp);
 		log_warn("relay %s:%u: TLS 1.2 in user space, the slower path: kernel TLS not available (is the tls module loaded?)",
 			 t->host, t->port);
@@ -226,8 +224,9 @@ void tunnel_cancel(struct tunnel *t)
 
 void tunnel_stop_all(struct agent *a)
 {
-	while (!TAILQ_EMPTY(&a->tls_pumps))
-		pump_free(TAILQ_FIRST(&a->tls_pumps));
+	while (!list_empty(&a->tls_pumps))
+		pump_free(list_first_entry(&a->tls_pumps, struct tunnel_pump,
+					   node));
 	SSL_CTX_free(a->relay_tls);
 	a->relay_tls = NULL;
 }

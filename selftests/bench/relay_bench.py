@@ -80,8 +80,9 @@ def io(pid):
 def send_through(place, target, nbytes):
     """MB/s of nbytes through a CONNECT tunnel to the sink (over TLS
     when the place is listed with relay_tls)."""
-    s = socket.create_connection((place["host"], place["port"]), timeout=30)
-    if place.get("relay_tls"):
+    s = socket.create_connection((place["host"], place["port"]), timeout=120)
+    if place.get("relay_tls") and os.environ.get("NMB_BENCH_TLS_AGENT",
+                                                 "1") == "1":
         s = ssl.create_default_context(cafile=CERT[0]).wrap_socket(
             s, server_hostname=place["host"])
     s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target))
@@ -156,7 +157,10 @@ def start_tls_pair(sport, logs):
     scfg = os.path.join(TMP, "server-tls.yaml")
     with open(scfg, "w") as f:
         f.write("listen:\n  - {address: \"127.0.0.1:%d\", plain: true}\n"
-                "tls: {cert: %s, key: %s}\n" % ((base,) + CERT))
+                "tls: {cert: %s, key: %s}\n"
+                # the reserving WebSocket sleeps while a slow (TCG)
+                # transfer runs: no ping may drop it
+                "ping_interval: 3600\n" % ((base,) + CERT))
     ecfg = os.path.join(TMP, "exporter-tls.yaml")
     with open(ecfg, "w") as f:
         f.write("""\
@@ -213,7 +217,11 @@ places:
 """ % (base, TMP, direct_port, sport, sport))
     logs = [open(os.path.join(TMP, n), "w") for n in ("s.log", "e.log",
                                                        "st.log", "et.log")]
-    srv = subprocess.Popen([SERVER, "--listen", "127.0.0.1:%d" % base],
+    pcfg = os.path.join(TMP, "server.yaml")
+    with open(pcfg, "w") as f:
+        f.write("ping_interval: 3600\n")   # as in start_tls_pair()
+    srv = subprocess.Popen([SERVER, "-c", pcfg, "--listen",
+                            "127.0.0.1:%d" % base],
                            stderr=logs[0], stdout=subprocess.DEVNULL)
     time.sleep(0.5)
     exp = subprocess.Popen([EXPORTER, "-c", ecfg], stderr=logs[1],
@@ -221,6 +229,14 @@ places:
     tsrv, texp, tbase = start_tls_pair(sport, logs[2:])
     try:
         run(base, srv, sport, tbase, tsrv)
+    except Exception:
+        for log in logs:
+            log.flush()
+            with open(log.name) as f:
+                tail = f.read().splitlines()[-12:]
+            print("# --- %s ---\n# " % os.path.basename(log.name) +
+                  "\n# ".join(tail))
+        raise
     finally:
         for p in (exp, srv, texp, tsrv):
             p.terminate()
