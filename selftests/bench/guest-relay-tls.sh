@@ -4,14 +4,17 @@
 # kernel's tls module can be loaded, so that the TLS relay runs on kTLS
 # (rows "guest_relay_tls_*_ktls"): TCP through the relay plain and over
 # TLS against direct, the server's CPU per GB and read/write bytes per
-# byte. NMB_BENCH_GUEST_RELAY_MIB MiB per transfer (default 64), bounded
-# to 600 s.
+# byte. NMB_BENCH_GUEST_RELAY_MIB MiB per transfer (default 32), bounded
+# to 600 s. The bench's own connection stays plain here: the exporter's
+# data connection and the server's end of it run on kTLS. (With a Python
+# ssl client on the agent side as well, a bulk transfer through the
+# kTLS-to-kTLS splice stalled before its end in the guest; open.)
 echo "# relay over TLS with kTLS (guest)"
 if modprobe tls; then
-	NMB_BENCH_PREFIX=guest_ timeout --kill-after=10 600 \
+	NMB_BENCH_PREFIX=guest_ NMB_BENCH_TLS_AGENT=0 timeout --kill-after=10 600 \
 		/usr/bin/python3 selftests/bench/relay_bench.py \
 		"$build/nmb-server" "$build/nmb-exporter" "$runs" \
-		"${NMB_BENCH_GUEST_RELAY_MIB:-64}" ||
+		"${NMB_BENCH_GUEST_RELAY_MIB:-32}" ||
 		echo "# guest relay bench failed (exit $?)"
 else
 	echo "# guest relay bench: no tls module; no rows"
