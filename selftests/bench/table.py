@@ -19,8 +19,10 @@ DESCRIPTIONS = {
     "relay_copy_calls_64m": "Server read/write/recv/send calls, same 64 MiB",
     "relay_tls_tcp_relayed_ktls":
         "TCP through the relay, exporter side TLS on kTLS (spliced)",
-    "relay_tls_tcp_ratio_ktls": "TCP ratio relayed, kTLS exporter side / direct",
-    "relay_tls_cpu_per_gb_ktls": "Server CPU per relayed GB, kTLS exporter side",
+    "relay_tls_tcp_ratio_ktls":
+        "TCP ratio relayed, kTLS exporter side / direct",
+    "relay_tls_cpu_per_gb_ktls":
+        "Server CPU per relayed GB, kTLS exporter side",
     "relay_tls_rwchar_per_byte_ktls":
         "Server read()/write() bytes per relayed byte, kTLS",
     "relay_tls_tcp_relayed_userspace_tls":
