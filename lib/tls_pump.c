@@ -63,7 +63,11 @@ static void finish(struct tls_pump *tp, int err)
 /* SSL_read() into down; 1: progress, 0: none, < 0: -errno. */
 static int tls_in(struct tls_pump *tp)
 {
-	int n = SSL_read(tp->ssl, tp->down, sizeof(tp->down));
+	int n;
+
+	/* SSL_get_error() reads the thread's queue: nothing stale in it */
+	ERR_clear_error();
+	n = SSL_read(tp->ssl, tp->down, sizeof(tp->down));
 
 	tp->read_wants_write = false;
 	if (n > 0) {
@@ -90,7 +94,10 @@ static int tls_in(struct tls_pump *tp)
 /* SSL_write() from up; as tls_in(). */
 static int tls_out(struct tls_pump *tp)
 {
-	int n = SSL_write(tp->ssl, tp->up, (int)tp->up_len);
+	int n;
+
+	ERR_clear_error();
+	n = SSL_write(tp->ssl, tp->up, (int)tp->up_len);
 
 	tp->write_wants_read = tp->write_wants_write = false;
 	if (n > 0) {
@@ -161,6 +168,7 @@ static int round_trip(struct tls_pump *tp)
 	if (tp->plain_eof && !tp->up_len && !tp->up_shut) {
 		/* one try: a close_notify that does not fit is dropped */
 		SSL_shutdown(tp->ssl);
+		ERR_clear_error();
 		shutdown(tp->net, SHUT_WR);
 		tp->up_shut = true;
 	}

@@ -179,7 +179,10 @@ static void hs_done(struct tls_handshake *h)
 
 static void hs_step(struct tls_handshake *h)
 {
-	int ret = SSL_do_handshake(h->ssl);
+	int ret;
+
+	ERR_clear_error();	/* SSL_get_error() reads the whole queue */
+	ret = SSL_do_handshake(h->ssl);
 
 	if (ret == 1) {
 		hs_done(h);
