@@ -311,10 +311,20 @@ static int ws_write(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	bool first = true;
 
 	if (c->closing) {
+		/*
+		 * Not "return -1": lws 4.1 takes a nonzero return from a
+		 * writeable callback for a failed write, marks the socket
+		 * unusable and drops it without a close frame (the peer sees
+		 * 1006). A synchronous close from here goes through the ws
+		 * role's close instead: it sends the reason set just before,
+		 * then waits for the peer's close frame.
+		 */
 		lws_close_reason(wsi, (enum lws_close_status)c->close_status,
 				 (unsigned char *)c->close_reason,
 				 strlen(c->close_reason));
-		return -1;
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND,
+				LWS_TO_KILL_SYNC);
+		return 0;
 	}
 	while (c->out_head && (first || !lws_send_pipe_choked(wsi))) {
 		struct srv_outmsg *m = c->out_head;

@@ -355,7 +355,9 @@ async def permission_lost_returns_places():
     a = await peer_with(s, lambda: tokens[min(a.asked - 1, 1)])
     check(await a.call("reserve", [pid]) == pid, "reserved")
     code = await asyncio.wait_for(a.closed, 10)
-    check(code is not None, "closed")
+    # a close frame (not 1006, a dropped socket) with the reason
+    check(code == 1008 and a.ws.close_reason == "Permission lost",
+          "close code %s %r" % (code, a.ws.close_reason))
     check(await settle(lambda: "closing conn=" in s.text() and
                        ": Permission lost" in s.text(), 3), s.text())
     check("Permission lost" in s.text(), s.text())
@@ -364,6 +366,20 @@ async def permission_lost_returns_places():
     b = await peer_with(s, importer_token())
     check(await b.call("reserve", [pid]) == pid, "free again")
     return "closed, place returned although importer was lost"
+
+
+@test
+async def refresh_refused_closes_1008():
+    s = start_server()
+    # the refresh answers a token that is expired already
+    tokens = [importer_token(exp_ago=27), importer_token(exp_ago=100)]
+    a = await peer_with(s, lambda: tokens[min(a.asked - 1, 1)])
+    check(await a.call("get_reservations") == {"reservations": []}, "ok")
+    code = await asyncio.wait_for(a.closed, 10)
+    check(code == 1008 and a.ws.close_reason == "ID token refresh failed",
+          "close code %s %r" % (code, a.ws.close_reason))
+    check("ID token refresh failed: " in s.text(), s.text())
+    return "%d %s" % (code, a.ws.close_reason)
 
 
 @test
