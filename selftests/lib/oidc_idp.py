@@ -112,8 +112,10 @@ def make_tls(d):
     if os.path.exists(cert_path) and os.path.exists(key_file):
         return cert_path, key_file
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                         "nmb test identity provider")])
+    # a name of its own: two providers' CAs in one bundle must differ
+    name = x509.Name([x509.NameAttribute(
+        NameOID.COMMON_NAME, "nmb test identity provider " +
+        secrets.token_hex(4))])
     now = datetime.datetime.now(datetime.timezone.utc)
     san = x509.SubjectAlternativeName([
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),

@@ -5,7 +5,9 @@
 # waits, every bad token refused with its reason, a two-role permissions
 # table with array claims, unknown kid refetch (rate-limited) and a new
 # key accepted, refresh after exp keeping a reservation, Permission
-# lost, a provider down at start, auth-info, the login relay with
+# lost (close code 1008), a second issuer trusted through a
+# permission's iss (CI), tokens missing sub/exp/iat or with a changed
+# payload, a provider down at start, auth-info, the login relay with
 # /oidc-callback, user names and show_claims, static tokens beside it,
 # and no token in any log line or metric. Prints TAP.
 # Usage: auth_test.py NMB_SERVER_BINARY WORKDIR
@@ -247,9 +249,25 @@ BAD_TOKENS = [
     bad("not valid yet", nbf_in=600),
     bad("Unknown issuer: https://evil.example", iss="https://evil.example"),
     bad("audience", aud="someone-else"),
+    bad("audience", aud=["someone-else", "other"]),
     bad("alg none", alg="none"),
     bad("HMAC", alg="hs256-pubkey"),
+    bad("sub", omit=("sub",)),
+    bad("exp", omit=("exp",)),
+    bad("iat", omit=("iat",)),
+    bad("signature", tamper=True),
 ]
+
+
+def tampered(token):
+    """token with its payload changed after signing (a group added)."""
+    import base64
+    head, payload, sig = token.split(".")
+    c = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload)
+                                                             % 4)))
+    c["groups"] = c.get("groups", []) + ["lab-exporters"]
+    body = base64.urlsafe_b64encode(json.dumps(c).encode()).rstrip(b"=")
+    return "%s.%s.%s" % (head, body.decode(), sig)
 
 
 @test
@@ -257,7 +275,12 @@ async def bad_tokens_refused():
     s = start_server()
     out = []
     for reason, kw in BAD_TOKENS:
+        kw = dict(kw)
+        tamper = kw.pop("tamper", False)
         t = importer_token(**kw)
+        if tamper:
+            t = tampered(t)
+            minted.append(t)
         p = await peer_with(s, t)
         err = await call_error(p.call("get_reservations"))
         check(err is not None, "refused: %s" % reason)
@@ -271,7 +294,57 @@ async def bad_tokens_refused():
               reason.split()[0].lower() in low,
               "message names the reason %r: %r" % (reason, msg))
         check("ID token refused: " in text, "logged")
+    # an aud array holding the client id is fine
+    p = await peer_with(s, importer_token(aud=["other", "nmb"]))
+    check(await p.call("get_reservations") == {"reservations": []},
+          "aud [other, nmb] accepted")
     return "; ".join(out)
+
+
+@test
+async def second_issuer_from_permission():
+    """The CI case (auth note §9): a second provider is trusted because a
+    permission names it in `iss`; its tokens get only that permission's
+    roles, named by its own user_name_formats."""
+    ci = Idp("ci")
+    try:
+        bundle = os.path.join(WORK, "ca-bundle.pem")
+        with open(bundle, "w") as f:
+            for d in (IDP.dir, ci.dir):
+                with open(os.path.join(d, "ca.pem")) as c:
+                    f.write(c.read())
+        perms = """
+    - claims: {groups: [lab-exporters]}
+      roles: [exporter]
+    - claims: {iss: %s, repository: lab/firmware}
+      roles: [importer]""" % ci.url
+        extra = """    %s:
+      user_name_formats: ["ci:${repository}"]
+""" % ci.url
+        conf = auth_config(IDP.url, bundle, perms=perms).replace(
+            "  permissions:", extra + "  permissions:")
+        s = start_server(conf)
+        job = await peer_with(s, ci.token(sub="repo:lab/firmware:ref",
+                                          repository="lab/firmware"))
+        r = await job.call("get_reservations")
+        check(r == {"reservations": []}, "the CI issuer's token: %s" % r)
+        e = await peer_with(s, exporter_token())
+        pid = await e.call("register_place", place_desc("auth-ci"))
+        check(await job.call("reserve", [pid]) == pid, "CI job reserved")
+        r = await job.call("get_reservations")
+        check(r["reservations"] == [{"place_id": pid,
+                                     "user": "ci:lab/firmware"}], r)
+        # the main issuer's token with the same claim: not that rule
+        m = await peer_with(s, IDP.token(repository="lab/firmware"))
+        err = await call_error(m.call("get_reservations"))
+        check(err and 'requires role "importer"' in err.message, err)
+        # another repository from the CI issuer: no rule
+        o = await peer_with(s, ci.token(repository="lab/other"))
+        err = await call_error(o.call("get_reservations"))
+        check(err and 'requires role "importer"' in err.message, err)
+    finally:
+        ci.stop()
+    return "ci:lab/firmware reserved; same claim from the main issuer refused"
 
 
 @test
