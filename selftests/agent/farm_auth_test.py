@@ -15,7 +15,10 @@
 # provider issues 3 s tokens: 30 s after exp the server asks again, her
 # agent refreshes at the provider and the reservation stays. bob logs in
 # through the Python package (nmb.Agent.login) with a token lacking
-# `importer`: his reserve is refused with the reason. `nmbctl who` shows
+# `importer`: his reserve is refused with the reason. A CI job's agent
+# reserves with --token-cmd; when the command's token loses `importer`
+# at the refresh, the server closes with 1008 "Permission lost" and the
+# place is free again. `nmbctl who` shows
 # alice as user_name_formats names her; login prints only show_claims;
 # no token reaches a log, /metrics or --json output. Prints TAP.
 #
@@ -218,8 +221,17 @@ places:
                      r"roles exporter,", log_text(slog)),
        "exporter registered with its --token-cmd token")
 
+    # the CI job's agent: its token from a command; tokens valid only
+    # thanks to the server's 30 s leeway, so it asks again in about 6 s
+    ci_claims = os.path.join(WORK, "ci-claims.json")
+    with open(ci_claims, "w") as f:
+        json.dump({"preferred_username": "ci-bot", "groups": ["lab-users"]},
+                  f)
+    ci_cmd = ("%s %s mint --dir %s --iss $issuer --aud ${client_id} "
+              "--sub ci-job --ttl -24 --iat-offset -60 "
+              "--claims \"$(cat %s)\"" % (PY, IDP_PY, idp.dir, ci_claims))
     agents = {}
-    for name in ("alice", "bob"):
+    for name in ("alice", "bob", "ci"):
         conf = os.path.join(WORK, name + ".yaml")
         with open(conf, "w") as f:
             f.write("server: %s\ntoken_store: %s\ntls:\n  ca_file: %s\n"
@@ -227,7 +239,8 @@ places:
                        idp.ca))
         sock = os.path.join(WORK, name + ".sock")
         log = start("agent-" + name, [AGENT, "-c", conf, "--socket", sock,
-                                      "-v"])
+                                      "-v"] +
+                    (["--token-cmd", ci_cmd] if name == "ci" else []))
         agents[name] = (sock, log)
         ok(wait(lambda: "connected to" in log_text(log), 15),
            "agent %s connected" % name)
@@ -336,6 +349,29 @@ places:
                 if "ID token accepted" in line]
     ok(accepted and not any("email" in line for line in accepted),
        "the server logs only show_claims claims")
+    rc, out, err = nmbctl(asock, "return", "-f", "echo")
+    ok(rc == 0, "alice returns farm-1 (%d %s)" % (rc, err.strip()))
+
+    # CI: a reserve with --token-cmd; then the command's token loses
+    # importer: the server closes with 1008, the agent logs why, and the
+    # place is free again (auth note §10.4: not-my-board keeps it)
+    csock, clog = agents["ci"]
+    rc, out, err = nmbctl(csock, "reserve", descr + "@farm-1", "-n", "ci",
+                          "-t", "20")
+    ok(rc == 0, "CI job reserves with --token-cmd (%d %s)" % (rc,
+                                                               err.strip()))
+    rc, out, err = nmbctl(csock, "who")
+    ok(re.search(r"farm-1\s+ci-bot@lab", out), "who: ci-bot@lab: %r" % out)
+    with open(ci_claims, "w") as f:
+        json.dump({"preferred_username": "ci-bot",
+                   "groups": ["lab-exporters"]}, f)
+    lost = "the hub closed the connection: 1008 Permission lost"
+    ok(wait(lambda: lost in log_text(clog), 20, 0.2) and
+       re.search(r"closing conn=\d+ peer=\S+: Permission lost",
+                 log_text(slog)),
+       "Permission lost: closed with 1008, the agent logs it")
+    rc, out, err = nmbctl(asock, "reserve", descr + "@farm-1", "--no-wait")
+    ok(rc == 0, "the place was returned (%d %s)" % (rc, err.strip()))
     nmbctl(asock, "return", "echo")
 
     for name, p, path in reversed(procs):

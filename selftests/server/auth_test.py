@@ -426,6 +426,8 @@ async def permission_lost_returns_places():
     pid = await e.call("register_place", place_desc("auth-lost"))
     tokens = [importer_token(exp_ago=27), exporter_token(sub="u-alice")]
     a = await peer_with(s, lambda: tokens[min(a.asked - 1, 1)])
+    # a session that a reconnect could resume within the grace time
+    session = (await a.call("hello", features=["notify"]))["session"]
     check(await a.call("reserve", [pid]) == pid, "reserved")
     code = await asyncio.wait_for(a.closed, 10)
     # a close frame (not 1006, a dropped socket) with the reason
@@ -436,9 +438,13 @@ async def permission_lost_returns_places():
     check("Permission lost" in s.text(), s.text())
     check(await settle(lambda: e.allowed == [["127.0.0.1"], []], 3),
           "place returned: %s" % e.allowed)
+    check("detached; kept for" not in s.text(), "no grace for the session")
+    r = await (await peer_with(s, "unused")).call("hello", session=session)
+    check(r["resumed"] is False, "the session is gone: %s" % r)
     b = await peer_with(s, importer_token())
     check(await b.call("reserve", [pid]) == pid, "free again")
-    return "closed, place returned although importer was lost"
+    return "closed with 1008, place returned at once although importer " \
+        "was lost"
 
 
 @test
