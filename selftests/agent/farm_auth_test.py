@@ -372,6 +372,10 @@ places:
        "Permission lost: closed with 1008, the agent logs it")
     rc, out, err = nmbctl(asock, "reserve", descr + "@farm-1", "--no-wait")
     ok(rc == 0, "the place was returned (%d %s)" % (rc, err.strip()))
+    bad = [line for line in log_text(slog).splitlines()
+           if "error: libwebsockets" in line]
+    ok(not bad, "the close left libwebsockets nothing to complain "
+       "about: %s" % bad)
     nmbctl(asock, "return", "echo")
 
     for name, p, path in reversed(procs):
