@@ -17,7 +17,8 @@ python3-jwt.
       "ready URL" on stdout when it listens and writes URL to DIR/url;
       URL (https://127.0.0.1:PORT) is the issuer.
 
-  oidc_idp.py mint --dir DIR [--kid k1] [--alg RS256|none|hs256-pubkey]
+  oidc_idp.py mint --dir DIR [--kid k1]
+                   [--alg RS256|RS384|PS256|none|hs256-pubkey]
                    [--iss URL] [--aud A] [--sub S] [--ttl SECONDS]
                    [--iat-offset S] [--nbf-offset S] [--nonce N]
                    [--claims JSON] [--omit CLAIM ...]
@@ -144,8 +145,8 @@ def make_tls(d):
 def sign(d, payload, kid="k1", alg="RS256"):
     key = load_key(d, kid)
     header = {"kid": kid}
-    if alg == "RS256":
-        return jwt.encode(payload, key, algorithm="RS256", headers=header)
+    if alg in ("RS256", "RS384", "PS256"):
+        return jwt.encode(payload, key, algorithm=alg, headers=header)
     head = dict(header, typ="JWT")
     if alg == "none":
         head["alg"] = "none"

@@ -5,9 +5,10 @@
 # waits, every bad token refused with its reason, a two-role permissions
 # table with array claims, unknown kid refetch (rate-limited) and a new
 # key accepted, refresh after exp keeping a reservation, Permission
-# lost (close code 1008), a second issuer trusted through a
-# permission's iss (CI), tokens missing sub/exp/iat or with a changed
-# payload, a provider down at start, auth-info, the login relay with
+# lost (close code 1008, no session grace), a second issuer trusted
+# through a permission's iss (CI), an issuer with a trailing /, tokens
+# missing sub/exp/iat, with a changed payload or an RSA algorithm other
+# than RS256, a provider down at start, auth-info, the login relay with
 # /oidc-callback, user names and show_claims, static tokens beside it,
 # and no token in any log line or metric. Prints TAP.
 # Usage: auth_test.py NMB_SERVER_BINARY WORKDIR
@@ -252,6 +253,8 @@ BAD_TOKENS = [
     bad("audience", aud=["someone-else", "other"]),
     bad("alg none", alg="none"),
     bad("HMAC", alg="hs256-pubkey"),
+    bad("algorithm not allowed", alg="RS384"),
+    bad("algorithm not allowed", alg="PS256"),
     bad("sub", omit=("sub",)),
     bad("exp", omit=("exp",)),
     bad("iat", omit=("iat",)),
@@ -398,6 +401,27 @@ async def discovery_issuer_checked():
     finally:
         IDP.control(discovery_issuer=None)
     return err.message
+
+
+@test
+async def trailing_slash_issuer():
+    """An issuer written with a trailing / (auth note §5.3): discovery is
+    fetched from <issuer without />/.well-known/..., and iss must be the
+    string as configured."""
+    iss = IDP.url + "/"
+    IDP.control(discovery_issuer=iss)
+    try:
+        s = start_server(auth_config(iss, os.path.join(IDP.dir, "ca.pem")))
+        p = await peer_with(s, importer_token(iss=iss))
+        r = await p.call("get_reservations")
+        check(r == {"reservations": []}, "accepted: %s" % r)
+        q = await peer_with(s, importer_token())
+        err = await call_error(q.call("get_reservations"))
+        check(err and err.message == "Unknown issuer: %s" % IDP.url,
+              "iss without / is another issuer: %s" % err)
+    finally:
+        IDP.control(discovery_issuer=None)
+    return "issuer %s: discovery found, tokens accepted" % iss
 
 
 @test
