@@ -313,7 +313,7 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct http_client_req *r = arg;
 	char addr[INET6_ADDRSTRLEN], msg[160];
-	const void *a;
+	int bad;
 
 	r->res = NULL;
 	if (err) {
@@ -321,14 +321,10 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 			 log_esc(r->url.host), resolve_strerror(err));
 		return finish(r, msg);
 	}
-	a = ai->ai_family == AF_INET6 ?
-		(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-		(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	if (!inet_ntop(ai->ai_family, a, addr, sizeof(addr))) {
-		freeaddrinfo(ai);
-		return finish(r, "unusable address");
-	}
+	bad = resolve_ntop(ai, addr, sizeof(addr));
 	freeaddrinfo(ai);
+	if (bad)
+		return finish(r, "unusable address");
 	connect_to(r, addr);
 }
 
