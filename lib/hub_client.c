@@ -61,6 +61,7 @@ struct hub_client {
 	bool proxied;			/* ... when there is one */
 	char via_addr[URL_HOST_MAX];	/* its address, "" until known */
 	char why[300];			/* down()'s text with the proxy */
+	char closed[200];		/* the hub's close frame, "" if none */
 
 	struct lws *wsi;
 	struct rpc_chan *chan;
@@ -211,6 +212,21 @@ static int append_headers(struct hub_client *hc, struct lws *wsi, void *in,
 			(const unsigned char *)value, n, p, end) ? -1 : 0;
 }
 
+/* Keeps the code and reason of the hub's close frame (RFC 6455 5.5.1). */
+static void peer_closed(struct hub_client *hc, const unsigned char *in,
+			size_t len)
+{
+	char reason[160];
+
+	if (!in || len < 2)
+		return;
+	log_escape(reason, sizeof(reason), (const char *)in + 2, len - 2,
+		   LOG_ESC_MAX);
+	snprintf(hc->closed, sizeof(hc->closed),
+		 "the hub closed the connection: %u %s",
+		 (unsigned int)(in[0] << 8 | in[1]), reason);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len)
 {
@@ -227,6 +243,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
 	case LWS_CALLBACK_CLIENT_CLOSED:
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 	case LWS_CALLBACK_WSI_DESTROY:
 		break;
 	default:
@@ -240,6 +257,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return append_headers(hc, wsi, in, len);
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		hc->up_since_ms = loop_now_ms();
+		hc->closed[0] = '\0';
 		hc->chan = rpc_chan_new(hc->methods, rpc_send, hc);
 		if (!hc->chan)
 			return -1;
@@ -258,10 +276,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		went_down(hc, in && len ? log_esc(in) :
 			  "connection failed");
 		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		peer_closed(hc, in, len);
+		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (!hc->wsi)
 			return 0;
-		went_down(hc, "connection closed");
+		went_down(hc, hc->closed[0] ? hc->closed : "connection closed");
 		return 0;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (hc->wsi == wsi)

@@ -171,6 +171,12 @@ static void fail(struct srv_auth_conn *a, const char *why)
 			 c->id, c->ip, c->sess ? c->sess->user : "?",
 			 log_esc(why));
 		a->refreshing = false;
+		/*
+		 * Its places and reservations go at once: a session kept for
+		 * the grace time could be resumed by a connection that holds
+		 * no token yet, and keep what the user may no longer hold.
+		 */
+		c->no_grace = true;
 		/* the reason is kept until the close: static texts only */
 		srv_conn_close(c, 1008, strcmp(why, "Permission lost") != 0 ?
 			       "ID token refresh failed" : "Permission lost");

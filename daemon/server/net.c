@@ -236,7 +236,8 @@ void srv_conn_close(struct srv_conn *c, int status, const char *reason)
 	c->closing = true;
 	c->close_status = status;
 	c->close_reason = reason;
-	lws_callback_on_writable(c->wsi);
+	/* closed from LWS_CALLBACK_TIMER: see close_now() */
+	lws_set_timer_usecs(c->wsi, 1);
 }
 
 int srv_conn_send(void *ctx, const char *msg, size_t len)
@@ -262,16 +263,29 @@ int srv_conn_send(void *ctx, const char *msg, size_t len)
 	return 0;
 }
 
+/*
+ * srv_conn_close()'s close, from the connection's lws timer. Not from the
+ * writeable callback: lws 4.1 takes a nonzero return there for a failed
+ * write, marks the socket unusable and drops it without a close frame
+ * (the peer sees 1006). A timer callback's -1 goes through the ws role's
+ * close, which sends the reason set here and waits for the peer's close.
+ */
+static int close_now(struct lws *wsi, struct srv_conn *c)
+{
+	if (!c || !c->closing)
+		return 0;
+	lws_close_reason(wsi, (enum lws_close_status)c->close_status,
+			 (unsigned char *)c->close_reason,
+			 strlen(c->close_reason));
+	return -1;
+}
+
 static int ws_write(struct server *srv, struct lws *wsi, struct srv_conn *c)
 {
 	bool first = true;
 
-	if (c->closing) {
-		lws_close_reason(wsi, (enum lws_close_status)c->close_status,
-				 (unsigned char *)c->close_reason,
-				 strlen(c->close_reason));
-		return -1;
-	}
+	if (c->closing)
+		return 0;	/* close_now() ends it */
 	while (!STAILQ_EMPTY(&c->out) &&
 	       (first || !lws_send_pipe_choked(wsi))) {
 		struct srv_outmsg *m = STAILQ_FIRST(&c->out);
@@ -387,6 +401,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return ws_receive(srv, wsi, c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return ws_write(srv, wsi, c);
+	case LWS_CALLBACK_TIMER:
+		return close_now(wsi, c);
 	case LWS_CALLBACK_CLOSED:
 		ws_closed(srv, c);
 		return 0;

@@ -53,6 +53,7 @@ struct srv_conn {
 	char *rx;
 	size_t rx_len, rx_cap;
 	bool closing, rx_too_big;
+	bool no_grace;			/* closed by auth: no grace */
 	bool farm_sub;			/* subscribe_farm (farm.c) */
 	bool farm_behind;		/* a snapshot skipped: too slow */
 	struct srv_auth_conn *auth;	/* OpenID Connect (auth.c); or NULL */

@@ -105,7 +105,7 @@ void srv_conn_closed(struct server *srv, struct srv_conn *c)
 		return;
 	}
 	keep = s->token[0] && srv->cfg->grace_s && !srv->sched.stopping &&
-	       (s->place || !LIST_EMPTY(&s->res));
+	       !c->no_grace && (s->place || !LIST_EMPTY(&s->res));
 	s->conn = NULL;
 	c->sess = NULL;
 	if (s->place)

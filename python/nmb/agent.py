@@ -145,8 +145,10 @@ class Connection:
         line, self.buf = self.buf.split(b"\n", 1)
         return line
 
-    def call(self, method, params=None):
-        """The result of method(params), or raises the agent's error."""
+    def call(self, method, params=None, on_notify=None):
+        """The result of method(params), or raises the agent's error.
+        on_notify(method, params) gets the notifications that come while
+        the call waits (others are dropped)."""
         rid = next(self.ids)
         msg = {"jsonrpc": "2.0", "id": rid, "method": method,
                "params": params if params is not None else {}}
@@ -168,6 +170,10 @@ class Connection:
             if not isinstance(reply, dict):
                 raise errors.NmbError("nmb-agent sent a JSON-RPC message "
                                       "that is not an object")
+            if reply.get("id") is None and on_notify and \
+                    isinstance(reply.get("method"), str):
+                on_notify(reply["method"], reply.get("params"))
+                continue
             if reply.get("id") != rid:
                 continue        # a notification or a stale answer
             if "error" in reply:
@@ -185,6 +191,12 @@ class Connection:
         data = err.get("data")
         kind = data.get("kind") if isinstance(data, dict) else None
         return errors.from_agent(message, kind)
+
+
+def _print_login_url(url, hub):
+    print("Open this URL in a browser to log in to %s:\n\n    %s\n\n"
+          "Waiting for the browser (Ctrl-C gives up)..."
+          % (hub or "the server", url), flush=True)
 
 
 class Agent:
@@ -262,6 +274,31 @@ class Agent:
     def who(self):
         """Who holds which place: [{"place_name", "user"}]."""
         return self._list(self.call("get_reservations"), "who")
+
+    def login(self, hub=None, on_url=None, timeout=None):
+        """Logs the agent's user in to its server with OpenID Connect, as
+        nmbctl login does: the agent sends the URL to open in a browser,
+        on_url(url, hub) gets it (default: printed to stdout as nmbctl
+        prints it), and once the browser came back and the tokens are in
+        the agent's token store, returns {"hub": URL, "claims": {...}}
+        with the claims the server's show_claims lets through. No token
+        ever reaches this process. hub, if given, must be the agent's
+        server URL. timeout bounds the whole wait (None: no bound)."""
+        if on_url is None:
+            on_url = _print_login_url
+
+        def notified(method, params):
+            if method == "login_url" and isinstance(params, dict) and \
+                    isinstance(params.get("url"), str):
+                on_url(params["url"], params.get("hub"))
+        params = {"hub": hub} if hub is not None else {}
+        with self.connect(timeout) as c:
+            result = c.call("login", params, on_notify=notified)
+        if not isinstance(result, dict):
+            raise errors.NmbError("login: the agent's answer is not an "
+                                  "object")
+        return {"hub": result.get("hub"),
+                "claims": result.get("claims") or {}}
 
     def place(self, name):
         """The Place of the reservation name, from status()."""

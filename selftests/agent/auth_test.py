@@ -3,7 +3,8 @@
 # OpenID Connect (issue 15, auth note §8, §9): py_hub.PyHub with an
 # AuthConf calls get_id_token back while the agent's reserve waits, and
 # relays /oidc-callback; selftests/lib/oidc_idp.py is the provider
-# (HTTPS on loopback). Covers nmbctl login end to end, the token store
+# (HTTPS on loopback). Covers nmbctl login end to end (and a provider's
+# token with another nonce or already expired refused), the token store
 # (missing entry, expired token refreshed, a world-readable store
 # refused), --token-cmd (CI style, substitution, a failing command), an
 # unreachable provider, and that no token reaches a log or --json.
@@ -206,6 +207,28 @@ async def login_denied():
         idp("/control", {"deny": None})
     check(rc != 0 and "Authentication error: the test denied it "
           "(access_denied)" in err, "%d %s %s" % (rc, out, err))
+
+
+@test
+async def login_token_refused():
+    # the provider's ID token must carry the login's nonce, and be valid
+    # now without leeway (auth note §8.10); nothing is stored otherwise
+    a = S["agent"]
+    before = open(a.store).read()
+    claims = {"preferred_username": "alice", "email": "alice@example.test"}
+    cases = [({"claims": dict(claims, nonce="not-the-login-nonce")},
+              "Nonce in the ID token doesn't match the one in the "
+              "authorization request"),
+             ({"ttl": -5}, "expired")]
+    for change, want in cases:
+        idp("/control", change)
+        try:
+            rc, out, err = await a.ctl("login", browser=browser)
+        finally:
+            idp("/control", {"claims": claims, "ttl": 300})
+        check(rc == 2 and want in err, "%s: %d %s %s" % (want, rc, out, err))
+        check(open(a.store).read() == before, "store unchanged")
+        S["outputs"].append(out + err)
 
 
 @test

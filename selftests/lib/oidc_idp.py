@@ -17,7 +17,8 @@ python3-jwt.
       "ready URL" on stdout when it listens and writes URL to DIR/url;
       URL (https://127.0.0.1:PORT) is the issuer.
 
-  oidc_idp.py mint --dir DIR [--kid k1] [--alg RS256|none|hs256-pubkey]
+  oidc_idp.py mint --dir DIR [--kid k1]
+                   [--alg RS256|RS384|PS256|none|hs256-pubkey]
                    [--iss URL] [--aud A] [--sub S] [--ttl SECONDS]
                    [--iat-offset S] [--nbf-offset S] [--nonce N]
                    [--claims JSON] [--omit CLAIM ...]
@@ -112,8 +113,10 @@ def make_tls(d):
     if os.path.exists(cert_path) and os.path.exists(key_file):
         return cert_path, key_file
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                         "nmb test identity provider")])
+    # a name of its own: two providers' CAs in one bundle must differ
+    name = x509.Name([x509.NameAttribute(
+        NameOID.COMMON_NAME, "nmb test identity provider " +
+        secrets.token_hex(4))])
     now = datetime.datetime.now(datetime.timezone.utc)
     san = x509.SubjectAlternativeName([
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
@@ -142,8 +145,8 @@ def make_tls(d):
 def sign(d, payload, kid="k1", alg="RS256"):
     key = load_key(d, kid)
     header = {"kid": kid}
-    if alg == "RS256":
-        return jwt.encode(payload, key, algorithm="RS256", headers=header)
+    if alg in ("RS256", "RS384", "PS256"):
+        return jwt.encode(payload, key, algorithm=alg, headers=header)
     head = dict(header, typ="JWT")
     if alg == "none":
         head["alg"] = "none"

@@ -5,7 +5,10 @@
 # waits, every bad token refused with its reason, a two-role permissions
 # table with array claims, unknown kid refetch (rate-limited) and a new
 # key accepted, refresh after exp keeping a reservation, Permission
-# lost, a provider down at start, auth-info, the login relay with
+# lost (close code 1008, no session grace), a second issuer trusted
+# through a permission's iss (CI), an issuer with a trailing /, tokens
+# missing sub/exp/iat, with a changed payload or an RSA algorithm other
+# than RS256, a provider down at start, auth-info, the login relay with
 # /oidc-callback, user names and show_claims, static tokens beside it,
 # and no token in any log line or metric. Prints TAP.
 # Usage: auth_test.py NMB_SERVER_BINARY WORKDIR
@@ -247,9 +250,27 @@ BAD_TOKENS = [
     bad("not valid yet", nbf_in=600),
     bad("Unknown issuer: https://evil.example", iss="https://evil.example"),
     bad("audience", aud="someone-else"),
+    bad("audience", aud=["someone-else", "other"]),
     bad("alg none", alg="none"),
     bad("HMAC", alg="hs256-pubkey"),
+    bad("algorithm not allowed", alg="RS384"),
+    bad("algorithm not allowed", alg="PS256"),
+    bad("sub", omit=("sub",)),
+    bad("exp", omit=("exp",)),
+    bad("iat", omit=("iat",)),
+    bad("signature", tamper=True),
 ]
+
+
+def tampered(token):
+    """token with its payload changed after signing (a group added)."""
+    import base64
+    head, payload, sig = token.split(".")
+    c = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload)
+                                                             % 4)))
+    c["groups"] = c.get("groups", []) + ["lab-exporters"]
+    body = base64.urlsafe_b64encode(json.dumps(c).encode()).rstrip(b"=")
+    return "%s.%s.%s" % (head, body.decode(), sig)
 
 
 @test
@@ -257,7 +278,12 @@ async def bad_tokens_refused():
     s = start_server()
     out = []
     for reason, kw in BAD_TOKENS:
+        kw = dict(kw)
+        tamper = kw.pop("tamper", False)
         t = importer_token(**kw)
+        if tamper:
+            t = tampered(t)
+            minted.append(t)
         p = await peer_with(s, t)
         err = await call_error(p.call("get_reservations"))
         check(err is not None, "refused: %s" % reason)
@@ -271,7 +297,57 @@ async def bad_tokens_refused():
               reason.split()[0].lower() in low,
               "message names the reason %r: %r" % (reason, msg))
         check("ID token refused: " in text, "logged")
+    # an aud array holding the client id is fine
+    p = await peer_with(s, importer_token(aud=["other", "nmb"]))
+    check(await p.call("get_reservations") == {"reservations": []},
+          "aud [other, nmb] accepted")
     return "; ".join(out)
+
+
+@test
+async def second_issuer_from_permission():
+    """The CI case (auth note §9): a second provider is trusted because a
+    permission names it in `iss`; its tokens get only that permission's
+    roles, named by its own user_name_formats."""
+    ci = Idp("ci")
+    try:
+        bundle = os.path.join(WORK, "ca-bundle.pem")
+        with open(bundle, "w") as f:
+            for d in (IDP.dir, ci.dir):
+                with open(os.path.join(d, "ca.pem")) as c:
+                    f.write(c.read())
+        perms = """
+    - claims: {groups: [lab-exporters]}
+      roles: [exporter]
+    - claims: {iss: %s, repository: lab/firmware}
+      roles: [importer]""" % ci.url
+        extra = """    %s:
+      user_name_formats: ["ci:${repository}"]
+""" % ci.url
+        conf = auth_config(IDP.url, bundle, perms=perms).replace(
+            "  permissions:", extra + "  permissions:")
+        s = start_server(conf)
+        job = await peer_with(s, ci.token(sub="repo:lab/firmware:ref",
+                                          repository="lab/firmware"))
+        r = await job.call("get_reservations")
+        check(r == {"reservations": []}, "the CI issuer's token: %s" % r)
+        e = await peer_with(s, exporter_token())
+        pid = await e.call("register_place", place_desc("auth-ci"))
+        check(await job.call("reserve", [pid]) == pid, "CI job reserved")
+        r = await job.call("get_reservations")
+        check(r["reservations"] == [{"place_id": pid,
+                                     "user": "ci:lab/firmware"}], r)
+        # the main issuer's token with the same claim: not that rule
+        m = await peer_with(s, IDP.token(repository="lab/firmware"))
+        err = await call_error(m.call("get_reservations"))
+        check(err and 'requires role "importer"' in err.message, err)
+        # another repository from the CI issuer: no rule
+        o = await peer_with(s, ci.token(repository="lab/other"))
+        err = await call_error(o.call("get_reservations"))
+        check(err and 'requires role "importer"' in err.message, err)
+    finally:
+        ci.stop()
+    return "ci:lab/firmware reserved; same claim from the main issuer refused"
 
 
 @test
@@ -328,6 +404,27 @@ async def discovery_issuer_checked():
 
 
 @test
+async def trailing_slash_issuer():
+    """An issuer written with a trailing / (auth note §5.3): discovery is
+    fetched from <issuer without />/.well-known/..., and iss must be the
+    string as configured."""
+    iss = IDP.url + "/"
+    IDP.control(discovery_issuer=iss)
+    try:
+        s = start_server(auth_config(iss, os.path.join(IDP.dir, "ca.pem")))
+        p = await peer_with(s, importer_token(iss=iss))
+        r = await p.call("get_reservations")
+        check(r == {"reservations": []}, "accepted: %s" % r)
+        q = await peer_with(s, importer_token())
+        err = await call_error(q.call("get_reservations"))
+        check(err and err.message == "Unknown issuer: %s" % IDP.url,
+              "iss without / is another issuer: %s" % err)
+    finally:
+        IDP.control(discovery_issuer=None)
+    return "issuer %s: discovery found, tokens accepted" % iss
+
+
+@test
 async def refresh_keeps_reservation():
     s = start_server()
     e = await peer_with(s, exporter_token())
@@ -353,17 +450,39 @@ async def permission_lost_returns_places():
     pid = await e.call("register_place", place_desc("auth-lost"))
     tokens = [importer_token(exp_ago=27), exporter_token(sub="u-alice")]
     a = await peer_with(s, lambda: tokens[min(a.asked - 1, 1)])
+    # a session that a reconnect could resume within the grace time
+    session = (await a.call("hello", features=["notify"]))["session"]
     check(await a.call("reserve", [pid]) == pid, "reserved")
     code = await asyncio.wait_for(a.closed, 10)
-    check(code is not None, "closed")
+    # a close frame (not 1006, a dropped socket) with the reason
+    check(code == 1008 and a.ws.close_reason == "Permission lost",
+          "close code %s %r" % (code, a.ws.close_reason))
     check(await settle(lambda: "closing conn=" in s.text() and
                        ": Permission lost" in s.text(), 3), s.text())
     check("Permission lost" in s.text(), s.text())
     check(await settle(lambda: e.allowed == [["127.0.0.1"], []], 3),
           "place returned: %s" % e.allowed)
+    check("detached; kept for" not in s.text(), "no grace for the session")
+    r = await (await peer_with(s, "unused")).call("hello", session=session)
+    check(r["resumed"] is False, "the session is gone: %s" % r)
     b = await peer_with(s, importer_token())
     check(await b.call("reserve", [pid]) == pid, "free again")
-    return "closed, place returned although importer was lost"
+    return "closed with 1008, place returned at once although importer " \
+        "was lost"
+
+
+@test
+async def refresh_refused_closes_1008():
+    s = start_server()
+    # the refresh answers a token that is expired already
+    tokens = [importer_token(exp_ago=27), importer_token(exp_ago=100)]
+    a = await peer_with(s, lambda: tokens[min(a.asked - 1, 1)])
+    check(await a.call("get_reservations") == {"reservations": []}, "ok")
+    code = await asyncio.wait_for(a.closed, 10)
+    check(code == 1008 and a.ws.close_reason == "ID token refresh failed",
+          "close code %s %r" % (code, a.ws.close_reason))
+    check("ID token refresh failed: " in s.text(), s.text())
+    return "%d %s" % (code, a.ws.close_reason)
 
 
 @test

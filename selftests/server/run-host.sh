@@ -6,7 +6,8 @@
 # of nmb-server with real WebSocket clients, then its restarts with a
 # state file (restart_test.py), then against hostile peers
 # (hardening_test.py), then OpenID Connect against a test provider
-# (auth_test.py), the relay of dial-out places (relay_test.py),
+# (auth_test.py: also a second issuer trusted through a permission's
+# iss, the CI case), the relay of dial-out places (relay_test.py),
 # then, with libwebsockets-evlib-uv hidden, that
 # each daemon refuses to start (evlib_test.sh).
 # One TAP stream on stdout.
