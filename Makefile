@@ -292,7 +292,7 @@ check: deps
 	$(MAKE) style
 	$(MAKE) $(CHECK_JOBS) module module-trixie userspace userspace-asan \
 		fuzz-build
-	selftests/run_all.sh
+	selftests/run_all.sh --parallel
 
 # libFuzzer targets of fuzz/ (clang): `make fuzz` grows their corpora for
 # FUZZ_SECONDS each; `make check` replays the corpora (selftests/fuzz).
