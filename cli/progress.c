@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "ipc.h"
 #include "progress.h"
+#include "queue_note.h"
 
 static unsigned long long now_s(void)
 {
@@ -40,23 +41,21 @@ static void draw(struct progress *p)
 static void on_progress(void *arg, json_object *params)
 {
 	struct progress *p = arg;
-	json_object *v;
-	long long pos = -1;
+	struct queue_progress q;
 
 	if (!params) {			/* the second ticked */
 		if (p->tty && p->shown)
 			draw(p);
 		return;
 	}
-	if (json_object_object_get_ex(params, "position", &v) && v)
-		pos = json_object_get_int64(v);
-	if (!p->shown &&
-	    json_object_object_get_ex(params, "waiting_s", &v) && v)
-		p->since = now_s() - (unsigned long long)
-			   json_object_get_int64(v);
-	if (p->shown && pos == p->position && !p->tty)
+	if (queue_note_progress(params, &q))
+		return;			/* an agent's bug: not shown */
+	if (!p->shown && q.waiting_s >= 0 &&
+	    (unsigned long long)q.waiting_s <= now_s())
+		p->since = now_s() - (unsigned long long)q.waiting_s;
+	if (p->shown && q.position == p->position && !p->tty)
 		return;
-	p->position = pos;
+	p->position = q.position;
 	draw(p);
 }
 

@@ -35,6 +35,10 @@ FUZZ_SRCS_oidc_callback := daemon/server/login_query.c
 FUZZ_CPPFLAGS_oidc_callback := -Idaemon/server
 FUZZ_CPPFLAGS_config_exporter := -Idaemon/exporter
 FUZZ_CPPFLAGS_config_agent := -Idaemon/agent
+FUZZ_SRCS_virtual_gpio := daemon/exporter/virtual_line.c
+FUZZ_SRCS_virtual_power := daemon/exporter/virtual_line.c
+FUZZ_CPPFLAGS_virtual_gpio := -Idaemon/exporter
+FUZZ_CPPFLAGS_virtual_power := -Idaemon/exporter
 
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
 FUZZ_BINS := $(addprefix $(O)/,$(FUZZ_TARGETS))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * http_client.c - libwebsockets' HTTP client on lib/hub_client's context
+ * http_client.c - libwebsockets' HTTP client on a daemon's struct hub_lws
  * (one vhost of its own, with the daemon's CA bundle), a name resolved
  * by lib/resolve, one timer for the deadline and for handing the answer
  * over outside libwebsockets' callbacks.
@@ -26,6 +26,7 @@
 #define VHOST_NAME		"nmb-http-client"
 
 struct http_client_req {
+	struct hub_lws *hl;
 	struct loop *loop;
 	struct url url;
 	char authority[URL_HOST_MAX + 16];
@@ -245,7 +246,7 @@ static struct lws_vhost *vhost_get(struct lws_context *ctx,
 
 static void connect_to(struct http_client_req *r, const char *addr)
 {
-	struct lws_context *ctx = hub_client_lws_context();
+	struct lws_context *ctx = hub_lws_context(r->hl);
 	struct lws_client_connect_info i;
 
 	memset(&i, 0, sizeof(i));
@@ -306,23 +307,22 @@ static bool is_ip(const char *host)
 	       inet_pton(AF_INET6, host, buf) == 1;
 }
 
-struct http_client_req *http_client_start(struct loop *loop, const char *url,
+struct http_client_req *http_client_start(struct hub_lws *hl,
+					  const char *url,
 					  const struct http_client_opts *o,
 					  http_client_cb done, void *arg)
 {
+	struct loop *loop = hub_lws_loop(hl);
 	const struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_ADDRCONFIG,
 	};
 	struct http_client_req *r;
 
-	if (!hub_client_lws_context()) {
-		errno = ENOTCONN;
-		return NULL;
-	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	r->hl = hl;
 	r->loop = loop;
 	r->o = *o;
 	if (!r->o.timeout_ms)

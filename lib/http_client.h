@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * http_client.h - one HTTP(S) request (GET, or POST of a form) on the
- * libwebsockets context of lib/hub_client, so on the daemon's own loop:
+ * libwebsockets context a daemon's hub clients share (struct hub_lws of
+ * lib/hub_client), so on the daemon's own loop:
  * the name resolved with lib/resolve first, nothing blocks. For the
  * small JSON documents of OpenID Connect (auth-info, discovery, JWKS,
  * token endpoint).
  *
  *	struct http_client_opts o = { .ca_file = ca, .timeout_ms = 10000,
  *				      .body_max = 128 * 1024 };
- *	r = http_client_start(loop, "https://idp/token", &o, done, ctx);
+ *	r = http_client_start(hl, "https://idp/token", &o, done, ctx);
  *	...done(ctx, status, body, len, err): err NULL and status the HTTP
  *	   status with the body (NUL-terminated, len bytes), or err a
  *	   message for an operator ("connection refused", "no answer
@@ -16,8 +17,7 @@
  *	http_client_cancel(r): done never runs.
  *
  * The URL's query string is dropped (as not-my-board does); Accept:
- * application/json is sent. Needs a lib/hub_client to exist (its
- * context); else http_client_start() fails with -ENOTCONN.
+ * application/json is sent.
  */
 #ifndef NMB_HTTP_CLIENT_H
 #define NMB_HTTP_CLIENT_H
@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct loop;
+struct hub_lws;
 struct http_client_req;
 
 struct http_client_opts {
@@ -41,7 +41,8 @@ typedef void (*http_client_cb)(void *arg, int status, const char *body,
 			       size_t len, const char *err);
 
 /* NULL with errno set if it cannot start; done runs later, in the loop. */
-struct http_client_req *http_client_start(struct loop *loop, const char *url,
+struct http_client_req *http_client_start(struct hub_lws *hl,
+					  const char *url,
 					  const struct http_client_opts *o,
 					  http_client_cb done, void *arg);
 /* done will not run. NULL is fine. */

@@ -36,7 +36,18 @@ struct msg {
 	unsigned char data[];	/* LWS_PRE bytes, then the message */
 };
 
+/*
+ * The libwebsockets context a daemon's clients share, on its loop; owned
+ * by the daemon's context (hub_lws_new()).
+ */
+struct hub_lws {
+	struct loop *loop;
+	struct lws_context *ctx;
+	unsigned int clients;		/* not freed yet */
+};
+
 struct hub_client {
+	struct hub_lws *hl;
 	struct loop *loop;
 	char *url, *token, *name;
 	char *host, *path;
@@ -62,15 +73,7 @@ struct hub_client {
 	uint64_t backoff_ms;
 	bool hurry;			/* retry every BACKOFF_MIN_MS */
 	uint64_t up_since_ms;
-	struct hub_client *next;
 };
-
-/* Shared by every client: one lws context on one loop. */
-static struct {
-	struct loop *loop;
-	struct lws_context *ctx;
-	struct hub_client *clients;
-} lws;
 
 static void schedule_retry(struct hub_client *hc)
 {
@@ -289,13 +292,14 @@ static void lws_log(int level, const char *line)
 		log_debug("libwebsockets: %s", buf);
 }
 
-static int context_get(struct loop *loop, const struct hub_client_conf *conf)
+int hub_lws_new(struct loop *loop, const char *ca_file, struct hub_lws **out)
 {
 	struct lws_context_creation_info info;
 	void *foreign[1] = { loop_uv(loop) };
+	struct hub_lws *hl = calloc(1, sizeof(*hl));
 
-	if (lws.ctx)
-		return lws.loop == loop ? 0 : -EINVAL;
+	if (!hl)
+		return -ENOMEM;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -304,18 +308,20 @@ static int context_get(struct loop *loop, const struct hub_client_conf *conf)
 		       LWS_SERVER_OPTION_LIBUV |
 		       LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
 	info.foreign_loops = foreign;
-	info.client_ssl_ca_filepath = conf->ca_file;
+	info.client_ssl_ca_filepath = ca_file;
 	info.ka_time = 30;
 	info.ka_probes = 3;
 	info.ka_interval = 10;
 	info.gid = -1;
 	info.uid = -1;
-	lws.ctx = lws_create_context(&info);
-	if (!lws.ctx) {
+	hl->ctx = lws_create_context(&info);
+	if (!hl->ctx) {
 		log_err("libwebsockets cannot run on the libuv event loop; install the Debian package libwebsockets-evlib-uv");
+		free(hl);
 		return -ELIBACC;
 	}
-	lws.loop = loop;
+	hl->loop = loop;
+	*out = hl;
 	return 0;
 }
 
@@ -324,15 +330,30 @@ static int context_get(struct loop *loop, const struct hub_client_conf *conf)
  * starts closing lws's handles; once the loop has run their close
  * callbacks, the second call frees the context.
  */
-void hub_client_cleanup(void)
+void hub_lws_free(struct hub_lws *hl)
 {
-	if (lws.clients || !lws.ctx)
+	if (!hl)
 		return;
-	lws_context_destroy(lws.ctx);
-	loop_settle(lws.loop);
-	lws_context_destroy(lws.ctx);
-	lws.ctx = NULL;
-	lws.loop = NULL;
+	if (hl->clients) {
+		/* their wsi would outlive the context: a caller's bug */
+		log_err("hub_lws_free: %u hub client(s) not freed; the libwebsockets context is kept",
+			hl->clients);
+		return;
+	}
+	lws_context_destroy(hl->ctx);
+	loop_settle(hl->loop);
+	lws_context_destroy(hl->ctx);
+	free(hl);
+}
+
+struct lws_context *hub_lws_context(const struct hub_lws *hl)
+{
+	return hl->ctx;
+}
+
+struct loop *hub_lws_loop(const struct hub_lws *hl)
+{
+	return hl->loop;
 }
 
 int hub_client_proxy_vhost(const struct hub_client *hc, struct lws_vhost *vh)
@@ -357,7 +378,7 @@ int hub_client_proxy_vhost(const struct hub_client *hc, struct lws_vhost *vh)
 static void connect_to(struct hub_client *hc, const char *addr)
 {
 	struct lws_client_connect_info i;
-	struct lws_vhost *vh = lws_get_vhost_by_name(lws.ctx, "default");
+	struct lws_vhost *vh = lws_get_vhost_by_name(hc->hl->ctx, "default");
 
 	if (!vh || hub_client_proxy_vhost(hc, vh)) {
 		log_warn("%s: cannot set up the connection to %s%s%s; retrying",
@@ -367,7 +388,7 @@ static void connect_to(struct hub_client *hc, const char *addr)
 		return;
 	}
 	memset(&i, 0, sizeof(i));
-	i.context = lws.ctx;
+	i.context = hc->hl->ctx;
 	i.vhost = vh;
 	i.address = addr;
 	i.port = hc->port;
@@ -495,7 +516,7 @@ static int route(struct hub_client *hc, const char *configured)
 	return 0;
 }
 
-int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
+int hub_client_new(struct hub_lws *hl, const struct hub_client_conf *conf,
 		   struct hub_client **out)
 {
 	struct hub_client *hc = calloc(1, sizeof(*hc));
@@ -503,7 +524,9 @@ int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 
 	if (!hc)
 		return -ENOMEM;
-	hc->loop = loop;
+	hc->hl = hl;
+	hl->clients++;
+	hc->loop = hl->loop;
 	hc->url = strdup(conf->url);
 	hc->token = conf->token ? strdup(conf->token) : NULL;
 	hc->name = strdup(conf->name ? conf->name : "hub");
@@ -519,17 +542,13 @@ int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 	err = parse_url(hc);
 	if (!err)
 		err = route(hc, conf->proxy);
-	if (!err)
-		err = context_get(loop, conf);
-	hc->retry = loop_timer_new(loop, connect_now, hc);
+	hc->retry = loop_timer_new(hc->loop, connect_now, hc);
 	if (!err && !hc->retry)
 		err = -ENOMEM;
 	if (err) {
 		hub_client_free(hc);
 		return err;
 	}
-	hc->next = lws.clients;
-	lws.clients = hc;
 	loop_timer_set(hc->retry, 0);
 	*out = hc;
 	return 0;
@@ -537,15 +556,9 @@ int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
 
 void hub_client_free(struct hub_client *hc)
 {
-	struct hub_client **pp;
-
 	if (!hc)
 		return;
-	for (pp = &lws.clients; *pp; pp = &(*pp)->next)
-		if (*pp == hc) {
-			*pp = hc->next;
-			break;
-		}
+	hc->hl->clients--;
 	if (hc->wsi) {
 		lws_set_wsi_user(hc->wsi, NULL);
 		lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK,
@@ -554,7 +567,7 @@ void hub_client_free(struct hub_client *hc)
 		 * Called from outside lws: its timer on the libuv loop is
 		 * re-armed only when lws next services, so wake it now.
 		 */
-		lws_cancel_service(lws.ctx);
+		lws_cancel_service(hc->hl->ctx);
 		hc->wsi = NULL;
 	}
 	if (hc->chan) {
@@ -594,12 +607,7 @@ void hub_client_reconnect(struct hub_client *hc)
 	if (!hc->wsi)
 		return;
 	lws_set_timeout(hc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-	lws_cancel_service(lws.ctx);	/* as in hub_client_free() */
-}
-
-struct lws_context *hub_client_lws_context(void)
-{
-	return lws.ctx;
+	lws_cancel_service(hc->hl->ctx);	/* as in hub_client_free() */
 }
 
 int hub_client_peer(const struct hub_client *hc, char *addr, size_t len)

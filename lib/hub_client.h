@@ -37,6 +37,7 @@ struct loop;
 struct lws;
 struct lws_context;
 struct lws_vhost;
+struct hub_lws;
 struct hub_client;
 struct proxy_route;
 
@@ -50,7 +51,6 @@ struct hub_client_ops {
 struct hub_client_conf {
 	const char *url;		/* ws://, wss://, http://, https:// */
 	const char *token;		/* NULL: no Authorization header */
-	const char *ca_file;		/* NULL: system store */
 	/*
 	 * The proxy: key (lib/proxy_env): NULL takes https_proxy /
 	 * http_proxy / no_proxy from the environment, PROXY_DIRECT none.
@@ -64,12 +64,30 @@ struct hub_client_conf {
 };
 
 /*
- * Checks the URL and starts connecting. Strings are copied. -ELIBACC
- * (and a log line naming the package) if libwebsockets cannot load its
- * libuv event library; -EDESTADDRREQ (logged) if the proxy setting is
- * not usable.
+ * The libwebsockets context a daemon's hub clients share, on the
+ * daemon's loop; the daemon's context owns it. ca_file: the CA bundle
+ * (NULL: the system store). -ELIBACC (and a log line naming the
+ * package) if libwebsockets cannot load its libuv event library.
  */
-int hub_client_new(struct loop *loop, const struct hub_client_conf *conf,
+int hub_lws_new(struct loop *loop, const char *ca_file, struct hub_lws **out);
+/*
+ * Once every client of hl is freed; outside the loop's callbacks (it
+ * runs the loop to close lws's handles). NULL is ignored.
+ */
+void hub_lws_free(struct hub_lws *hl);
+/*
+ * For other HTTP requests on the clients' context (the agent's place
+ * list): it runs on the daemon's libuv loop, so another vhost's sockets
+ * need no glue.
+ */
+struct lws_context *hub_lws_context(const struct hub_lws *hl);
+struct loop *hub_lws_loop(const struct hub_lws *hl);
+
+/*
+ * Checks the URL and starts connecting, on hl's loop. Strings are
+ * copied. -EDESTADDRREQ (logged) if the proxy setting is not usable.
+ */
+int hub_client_new(struct hub_lws *hl, const struct hub_client_conf *conf,
 		   struct hub_client **out);
 void hub_client_free(struct hub_client *hc);
 void *hub_client_arg(const struct hub_client *hc);
@@ -83,18 +101,9 @@ void hub_client_reconnect(struct hub_client *hc);
  */
 void hub_client_hurry(struct hub_client *hc, bool on);
 /*
- * Drops every shared libwebsockets state once all clients are freed.
- * Outside the loop's callbacks (it runs the loop to close lws's handles).
+ * The hub's address as connected, to reach the same server without a
+ * name lookup (the agent's place list); -ENOTCONN while down.
  */
-void hub_client_cleanup(void);
-/*
- * For other HTTP requests on the clients' libwebsockets context (the
- * agent's place list): the context (NULL before the first client; it
- * runs on the daemon's libuv loop, so another vhost's sockets need no
- * glue); and the hub's address as connected, to reach the same server
- * without a name lookup (-ENOTCONN while down).
- */
-struct lws_context *hub_client_lws_context(void);
 int hub_client_peer(const struct hub_client *hc, char *addr, size_t len);
 /*
  * The outbound HTTP proxy the hub connection goes through, or NULL when
@@ -104,7 +113,7 @@ const struct proxy_route *hub_client_proxy(const struct hub_client *hc);
 /*
  * Sets vh's proxy as the hub connection's (the address it resolved),
  * or none, whatever libwebsockets took from http_proxy itself. For
- * another vhost on hub_client_lws_context() talking to the server.
+ * another vhost on hub_lws_context() talking to the server.
  * 0, or -EAGAIN while the proxy's name is not resolved yet.
  */
 int hub_client_proxy_vhost(const struct hub_client *hc, struct lws_vhost *vh);

@@ -764,6 +764,12 @@ int rpc_args(json_object *params, const char *const *names, int nreq,
 		}
 		return 0;
 	}
+	/* json-c's foreach reads NULL for anything but an object */
+	if (!json_object_is_type(params, json_type_object)) {
+		snprintf(err, errlen,
+			 "expected the arguments as an object or an array");
+		return -EINVAL;
+	}
 	given = 0;
 	json_object_object_foreach(params, key, val) {
 		int i;

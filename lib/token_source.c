@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "http_client.h"
+#include "hub_client.h"
 #include "jsonrpc.h"
 #include "jwks.h"
 #include "log.h"
@@ -49,6 +50,7 @@ struct job {
 };
 
 struct token_source {
+	struct hub_lws *hl;
 	struct loop *loop;
 	char *hub_url, *token_cmd, *store, *ca_file, *name;
 	bool insecure;
@@ -143,7 +145,7 @@ static struct http_client_req *fetch(struct job *j, const char *url,
 		.form = form,
 	};
 
-	return http_client_start(j->ts->loop, url, &o, cb, j);
+	return http_client_start(j->ts->hl, url, &o, cb, j);
 }
 
 /* --- --token-cmd ------------------------------------------------------ */
@@ -443,7 +445,7 @@ static char *dup_or_null(const char *s, bool *fail)
 	return d;
 }
 
-int token_source_new(struct loop *loop, const struct token_source_conf *c,
+int token_source_new(struct hub_lws *hl, const struct token_source_conf *c,
 		     struct token_source **out)
 {
 	struct token_source *ts = calloc(1, sizeof(*ts));
@@ -451,7 +453,8 @@ int token_source_new(struct loop *loop, const struct token_source_conf *c,
 
 	if (!ts)
 		return -ENOMEM;
-	ts->loop = loop;
+	ts->hl = hl;
+	ts->loop = hub_lws_loop(hl);
 	LIST_INIT(&ts->jobs);
 	ts->hub_url = dup_or_null(c->hub_url, &fail);
 	ts->token_cmd = dup_or_null(c->token_cmd, &fail);

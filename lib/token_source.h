@@ -11,7 +11,7 @@
  *
  *	struct token_source_conf c = { .hub_url = "https://hub:2092",
  *		.token_cmd = NULL, .store = NULL, .name = "agent" };
- *	token_source_new(loop, &c, &ts);
+ *	token_source_new(hl, &c, &ts);
  *	...in the get_id_token handler: token_source_answer(ts, req);
  *	token_source_free(ts);		// after the hub channel closed
  *
@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct loop;
+struct hub_lws;
 struct rpc_req;
 struct token_source;
 
@@ -45,7 +45,7 @@ struct token_source_conf {
 };
 
 /* Strings are copied. Returns 0 or -errno. */
-int token_source_new(struct loop *loop, const struct token_source_conf *c,
+int token_source_new(struct hub_lws *hl, const struct token_source_conf *c,
 		     struct token_source **out);
 /* Requests still running get an error answer. NULL is fine. */
 void token_source_free(struct token_source *ts);

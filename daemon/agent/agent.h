@@ -12,9 +12,9 @@
 #define NMB_AGENT_H
 
 #include <stdbool.h>
-#include <sys/queue.h>
 
 #include "config.h"
+#include "list.h"
 #include "url.h"
 
 struct loop;
@@ -46,6 +46,7 @@ struct agent {
 	struct agent_conf cfg;
 	struct url url;			/* of cfg.server (lib/url) */
 	/* the server connection (server_link.c) */
+	struct hub_lws *hub_lws;	/* lib/hub_client's lws context */
 	struct hub_client *hub;
 	struct rpc_chan *chan;		/* hub channel once hello is done */
 	char session[80];		/* server's grace token, "" if none */
@@ -54,10 +55,10 @@ struct agent {
 	struct server_features feat;
 	struct token_source *tokens;	/* get_id_token (lib/token_source) */
 	struct login *login;		/* login.c: nmbctl login running */
-	struct reservation *res;	/* reservation.c */
+	struct list_head res;		/* reservation.c, oldest first */
 	struct devices *devices;	/* devices.c */
 	struct control *control;	/* control.c */
-	TAILQ_HEAD(connwaits, connwait) waiting;	/* connwait.c */
+	struct list_head waiting;	/* connwait.c, oldest first */
 	struct vanish *vanish;		/* vanish.c */
 	struct agent_metrics *metrics;	/* metrics.c */
 	/* stopping: the returns get a moment to reach the server (main.c) */

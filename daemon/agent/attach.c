@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "devices.h"
 #include "jsonrpc.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "match.h"
@@ -29,19 +30,18 @@ struct attach_wait {
 	struct reservation *r;
 	struct rpc_req *req;
 	struct loop_timer *timer;
-	struct attach_wait *next;
+	struct list_head node;		/* in r->waiters */
 };
+
+static struct attach_wait *first_waiter(struct reservation *r)
+{
+	return list_first_entry_or_null(&r->waiters, struct attach_wait,
+					node);
+}
 
 static void wait_free(struct attach_wait *w)
 {
-	struct attach_wait **pp;
-
-	for (pp = &w->r->waiters; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	}
+	list_del(&w->node);
 	loop_timer_free(w->timer);
 	free(w);
 }
@@ -205,8 +205,8 @@ void attach_stop(struct reservation *r)
 			log_notice("%s: detached", r->name);
 		r->attached = false;
 	}
-	while (r->waiters)
-		wait_end(r->waiters, NULL, "unavailable",
+	while (!list_empty(&r->waiters))
+		wait_end(first_waiter(r), NULL, "unavailable",
 			 "detached while attaching");
 }
 
@@ -289,8 +289,9 @@ void attach_status(struct reservation *r, json_object *list)
 json_object *attach_status_all(struct agent *a)
 {
 	json_object *list = json_object_new_array();
+	struct reservation *r;
 
-	for (struct reservation *r = a->res; r; r = r->next)
+	list_for_each_entry(r, &a->res, node)
 		attach_status(r, list);
 	return list;
 }
@@ -309,12 +310,12 @@ void attach_update(struct reservation *r)
 {
 	json_object *list;
 
-	if (!r->waiters || !all_up(r))
+	if (list_empty(&r->waiters) || !all_up(r))
 		return;
-	while (r->waiters) {
+	while (!list_empty(&r->waiters)) {
 		list = json_object_new_array();
 		attach_status(r, list);
-		wait_end(r->waiters, list, NULL, NULL);
+		wait_end(first_waiter(r), list, NULL, NULL);
 	}
 }
 
@@ -324,12 +325,10 @@ bool attach_update_all(void *agent)
 	struct reservation *r, *next;
 	bool waiting = false;
 
-	for (r = a->res; r; r = next) {
-		next = r->next;
+	list_for_each_entry_safe(r, next, &a->res, node)
 		attach_update(r);
-	}
-	for (r = a->res; r; r = r->next)
-		if (r->waiters)
+	list_for_each_entry(r, &a->res, node)
+		if (!list_empty(&r->waiters))
 			waiting = true;
 	return waiting;
 }
@@ -391,8 +390,7 @@ void attach_req(struct reservation *r, struct rpc_req *req,
 		return unixrpc_error(req, "internal", "out of memory");
 	}
 	loop_timer_set(w->timer, timeout_s * 1000ULL);
-	w->next = r->waiters;
-	r->waiters = w;
+	list_add(&w->node, &r->waiters);
 	rpc_req_on_cancel(req, wait_cancel, w);
 	attach_update(r);
 }

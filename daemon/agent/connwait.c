@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "connwait.h"
 #include "hub_client.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "unixrpc.h"
@@ -23,18 +24,18 @@ struct connwait {
 	rpc_handler_fn method;
 	void *ctx;			/* the method's */
 	struct loop_timer *timer;
-	TAILQ_ENTRY(connwait) link;	/* oldest first */
+	struct list_head node;		/* in agent->waiting */
 };
 
 static void unlink_free(struct connwait *w)
 {
 	struct agent *a = w->a;
 
-	TAILQ_REMOVE(&a->waiting, w, link);
+	list_del(&w->node);
 	loop_timer_free(w->timer);
 	json_object_put(w->params);
 	free(w);
-	if (TAILQ_EMPTY(&a->waiting) && a->hub)
+	if (list_empty(&a->waiting) && a->hub)
 		hub_client_hurry(a->hub, false);
 }
 
@@ -86,7 +87,7 @@ bool connwait(struct agent *a, struct rpc_req *req, json_object *params,
 	w->params = json_object_get(params);
 	w->method = method;
 	w->ctx = ctx;
-	TAILQ_INSERT_TAIL(&a->waiting, w, link);
+	list_add_tail(&w->node, &a->waiting);
 	loop_timer_set(w->timer, a->cfg.connect_wait_s * 1000ULL);
 	rpc_req_on_cancel(req, cancelled, w);
 	/* no 30 s backoff while someone waits */
@@ -102,7 +103,9 @@ void connwait_up(struct agent *a)
 	struct connwait *w;
 
 	/* Oldest first: requests run in the order nmbctl sent them. */
-	while (a->chan && (w = TAILQ_FIRST(&a->waiting))) {
+	while (a->chan && (w = list_first_entry_or_null(&a->waiting,
+							struct connwait,
+							node))) {
 		struct rpc_req *req = w->req;
 		json_object *params = json_object_get(w->params);
 		rpc_handler_fn method = w->method;

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "attach.h"
 #include "connwait.h"
 #include "control.h"
+#include "list.h"
 #include "log.h"
 #include "login.h"
 #include "loop.h"
@@ -47,14 +47,14 @@
 struct client {
 	struct agent *a;
 	struct unixrpc *u;
-	LIST_ENTRY(client) link;
+	struct list_head node;		/* in control->clients */
 };
 
 struct control {
 	int listen_fd;
 	struct loop_fd *listen_lfd;
 	bool own_socket;
-	LIST_HEAD(, client) clients;	/* freed at stop */
+	struct list_head clients;	/* freed at stop */
 };
 
 /* The agent, from a handler's ctx (the unixrpc of its connection). */
@@ -337,7 +337,7 @@ static const struct rpc_method methods[] = {
 
 static void client_free(struct client *c)
 {
-	LIST_REMOVE(c, link);
+	list_del(&c->node);
 	unixrpc_free(c->u);
 	free(c);
 }
@@ -369,7 +369,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 		close(fd);
 		return;
 	}
-	LIST_INSERT_HEAD(&ctl->clients, c, link);
+	list_add(&c->node, &ctl->clients);
 }
 
 static int open_socket(struct agent *a, struct control *ctl)
@@ -404,7 +404,7 @@ int control_start(struct agent *a)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->listen_fd = -1;
-	LIST_INIT(&ctl->clients);
+	INIT_LIST_HEAD(&ctl->clients);
 	a->control = ctl;
 	ret = open_socket(a, ctl);
 	if (ret)
@@ -420,8 +420,9 @@ void control_stop(struct agent *a)
 
 	if (!ctl)
 		return;
-	while (!LIST_EMPTY(&ctl->clients))
-		client_free(LIST_FIRST(&ctl->clients));
+	while (!list_empty(&ctl->clients))
+		client_free(list_first_entry(&ctl->clients, struct client,
+					     node));
 	loop_fd_del(ctl->listen_lfd);
 	if (ctl->listen_fd >= 0)
 		close(ctl->listen_fd);

@@ -117,7 +117,7 @@ static struct http_client_req *fetch(struct login *l, const char *url,
 		.form = form,
 	};
 
-	return http_client_start(l->a->loop, url, &o, cb, l);
+	return http_client_start(l->a->hub_lws, url, &o, cb, l);
 }
 
 /* --- 6. the store, the answer ----------------------------------------- */

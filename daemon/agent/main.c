@@ -18,6 +18,7 @@
 #include "devices.h"
 #include "attach.h"
 #include "jsonrpc.h"
+#include "hub_client.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -66,8 +67,9 @@ static void begin_stop(struct agent *a)
 	if (a->stopping)
 		return;
 	a->stopping = true;
-	while (a->res)
-		res_return(a->res, "the agent stops");
+	while (!list_empty(&a->res))
+		res_return(list_first_entry(&a->res, struct reservation, node),
+			   "the agent stops");
 	if (!a->chan || !rpc_chan_pending(a->chan))
 		return loop_stop(a->loop);
 	a->stop_timer = loop_timer_new(a->loop, stop_now, a);
@@ -167,7 +169,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	TAILQ_INIT(&a->waiting);
+	INIT_LIST_HEAD(&a->waiting);
+	INIT_LIST_HEAD(&a->res);
 	a->conf_file = file;
 	a->conf_explicit = explicit || check;
 	a->cli_server = server;
@@ -236,6 +239,9 @@ int main(int argc, char **argv)
 		goto out_devices;
 	if (control_start(a))
 		goto out_control;
+	/* the lws context the hub link, logins and token refreshes share */
+	if (hub_lws_new(a->loop, a->cfg.ca_file, &a->hub_lws))
+		goto out_lws;
 	if (agent_tokens_start(a))
 		goto out_tokens;
 	if (server_link_start(a))
@@ -247,7 +253,7 @@ int main(int argc, char **argv)
 		   a->cfg.server);
 	notify_timer = agent_notify_start(a);
 	ret = loop_run(a->loop) ? 1 : 0;
-	if (a->stop_timer && !a->res) {
+	if (a->stop_timer && list_empty(&a->res)) {
 		/* Let the return_reservation calls reach the server. */
 		loop_timer_free(a->stop_timer);
 		a->stop_timer = loop_timer_new(a->loop, stop_poll, a);
@@ -259,14 +265,17 @@ int main(int argc, char **argv)
 	loop_timer_free(a->stop_timer);
 	loop_timer_free(notify_timer);
 	notify_stopping();
-	while (a->res)
-		res_return(a->res, "the agent stops");
+	while (!list_empty(&a->res))
+		res_return(list_first_entry(&a->res, struct reservation, node),
+			   "the agent stops");
 	vanish_stop(a);
 out_link:
 	login_stop(a);
 	server_link_stop(a);
 out_tokens:
 	token_source_free(a->tokens);
+out_lws:
+	hub_lws_free(a->hub_lws);
 out_control:
 	control_stop(a);
 out_devices:

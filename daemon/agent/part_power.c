@@ -30,7 +30,7 @@ void part_power_tell(struct agent *a, unsigned int place_id,
 	struct reservation *r;
 	int ret;
 
-	for (r = a->res; r; r = r->next) {
+	list_for_each_entry(r, &a->res, node) {
 		if (r->place_id <= 0 || (unsigned int)r->place_id != place_id)
 			continue;
 		if (s->part >= n_parts(r)) {

@@ -237,7 +237,8 @@ static struct lws_vhost *vhost_get(struct agent *a, struct lws_context *ctx)
 
 struct places_req *places_fetch(struct agent *a, places_cb cb, void *arg)
 {
-	struct lws_context *ctx = hub_client_lws_context();
+	struct lws_context *ctx = a->hub_lws ? hub_lws_context(a->hub_lws) :
+				  NULL;
 	struct lws_client_connect_info i;
 	char addr[URL_HOST_MAX], authority[URL_HOST_MAX + 16], path[1200];
 	struct places_req *r;

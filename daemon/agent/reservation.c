@@ -30,7 +30,9 @@
 
 struct reservation *res_find(struct agent *a, const char *name)
 {
-	for (struct reservation *r = a->res; r; r = r->next)
+	struct reservation *r;
+
+	list_for_each_entry(r, &a->res, node)
 		if (!strcmp(r->name, name))
 			return r;
 	return NULL;
@@ -67,9 +69,10 @@ static unsigned int shared_port(const struct match_import *a,
 int res_check_ports(struct agent *a, const struct match_import *imp,
 		    const char *name, char *err, size_t errlen)
 {
+	struct reservation *r;
 	unsigned int port;
 
-	for (struct reservation *r = a->res; r; r = r->next) {
+	list_for_each_entry(r, &a->res, node) {
 		if (!strcmp(r->name, name))
 			continue;
 		for (int usb = 1; usb >= 0; usb--) {
@@ -97,6 +100,8 @@ static struct reservation *res_new(struct agent *a, const char *name,
 		return NULL;
 	}
 	r->agent = a;
+	INIT_LIST_HEAD(&r->node);
+	INIT_LIST_HEAD(&r->waiters);
 	r->name = strdup(name);
 	r->text = strdup(text);
 	if (!r->name || !r->text) {
@@ -108,15 +113,6 @@ static struct reservation *res_new(struct agent *a, const char *name,
 	}
 	r->imp = imp;
 	return r;
-}
-
-static void res_link(struct reservation *r)
-{
-	struct reservation **tail;
-
-	for (tail = &r->agent->res; *tail; tail = &(*tail)->next)
-		;
-	*tail = r;
 }
 
 /* Answers the nmbctl reserve that waits for r, if any. */
@@ -193,17 +189,10 @@ static void late_grant(void *data, json_object *result,
 
 void res_free(struct reservation *r)
 {
-	struct reservation **pp;
-
 	attach_stop(r);
 	reserve_answer(r, "unavailable",
 		       "%s: the reservation was dropped while queued%s", "");
-	for (pp = &r->agent->res; *pp; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			break;
-		}
-	}
+	list_del_init(&r->node);	/* it may not be linked yet */
 	queue_end(r);
 	if (r->call)
 		rpc_call_withdraw(r->call, late_grant, r->agent);
@@ -227,8 +216,9 @@ void res_free(struct reservation *r)
 json_object *res_list(struct agent *a)
 {
 	json_object *list = json_object_new_array();
+	struct reservation *r;
 
-	for (struct reservation *r = a->res; r; r = r->next) {
+	list_for_each_entry(r, &a->res, node) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "place",
@@ -413,7 +403,7 @@ static void reserve_send(struct reservation *r, json_object *ids)
 			 a->cfg.server);
 		return reserve_fail(r, "unavailable", err);
 	}
-	res_link(r);
+	list_add_tail(&r->node, &a->res);
 	params = json_object_new_object();
 	json_object_object_add(params, "candidate_ids", ids);
 	if (a->feat.priority && r->priority)
@@ -791,8 +781,7 @@ void res_lost(struct agent *a, int place_id, const char *why)
 {
 	struct reservation *r, *next;
 
-	for (r = a->res; r; r = next) {
-		next = r->next;
+	list_for_each_entry_safe(r, next, &a->res, node) {
 		if (!r->place_id || (place_id && r->place_id != place_id))
 			continue;
 		if (!strcmp(why, "lease") || !strcmp(why, "forced")) {

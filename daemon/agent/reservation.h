@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "grant_secret.h"
+#include "list.h"
 
 struct agent;
 struct match_import;
@@ -62,14 +63,14 @@ struct reservation {
 	size_t nusb;
 	struct tcp_forward **tcp;
 	size_t ntcp;
-	struct attach_wait *waiters;
+	struct list_head waiters;	/* attach.c, newest first */
 	struct loop_timer *auto_return;
 	/* regaining the place after the server lost it (res_lost) */
 	struct loop_timer *regain;
 	struct places_req *pr;
 	json_object *regain_place;
 	bool reattach;
-	struct reservation *next;
+	struct list_head node;		/* in agent->res */
 };
 
 /* What nmbctl's reserve asks for; imp is taken by res_reserve(). */

@@ -23,6 +23,7 @@
 #include "login.h"
 #include "protocol.h"
 #include "queue.h"
+#include "queue_note.h"
 #include "reservation.h"
 #include "server_link.h"
 #include "token_source.h"
@@ -48,24 +49,19 @@ static void m_reservation_lost(struct rpc_req *req, json_object *params,
 static void m_reserve_queued(struct rpc_req *req, json_object *params,
 			     void *ctx)
 {
-	static const char *const names[] = { "ticket", "position", NULL };
 	struct agent *a = hub_client_arg(ctx);
+	struct queue_queued q;
 	struct reservation *r;
-	json_object *x[2];
-	char err[160] = "";
+	char err[160];
 
-	if (rpc_args(params, names, 2, x, err, sizeof(err)) ||
-	    !json_object_is_type(x[0], json_type_string) ||
-	    !json_object_is_type(x[1], json_type_int) ||
-	    json_object_get_int64(x[1]) < 1) {
+	if (queue_note_queued(params, &q, err, sizeof(err))) {
 		log_warn("server %s sent a malformed reserve_queued: %s",
-			 a->cfg.server, err[0] ? log_esc(err) :
-			 "expected a ticket and a position");
+			 a->cfg.server, log_esc(err));
 		return rpc_error(req, RPC_INTERNAL_ERROR, "malformed");
 	}
-	r = res_find(a, json_object_get_string(x[0]));
+	r = res_find(a, q.ticket);
 	if (r)
-		queue_position(r, (unsigned int)json_object_get_int(x[1]));
+		queue_position(r, q.position);
 	rpc_reply(req, NULL);
 }
 
@@ -231,7 +227,6 @@ int server_link_start(struct agent *a)
 	struct hub_client_conf hc = {
 		.url = a->cfg.server,
 		.token = a->cfg.token,
-		.ca_file = a->cfg.ca_file,
 		.insecure = a->cfg.insecure,
 		.proxy = a->cfg.proxy,
 		.name = "agent",
@@ -239,7 +234,7 @@ int server_link_start(struct agent *a)
 		.ops = &ops,
 		.arg = a,
 	};
-	int err = hub_client_new(a->loop, &hc, &a->hub);
+	int err = hub_client_new(a->hub_lws, &hc, &a->hub);
 
 	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
 	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
@@ -260,7 +255,7 @@ int agent_tokens_start(struct agent *a)
 		.insecure = a->cfg.insecure,
 		.name = "agent",
 	};
-	int err = token_source_new(a->loop, &c, &a->tokens);
+	int err = token_source_new(a->hub_lws, &c, &a->tokens);
 
 	if (err)
 		log_err("cannot set up the ID token source: %s",
@@ -273,5 +268,4 @@ void server_link_stop(struct agent *a)
 	a->chan = NULL;
 	hub_client_free(a->hub);
 	a->hub = NULL;
-	hub_client_cleanup();
 }

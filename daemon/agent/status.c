@@ -16,7 +16,7 @@ void agent_status(const struct agent *a, char *buf, size_t len)
 	unsigned int n = 0, attached = 0, waiting = 0;
 	const struct reservation *r;
 
-	for (r = a->res; r; r = r->next) {
+	list_for_each_entry(r, &a->res, node) {
 		n++;
 		if (r->attached)
 			attached++;

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -31,7 +31,7 @@ struct conn {
 	int client;
 	struct tunnel *tun;
 	struct relay *relay;
-	LIST_ENTRY(conn) link;
+	struct list_head node;		/* in tcp_forward->conns */
 };
 
 struct tcp_forward {
@@ -40,7 +40,7 @@ struct tcp_forward {
 	unsigned int local_port, port;
 	int lfd[2];
 	struct loop_fd *lev[2];
-	LIST_HEAD(, conn) conns;
+	struct list_head conns;
 	unsigned int nconns;
 };
 
@@ -52,7 +52,7 @@ static void conn_free(struct conn *c)
 		agent_metrics_tunnel_ended(f->r->agent,
 					   relay_bytes(c->relay, 0),
 					   relay_bytes(c->relay, 1));
-	LIST_REMOVE(c, link);
+	list_del(&c->node);
 	f->nconns--;
 	tunnel_cancel(c->tun);
 	if (c->relay)
@@ -115,7 +115,7 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	}
 	c->f = f;
 	c->client = fd;
-	LIST_INSERT_HEAD(&f->conns, c, link);
+	list_add(&c->node, &f->conns);
 	f->nconns++;
 	c->tun = tunnel_open(f->r->agent, f->host, f->port, f->target,
 			     f->r->secret, on_tunnel, c);
@@ -164,6 +164,7 @@ int tcp_forward_new(struct reservation *r, const char *part,
 	if (!f)
 		return -ENOMEM;
 	f->r = r;
+	INIT_LIST_HEAD(&f->conns);
 	f->lfd[0] = f->lfd[1] = -1;
 	f->local_port = local_port;
 	f->port = port;
@@ -211,8 +212,8 @@ void tcp_forward_free(struct tcp_forward *f)
 {
 	if (!f)
 		return;
-	while (!LIST_EMPTY(&f->conns))
-		conn_free(LIST_FIRST(&f->conns));
+	while (!list_empty(&f->conns))
+		conn_free(list_first_entry(&f->conns, struct conn, node));
 	for (int i = 0; i < 2; i++) {
 		loop_fd_del(f->lev[i]);
 		if (f->lfd[i] >= 0)
@@ -236,14 +237,15 @@ void tcp_forward_status(struct tcp_forward *f, json_object *o)
 void tcp_forward_live_bytes(struct agent *a, uint64_t *to_local,
 			    uint64_t *to_remote)
 {
+	struct reservation *r;
 	struct conn *c;
 
 	*to_local = *to_remote = 0;
-	for (struct reservation *r = a->res; r; r = r->next) {
+	list_for_each_entry(r, &a->res, node) {
 		for (size_t i = 0; i < r->ntcp; i++) {
 			if (!r->tcp[i])
 				continue;
-			LIST_FOREACH(c, &r->tcp[i]->conns, link) {
+			list_for_each_entry(c, &r->tcp[i]->conns, node) {
 				if (!c->relay)
 					continue;
 				*to_local += relay_bytes(c->relay, 0);

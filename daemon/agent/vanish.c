@@ -40,10 +40,13 @@ static void got_places(void *arg, json_object *places, const char *err)
 	/* res_lost() may change the list: look again after each one. */
 	do {
 		gone = 0;
-		for (r = v->a->res; r && !gone; r = r->next)
+		list_for_each_entry(r, &v->a->res, node) {
 			if (r->place_id &&
-			    !places_find(places, NULL, r->place_id))
+			    !places_find(places, NULL, r->place_id)) {
 				gone = r->place_id;
+				break;
+			}
+		}
 		if (gone)
 			res_lost(v->a, gone, "gone");
 	} while (gone);
@@ -51,7 +54,9 @@ static void got_places(void *arg, json_object *places, const char *err)
 
 static bool holding(const struct agent *a)
 {
-	for (struct reservation *r = a->res; r; r = r->next)
+	const struct reservation *r;
+
+	list_for_each_entry(r, &a->res, node)
 		if (r->place_id)
 			return true;
 	return false;

@@ -13,6 +13,7 @@
 
 #include "config.h"
 
+struct hub_lws;
 struct loop;
 struct loop_fd;
 struct metrics_http;
@@ -29,6 +30,7 @@ struct exporter {
 	const char *token_store_override;	/* --token-store PATH */
 	struct token_source *tokens;	/* get_id_token (server_link.c) */
 	struct exporter_conf cfg;
+	struct hub_lws *hub_lws;	/* the places' hub clients share it */
 	struct watch *watch;		/* usb.c: NULL until a USB place */
 	struct loop_fd *watch_lfd;
 	struct spawn *modprobe;		/* usb.c: modprobe usbip-host running */

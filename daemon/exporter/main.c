@@ -211,7 +211,8 @@ int main(int argc, char **argv)
 	for (started = 0; started < e.cfg.n_places; started++)
 		if (proxy_start(e.cfg.places[started]))
 			goto out_proxy;
-	if (server_link_tokens(&e))
+	if (hub_lws_new(e.loop, e.cfg.ca_file, &e.hub_lws) ||
+	    server_link_tokens(&e))
 		goto out_hub;
 	for (i = 0; i < e.cfg.n_places; i++)
 		if (server_link_start(e.cfg.places[i]))
@@ -235,7 +236,7 @@ out_hub:
 		dial_out_stop(e.cfg.places[i]);
 	}
 	token_source_free(e.tokens);
-	hub_client_cleanup();
+	hub_lws_free(e.hub_lws);
 out_proxy:
 	/* USB first: exports are stopped before their records go. */
 	usb_stop(&e);

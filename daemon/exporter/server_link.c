@@ -266,7 +266,6 @@ int server_link_start(struct place *p)
 	struct hub_client_conf hc = {
 		.url = cfg->server,
 		.token = cfg->token,
-		.ca_file = cfg->ca_file,
 		.insecure = !cfg->tls_verify,
 		.proxy = cfg->proxy,
 		.methods = methods,
@@ -278,7 +277,7 @@ int server_link_start(struct place *p)
 
 	snprintf(name, sizeof(name), "place %s", p->name);
 	hc.name = name;
-	err = hub_client_new(p->exp->loop, &hc, &p->hub);
+	err = hub_client_new(p->exp->hub_lws, &hc, &p->hub);
 	/* -ELIBACC, -EDESTADDRREQ: hub_client logged what is wrong. */
 	if (err && err != -ELIBACC && err != -EDESTADDRREQ)
 		log_err("place %s: cannot use the hub URL '%s': %s", p->name,
@@ -307,7 +306,7 @@ int server_link_tokens(struct exporter *e)
 	else
 		snprintf(store, sizeof(store), "%s/%s", e->cfg.state_dir,
 			 TOKEN_STORE_NAME);
-	err = token_source_new(e->loop, &c, &e->tokens);
+	err = token_source_new(e->hub_lws, &c, &e->tokens);
 	if (err)
 		log_err("cannot set up the ID token source: %s",
 			strerror(-err));

@@ -153,6 +153,11 @@ void tcp_start(struct conn *c, struct tcp_if *t)
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_ADDRCONFIG,
 	};
+	const struct addrinfo numeric = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai;
 	char port[8];
 
 	c->tcp = t;
@@ -160,6 +165,16 @@ void tcp_start(struct conn *c, struct tcp_if *t)
 	/* The client is not read until the relay runs. */
 	loop_fd_mod(c->lfd, 0);
 	snprintf(port, sizeof(port), "%u", t->port);
+	/*
+	 * An address needs no resolver (nor a hop through its thread
+	 * pool): connect at once, as the agent's tunnel does.
+	 */
+	if (!getaddrinfo(t->host, port, &numeric, &ai)) {
+		c->ai = ai;
+		c->ai_next = ai;
+		try_connect(c);
+		return;
+	}
 	c->res = resolve_start(c->place->exp->loop, t->host, port, &hints,
 			       on_resolved, c);
 	if (!c->res)

@@ -14,13 +14,11 @@
  * Each listens on 127.0.0.1 only, with at most VPORT_CLIENTS clients.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,11 +28,10 @@
 #include "loop.h"
 #include "sockopt.h"
 #include "virtual.h"
+#include "virtual_line.h"
 
 #define VPORT_CLIENTS	4
-#define LINE_MAX_LEN	255
 #define BACKLOG_MAX	((size_t)64 * 1024)
-#define GPIO_PIN_MAX	53
 
 static const char *const kind_names[VPORT_N] = { "console", "gpio", "power" };
 
@@ -42,7 +39,7 @@ struct vclient {
 	struct vport *vp;
 	int fd;
 	struct loop_fd *lfd;
-	char line[LINE_MAX_LEN + 1];
+	char line[VLINE_LINE_MAX + 1];
 	size_t len;
 	bool too_long;
 };
@@ -103,37 +100,14 @@ static void reply(struct vclient *c, const char *fmt, ...)
 	client_send(c, buf, (size_t)n);
 }
 
-/* "SET 17 1" / "GET 17": pin 0..53, level 0 or 1. */
-static bool gpio_line_valid(const char *s, char *out, size_t size)
-{
-	char cmd[4];
-	unsigned int pin, val;
-	int end = 0;
-
-	if (sscanf(s, "%3s %u %u %n", cmd, &pin, &val, &end) == 3 &&
-	    !s[end] && !strcmp(cmd, "SET") && pin <= GPIO_PIN_MAX && val <= 1 &&
-	    isdigit((unsigned char)s[4])) {
-		snprintf(out, size, "SET %u %u\n", pin, val);
-		return true;
-	}
-	end = 0;
-	if (sscanf(s, "%3s %u %n", cmd, &pin, &end) == 2 && !s[end] &&
-	    !strcmp(cmd, "GET") && pin <= GPIO_PIN_MAX &&
-	    isdigit((unsigned char)s[4])) {
-		snprintf(out, size, "GET %u\n", pin);
-		return true;
-	}
-	return false;
-}
-
 static void gpio_line(struct vclient *c, const char *s)
 {
 	char out[32];
 	int err;
 
-	if (!gpio_line_valid(s, out, sizeof(out))) {
+	if (!vline_gpio(s, out, sizeof(out))) {
 		reply(c, "ERR expected SET <bcm_pin 0..%d> <0|1> or GET <bcm_pin>",
-		      GPIO_PIN_MAX);
+		      VLINE_GPIO_PIN_MAX);
 		return;
 	}
 	err = virtual_serial_write(c->vp->v, 1, out, strlen(out));
@@ -147,38 +121,42 @@ static void power_line(struct vclient *c, const char *s)
 	struct virt *v = c->vp->v;
 	char err[256], state[200];
 
-	if (!strcasecmp(s, "OUTP ON") || !strcasecmp(s, "OUTP 1")) {
+	switch (vline_power(s)) {
+	case VLINE_POWER_NONE:
+		break;
+	case VLINE_POWER_CYCLE:
+		virtual_power_off(v);
+		__attribute__((fallthrough));	/* then on */
+	case VLINE_POWER_ON:
 		if (virtual_power_on(v, err, sizeof(err)))
 			reply(c, "ERR %s", err);
-	} else if (!strcasecmp(s, "OUTP OFF") || !strcasecmp(s, "OUTP 0")) {
+		break;
+	case VLINE_POWER_OFF:
 		virtual_power_off(v);
-	} else if (!strcasecmp(s, "OUTP?")) {
+		break;
+	case VLINE_POWER_QUERY:
 		reply(c, "%d", v->power == VIRT_ON);
-	} else if (!strcasecmp(s, "CYCLE")) {
-		virtual_power_off(v);
-		if (virtual_power_on(v, err, sizeof(err)))
-			reply(c, "ERR %s", err);
-	} else if (!strcasecmp(s, "RESET")) {
+		break;
+	case VLINE_POWER_RESET:
 		if (virtual_reset(v, err, sizeof(err)))
 			reply(c, "ERR %s", err);
-	} else if (!strcasecmp(s, "STAT?")) {
+		break;
+	case VLINE_POWER_STAT:
 		reply(c, "%s", virtual_state(v, state, sizeof(state)));
-	} else if (!strcasecmp(s, "*IDN?")) {
+		break;
+	case VLINE_POWER_IDN:
 		reply(c, "nmb,virtual %s,0,1.0", v->machine);
-	} else if (s[0]) {
+		break;
+	case VLINE_POWER_UNKNOWN:
 		reply(c, "ERR unknown command; expected OUTP ON, OUTP OFF, OUTP?, CYCLE, RESET, STAT? or *IDN?");
+		break;
 	}
 }
 
 static void on_line(struct vclient *c)
 {
-	char *s = c->line;
+	char *s = vline_trim(c->line, c->len);
 
-	c->line[c->len] = 0;
-	if (c->len && s[c->len - 1] == '\r')
-		s[c->len - 1] = 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
 	if (c->vp->kind == VPORT_GPIO)
 		gpio_line(c, s);
 	else
@@ -198,14 +176,14 @@ static void client_lines(struct vclient *c, const char *buf, size_t n)
 		if (buf[i] == '\n') {
 			if (c->too_long)
 				reply(c, "ERR line too long (over %d bytes); ignored",
-				      LINE_MAX_LEN);
+				      VLINE_LINE_MAX);
 			else
 				on_line(c);
 			if (vp->client[slot] != c)
 				return;		/* dropped while answering */
 			c->len = 0;
 			c->too_long = false;
-		} else if (c->len < LINE_MAX_LEN) {
+		} else if (c->len < VLINE_LINE_MAX) {
 			c->line[c->len++] = buf[i];
 		} else {
 			c->too_long = true;

@@ -168,6 +168,7 @@ static json_object *snapshot(struct server *srv)
 
 static void push(struct server *srv, void *data)
 {
+	struct srv_conn *c;
 	json_object *msg;
 	const char *text;
 	size_t len;
@@ -187,7 +188,7 @@ static void push(struct server *srv, void *data)
 	 * that has not read what it got is skipped: once its queue is
 	 * empty, net.c calls srv_farm_drained() and it gets the latest.
 	 */
-	for (struct srv_conn *c = srv->conns; c; c = c->next) {
+	LIST_FOREACH(c, &srv->conns, link) {
 		if (!c->farm_sub)
 			continue;
 		if (c->out_bytes > BACKLOG_MAX) {

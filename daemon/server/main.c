@@ -2,7 +2,7 @@
 /*
  * main.c - nmb-server: options, configuration, the state file, then the
  * event loop (lib/loop, libwebsockets on it) until SIGTERM/SIGINT/SIGUSR1
- * (see srv_wakeup()).
+ * (see signalled()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +18,6 @@
 #include "idp.h"
 #include "log.h"
 #include "loop.h"
-#include "main.h"
 #include "net.h"
 #include "notify.h"
 #include "relay_srv.h"
@@ -30,8 +29,6 @@
 
 #define DEFAULT_CONFIG	"/etc/nmb/server.yaml"
 #define SHUTDOWN_MS	5000
-
-static int stop_signal, reload_signal;
 
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 #define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
@@ -72,7 +69,6 @@ static void reload(struct server *srv)
 	const char *config_path = srv->config_path;
 	struct srv_config cfg = { 0 };
 
-	reload_signal = 0;
 	notify_reloading();
 	defaults(&cfg);
 	if (srv_config_load(&cfg, config_path, srv->config_explicit)) {
@@ -139,23 +135,22 @@ static void check_stopped(struct server *srv, void *data)
 	srv_net_stop(srv);
 }
 
-
 /*
  * In the loop, after a signal: reload, or stop. With a state file (and
  * grace), SIGTERM/SIGINT keep every reservation for the next start: the
  * exporters keep their allow-lists and the peers resume their sessions.
  * Otherwise, and always on SIGUSR1, every reservation is returned first.
  */
-void srv_wakeup(struct server *srv)
+static void signalled(struct server *srv, int sig)
 {
-	if (reload_signal)
-		reload(srv);
-	if (!stop_signal || srv->stop_deadline)
+	if (sig == SIGHUP)
+		return reload(srv);
+	if (srv->stop_deadline)
 		return;
 	notify_stopping();
-	if (stop_signal != SIGUSR1 && srv_state_keeps(srv)) {
+	if (sig != SIGUSR1 && srv_state_keeps(srv)) {
 		log_info("signal %d: keeping %u reservation(s) for the next start and stopping; peers resume them within %u s of it",
-			 (int)stop_signal, srv->sched.nreserved,
+			 sig, srv->sched.nreserved,
 			 srv->cfg->grace_s);
 		srv->sched.stopping = true;
 		srv_state_stop(srv, true);
@@ -164,7 +159,7 @@ void srv_wakeup(struct server *srv)
 		return;
 	}
 	log_info("signal %d: returning %u reservation(s) and stopping",
-		 (int)stop_signal, srv->sched.nreserved);
+		 sig, srv->sched.nreserved);
 	srv_state_stop(srv, false);
 	sched_shutdown(&srv->sched);
 	srv->stop_deadline = srv_now_us() + SHUTDOWN_MS * 1000ull;
@@ -175,11 +170,7 @@ void srv_wakeup(struct server *srv)
 static void on_signal(struct loop_signal *ls, int sig, void *arg)
 {
 	(void)ls;
-	if (sig == SIGHUP)
-		reload_signal = 1;
-	else
-		stop_signal = sig;
-	srv_wakeup(arg);
+	signalled(arg, sig);
 }
 
 static void free_signals(struct loop_signal **sigs)

@@ -199,8 +199,9 @@ char *srv_metrics_render(struct server *srv, size_t *len)
 	struct srv_metrics *m = &srv->metrics;
 	struct prom_buf b = { 0 };
 	unsigned int exporters = 0, agents = 0, viewers = 0;
+	struct srv_conn *c;
 
-	for (struct srv_conn *c = srv->conns; c; c = c->next) {
+	LIST_FOREACH(c, &srv->conns, link) {
 		if (c->sess && c->sess->place)
 			exporters++;
 		else if (c->farm_sub)

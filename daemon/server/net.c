@@ -45,13 +45,17 @@
 #define FD_RESERVE	32
 #define FD_MAX		1048576
 
-static struct lws_vhost *vhosts[SRV_MAX_LISTEN];
+/* What net.c keeps beside the lws context (srv->net). */
+struct srv_net {
+	lws_retry_bo_t retry;		/* the listeners' vhosts point at it */
+	bool dying;			/* closing every connection */
+};
+
 static const char *const vhost_names[SRV_MAX_LISTEN] = {
 	"listen0", "listen1", "listen2", "listen3", "listen4", "listen5",
 	"listen6", "listen7", "listen8", "listen9", "listen10", "listen11",
 	"listen12", "listen13", "listen14", "listen15",
 };
-static bool dying;
 static const struct srv_token no_auth;
 
 static struct server *server_of(struct lws *wsi)
@@ -206,6 +210,7 @@ static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	char name[96];
 
 	memset(c, 0, sizeof(*c));
+	STAILQ_INIT(&c->out);
 	c->srv = srv;
 	c->wsi = wsi;
 	c->id = srv->next_conn_id++;
@@ -227,10 +232,7 @@ static void ws_open(struct server *srv, struct lws *wsi, struct srv_conn *c)
 	}
 	snprintf(name, sizeof(name), "conn=%u peer=%s", c->id, c->ip);
 	rpc_chan_set_name(c->rpc, name);
-	c->next = srv->conns;
-	if (srv->conns)
-		srv->conns->prev = c;
-	srv->conns = c;
+	LIST_INSERT_HEAD(&srv->conns, c, link);
 	if (srv_conn_opened(srv, c) ||
 	    (srv->cfg->auth && !c->token && srv_auth_conn_new(c)))
 		srv_conn_close(c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
@@ -243,12 +245,7 @@ static void ws_closed(struct server *srv, struct srv_conn *c)
 {
 	if (!c->rpc)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	log_info("disconnected conn=%u peer=%s", c->id, c->ip);
 	srv_farm_unsubscribe(srv, c);
 	c->closing = true;
@@ -257,10 +254,10 @@ static void ws_closed(struct server *srv, struct srv_conn *c)
 	srv_auth_conn_free(c);
 	rpc_chan_free(c->rpc);
 	c->rpc = NULL;
-	while (c->out_head) {
-		struct srv_outmsg *m = c->out_head;
+	while (!STAILQ_EMPTY(&c->out)) {
+		struct srv_outmsg *m = STAILQ_FIRST(&c->out);
 
-		c->out_head = m->next;
+		STAILQ_REMOVE_HEAD(&c->out, link);
 		free(m);
 	}
 	free(c->rx);
@@ -283,7 +280,7 @@ int srv_conn_send(void *ctx, const char *msg, size_t len)
 	struct srv_conn *c = ctx;
 	struct srv_outmsg *m;
 
-	if (c->closing || dying)
+	if (c->closing || c->srv->net->dying)
 		return -EPIPE;
 	if (c->out_bytes + len > OUT_LIMIT) {
 		srv_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
@@ -293,14 +290,9 @@ int srv_conn_send(void *ctx, const char *msg, size_t len)
 	m = malloc(sizeof(*m) + LWS_PRE + len);
 	if (!m)
 		return -ENOMEM;
-	m->next = NULL;
 	m->len = len;
 	memcpy(m->buf + LWS_PRE, msg, len);
-	if (c->out_tail)
-		c->out_tail->next = m;
-	else
-		c->out_head = m;
-	c->out_tail = m;
+	STAILQ_INSERT_TAIL(&c->out, m, link);
 	c->out_bytes += len;
 	lws_callback_on_writable(c->wsi);
 	return 0;
@@ -316,13 +308,12 @@ static int ws_write(struct server *srv, struct lws *wsi, struct srv_conn *c)
 				 strlen(c->close_reason));
 		return -1;
 	}
-	while (c->out_head && (first || !lws_send_pipe_choked(wsi))) {
-		struct srv_outmsg *m = c->out_head;
+	while (!STAILQ_EMPTY(&c->out) &&
+	       (first || !lws_send_pipe_choked(wsi))) {
+		struct srv_outmsg *m = STAILQ_FIRST(&c->out);
 
 		first = false;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
+		STAILQ_REMOVE_HEAD(&c->out, link);
 		c->out_bytes -= m->len;
 		if (lws_write(wsi, m->buf + LWS_PRE, m->len,
 			      LWS_WRITE_BINARY) < (int)m->len) {
@@ -331,7 +322,7 @@ static int ws_write(struct server *srv, struct lws *wsi, struct srv_conn *c)
 		}
 		free(m);
 	}
-	if (c->out_head)
+	if (!STAILQ_EMPTY(&c->out))
 		lws_callback_on_writable(wsi);
 	else
 		srv_farm_drained(srv, c);
@@ -483,11 +474,6 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
-static lws_retry_bo_t retry = {
-	.secs_since_valid_ping = 20,
-	.secs_since_valid_hangup = 40,
-};
-
 /* Its lines may quote what a peer sent: escaped. */
 static void lws_log(int level, const char *line)
 {
@@ -514,9 +500,9 @@ int srv_net_run(struct server *srv)
  */
 void srv_net_stop(struct server *srv)
 {
-	if (dying)
+	if (srv->net->dying)
 		return;
-	dying = true;
+	srv->net->dying = true;
 	srv_core_free(srv);
 	lws_context_destroy(srv->ctx);
 	loop_stop(srv->loop);
@@ -538,8 +524,12 @@ int srv_net_init(struct server *srv)
 	}
 	for (unsigned int i = 0; i < srv->cfg->nlisten; i++)
 		tls |= !srv->cfg->listen[i].plain;
-	retry.secs_since_valid_ping = (uint16_t)srv->cfg->ping_s;
-	retry.secs_since_valid_hangup = (uint16_t)(2 * srv->cfg->ping_s);
+	srv->net = calloc(1, sizeof(*srv->net));
+	if (!srv->net)
+		return -ENOMEM;
+	srv->net->retry.secs_since_valid_ping = (uint16_t)srv->cfg->ping_s;
+	srv->net->retry.secs_since_valid_hangup =
+		(uint16_t)(2 * srv->cfg->ping_s);
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
 		       LWS_SERVER_OPTION_LIBUV |
@@ -566,7 +556,7 @@ int srv_net_init(struct server *srv)
 		info.port = (int)l->port;
 		info.iface = l->addr;
 		info.protocols = protocols;
-		info.retry_and_idle_policy = &retry;
+		info.retry_and_idle_policy = &srv->net->retry;
 		info.timeout_secs = 20;
 		info.options |=
 			LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
@@ -579,8 +569,8 @@ int srv_net_init(struct server *srv)
 			info.ssl_private_key_filepath = srv->cfg->tls_key;
 			info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		}
-		vhosts[i] = lws_create_vhost(srv->ctx, &info);
-		if (!vhosts[i]) {
+		/* the context owns it, and destroys it with itself */
+		if (!lws_create_vhost(srv->ctx, &info)) {
 			log_err("cannot listen on %s%s%s:%u%s; is another server running, or is the TLS certificate/key unreadable?",
 				l->addr && strchr(l->addr, ':') ? "[" : "",
 				l->addr ? l->addr : "[::]",
@@ -605,14 +595,16 @@ int srv_net_init(struct server *srv)
  */
 void srv_net_exit(struct server *srv)
 {
-	if (!srv->ctx)
-		return;
-	if (!dying) {
-		dying = true;
-		srv_core_free(srv);
+	if (srv->ctx) {
+		if (!srv->net->dying) {
+			srv->net->dying = true;
+			srv_core_free(srv);
+			lws_context_destroy(srv->ctx);
+		}
+		loop_settle(srv->loop);
 		lws_context_destroy(srv->ctx);
+		srv->ctx = NULL;
 	}
-	loop_settle(srv->loop);
-	lws_context_destroy(srv->ctx);
-	srv->ctx = NULL;
+	free(srv->net);
+	srv->net = NULL;
 }

@@ -51,37 +51,31 @@ static int index_add(struct sched *sc, struct srv_place *p)
 {
 	if ((size_t)sc->nplaces * 2 >= sc->idtab_size) {
 		size_t size = sc->idtab_size ? sc->idtab_size * 2 : 64;
-		struct srv_place **tab = calloc(size,
-						sizeof(struct srv_place *));
+		struct srv_place_chain *tab = calloc(size, sizeof(*tab));
+		struct srv_place *q;
 
 		if (!tab)
 			return -ENOMEM;
 		for (size_t i = 0; i < sc->idtab_size; i++) {
-			while (sc->idtab[i]) {
-				struct srv_place *q = sc->idtab[i];
-
-				sc->idtab[i] = q->idnext;
-				q->idnext = tab[id_slot(q->id, size)];
-				tab[id_slot(q->id, size)] = q;
+			while ((q = LIST_FIRST(&sc->idtab[i]))) {
+				LIST_REMOVE(q, idlink);
+				LIST_INSERT_HEAD(&tab[id_slot(q->id, size)], q,
+						 idlink);
 			}
 		}
 		free(sc->idtab);
 		sc->idtab = tab;
 		sc->idtab_size = size;
 	}
-	p->idnext = sc->idtab[id_slot(p->id, sc->idtab_size)];
-	sc->idtab[id_slot(p->id, sc->idtab_size)] = p;
+	LIST_INSERT_HEAD(&sc->idtab[id_slot(p->id, sc->idtab_size)], p,
+			 idlink);
 	return 0;
 }
 
-static void index_del(struct sched *sc, struct srv_place *p)
+/* Only a place index_add() took. */
+static void index_del(struct srv_place *p)
 {
-	struct srv_place **pp = &sc->idtab[id_slot(p->id, sc->idtab_size)];
-
-	while (*pp && *pp != p)
-		pp = &(*pp)->idnext;
-	if (*pp)
-		*pp = p->idnext;
+	LIST_REMOVE(p, idlink);
 }
 
 struct srv_place *sched_place_find(struct sched *sc, unsigned int id)
@@ -90,7 +84,7 @@ struct srv_place *sched_place_find(struct sched *sc, unsigned int id)
 
 	if (!sc->idtab_size)
 		return NULL;
-	for (p = sc->idtab[id_slot(id, sc->idtab_size)]; p; p = p->idnext)
+	LIST_FOREACH(p, &sc->idtab[id_slot(id, sc->idtab_size)], idlink)
 		if (p->id == id)
 			return p;
 	return NULL;
@@ -795,7 +789,7 @@ void sched_place_remove(struct sched *sc, struct srv_place *p)
 
 	TAILQ_REMOVE(&sc->places, p, link);
 	sc->nplaces--;
-	index_del(sc, p);
+	index_del(p);
 	p->exporter->place = NULL;
 	if (r) {
 		/* Holders keep their listed reservation; only we tell them. */

@@ -32,6 +32,7 @@ struct part_state;	/* lib/part_state.h */
 struct srv_res;
 
 LIST_HEAD(srv_res_held, srv_res);
+LIST_HEAD(srv_place_chain, srv_place);
 
 /*
  * A peer, exporter or agent: its identity, its place and the
@@ -69,7 +70,7 @@ struct srv_place {
 	struct part_state *parts_state;	/* part_report.c, or NULL */
 	size_t nparts_state;
 	TAILQ_ENTRY(srv_place) link;
-	struct srv_place *idnext;	/* hash chain by id */
+	LIST_ENTRY(srv_place) idlink;	/* hash chain by id */
 };
 
 struct srv_res {
@@ -167,7 +168,7 @@ struct sched {
 	uint64_t deadline_us;		/* last given to ops->deadline */
 	unsigned int acks_pending;	/* shutdown: set_allowed_ips([]) */
 	bool stopping;
-	struct srv_place **idtab;	/* places by id, chained */
+	struct srv_place_chain *idtab;	/* places by id, chained */
 	size_t idtab_size;
 };
 

@@ -157,6 +157,7 @@ int srv_core_init(struct server *srv, struct srv_config *cfg)
 	srv->next_conn_id = 1;
 	LIST_INIT(&srv->logins);
 	TAILQ_INIT(&srv->sessions);
+	LIST_INIT(&srv->conns);
 	sched_init(&srv->sched, &ops, cfg);
 	srv_metrics_init(&srv->metrics);
 	srv->lease_timer = srv_timer_new(srv, lease_due, NULL);
@@ -170,9 +171,10 @@ int srv_core_init(struct server *srv, struct srv_config *cfg)
 void srv_core_free(struct server *srv)
 {
 	struct srv_session *s;
+	struct srv_conn *c;
 
 	srv->sched.stopping = true;
-	for (struct srv_conn *c = srv->conns; c; c = c->next)
+	LIST_FOREACH(c, &srv->conns, link)
 		rpc_chan_close(c->rpc);
 	while ((s = TAILQ_FIRST(&srv->sessions))) {
 		if (s->conn)

@@ -28,13 +28,14 @@ struct lws_context;
 struct lws_vhost;
 struct loop;
 struct srv_relay;
+struct srv_net;
 struct srv_timer;
 struct srv_auth_conn;
 struct srv_idp;
 struct srv_login;
 
 struct srv_outmsg {
-	struct srv_outmsg *next;
+	STAILQ_ENTRY(srv_outmsg) link;
 	size_t len;
 	unsigned char buf[];	/* LWS_PRE bytes, then the message */
 };
@@ -48,7 +49,7 @@ struct srv_conn {
 	const struct srv_token *token;	/* NULL without auth */
 	struct rpc_chan *rpc;
 	struct srv_session *sess;
-	struct srv_outmsg *out_head, *out_tail;
+	STAILQ_HEAD(, srv_outmsg) out;	/* oldest first */
 	size_t out_bytes;
 	char *rx;
 	size_t rx_len, rx_cap;
@@ -58,10 +59,11 @@ struct srv_conn {
 	struct srv_auth_conn *auth;	/* OpenID Connect (auth.c); or NULL */
 	int close_status;
 	const char *close_reason;
-	struct srv_conn *prev, *next;
+	LIST_ENTRY(srv_conn) link;	/* in server->conns */
 };
 
 TAILQ_HEAD(srv_sessions, srv_session);
+LIST_HEAD(srv_conns, srv_conn);
 
 struct server {
 	struct srv_config *cfg;
@@ -69,10 +71,11 @@ struct server {
 	bool config_explicit;
 	struct loop *loop;		/* lib/loop: libuv, lws on it */
 	struct lws_context *ctx;
+	struct srv_net *net;		/* net.c's own state */
 	struct sched sched;		/* places, reservations, queue */
 	struct srv_timer *lease_timer;	/* the scheduler's deadline */
 	unsigned int next_conn_id;
-	struct srv_conn *conns;
+	struct srv_conns conns;		/* open WebSockets */
 	struct srv_sessions sessions;
 	struct srv_farm farm;
 	struct srv_state state;

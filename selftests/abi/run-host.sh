@@ -18,9 +18,11 @@ tap_result $? "uapi header agrees with Documentation/netlink/specs/nmb_watch.yam
 # clang-tidy's bugprone checks over every user-space C file.
 mapfile -t srcs < <(git ls-files 'lib/*.c' 'daemon/*.c' 'cli/*.c' \
 	'selftests/*.c' 'selftests/**/*.c')
-# -Idaemon/server: selftests/server/scheduler_test.c tests the scheduler.
+# -Idaemon/server: selftests/server/scheduler_test.c tests the scheduler;
+# -Idaemon/exporter -Iselftests/lib (after it): virtual_line_test.c.
 cflags=(-std=c11 -D_GNU_SOURCE -Iinclude/uapi -Ilib -Iselftests/server
-	-Idaemon/server -Ibuild/include/kselftest
+	-Idaemon/server -Ibuild/include/kselftest -Idaemon/exporter
+	-Iselftests/lib
 	$(pkg-config --cflags libuv libwebsockets openssl json-c yaml-0.1 libmnl \
 		libsystemd))
 out=$(clang-tidy --quiet \

@@ -17,11 +17,11 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from nmbpeer import Peer, Server, SANITIZER_MARKS, free_port  # noqa: E402
 from py_hub import PyHub, PlacesFront  # noqa: E402
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import nmbtest  # noqa: E402
 from nmbtest import check, collector  # noqa: E402
 from connect_proxy import ConnectProxy  # noqa: E402
@@ -156,19 +156,7 @@ class Proxy:
     async def serve(self, r, w):
         tr, tw = await asyncio.open_connection("127.0.0.1", self.target)
         self.pairs.append((w, tw))
-
-        async def pipe(a, b):
-            try:
-                while True:
-                    d = await a.read(65536)
-                    if not d:
-                        break
-                    b.write(d)
-                    await b.drain()
-            except (ConnectionError, OSError):
-                pass
-            b.close()
-        await asyncio.gather(pipe(r, tw), pipe(tr, w))
+        await nmbtest.relay_streams(r, w, tr, tw)
 
     def cut(self):
         for w, tw in self.pairs:

@@ -19,6 +19,8 @@ import urllib.parse
 
 import websockets
 
+import nmbtest  # selftests/lib, on the path of the test that imports this
+
 
 class AuthConf:
     """The hub's [auth]: issuer, client_id, show_claims (None: unset),
@@ -265,19 +267,7 @@ class PlacesFront:
             return await self._places(w)
         tr, tw = await asyncio.open_connection("127.0.0.1", self.hub.port)
         tw.write(head)
-
-        async def pipe(a, b):
-            try:
-                while True:
-                    d = await a.read(65536)
-                    if not d:
-                        break
-                    b.write(d)
-                    await b.drain()
-            except (ConnectionError, OSError):
-                pass
-            b.close()
-        await asyncio.gather(pipe(r, tw), pipe(tr, w))
+        await nmbtest.relay_streams(r, w, tr, tw)
 
     async def _places(self, w):
         body = json.dumps({"places": self.hub.places}).encode()

@@ -20,13 +20,19 @@
 # the exporter hearing of it, and the server killed mid-transfer: the
 # export ends in the exporter's kernel (usbip-host available again) and
 # the agent's vhci port is free; the agent or the exporter killed
-# mid-transfer frees the vhci port too.
+# mid-transfer frees the vhci port too. Faults across the NATs: an
+# exporter that does not dial in (504 after 5 s, logged with the place,
+# its late data connection refused as its relay id expired) and a flood
+# of half-open connections from the agent's NAT address (the per-source
+# limit closes the excess at once, one log line, the relay still answers
+# another source, and the holder gets through once the flood ends).
 #
 # Usage: guest_relay_test.py EXPORTER IMPORT_CLIENT NMB_WATCH_KO SERVER
 
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -213,6 +219,72 @@ def attach_and_talk(place, what):
     return port
 
 
+FLOOD = r"""
+import socket, sys
+held, closed = [], 0
+for i in range(%d):
+    s = socket.create_connection((%r, %d), timeout=5)
+    s.settimeout(0.3)
+    try:
+        closed += s.recv(1) == b""
+    except socket.timeout:
+        held.append(s)
+    except ConnectionError:
+        closed += 1
+print(len(held), closed, flush=True)
+sys.stdin.readline()
+"""
+
+
+def faults(place, exporter, slog):
+    def log():
+        return open(slog.name).read()
+
+    target = b"127.0.0.1:%d" % ECHO_PORT
+    head = b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target)
+    expired = log().count("names an unknown, used or expired relay id")
+    os.kill(exporter.pid, signal.SIGSTOP)
+    t0 = time.monotonic()
+    try:
+        st, _ = connect_from("ragent", place, head)
+    finally:
+        waited = time.monotonic() - t0
+        os.kill(exporter.pid, signal.SIGCONT)
+    ok(st == 504 and 4.5 <= waited < 9 and
+       "place far-board: the exporter did not open its data connection "
+       "within 5 s" in log(),
+       "exporter silent: 504 after %.1f s, the log names the place (%s)"
+       % (waited, st))
+    ok(g.wait(lambda: log().count("names an unknown, used or expired "
+                                  "relay id") > expired, 15),
+       "the exporter's late data connection is refused: its id expired")
+
+    floods = log().count("closed at once")
+    fl = subprocess.Popen(["ip", "netns", "exec", "ragent", sys.executable,
+                           "-c", FLOOD % (20, place["host"], place["port"])],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True)
+    try:
+        counts = fl.stdout.readline().split()
+        ok(counts == ["16", "4"],
+           "flood from the agent's NAT address: 16 half-open held, the "
+           "other 4 closed at once (%s)" % counts)
+        t0 = time.monotonic()
+        st, _ = connect_from("natx", place, head)
+        ok(st == 403 and time.monotonic() - t0 < 3,
+           "during the flood another source is answered (%s in %.1f s)"
+           % (st, time.monotonic() - t0))
+        ok(log().count("closed at once") == floods + 1,
+           "the refusals are logged once, not per connection")
+    finally:
+        fl.stdin.write("\n")
+        fl.stdin.close()
+        fl.wait(10)
+    st, echo = connect_from("ragent", place, head)
+    ok(st == 200 and echo == "ping",
+       "flood over: the holder gets through again (%s %s)" % (st, echo))
+
+
 def start_server(log):
     return subprocess.Popen(["ip", "netns", "exec", "wan", SERVER,
                              "--listen", "[::]:2092"], stdout=log,
@@ -307,6 +379,8 @@ def run(server, slog, elog, exporter):
     ok(st == 403 and open(elog.name).read().count(
         "relay data connection to") == dials,
        "another peer: 403, the exporter not asked (%s)" % st)
+
+    faults(place, exporter, slog)
 
     # the server killed mid-transfer
     server.kill()

@@ -10,7 +10,6 @@
 import hashlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,8 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_hub import FakeHub  # noqa: E402
 import nmbtest  # noqa: E402
-from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
-                     sigterm, summary, tap)
+from nmbtest import diag, free_port, ok, tap  # noqa: E402
 
 EXPORTER = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-test-")
@@ -579,9 +577,10 @@ places:
         if cp.poll() is None:
             cp.kill()
             cp.wait()
-        rc = sigterm(proc, 20)
+        rc = nmbtest.sigterm(proc, 20)
         ok(rc == 0, "proxied exporter: clean exit (rc=%s)" % rc)
-        no_sanitizer_report(log, "proxied exporter: no sanitizer report")
+        nmbtest.no_sanitizer_report(log,
+                                    "proxied exporter: no sanitizer report")
 
 
 def request_to(port):
@@ -608,22 +607,12 @@ def main():
     try:
         run(hub, proc)
     finally:
-        if proc.poll() is None:
-            rc = sigterm(proc, 20)
-            ok(rc == 0, "SIGTERM: clean exit, no ASan/LSan report (rc=%s)"
-               % rc)
-        text = no_sanitizer_report(log, "no sanitizer report in the log")
+        text = nmbtest.stop_checked(proc, log,
+                                    "SIGTERM: clean exit, no ASan/LSan report")
         ok("A" * 22 + "b-_9" not in text and "Z" * 43 not in text,
            "no secret in the exporter's log")
-        if tap.n_fail:
-            diag("exporter log:\n" + text[-6000:])
         hub.stop()
-    rc = summary()
-    if rc:
-        print("# files kept in " + TMP)
-    else:
-        shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(rc)
+    sys.exit(nmbtest.finish(TMP))
 
 
 def run(hub, proc):

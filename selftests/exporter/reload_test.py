@@ -9,21 +9,19 @@
 # Usage: reload_test.py EXPORTER_BINARY
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.dont_write_bytecode = True     # no .pyc files next to the sources
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_hub import FakeHub  # noqa: E402
-from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
-                     sigterm, summary, tap, wait)
+import nmbtest  # noqa: E402
+from nmbtest import free_port, ok, wait  # noqa: E402
 
 EXPORTER = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-reload-")
@@ -57,37 +55,11 @@ def write_conf(*places):
                 "".join(places))
 
 
-def echo_server():
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", ECHO_PORT))
-    srv.listen(16)
-
-    def serve(c):
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            c.sendall(b)
-        c.close()
-
-    while True:
-        c, _ = srv.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-
-
 def tunnel(port):
     """A TCP tunnel to the echo server through the place on port."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n"
-              % ECHO_PORT)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        b = s.recv(1)
-        if not b:
-            break
-        head += b
-    if not head.startswith(b"HTTP/1.1 200"):
+    status, s, _ = nmbtest.proxy_connect(port, "127.0.0.1:%d" % ECHO_PORT,
+                                         timeout=5)
+    if status != 200:
         s.close()
         return None
     return s
@@ -198,7 +170,7 @@ def run(hub, proc, log):
 
 def main():
     print("TAP version 13", flush=True)
-    threading.Thread(target=echo_server, daemon=True).start()
+    nmbtest.echo_server(ECHO_PORT)
     write_conf(place("kept", PORTS["kept"]),
                place("changed", PORTS["changed"]),
                place("removed", PORTS["removed"], usb="1-2"))
@@ -212,20 +184,10 @@ def main():
     try:
         run(hub, proc, log)
     finally:
-        if proc.poll() is None:
-            rc = sigterm(proc, 20)
-            ok(rc == 0, "SIGTERM after reloads: clean exit, no leak (rc=%s)"
-               % rc)
-        text = no_sanitizer_report(log, "no sanitizer report in the log")
-        if tap.n_fail:
-            diag("exporter log:\n" + text[-6000:])
+        nmbtest.stop_checked(proc, log,
+                             "SIGTERM after reloads: clean exit, no leak")
         hub.stop()
-    rc = summary()
-    if rc:
-        print("# files kept in " + TMP)
-    else:
-        shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(rc)
+    sys.exit(nmbtest.finish(TMP))
 
 
 main()

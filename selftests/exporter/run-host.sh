@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# run-host.sh - host-side tests of nmb-exporter, TAP: the proxy against
+# run-host.sh - host-side tests of nmb-exporter, TAP: an emulated
+# board's gpio and power lines (virtual_line_test), the proxy against
 # a fake hub (host_test.py), SIGHUP reloads (reload_test.py), then
 # against the real nmb-server (server_test.py), a dial_out place through
 # its relay (dial_out_test.py). Uses the ASan build
@@ -13,7 +14,8 @@ BIN=$O/nmb-exporter
 # Debian's python3 (python3-websockets), not one earlier in PATH
 PY=${PYTHON:-/usr/bin/python3}
 
-for f in "$BIN" "$O/nmb-server"; do
+for f in "$BIN" "$O/nmb-server" \
+	"$O/selftests/exporter/virtual_line_test"; do
 	if [ ! -x "$f" ]; then
 		echo "1..0 # SKIP $f is not built (make userspace-asan)"
 		exit 0
@@ -26,6 +28,8 @@ done
 }
 
 rc=0
+echo "# virtual board lines"
+"$O/selftests/exporter/virtual_line_test" || rc=1
 echo "# proxy tests"
 "$PY" selftests/exporter/host_test.py "$BIN" || rc=1
 echo "# reload tests"

@@ -14,8 +14,6 @@
 import asyncio
 import json
 import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -32,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import nmbtest  # noqa: E402
 from nmbtest import (diag, free_port, no_sanitizer_report, ok,  # noqa: E402
-                     sigterm, summary, tap)
+                     sigterm, tap)
 
 EXPORTER, SERVER = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-server-")
@@ -93,39 +91,9 @@ class Cutter:
             self.socks = []
 
 
-def echo_server():
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", ECHO_PORT))
-    srv.listen(8)
-    while True:
-        c, _ = srv.accept()
-
-        def serve(c):
-            while True:
-                d = c.recv(65536)
-                if not d:
-                    break
-                c.sendall(d)
-            c.close()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
-
-
 def tunnel_status():
-    s = socket.create_connection(("127.0.0.1", PLACE_PORT), timeout=10)
-    t = b"127.0.0.1:%d" % ECHO_PORT
-    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (t, t))
-    head = b""
-    try:
-        while b"\r\n\r\n" not in head:
-            d = s.recv(4096)
-            if not d:
-                break
-            head += d
-    except OSError:
-        pass
-    m = re.match(rb"HTTP/1\.1 (\d+) ", head)
-    status = int(m.group(1)) if m else None
+    status, s, _ = nmbtest.proxy_connect(PLACE_PORT,
+                                         "127.0.0.1:%d" % ECHO_PORT)
     echoed = False
     if status == 200:
         s.sendall(b"ping")
@@ -187,7 +155,7 @@ class Agent:
 
 def main():
     print("TAP version 13", flush=True)
-    threading.Thread(target=echo_server, daemon=True).start()
+    nmbtest.echo_server(ECHO_PORT)
     scfg = os.path.join(TMP, "server.yaml")
     with open(scfg, "w") as f:
         f.write("""\
@@ -242,12 +210,7 @@ places:
             slog.seek(0)
             diag("exporter log:\n" + text[-5000:])
             diag("server log:\n" + slog.read()[-3000:])
-    rc = summary()
-    if rc:
-        print("# files kept in " + TMP)
-    else:
-        shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(rc)
+    sys.exit(nmbtest.finish(TMP))
 
 
 def run(cutter):

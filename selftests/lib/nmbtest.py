@@ -11,11 +11,17 @@ Offers:
                 note" runners of selftests/server/
   polling       wait(cond, timeout=20, step=0.05), async settle(pred,
                 timeout=3)
+  asyncio       async relay_streams(r, w, tr, tw): both ways until each
+                side ends
   ports, files  free_port(), sh(cmd), write(path, text, parents=False)
+  TCP, proxy    read_head(sock), proxy_connect(port, target, src=None,
+                timeout=10), echo_server(port)
   serial lines  raw(path), pass_bytes(src, dst, data, timeout=10),
                 serial_round_trip(acm, gadget="/dev/ttyGS0")
   processes     sigterm(proc, timeout), no_sanitizer_report(log, name),
-                make_cert(key, crt, days=1)
+                stop_checked(proc, log, what, timeout=20), make_cert(key,
+                crt, days=1)
+  the end       finish(tmp): summary(), tmp kept only after a failure
   agent API     agent_api_schemas(): the JSON Schemas of
                 Documentation/agent-api.rst by :name: (python3-jsonschema)
 
@@ -26,12 +32,15 @@ repository read-only.
 import asyncio
 import os
 import random
+import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import termios
+import threading
 import time
 import traceback
 import tty
@@ -156,6 +165,22 @@ async def settle(pred, timeout=3):
     return pred()
 
 
+async def relay_streams(r, w, tr, tw):
+    """Copies r to tw and tr to w (asyncio streams) until each ends."""
+    async def pipe(a, b):
+        try:
+            while True:
+                d = await a.read(65536)
+                if not d:
+                    break
+                b.write(d)
+                await b.drain()
+        except (ConnectionError, OSError):
+            pass
+        b.close()
+    await asyncio.gather(pipe(r, tw), pipe(tr, w))
+
+
 # --- ports, commands, files -----------------------------------------------
 
 def free_port():
@@ -207,6 +232,65 @@ def write(path, text, parents=False):
         os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write(text)
+
+
+# --- TCP: the place proxy's CONNECT, an echo target ----------------------
+
+def read_head(s):
+    """The bytes of an HTTP head from socket s up to its empty line, read
+    one at a time so that nothing after it is taken; what came before
+    EOF or an error otherwise."""
+    head = b""
+    try:
+        while b"\r\n\r\n" not in head:
+            b = s.recv(1)
+            if not b:
+                break
+            head += b
+    except OSError:
+        pass
+    return head
+
+
+def proxy_connect(port, target, src=None, timeout=10):
+    """CONNECT target ("host:port") through the place proxy listening on
+    127.0.0.1:port, from address src if given: (status, socket, head),
+    status 0 when no status line came."""
+    t = target.encode() if isinstance(target, str) else target
+    s = socket.socket()
+    s.settimeout(timeout)
+    if src:
+        s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (t, t))
+    head = read_head(s)
+    m = re.match(rb"HTTP/1\.[01] (\d+)", head)
+    return (int(m.group(1)) if m else 0), s, head
+
+
+def echo_server(port):
+    """A TCP echo server on 127.0.0.1:port, in daemon threads; listening
+    when this returns."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(16)
+
+    def serve(c):
+        with c:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+
+    def accept():
+        while True:
+            c, _ = srv.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return srv
 
 
 # --- serial lines (CDC-ACM board on dummy_hcd, gadget side ttyGS0) ---------
@@ -273,6 +357,31 @@ def no_sanitizer_report(log, name="no sanitizer report"):
     ok("ERROR: AddressSanitizer" not in text and
        "runtime error" not in text, name)
     return text
+
+
+def stop_checked(proc, log, what, timeout=20, name="exporter"):
+    """The end of a daemon under test (a subprocess.Popen logging into
+    log): SIGTERM if it still runs and a test named what that it exits 0,
+    a test that its log holds no sanitizer report, and the log's tail
+    when a test failed. Returns the log's text."""
+    if proc.poll() is None:
+        rc = sigterm(proc, timeout)
+        ok(rc == 0, "%s (rc=%s)" % (what, rc))
+    text = no_sanitizer_report(log, "no sanitizer report in the log")
+    if tap.n_fail:
+        diag("%s log:\n" % name + text[-6000:])
+    return text
+
+
+def finish(tmp):
+    """summary(); the folder tmp is kept when a test failed (and said so),
+    else removed. Returns the exit status."""
+    rc = summary()
+    if rc:
+        print("# files kept in " + tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rc
 
 
 def make_cert(key, crt, days=1):

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "exporter"))
 from fake_hub import FakeHub  # noqa: E402
+import nmbtest  # noqa: E402
 from nmbtest import (agent_api_schemas, diag, free_port,  # noqa: E402
                      no_sanitizer_report, ok, sigterm, summary, wait)
 
@@ -95,20 +96,9 @@ def qemu_pids(where=None):
 
 def tunnel(port, target_port, src="127.0.0.1"):
     """CONNECT through the place's proxy; (status, socket)."""
-    s = socket.socket()
-    s.settimeout(10)
-    s.bind((src, 0))
-    s.connect(("127.0.0.1", port))
-    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" %
-              target_port)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        b = s.recv(1)
-        if not b:
-            break
-        head += b
-    m = re.match(rb"HTTP/1\.[01] (\d+)", head)
-    return (int(m.group(1)) if m else 0), s
+    status, s, _ = nmbtest.proxy_connect(port, "127.0.0.1:%d" % target_port,
+                                         src=src)
+    return status, s
 
 
 class Line:
@@ -403,7 +393,6 @@ def main():
 
 
 def tap_failed():
-    import nmbtest
     return nmbtest.tap.n_fail > 0
 
 
