@@ -191,6 +191,7 @@ stop() {
 	[ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 	rm -f "$pidfile"
 	if [ -n "$lane_pid" ]; then
+		[ -s "$lane.pid" ] && kill "$(cat "$lane.pid")" 2>/dev/null
 		kill "$lane_pid" 2>/dev/null
 		wait "$lane_pid"
 		rm -f "$lane.out" "$lane.res"
@@ -236,7 +237,9 @@ run_suite() {
 	# Written under a private name, renamed when done: another run_all.sh
 	# (another engineer's make check) may share $LOGDIR.
 	log=$LOGDIR/.$suite-$tag.$$.log
-	console=$LOGDIR/.$suite-console.$$.log
+	# The tag too: with --parallel, agent (host) and agent (guest) may run
+	# at once.
+	console=$LOGDIR/.$suite-console-$tag.$$.log
 	rc_file=$log.rc
 	t=$(suite_timeout "$suite")
 	if [ "$kind" = host ]; then
