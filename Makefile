@@ -282,13 +282,17 @@ selftests: deps
 	$(MAKE) module module-trixie userspace userspace-asan
 	selftests/run_all.sh --kernel-only
 
+# make check builds with one job per CPU unless make was given -j itself.
+CHECK_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+
 check: deps
 	@mkdir -p $(OUT)
 	$(MAKE) module-check
 	$(MAKE) module-check-trixie
 	$(MAKE) style
-	$(MAKE) module module-trixie userspace userspace-asan fuzz-build
-	selftests/run_all.sh
+	$(MAKE) $(CHECK_JOBS) module module-trixie userspace userspace-asan \
+		fuzz-build
+	selftests/run_all.sh --parallel
 
 # libFuzzer targets of fuzz/ (clang): `make fuzz` grows their corpora for
 # FUZZ_SECONDS each; `make check` replays the corpora (selftests/fuzz).

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * http_client.c - libwebsockets' HTTP client on a daemon's struct hub_lws
- * (one vhost of its own, with the daemon's CA bundle), a name resolved
- * by lib/resolve, one timer for the deadline and for handing the answer
- * over outside libwebsockets' callbacks.
+ * http_client.c - libwebsockets' HTTP client on a daemon's context (a
+ * client-only vhost per use, with the daemon's CA bundle, made on first
+ * use), a name resolved by lib/resolve, one timer for the deadline and
+ * for handing the answer over outside libwebsockets' callbacks;
+ * lws_http_client_read() undoes a chunked encoding.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
+#include "http_cache.h"
 #include "http_client.h"
 #include "hub_client.h"
 #include "log.h"
@@ -26,11 +29,12 @@
 #define VHOST_NAME		"nmb-http-client"
 
 struct http_client_req {
-	struct hub_lws *hl;
+	struct lws_context *ctx;
 	struct loop *loop;
+	time_t t0;
 	struct url url;
 	char authority[URL_HOST_MAX + 16];
-	char *path, *form;
+	char *path, *form, *bearer, *address;
 	struct http_client_opts o;
 	struct resolve *res;
 	struct lws *wsi;		/* NULL once let go */
@@ -60,6 +64,8 @@ static void req_free(struct http_client_req *r)
 	loop_timer_free(r->timer);
 	free(r->path);
 	free(r->form);
+	free(r->bearer);
+	free(r->address);
 	free(r->buf);
 	free(r);
 }
@@ -83,8 +89,9 @@ static void on_timer(struct loop_timer *t, void *arg)
 
 	(void)t;
 	if (!r->done) {
-		snprintf(msg, sizeof(msg), "no answer within %u s",
-			 r->o.timeout_ms / 1000);
+		snprintf(msg, sizeof(msg), r->status ?
+			 "answer not complete after %u s" :
+			 "no answer after %u s", r->o.timeout_ms / 1000);
 		return finish(r, msg);
 	}
 	if (r->err[0])
@@ -140,6 +147,9 @@ static int add_headers(struct http_client_req *r, struct lws *wsi, void *in,
 
 	if (add_header(wsi, WSI_TOKEN_HTTP_ACCEPT, "application/json", p, end))
 		return -1;
+	if (r->bearer && add_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+				    r->bearer, p, end))
+		return -1;
 	if (!r->form)
 		return 0;
 	snprintf(n, sizeof(n), "%zu", strlen(r->form));
@@ -165,6 +175,27 @@ static int write_form(struct http_client_req *r, struct lws *wsi)
 	free(b);
 	lws_client_http_body_pending(wsi, 0);
 	return w < (int)n ? -1 : 0;
+}
+
+/* A response header's value, or NULL. */
+static const char *header(struct lws *wsi, enum lws_token_indexes tok,
+			  char *buf, size_t size)
+{
+	return lws_hdr_copy(wsi, buf, (int)size, tok) > 0 ? buf : NULL;
+}
+
+static void established(struct http_client_req *r, struct lws *wsi)
+{
+	char cc[256], exp[64], date[64], age[32];
+
+	r->status = (int)lws_http_client_http_response(wsi);
+	if (!r->o.fresh_s)
+		return;
+	*r->o.fresh_s = http_cache_lifetime(
+		header(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, cc, sizeof(cc)),
+		header(wsi, WSI_TOKEN_HTTP_EXPIRES, exp, sizeof(exp)),
+		header(wsi, WSI_TOKEN_HTTP_DATE, date, sizeof(date)),
+		header(wsi, WSI_TOKEN_HTTP_AGE, age, sizeof(age)), r->t0);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -195,7 +226,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
 		return r->form ? write_form(r, wsi) : 0;
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
-		r->status = (int)lws_http_client_http_response(wsi);
+		established(r, wsi);
 		return 0;
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
 		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
@@ -213,7 +244,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (r->status)
 			finish(r, NULL);	/* a body ended by the close */
 		else
-			finish(r, "connection closed without an answer");
+			finish(r, "no answer (connection closed or timed out)");
 		return 0;
 	default:
 		return 0;
@@ -225,18 +256,18 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
-static struct lws_vhost *vhost_get(struct lws_context *ctx,
+static struct lws_vhost *vhost_get(struct lws_context *ctx, const char *name,
 				   const char *ca_file)
 {
 	struct lws_context_creation_info info;
-	struct lws_vhost *vh = lws_get_vhost_by_name(ctx, VHOST_NAME);
+	struct lws_vhost *vh = lws_get_vhost_by_name(ctx, name);
 
 	if (vh)
 		return vh;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.vhost_name = VHOST_NAME;
+	info.vhost_name = name;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.client_ssl_ca_filepath = ca_file;
 	info.gid = -1;
@@ -246,14 +277,16 @@ static struct lws_vhost *vhost_get(struct lws_context *ctx,
 
 static void connect_to(struct http_client_req *r, const char *addr)
 {
-	struct lws_context *ctx = hub_lws_context(r->hl);
+	struct lws_context *ctx = r->ctx;
 	struct lws_client_connect_info i;
 
 	memset(&i, 0, sizeof(i));
 	i.context = ctx;
-	i.vhost = ctx ? vhost_get(ctx, r->o.ca_file) : NULL;
+	i.vhost = ctx ? vhost_get(ctx, r->o.vhost_name, r->o.ca_file) : NULL;
 	if (!i.vhost)
 		return finish(r, "libwebsockets has no context for the request");
+	if (r->o.vhost_setup && r->o.vhost_setup(r->o.vhost_setup_arg, i.vhost))
+		return finish(r, "cannot set up the connection's proxy");
 	i.address = addr;
 	i.port = (int)r->url.port;
 	i.path = r->path;
@@ -280,7 +313,7 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct http_client_req *r = arg;
 	char addr[INET6_ADDRSTRLEN], msg[160];
-	const void *a;
+	int bad;
 
 	r->res = NULL;
 	if (err) {
@@ -288,14 +321,10 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 			 log_esc(r->url.host), resolve_strerror(err));
 		return finish(r, msg);
 	}
-	a = ai->ai_family == AF_INET6 ?
-		(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-		(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	if (!inet_ntop(ai->ai_family, a, addr, sizeof(addr))) {
-		freeaddrinfo(ai);
-		return finish(r, "unusable address");
-	}
+	bad = resolve_ntop(ai, addr, sizeof(addr));
 	freeaddrinfo(ai);
+	if (bad)
+		return finish(r, "unusable address");
 	connect_to(r, addr);
 }
 
@@ -307,12 +336,11 @@ static bool is_ip(const char *host)
 	       inet_pton(AF_INET6, host, buf) == 1;
 }
 
-struct http_client_req *http_client_start(struct hub_lws *hl,
-					  const char *url,
-					  const struct http_client_opts *o,
-					  http_client_cb done, void *arg)
+struct http_client_req *http_client_run(struct lws_context *ctx,
+					struct loop *loop, const char *url,
+					const struct http_client_opts *o,
+					http_client_cb done, void *arg)
 {
-	struct loop *loop = hub_lws_loop(hl);
 	const struct addrinfo hints = {
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_ADDRCONFIG,
@@ -322,9 +350,12 @@ struct http_client_req *http_client_start(struct hub_lws *hl,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->hl = hl;
+	r->ctx = ctx;
 	r->loop = loop;
+	r->t0 = time(NULL);
 	r->o = *o;
+	if (!r->o.vhost_name)
+		r->o.vhost_name = VHOST_NAME;
 	if (!r->o.timeout_ms)
 		r->o.timeout_ms = TIMEOUT_DEFAULT_MS;
 	if (!r->o.body_max)
@@ -340,16 +371,21 @@ struct http_client_req *http_client_start(struct hub_lws *hl,
 	if (asprintf(&r->path, "%s", r->url.path[0] ? r->url.path : "/") < 0)
 		r->path = NULL;
 	r->form = o->form ? strdup(o->form) : NULL;
+	if (o->bearer && asprintf(&r->bearer, "Bearer %s", o->bearer) < 0)
+		r->bearer = NULL;
+	r->address = o->address ? strdup(o->address) : NULL;
 	r->timer = loop_timer_new(loop, on_timer, r);
-	if (!r->path || !r->timer || (o->form && !r->form)) {
+	if (!r->path || !r->timer || (o->form && !r->form) ||
+	    (o->bearer && !r->bearer) || (o->address && !r->address)) {
 		req_free(r);
 		errno = ENOMEM;
 		return NULL;
 	}
-	r->o.form = NULL;	/* r->form is the copy */
+	/* r->form, r->bearer and r->address are the copies */
+	r->o.form = r->o.bearer = r->o.address = NULL;
 	loop_timer_set(r->timer, r->o.timeout_ms);
-	if (is_ip(r->url.host)) {
-		connect_to(r, r->url.host);
+	if (r->address || is_ip(r->url.host)) {
+		connect_to(r, r->address ? r->address : r->url.host);
 		return r;
 	}
 	r->res = resolve_start(loop, r->url.host, NULL, &hints, on_resolved,
@@ -362,6 +398,15 @@ struct http_client_req *http_client_start(struct hub_lws *hl,
 		return NULL;
 	}
 	return r;
+}
+
+struct http_client_req *http_client_start(struct hub_lws *hl,
+					  const char *url,
+					  const struct http_client_opts *o,
+					  http_client_cb done, void *arg)
+{
+	return http_client_run(hub_lws_context(hl), hub_lws_loop(hl), url, o,
+			       done, arg);
 }
 
 void http_client_cancel(struct http_client_req *r)

@@ -442,7 +442,6 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 {
 	struct hub_client *hc = arg;
 	char addr[INET6_ADDRSTRLEN];
-	const void *a;
 	bool ok;
 
 	hc->res = NULL;
@@ -454,10 +453,7 @@ static void on_resolved(struct addrinfo *ai, int err, void *arg)
 		schedule_retry(hc);
 		return;
 	}
-	a = ai->ai_family == AF_INET6 ?
-		(const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr :
-		(const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-	ok = inet_ntop(ai->ai_family, a, addr, sizeof(addr));
+	ok = !resolve_ntop(ai, addr, sizeof(addr));
 	freeaddrinfo(ai);
 	if (!ok) {
 		log_warn("%s: cannot resolve %s: unusable address; retrying",

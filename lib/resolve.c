@@ -4,7 +4,10 @@
  * already running in a thread cannot be stopped: cancelling only
  * forgets its owner, and the request frees itself when it completes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -68,4 +71,17 @@ void resolve_cancel(struct resolve *r)
 const char *resolve_strerror(int err)
 {
 	return uv_strerror(err);
+}
+
+int resolve_ntop(const struct addrinfo *ai, char *buf, size_t size)
+{
+	const void *a;
+
+	if (ai->ai_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+	else if (ai->ai_family == AF_INET)
+		a = &((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
+	else
+		return -EAFNOSUPPORT;
+	return inet_ntop(ai->ai_family, a, buf, (socklen_t)size) ? 0 : -errno;
 }

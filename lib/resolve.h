@@ -12,6 +12,8 @@
 #ifndef NMB_RESOLVE_H
 #define NMB_RESOLVE_H
 
+#include <stddef.h>
+
 struct addrinfo;
 struct loop;
 struct resolve;
@@ -27,5 +29,7 @@ struct resolve *resolve_start(struct loop *loop, const char *host,
 void resolve_cancel(struct resolve *r);
 /* "unknown node or service", ... for a callback's err */
 const char *resolve_strerror(int err);
+/* ai's (first) address as text into buf (INET6_ADDRSTRLEN): 0 or -errno. */
+int resolve_ntop(const struct addrinfo *ai, char *buf, size_t size);
 
 #endif /* NMB_RESOLVE_H */

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """call-circles.py: circles of calls between the files of each daemon.
 
-Usage: scripts/call-circles.py [OBJDIR]   (default build, the O= of userspace.mk)
+Usage: scripts/call-circles.py [OBJDIR]   (default build, the O= of userspace.mk;
+run from the repository root, after make userspace)
 
 File A "calls" file B when A's object file needs a symbol (nm: U) that
 B defines as a function (nm: T). A circle is a cycle A -> B -> ... -> A
@@ -88,7 +89,11 @@ def main():
     objdir = sys.argv[1] if len(sys.argv) > 1 else "build"
     bad = 0
     for d in ("server", "exporter", "agent"):
-        objs = sorted(glob.glob(os.path.join(objdir, "daemon", d, "*.o")))
+        # only the objects of sources that still exist (no stale ones)
+        objs = sorted(o for o in glob.glob(os.path.join(objdir, "daemon", d,
+                                                        "*.o"))
+                      if os.path.exists(os.path.join(
+                          "daemon", d, os.path.basename(o)[:-2] + ".c")))
         if not objs:
             print(f"{d}: no object files under {objdir}/daemon/{d}; "
                   "run make userspace", file=sys.stderr)

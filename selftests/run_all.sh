@@ -3,7 +3,7 @@
 # run_all.sh: run every test suite, count their TAP results, print a summary.
 #
 # Usage: selftests/run_all.sh [--kernel-only] [--suite NAME]...
-#                             [--kernel NAME]... [--list]
+#                             [--kernel NAME]... [--parallel] [--list]
 #
 # A suite is a folder of selftests/ with a run-host.sh (run here, on the
 # host) and/or a run-guest.sh (run in its own QEMU boot through
@@ -21,6 +21,11 @@
 # smaller run on that kernel. Summary lines name the kernel:
 # "# ==== kmod (guest 6.12.NN+deb13-amd64): ...". A kernel that is not
 # there counts as one failure, with the make target that makes it.
+# --parallel runs the guest suites, one after the other, while the host
+# suites run, one after the other (a TCG guest keeps about one CPU busy):
+# the host suites' output is shown live, the guest suites' is kept in
+# $O/run_all/.guest-lane.PID.out (tail -f it) and shown once the host
+# suites are done; each suite's log is its own file as ever.
 # A run-guest.sh runs inside the guest, as root, over the host's root
 # file system. Nothing is built here: `make check` / `make selftests` build first.
 #
@@ -44,6 +49,7 @@ LOGDIR=${O:-build}/run_all
 
 kernel_only=0
 list=0
+parallel=0
 only=()
 kernels_only=()
 TRIXIE=${O:-build}/trixie
@@ -62,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernels_only+=("${2:?--kernel needs a name}"); shift 2 ;;
 	--kernel=*) kernels_only+=("${1#*=}"); shift ;;
 	--list) list=1; shift ;;
+	--parallel) parallel=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "run_all.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -176,10 +183,19 @@ fail=0
 skip=0
 failures=()
 pidfile=$LOGDIR/.running.$$.pid
-# The suite runs under timeout(1), in a process group of its own: stop it.
+lane=$LOGDIR/.guest-lane.$$
+lane_pid=
+# The suite runs under timeout(1), in a process group of its own: stop it,
+# and the guest lane of --parallel (whose own stop() stops its suite).
 stop() {
 	[ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 	rm -f "$pidfile"
+	if [ -n "$lane_pid" ]; then
+		[ -s "$lane.pid" ] && kill "$(cat "$lane.pid")" 2>/dev/null
+		kill "$lane_pid" 2>/dev/null
+		wait "$lane_pid"
+		rm -f "$lane.out" "$lane.res"
+	fi
 	exit "$1"
 }
 trap 'stop 130' INT
@@ -221,7 +237,9 @@ run_suite() {
 	# Written under a private name, renamed when done: another run_all.sh
 	# (another engineer's make check) may share $LOGDIR.
 	log=$LOGDIR/.$suite-$tag.$$.log
-	console=$LOGDIR/.$suite-console.$$.log
+	# The tag too: with --parallel, agent (host) and agent (guest) may run
+	# at once.
+	console=$LOGDIR/.$suite-console-$tag.$$.log
 	rc_file=$log.rc
 	t=$(suite_timeout "$suite")
 	if [ "$kind" = host ]; then
@@ -298,11 +316,56 @@ run_suite() {
 		"$(($(date +%s) - start)) s (log: $log) ===="
 }
 
+# run_plan ENTRY...: run_suite on each, in order.
+run_plan() {
+	local entry
+
+	for entry in "$@"; do
+		# shellcheck disable=SC2086 # "kind suite [kernel]"
+		run_suite $entry
+	done
+}
+
 begin=$(date +%s)
-for entry in "${plan[@]}"; do
-	# shellcheck disable=SC2086 # "kind suite [kernel]"
-	run_suite $entry
-done
+if [ $parallel = 1 ]; then
+	host_plan=()
+	guest_plan=()
+	for entry in "${plan[@]}"; do
+		case $entry in
+		host\ *) host_plan+=("$entry") ;;
+		*) guest_plan+=("$entry") ;;
+		esac
+	done
+	echo "# guest suites run meanwhile; their output: $lane.out"
+	(
+		pidfile=$lane.pid
+		run_plan "${guest_plan[@]}" >"$lane.out" 2>&1
+		{
+			echo "$pass $fail $skip"
+			printf '%s\n' "${failures[@]}"
+		} >"$lane.res"
+	) &
+	lane_pid=$!
+	run_plan "${host_plan[@]}"
+	echo "# ==== host suites done; waiting for the guest suites ===="
+	wait "$lane_pid"
+	lane_pid=
+	cat "$lane.out"
+	if read -r p f s <"$lane.res"; then
+		pass=$((pass + p))
+		fail=$((fail + f))
+		skip=$((skip + s))
+		while IFS= read -r line; do
+			[ -z "$line" ] || failures+=("$line")
+		done < <(tail -n +2 "$lane.res")
+	else
+		fail=$((fail + 1))
+		failures+=("guest suites: no result from the guest lane")
+	fi
+	rm -f "$lane.out" "$lane.res"
+else
+	run_plan "${plan[@]}"
+fi
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failures:"

@@ -20,6 +20,7 @@
 #include <libwebsockets.h>
 
 #include "auth.h"
+#include "conn_addr.h"
 #include "farm.h"
 #include "http.h"
 #include "log.h"
@@ -113,45 +114,8 @@ static const struct srv_token *check_token(struct server *srv,
 
 static void peer_ip(struct lws *wsi, char *ip, size_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-	snprintf(ip, len, "unknown");
-	if (getpeername(lws_get_socket_fd(wsi), (struct sockaddr *)&ss, &sl))
-		return;
-	if (ss.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)len);
-	} else if (ss.ss_family == AF_INET6) {
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip,
-				  (socklen_t)len);
-		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, ip,
-				  (socklen_t)len);
-	}
-}
-
-int srv_conn_local_ip(struct srv_conn *c, char *ip, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	const void *a;
-	int family = AF_INET;
-
-	if (getsockname(lws_get_socket_fd(c->wsi), (struct sockaddr *)&ss,
-			&sl))
-		return -errno;
-	if (ss.ss_family == AF_INET)
-		a = &s4->sin_addr;
-	else if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		a = &s6->sin6_addr.s6_addr[12];
-	else
-		a = &s6->sin6_addr, family = AF_INET6;
-	return inet_ntop(family, a, ip, (socklen_t)len) ? 0 : -errno;
+	if (srv_wsi_ip(wsi, false, ip, len))
+		snprintf(ip, len, "unknown");
 }
 
 /* Refuses an upgrade with an empty HTTP/1.1 answer. */

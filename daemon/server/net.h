@@ -17,7 +17,5 @@ void srv_net_stop(struct server *srv);
 void srv_net_exit(struct server *srv);
 void srv_conn_close(struct srv_conn *c, int status, const char *reason);
 int srv_conn_send(void *conn, const char *msg, size_t len);
-/* The server's own address on c (IPv4-mapped unmapped): 0 or -errno. */
-int srv_conn_local_ip(struct srv_conn *c, char *ip, size_t len);
 
 #endif /* NMB_SERVER_NET_H */

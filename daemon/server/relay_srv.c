@@ -43,7 +43,7 @@
 #include "log.h"
 #include "loop.h"
 #include "prom.h"
-#include "net.h"
+#include "conn_addr.h"
 #include "protocol.h"
 #include "relay.h"
 #include "relay_auth.h"

@@ -25,7 +25,6 @@
 
 struct lws;
 struct lws_context;
-struct lws_vhost;
 struct loop;
 struct srv_relay;
 struct srv_net;
@@ -85,7 +84,6 @@ struct server {
 	struct srv_timer *stop_timer;	/* waits for the exporters' acks */
 	uint64_t stop_deadline;
 	struct srv_idp *idp;		/* trusted issuers (idp.c) */
-	struct lws_vhost *idp_vhost;	/* their HTTPS client (fetch.c) */
 	size_t n_idp;
 	LIST_HEAD(, srv_login) logins;	/* waiting logins (login.c) */
 	unsigned int n_logins;

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host-side checks of the ABI and of code hygiene, as TAP: the uapi header
 # agrees with the netlink spec, user space has no clang-tidy bugprone
-# findings, and the documentation parses cleanly.
+# findings, no daemon's files call each other in a circle of three or more,
+# and the documentation parses cleanly.
 set -u
 cd "$(dirname "$0")/../.."
 
 . selftests/lib/tap.sh
 
-tap_plan 3
+tap_plan 4
 
 python3 selftests/abi/check-uapi.py \
 	Documentation/netlink/specs/nmb_watch.yaml \
@@ -30,6 +31,12 @@ out=$(clang-tidy --quiet \
 rc=$?
 [ $rc = 0 ] || echo "$out" | grep -E 'warning:|error:' | sed 's/^/# /'
 tap_result $rc "clang-tidy bugprone-* finds nothing in ${#srcs[@]} user-space files"
+# Circles of calls between a daemon's files (nm of the objects of make
+# userspace); two-file circles (a module and its callback user) are allowed.
+out=$(python3 scripts/call-circles.py "${O:-build}" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+tap_result $rc "no circle of calls over three files or more in any daemon"
 mapfile -t rsts < <(git ls-files 'Documentation/*.rst')
 python3 selftests/abi/check-rst.py "${rsts[@]}" 2>/dev/null
 tap_result $? "every Documentation/*.rst parses without docutils warnings"

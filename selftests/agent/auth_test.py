@@ -69,11 +69,16 @@ class Agent:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stderr=self.log,
                                      stdout=subprocess.DEVNULL, env=env)
-        end = time.time() + 10
+
+    async def started(self, timeout=10):
+        """Waits for the hub's answer without blocking the event loop
+        (the hub runs on it). Returns self."""
+        end = time.time() + timeout
         while time.time() < end and self.proc.poll() is None:
             if "has no hello" in self.text():
                 break
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
+        return self
 
     def text(self):
         with open(self.log_path) as f:
@@ -248,7 +253,7 @@ async def login_discovery_names_another_issuer():
 async def login_provider_unreachable():
     hub = await PyHub(auth=AuthConf("https://127.0.0.1:1", "nmb",
                                     None)).start()
-    a = Agent("deadidp", hub.url())
+    a = await Agent("deadidp", hub.url()).started()
     S["more"].append(a)
     try:
         rc, out, err = await a.ctl("login")
@@ -337,7 +342,7 @@ async def token_cmd_ci():
     cmd = ("%s %s mint --dir %s --iss $issuer --aud ${client_id} "
            "--sub ci-job --claims '{\"cost\": \"$$5\"}'"
            % (PY, IDP_PY, S["dir"]))
-    a = Agent("ci", hub.url(), token_cmd=cmd)
+    a = await Agent("ci", hub.url(), token_cmd=cmd).started()
     S["more"].append(a)
     n = len(hub.received)
     rc, out, err = await reserve(a, "ci")
@@ -358,7 +363,8 @@ async def token_cmd_ci():
 
 @test
 async def token_cmd_fails():
-    a = Agent("cifail", S["hub"].url(), token_cmd="echo oops >&2; exit 3")
+    a = await Agent("cifail", S["hub"].url(),
+                    token_cmd="echo oops >&2; exit 3").started()
     S["more"].append(a)
     rc, out, err = await reserve(a, "f")
     check(rc != 0 and "'echo oops >&2; exit 3' exited with 3" in err,
@@ -370,7 +376,8 @@ async def token_requests_bounded():
     # A hub that asks 20 times at once: 16 run, the others are refused.
     hub = S["hub"]
     before = set(hub.socks)
-    a = Agent("slow", hub.url(), token_cmd="sleep 1; exit 1")
+    a = await Agent("slow", hub.url(),
+                    token_cmd="sleep 1; exit 1").started()
     S["more"].append(a)
     for _ in range(100):
         if set(hub.socks) - before:
@@ -416,8 +423,8 @@ async def main():
     with open(os.path.join(WORK, "board.yaml"), "w") as f:
         f.write(DESC)
     S["outputs"], S["secrets"], S["more"] = [], [], []
-    S["agent"] = Agent("agent", hub.url())
-    S["agent2"] = Agent("agent2", hub.url())
+    S["agent"] = await Agent("agent", hub.url()).started()
+    S["agent2"] = await Agent("agent2", hub.url()).started()
     print("TAP version 13")
     print("1..%d" % (len(TESTS) + 1))
     failed = 0

@@ -83,6 +83,17 @@ class Agent:
         t = self.text()
         return "connected to server" in t or "has no hello" in t
 
+    async def started(self, timeout=10):
+        """Waits for the first connection without blocking the event
+        loop, for a hub or proxy served by this test's own loop (made
+        with wait=False). Returns self."""
+        end = time.time() + timeout
+        while time.time() < end and not self.ready(True):
+            if self.proc.poll() is not None:
+                break
+            await asyncio.sleep(0.02)
+        return self
+
     def text(self):
         with open(self.log_path) as f:
             return f.read()
@@ -723,7 +734,7 @@ async def tls(a):
     url = "wss://127.0.0.1:%d" % srv.port
     ta = Agent(url, "tls-agent", "tls:\n  ca-file: %s\n" % crt)
     bad = Agent(url, "tls-bad", "tls:\n  ca-file: /etc/ssl/certs/"
-                "ca-certificates.crt\nconnect_wait: 2s\n")
+                "ca-certificates.crt\nconnect_wait: 2s\n", wait=False)
     try:
         places = await ta.ok("search")
         check([p["name"] for p in places] == ["secure"], places)
@@ -737,8 +748,8 @@ async def tls(a):
         cp = await ConnectProxy().start()
         env = {"https_proxy": cp.url(), "no_proxy": None, "NO_PROXY": None,
                "HTTPS_PROXY": None, "http_proxy": None, "HTTP_PROXY": None}
-        pa = Agent(url, "tls-proxied", "tls:\n  ca_file: %s\n" % crt,
-                   env=env)
+        pa = await Agent(url, "tls-proxied", "tls:\n  ca_file: %s\n" % crt,
+                         env=env, wait=False).started()
         try:
             places = await pa.ok("search")
             check([p["name"] for p in places] == ["secure"], places)
@@ -1020,7 +1031,8 @@ async def outbound_http_proxy(a):
     srv = S["srv"]
     env = {"http_proxy": cp.url(), "no_proxy": None, "NO_PROXY": None,
            "https_proxy": None, "HTTPS_PROXY": None, "HTTP_PROXY": None}
-    pa = Agent(srv.url(path=""), "proxied-agent", env=env)
+    pa = await Agent(srv.url(path=""), "proxied-agent", env=env,
+                     wait=False).started()
     try:
         places = await pa.ok("search")
         check(any(p["name"] == "lab-a" for p in places), places)
@@ -1069,7 +1081,7 @@ async def py_hub_place_vanishes(a):
     # reservation and reserves the place again once it is back.
     hub = await PyHub().start()
     hub.add("py-1", 7, [board()])
-    pa = Agent(hub.url(), "py-agent")
+    pa = await Agent(hub.url(), "py-agent", wait=False).started()
     try:
         await pa.ok("reserve", name="v", import_description=DESC)
         check(list(hub.held) == [7], dict(hub.held))
@@ -1097,7 +1109,7 @@ async def py_hub_grant_crosses_cancel(a):
     hub = await PyHub().start()
     hub.add("py-2", 4, [board()])
     hub.grant = "cross"
-    pa = Agent(hub.url(), "py-agent2")
+    pa = await Agent(hub.url(), "py-agent2", wait=False).started()
     try:
         r, w = await pa.open()
         w.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": "reserve",
@@ -1125,7 +1137,7 @@ async def py_hub_no_wait(a):
     hub = await PyHub().start()
     hub.add("py-3", 5, [board()])
     hub.held[5] = 99
-    pa = Agent(hub.url(), "py-agent3")
+    pa = await Agent(hub.url(), "py-agent3", wait=False).started()
     try:
         m = await pa.err("reserve", "conflict", name="n", wait=False,
                          import_description=DESC)
@@ -1151,7 +1163,8 @@ async def place_list_http(a):
     hub = await PyHub().start()
     hub.add("py-h", 11, [board()])
     front = await PlacesFront(hub).start()
-    pa = Agent(front.url(), "py-agent-http")
+    pa = await Agent(front.url(), "py-agent-http",
+                     wait=False).started()
     try:
         for mode in ("chunked", "length", "close", "chunked"):
             front.mode = mode
@@ -1309,7 +1322,8 @@ async def main():
     S["watcher"] = await Peer.connect(srv.url())
     a = Agent(srv.url(path=""))
     S["proxy"] = await Proxy().start(srv.port)
-    S["gagent"] = Agent("ws://127.0.0.1:%d" % S["proxy"].port, "gagent")
+    S["gagent"] = await Agent("ws://127.0.0.1:%d" % S["proxy"].port,
+                               "gagent", wait=False).started()
     only = os.environ.get("NMB_TESTS")     # name,name: run only those
     if only:
         TESTS[:] = [t for t in TESTS if t.__name__ in only.split(",")]

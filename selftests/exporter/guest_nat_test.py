@@ -28,14 +28,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.dont_write_bytecode = True     # the guest sees the repository read-only
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from nmbtest import (diag, no_sanitizer_report, ok,  # noqa: E402
-                     sigterm, summary)
+from nmbtest import (diag, echo_server, no_sanitizer_report,  # noqa: E402
+                     ok, sigterm, summary)
 
 EXPORTER, SERVER, AGENT = sys.argv[1:4]
 TMP = tempfile.mkdtemp(prefix="nmb-nat-guest-")
@@ -83,24 +82,6 @@ def setup():
 def cleanup():
     for ns in ("a1", "a2", "nat"):
         sh("ip netns del %s 2>/dev/null || true" % ns)
-
-
-def echo_server(port):
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(16)
-
-    def serve(c):
-        with c:
-            while True:
-                d = c.recv(65536)
-                if not d:
-                    return
-                c.sendall(d)
-    while True:
-        c, _ = srv.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 
 def exporter_conf():
@@ -278,8 +259,7 @@ def main():
         cleanup()
         sys.exit(summary())
     for port in ECHO.values():
-        threading.Thread(target=echo_server, args=(port,),
-                         daemon=True).start()
+        echo_server(port)
     slog = open(os.path.join(TMP, "server.log"), "w+")
     elog = open(os.path.join(TMP, "exporter.log"), "w+")
     srv = subprocess.Popen([SERVER, "--listen", "%s:2092" % SRV],

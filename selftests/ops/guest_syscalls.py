@@ -24,8 +24,8 @@ sys.dont_write_bytecode = True     # the guest sees the repository read-only
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
-from nmbtest import diag, ok, sh, sigterm, summary, wait, write  # noqa
-from syscalls import outside_filter  # noqa
+from nmbtest import diag, ok, sh, summary, wait, write  # noqa
+from syscalls import outside_filter, stop_traced  # noqa
 
 B, KO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 TMP = tempfile.mkdtemp(prefix="nmb-ops-guest-")
@@ -106,7 +106,7 @@ def main():
     subprocess.run([os.path.join(B, "nmbctl"), "-s", sock, "detach"],
                    capture_output=True, timeout=120)
     for name in ("nmb-agent", "nmb-exporter", "nmb-server"):
-        sigterm(procs[name][0], 30)
+        stop_traced(procs[name][0], 30)
     for name in ("nmb-exporter", "nmb-agent"):
         used, outside = outside_filter(procs[name][1], name + ".service")
         with open(procs[name][1]) as f:

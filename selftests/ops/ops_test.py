@@ -35,7 +35,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "selftests", "lib"))
 from nmbtest import ok, diag, summary, free_port, wait, sigterm  # noqa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from syscalls import outside_filter  # noqa
+from syscalls import outside_filter, stop_traced  # noqa
 
 B = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/asan")
 EX = os.path.join(ROOT, "Documentation", "examples")
@@ -275,10 +275,26 @@ class Notify:
         return env
 
 
+# Every process start() started, stopped by stop_started() on any exit.
+STARTED = []
+
+
 def start(args, env, log):
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                            stderr=open(os.path.join(TMP, log), "w"),
-                            env=env)
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(TMP, log), "w"),
+                         env=env)
+    STARTED.append(p)
+    return p
+
+
+def stop_started():
+    """Stops what start() started and still runs, with the daemons
+    under strace: a failed or interrupted test leaves nothing behind."""
+    for p in STARTED:
+        if p.poll() is None and p.args[0] == "strace":
+            stop_traced(p, 10)
+        elif p.poll() is None:
+            sigterm(p, 10)
 
 
 def test_notify():
@@ -437,7 +453,7 @@ def test_syscalls():
         show(r)
     run([ctl, "-s", sock, "detach"], timeout=60)
     for name in ("nmb-agent", "nmb-exporter", "nmb-server"):
-        sigterm(procs[name][0], 20)
+        stop_traced(procs[name][0], 20)
     echo.close()
     for name, unit in (("nmb-server", "nmb-server.service"),
                        ("nmb-exporter", "nmb-exporter.service"),
@@ -482,6 +498,8 @@ def test_bench_timeout():
 
 
 def main():
+    # SIGTERM (run_all.sh's timeout) unwinds through the finally below.
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
     print("TAP version 13", flush=True)
     try:
         test_version()
@@ -492,6 +510,7 @@ def main():
         test_syscalls()
         test_bench_timeout()
     finally:
+        stop_started()
         subprocess.run(["rm", "-rf", TMP])
     return summary()
 

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """syscalls.py - which system calls an strace -f log holds that the
 SystemCallFilter= of a unit of systemd/ does not allow (selftests/ops, on
-the host and in the guest)."""
+the host and in the guest), and how to stop a daemon traced by strace."""
 import os
 import re
+import signal
 import subprocess
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -62,3 +63,35 @@ def outside_filter(log, unit):
     allowed = expand(syscall_groups(), unit_filter(unit))
     used = traced(log)
     return used, sorted(used - allowed) if allowed else sorted(used)
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def signal_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def stop_traced(p, timeout):
+    """SIGTERM to the daemon that strace p runs, which then exits, and
+    strace with it. (SIGTERM to strace is not passed on: strace waited
+    out the whole timeout, and killed it left the daemon running.)
+    strace's exit status, or None when both had to be killed after
+    timeout seconds."""
+    signal_all(children(p.pid) or [p.pid], signal.SIGTERM)
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        signal_all(children(p.pid), signal.SIGKILL)
+        p.kill()
+        p.wait()
+        return None

@@ -11,8 +11,10 @@
 # Usage: assets.sh OUTDIR     (make deps: OUTDIR=build/virtual)
 #
 # Writes OUTDIR/vmlinuz, OUTDIR/bcm2837-rpi-3-b.dtb, OUTDIR/initramfs.gz,
-# OUTDIR/disk.img. Nothing is done when they exist and are newer than the
-# guest sources. Needs root for dpkg --add-architecture / apt-get update.
+# OUTDIR/disk.img. Nothing is done when they exist and were made from the
+# same guest sources (their SHA-256 sums in OUTDIR/sources.sha256: a fresh
+# clone's new file times alone do not rebuild them). Needs root for dpkg
+# --add-architecture / apt-get update.
 set -euo pipefail
 
 OUT=${1:?usage: assets.sh OUTDIR}
@@ -24,15 +26,18 @@ die() {
 	exit 1
 }
 
+# The SHA-256 sums of what the assets are made from.
+sources() {
+	(cd "$HERE" && sha256sum assets.sh guest/*)
+}
+
 fresh() {
 	local f
 
 	for f in vmlinuz bcm2837-rpi-3-b.dtb initramfs.gz disk.img; do
 		[ -s "$OUT/$f" ] || return 1
 	done
-	[ "$OUT/initramfs.gz" -nt "$HERE/guest/init" ] &&
-		[ "$OUT/initramfs.gz" -nt "$HERE/guest/gpio-shim" ] &&
-		[ "$OUT/initramfs.gz" -nt "$HERE/assets.sh" ]
+	[ "$(sources)" = "$(cat "$OUT/sources.sha256" 2>/dev/null)" ]
 }
 
 fresh && exit 0
@@ -112,4 +117,5 @@ mv "$STAGE/board.dtb" "$OUT/bcm2837-rpi-3-b.dtb"
 mv "$STAGE/initramfs.gz" "$OUT/initramfs.gz"
 # raspi3b wants an SD card whose size is a power of 2.
 [ -s "$OUT/disk.img" ] || truncate -s 64M "$OUT/disk.img"
+sources >"$OUT/sources.sha256"
 echo "  VIRT   $OUT: $kpkg, busybox-static:arm64"

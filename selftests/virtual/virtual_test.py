@@ -171,10 +171,11 @@ def shell(console):
 
 def gpio_set(gpio, pin, val):
     """SET, confirmed by the shim; the mini UART may lose a first line
-    sent while the board's tty was being set up, so up to 3 tries."""
-    for _ in range(3):
+    sent while the board's tty was being set up, so it is sent again
+    every 3 s, for up to 30 s (a confirmation takes well under 1 s)."""
+    for _ in range(10):
         if gpio.ask("SET %d %d" % (pin, val), r"GPIO %d %d\r?\n" %
-                    (pin, val), 10):
+                    (pin, val), 3):
             return True
     return False
 
