@@ -30,6 +30,12 @@
  */
 #define WIRE_FEATURE_SECRET		"secret"
 #define WIRE_PARAM_SECRET		"secret"
+/*
+ * nmb only: an exporter that lists this feature in hello runs TLS on its
+ * relay data connections when relay_open says tls: true; others are
+ * not sent that argument (older exporters reject unknown arguments).
+ */
+#define WIRE_FEATURE_RELAY_TLS		"relay_tls"
 #define WIRE_PARAM_PLACE_ID		"place_id"
 
 /* --- wire: methods of an exporter (called by the server) ------------ */

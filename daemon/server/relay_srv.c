@@ -411,10 +411,18 @@ static void ask_exporter(struct rlink *l, struct srv_place *p)
 {
 	struct srv_conn *c = p->exporter ? p->exporter->conn : NULL;
 	json_object *params;
+	bool tls;
 
 	if (!c || c->closing) {
 		link_refuse(l, 503, "Exporter not connected",
 			    "the place's exporter is not connected now");
+		return;
+	}
+	/* an exporter that did not say it can (hello) dials in the clear */
+	tls = l->rl->tls && p->exporter->relay_tls;
+	if (!tls && tls_required(l->rl)) {
+		link_refuse(l, 502, "Exporter cannot use TLS",
+			    "relay.tls is required, but the place's exporter cannot run TLS on data connections (its hello lacks the feature relay_tls); upgrade that nmb-exporter or set relay.tls: auto");
 		return;
 	}
 	if (relay_id_new(l->id)) {
@@ -430,7 +438,7 @@ static void ask_exporter(struct rlink *l, struct srv_place *p)
 			       json_object_new_string(l->ip));
 	json_object_object_add(params, WIRE_RELAY_OPEN_PORT,
 			       json_object_new_int((int32_t)l->rl->port));
-	if (l->rl->tls)
+	if (tls)
 		json_object_object_add(params, WIRE_RELAY_OPEN_TLS,
 				       json_object_new_boolean(1));
 	l->state = LINK_WAIT;

@@ -25,7 +25,8 @@ import urllib.request
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "lib")]
-from nmbpeer import Peer, Server, close_all, place_desc  # noqa: E402
+from nmbpeer import (Peer, RpcError, Server, close_all,  # noqa: E402
+                     place_desc)
 from nmbtest import (check, collector, free_range, make_cert,  # noqa: E402
                      run_tests, servers_line)
 
@@ -150,8 +151,21 @@ class FakeExporter:
             w.close()
 
 
-async def reserved(srv, name="relay-1", mode="serve"):
-    fe = await FakeExporter.start(srv, name, mode)
+class OldExporter(FakeExporter):
+    """An exporter from before TLS on the relay: no relay_tls in its
+    hello, and relay_open refuses arguments it does not know, as
+    nmb-exporter's rpc_args() did."""
+
+    async def relay_open(self, relay_id, place_id, ip, port, **more):
+        if more:
+            raise RpcError(-32603, "got an unexpected keyword argument "
+                           "'%s'" % sorted(more)[0])
+        return await super().relay_open(relay_id, place_id, ip, port)
+
+
+async def reserved(srv, name="relay-1", mode="serve", features=(),
+                   cls=FakeExporter):
+    fe = await cls.start(srv, name, mode, features)
     agent = await Peer.connect(srv.url())
     check(await agent.call("reserve", [fe.place_id]) == fe.place_id,
           "reserved")
@@ -464,7 +478,7 @@ async def tls_relay_both_ways():
     check("place ports %d-%d, TLS or plain" % (srv.relay_port + 1,
                                                srv.relay_port + 5)
           in srv.text(), "relay logs TLS or plain")
-    fe, agent, place = await reserved(srv)
+    fe, agent, place = await reserved(srv, features=["relay_tls"])
     check(place.get("relay_tls") is True, "listed with relay_tls: %s" % place)
     line, r, w = await connect(place, TCP_CONNECT, tls=True)
     check(line.startswith(b"HTTP/1.1 200"), line)
@@ -496,7 +510,7 @@ async def tls_relay_both_ways():
 async def tls_required_refuses_plain():
     srv = tls_server("required")
     check("TLS only" in srv.text(), "relay logs TLS only")
-    fe, agent, place = await reserved(srv)
+    fe, agent, place = await reserved(srv, features=["relay_tls"])
     line, r, w = await connect(place, TCP_CONNECT)
     check(line.startswith(b"HTTP/1.1 426"), "plain: %s" % line)
     w.close()
@@ -524,6 +538,40 @@ async def tls_required_refuses_plain():
     check(line.startswith(b"HTTP/1.1 403"), "TLS 403: %s" % line)
     w.close()
     return "426 for plain, TLS served, 403 over TLS delivered"
+
+
+@test
+async def tls_old_exporter():
+    # an exporter without relay_tls in its hello is not asked for TLS
+    # (it would refuse the argument): a TLS agent still gets through,
+    # the data connection plain; with relay.tls: required a 502 at once
+    srv = tls_server()
+    fe, agent, place = await reserved(srv, features=["secret"],
+                                      cls=OldExporter)
+    check(place.get("relay_tls") is True, "listed with relay_tls: %s" % place)
+    line, r, w = await connect(place, TCP_CONNECT, tls=True)
+    check(line.startswith(b"HTTP/1.1 200"), "TLS agent: %s" % line)
+    check(len(fe.opens) == 1 and fe.opens[0]["tls"] is False,
+          "relay_open without tls: %s" % fe.opens)
+    check(await echo_check(r, w, 1 << 20), "1 MiB echoed intact")
+    w.close()
+    await asyncio.sleep(0.3)
+    t = transports(srv)
+    check(t.get("ktls", 0) + t.get("userspace_tls", 0) == 1 and
+          t.get("plain") == 1, "agent TLS, exporter plain: %s" % t)
+    srv = tls_server("required")
+    fe, agent, place = await reserved(srv, features=["secret"],
+                                      cls=OldExporter)
+    t0 = time.monotonic()
+    line, r, w = await connect(place, TCP_CONNECT, tls=True)
+    check(line.startswith(b"HTTP/1.1 502") and time.monotonic() - t0 < 4,
+          "required: %s after %.1f s" % (line, time.monotonic() - t0))
+    w.close()
+    check(fe.opens == [], "old exporter not asked: %s" % fe.opens)
+    check("its hello lacks the feature relay_tls" in srv.text(),
+          "the log says why")
+    return "old exporter: plain data connection under a TLS agent; 502 " \
+        "when TLS is required"
 
 
 @test
