@@ -4,14 +4,24 @@
  * level-triggered epoll, one pipe per direction, enlarged to PIPE_CAP
  * where the system allows (fewer rounds of splice() per megabyte). The
  * epoll interest of a socket is changed only when it differs.
+ *
+ * A kernel TLS socket as src: splice() fails with EINVAL at a record
+ * that is not data (net/tls/tls_sw.c, tls_sw_splice_read()). A peer's
+ * close_notify alert there (lib/tls_pump and OpenSSL send one before
+ * their FIN) is its EOF; any other record ends the relay with EPROTO.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/tls.h>
 
 #include "loop.h"
 #include "relay.h"
@@ -38,6 +48,42 @@ struct relay {
 	void *arg;
 	bool finished;
 };
+
+#define TLS_RECORD_ALERT	21
+#define TLS_ALERT_CLOSE_NOTIFY	0
+
+/*
+ * splice() from fd failed with EINVAL: 0 when fd is a kernel TLS socket
+ * whose next record, read here, is a close_notify alert (EOF), else
+ * -errno.
+ */
+static int ktls_close_notify(int fd)
+{
+	char ulp[16] = "", cbuf[CMSG_SPACE(sizeof(unsigned char))];
+	unsigned char alert[2];
+	struct iovec iov = { alert, sizeof(alert) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	socklen_t len = sizeof(ulp) - 1;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) ||
+	    strcmp(ulp, "tls") != 0)
+		return -EINVAL;		/* not kTLS: splice's own error */
+	n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (n == 2 && cm && cm->cmsg_level == SOL_TLS &&
+	    cm->cmsg_type == TLS_GET_RECORD_TYPE &&
+	    *CMSG_DATA(cm) == TLS_RECORD_ALERT &&
+	    alert[1] == TLS_ALERT_CLOSE_NOTIFY)
+		return 0;
+	return -EPROTO;
+}
 
 /* Moves what it can; returns 0 or -errno. */
 static int pump(struct dir *d)
@@ -77,6 +123,13 @@ static int pump(struct dir *d)
 			return 0;
 		n = splice(d->src, NULL, d->pipe[1], NULL, d->cap - d->queued,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EINVAL) {
+			int err = ktls_close_notify(d->src);
+
+			if (err)
+				return err;
+			n = 0;		/* the peer's close_notify: EOF */
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
