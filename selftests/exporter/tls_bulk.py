@@ -67,15 +67,19 @@ def tls_bulk(host, port, target, cafile, nbytes, close_notify=True):
     h.update(rest)
     n = [len(rest)]
 
+    def take():
+        """Reads what TLS has (under lock); False at its end."""
+        d = tls.read(65536)
+        h.update(d)
+        n[0] += len(d)
+        return bool(d)
+
     def reader():
         while True:
             try:
                 with lock:
-                    d = tls.read(65536)
-                if not d:
-                    return
-                h.update(d)
-                n[0] += len(d)
+                    if not take():
+                        return
             except ssl.SSLWantReadError:
                 if not feed():
                     return
@@ -90,6 +94,13 @@ def tls_bulk(host, port, target, cafile, nbytes, close_notify=True):
         raw.sendall(d)
     if close_notify:
         with lock:
+            # unwrap() calls SSL_shutdown() twice, and the second one
+            # drops the application data it finds: take it all first
+            try:
+                while take():
+                    pass
+            except ssl.SSLWantReadError:
+                pass
             try:
                 tls.unwrap()
             except ssl.SSLWantReadError:
