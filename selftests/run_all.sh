@@ -219,11 +219,15 @@ count() {
 timeout_detail() {
 	local last
 
-	last=$(sed '/^# run.sh: /,$d' "$1" | grep -a -v '^[#[:space:]]*$' |
+	last=$(sed '/^# run.sh: /,$d' "$1" |
+		grep -a -v -E '^([#[:space:]]*|qemu-system.*)$' |
 		tail -n 1 | tr -d '\r' | cut -c 1-160)
 	echo "last line: ${last:-none}"
 	grep -a -o -E 'task:[^ ]+ +state:D.*pid:[0-9]+' "$1" | head -n 3 |
 		sed 's/  */ /g; s/^/blocked in the kernel: /'
+	grep -a -m 1 -o -E '(soft lockup|detected stall|Oops:|BUG:|blocked for more than).*' \
+		"$1" | cut -c 1-120 | sed 's/^/kernel: /'
+	grep -a -m 1 -o -E 'RIP: 0010:[^ ]+' "$1" | sed 's/^/kernel: /'
 }
 
 # run_suite KIND SUITE [KERNEL]: run it with its output live and in

@@ -333,8 +333,18 @@ for attempt in 1 2; do
 done
 elapsed=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
 
+pattern='Oops:|BUG:|WARNING:|general protection fault|UBSAN:|KASAN:'
+pattern+='|kernel BUG at|INFO: task .* blocked for more than|detected stall'
+
 if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 	echo "# run.sh: timeout after ${timeout_s}s, guest killed" >&2
+	# A guest whose CPUs are stuck in the kernel cannot reach its own
+	# deadline: the kernel's first complaint says where they are.
+	if grep -a -q -E "$pattern" "$console"; then
+		echo "# run.sh: the kernel's first problem report:" >&2
+		{ grep -a -m 1 -E -A 40 "$pattern" "$console" || true; } |
+			tr -d '\r' | sed 's/^/# /' >&2
+	fi
 	console_tail
 	exit 124
 fi
@@ -357,8 +367,6 @@ if [ "$rc" = 124 ] && grep -a -q 'nmb-init: job still running' "$console"; then
 	exit 124
 fi
 
-pattern='Oops:|BUG:|WARNING:|general protection fault|UBSAN:|KASAN:'
-pattern+='|kernel BUG at|INFO: task .* blocked for more than|detected stall'
 if grep -a -q -E "$pattern" "$console"; then
 	echo "# run.sh: the kernel logged a problem:" >&2
 	{ grep -a -E -A 20 "$pattern" "$console" || true; } | head -n 60 |
