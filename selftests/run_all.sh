@@ -213,6 +213,23 @@ count() {
 	grep -c -E "$1" "$2"
 }
 
+# timeout_detail LOG: where a suite that timed out was, for the summary:
+# its last line of its own (before run.sh's report), and the tasks the
+# guest found blocked in the kernel at its deadline.
+timeout_detail() {
+	local last
+
+	last=$(sed '/^# run.sh: /,$d' "$1" |
+		grep -a -v -E '^([#[:space:]]*|qemu-system.*)$' |
+		tail -n 1 | tr -d '\r' | cut -c 1-160)
+	echo "last line: ${last:-none}"
+	grep -a -o -E 'task:[^ ]+ +state:D.*pid:[0-9]+' "$1" | head -n 3 |
+		sed 's/  */ /g; s/^/blocked in the kernel: /'
+	grep -a -m 1 -o -E '(soft lockup|detected stall|Oops:|BUG:|blocked for more than).*' \
+		"$1" | cut -c 1-120 | sed 's/^/kernel: /'
+	grep -a -m 1 -o -E 'RIP: 0010:[^ ]+' "$1" | sed 's/^/kernel: /'
+}
+
 # run_suite KIND SUITE [KERNEL]: run it with its output live and in
 # $LOGDIR, count.
 run_suite() {
@@ -291,6 +308,9 @@ run_suite() {
 	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 		f=$((f + 1))
 		failures+=("$name: timed out after ${t}s")
+		while IFS= read -r line; do
+			failures+=("$name:   $line")
+		done < <(timeout_detail "$log")
 	elif [ "$status" = 4 ] && [ "$f" = 0 ]; then
 		[ $ran != 0 ] || s=$((s + 1))
 	elif [ "$status" != 0 ] && [ "$f" = 0 ]; then

@@ -12,6 +12,8 @@
 # - A missing build root or kernel package: one line naming the make
 #   target that makes it (make module-trixie, selftests/qemu/run.sh,
 #   run_all.sh --kernel debian13).
+# - A guest job still running at its deadline (NMB_QEMU_DEADLINE) is
+#   stopped with 124 after the guest printed its tasks and kernel waits.
 # - dkms.conf: dkms builds on 6.1, and refuses a kernel outside 6.1..6.12
 #   with a message that names the range (dkms run in private trees).
 # - User space's usbip-host states (lib/usbip.h, USBIP_ST_*) are those of
@@ -29,7 +31,7 @@ kver12=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
 	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
 kver13=$(cat "$TRIXIE/kernel/kver" 2>/dev/null || true)
 
-tap_plan 14
+tap_plan 15
 
 # result STATUS WORDS...: tap_result with the words as one description.
 result() {
@@ -72,6 +74,20 @@ rc=$?
 [ $rc = 125 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q 'make deps' <<<"$out"
 result $? "no Debian 12 kernel of that version: run.sh exits 125 with" \
 	"one line naming make deps" || show "$out"
+
+# A stuck job: the guest shows where it waits before the runner kills it.
+start=$(date +%s)
+out=$(NMB_QEMU_DEADLINE=3 NMB_QEMU_CONSOLE=$tmp/console.log \
+	selftests/qemu/run.sh --timeout 120 -- \
+	'sleep 117 & wait' 2>&1)
+rc=$?
+took=$(($(date +%s) - start))
+[ $rc = 124 ] && [ $took -lt 100 ] &&
+	grep -q "the job was still running at the guest's deadline" <<<"$out" &&
+	grep -q -E '^# +[0-9]+ S hrtimer_nanosleep +sleep 117' <<<"$out" &&
+	grep -q 'sysrq: Show Blocked State' <<<"$out"
+result $? "a stuck guest job: stopped at its deadline (${took} s) with 124," \
+	"its tasks and their kernel wait shown" || show "$out"
 
 out=$(O=$tmp/out selftests/run_all.sh --suite kmod --kernel debian13 2>&1)
 rc=$?

@@ -279,7 +279,11 @@ TEST_F_TIMEOUT(port, guarantee_claimed_vs_unwatched, 120)
 	/* Unwatched (even with match_busid set): cdc_acm takes it. */
 	plug_default(_metadata, g);
 	EXPECT_EQ(0, kt_usb_tty(g->busid, tty, sizeof(tty)));
-	EXPECT_TRUE(kt_dev_ttyacm_exists());
+	/*
+	 * device_add() shows the tty in sysfs before devtmpfs has made its
+	 * node: wait for /dev too.
+	 */
+	EXPECT_TRUE(KT_WAIT_UNTIL(kt_dev_ttyacm_exists(), 5000));
 	kt_log_drain(&b->ev, &b->log, 300);
 	EXPECT_EQ(0, b->log.n) TH_LOG("events for an unwatched port");
 	ASSERT_EQ(0, kt_gadget_unplug(g));

@@ -42,6 +42,11 @@
 #   NMB_QEMU_9P_CACHE    9p cache mode of the host root (default loose:
 #                        files changed on the host while the guest runs
 #                        may look stale in it; "none" to see them)
+#   NMB_QEMU_DEADLINE    seconds after the job starts at which the guest
+#                        prints its tasks (state, kernel wait channel) and
+#                        the tasks blocked in the kernel (sysrq w), then
+#                        stops with 124 (default: 45 s before --timeout,
+#                        none for a --timeout of 90 s or less)
 # Variables NMB_*, V, KVER, ASAN_OPTIONS, UBSAN_OPTIONS and LSAN_OPTIONS
 # are passed into the guest; NMB_GUEST=1 and NMB_QEMU_HOST_TIME (the
 # host's time at boot, in seconds) are set there.
@@ -262,6 +267,12 @@ if [ -n "$hz" ] && [ -n "$mhz" ] && [ "$mhz" -gt 0 ]; then
 	append+=" lpj=$((mhz * 1000000 / hz))"
 fi
 append+=" nmb_9p_cache=${NMB_QEMU_9P_CACHE:-loose} ${NMB_QEMU_APPEND:-}"
+# The guest's own deadline, 45 s before ours (boot included): a job still
+# running then is stuck, and the guest prints where before it stops.
+deadline=${NMB_QEMU_DEADLINE:-}
+[ -n "$deadline" ] || [ "$timeout_s" -le 90 ] || deadline=$((timeout_s - 45))
+[[ $deadline =~ ^[0-9]*$ ]] || { echo "run.sh: bad NMB_QEMU_DEADLINE" >&2; exit 2; }
+[ -z "$deadline" ] || append+=" nmb_deadline=$deadline"
 [ $shell = 1 ] && append+=" nmb_shell=1"
 
 # TCG threads: one per vCPU, except for a kernel package under build/
@@ -322,8 +333,18 @@ for attempt in 1 2; do
 done
 elapsed=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { print a - b }')
 
+pattern='Oops:|BUG:|WARNING:|general protection fault|UBSAN:|KASAN:'
+pattern+='|kernel BUG at|INFO: task .* blocked for more than|detected stall'
+
 if [ "$status" = 124 ] || [ "$status" = 137 ]; then
 	echo "# run.sh: timeout after ${timeout_s}s, guest killed" >&2
+	# A guest whose CPUs are stuck in the kernel cannot reach its own
+	# deadline: the kernel's first complaint says where they are.
+	if grep -a -q -E "$pattern" "$console"; then
+		echo "# run.sh: the kernel's first problem report:" >&2
+		{ grep -a -m 1 -E -A 40 "$pattern" "$console" || true; } |
+			tr -d '\r' | sed 's/^/# /' >&2
+	fi
 	console_tail
 	exit 124
 fi
@@ -336,8 +357,16 @@ if [ -z "$rc" ] || grep -a -q 'Kernel panic' "$console"; then
 	exit 125
 fi
 
-pattern='Oops:|BUG:|WARNING:|general protection fault|UBSAN:|KASAN:'
-pattern+='|kernel BUG at|INFO: task .* blocked for more than|detected stall'
+if [ "$rc" = 124 ] && grep -a -q 'nmb-init: job still running' "$console"; then
+	echo "# run.sh: the job was still running at the guest's deadline;" \
+		"its tasks, and those blocked in the kernel:" >&2
+	sed -n '/nmb-init: job still running/,$p' "$console" | head -n 150 |
+		tr -d '\r' | sed 's/^/# /' >&2
+	printf '# run.sh: guest stopped at its deadline after %.1fs' "$elapsed" >&2
+	printf ' (console: %s)\n' "${console#"$REPO"/}" >&2
+	exit 124
+fi
+
 if grep -a -q -E "$pattern" "$console"; then
 	echo "# run.sh: the kernel logged a problem:" >&2
 	{ grep -a -E -A 20 "$pattern" "$console" || true; } | head -n 60 |
