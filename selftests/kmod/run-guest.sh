@@ -94,13 +94,17 @@ for t in "${tests[@]}"; do
 			fflush()
 		}
 		/^TAP version/ { next }
+		# A skipped test reports "ok N # SKIP why", without its name.
+		/^#  RUN  / { name = $3 }
 		/^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; next }
 		/^(not )?ok [0-9]+/ {
 			ok = ($1 == "ok")
 			num = ok ? $2 : $3
 			rest = $0
 			sub(/^(not )?ok [0-9]+ ?/, "", rest)
-			rest = (rest ~ /^#/ ? prog " " : prog ":") rest
+			if (rest ~ /^#/)
+				rest = (name != "" ? name " " : "") rest
+			rest = prog ":" rest
 			seen++
 			result((ok ? "ok " : "not ok ") (base + num) " " rest)
 			next
