@@ -30,6 +30,12 @@
  */
 #define WIRE_FEATURE_SECRET		"secret"
 #define WIRE_PARAM_SECRET		"secret"
+/*
+ * nmb only: an exporter that lists this feature in hello runs TLS on its
+ * relay data connections when relay_open says tls: true; others are
+ * not sent that argument (older exporters reject unknown arguments).
+ */
+#define WIRE_FEATURE_RELAY_TLS		"relay_tls"
 #define WIRE_PARAM_PLACE_ID		"place_id"
 
 /* --- wire: methods of an exporter (called by the server) ------------ */
@@ -40,6 +46,8 @@
 #define WIRE_RELAY_OPEN_PLACE		"place_id"
 #define WIRE_RELAY_OPEN_IP		"ip"
 #define WIRE_RELAY_OPEN_PORT		"port"
+#define WIRE_RELAY_OPEN_TLS		"tls"	/* optional: true */
+#define WIRE_PLACE_RELAY_TLS		"relay_tls"	/* optional: true */
 
 /* --- wire: a part's state, exporter -> server -> holder (nmb only) -- */
 #define WIRE_PART_STATE			"part_state"

@@ -318,6 +318,46 @@ fail:
 	return NULL;
 }
 
+struct proxy_connect *proxy_connect_adopt(struct loop *loop, int fd,
+					  const struct proxy_connect_conf *c,
+					  proxy_connect_cb cb, void *arg)
+{
+	struct proxy_connect *pc = calloc(1, sizeof(*pc));
+	char hp[300];
+	int ret;
+
+	if (!pc) {
+		close(fd);
+		return NULL;
+	}
+	pc->loop = loop;
+	pc->fd = fd;
+	pc->cb = cb;
+	pc->arg = arg;
+	pc->connected = true;
+	authority(hp, sizeof(hp), c->host, c->port);
+	snprintf(pc->where, sizeof(pc->where), "%.20s %.270s",
+		 c->what ? c->what : "peer", hp);
+	if (!c->target) {
+		errno = EINVAL;
+		goto fail;
+	}
+	pc->req_target = connect_request(c->target, c->bearer);
+	if (!pc->req_target)
+		goto fail;
+	pc->stage = TARGET;
+	next_request(pc);
+	pc->lfd = loop_fd_add(loop, fd, EPOLLOUT, on_fd, pc);
+	if (!pc->lfd)
+		goto fail;
+	return pc;
+fail:
+	ret = errno;
+	pc_free(pc);
+	errno = ret;
+	return NULL;
+}
+
 void proxy_connect_cancel(struct proxy_connect *pc)
 {
 	if (pc)

@@ -57,6 +57,14 @@ typedef void (*proxy_connect_cb)(void *arg, int err, const char *msg,
 struct proxy_connect *proxy_connect_open(struct loop *loop,
 					 const struct proxy_connect_conf *c,
 					 proxy_connect_cb cb, void *arg);
+/*
+ * As proxy_connect_open() on fd, a stream already connected to c->host
+ * (e.g. through TLS, lib/tls_relay): only c->target's CONNECT is sent
+ * (c->via is ignored). fd is the callee's from now on, even on error.
+ */
+struct proxy_connect *proxy_connect_adopt(struct loop *loop, int fd,
+					  const struct proxy_connect_conf *c,
+					  proxy_connect_cb cb, void *arg);
 void proxy_connect_cancel(struct proxy_connect *pc);
 
 #endif /* NMB_PROXY_CONNECT_H */

@@ -61,6 +61,8 @@ struct agent {
 	struct list_head waiting;	/* connwait.c, oldest first */
 	struct vanish *vanish;		/* vanish.c */
 	struct agent_metrics *metrics;	/* metrics.c */
+	struct ssl_ctx_st *relay_tls;	/* tunnel.c: made on first use */
+	struct list_head tls_pumps;	/* tunnel.c: user-space TLS */
 	/* stopping: the returns get a moment to reach the server (main.c) */
 	bool stopping;
 	struct loop_timer *stop_timer;

@@ -29,6 +29,7 @@
 #include "login.h"
 #include "token_source.h"
 #include "token_store.h"
+#include "tunnel.h"
 #include "version.h"
 
 #define STOP_GRACE_MS	3000
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 	}
 	INIT_LIST_HEAD(&a->waiting);
 	INIT_LIST_HEAD(&a->res);
+	INIT_LIST_HEAD(&a->tls_pumps);
 	a->conf_file = file;
 	a->conf_explicit = explicit || check;
 	a->cli_server = server;
@@ -268,6 +270,7 @@ int main(int argc, char **argv)
 	while (!list_empty(&a->res))
 		res_return(list_first_entry(&a->res, struct reservation, node),
 			   "the agent stops");
+	tunnel_stop_all(a);
 	vanish_stop(a);
 out_link:
 	login_stop(a);

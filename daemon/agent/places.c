@@ -20,6 +20,7 @@
 #include "hub_client.h"
 #include "log.h"
 #include "places.h"
+#include "protocol.h"
 
 #define BODY_MAX	(16u << 20)
 #define TIMEOUT_MS	10000
@@ -127,6 +128,16 @@ const char *places_host(const struct agent *a, json_object *place)
 		return a->url.host;
 	host = json_object_get_string(h);
 	return url_is_loopback(host) ? a->url.host : host;
+}
+
+bool places_relay_tls(json_object *place)
+{
+	json_object *v;
+
+	return place && json_object_object_get_ex(place, WIRE_PLACE_RELAY_TLS,
+						  &v) &&
+	       json_object_is_type(v, json_type_boolean) &&
+	       json_object_get_boolean(v);
 }
 
 json_object *places_find(json_object *places, const char *name, int id)

@@ -24,6 +24,8 @@ struct places_req *places_fetch(struct agent *a, places_cb cb, void *arg);
 void places_cancel(struct places_req *r);
 /* The place's data-plane host: its "host", or the server's for loopback. */
 const char *places_host(const struct agent *a, json_object *place);
+/* Is place relayed by a server whose relay speaks TLS (relay_tls)? */
+bool places_relay_tls(json_object *place);
 /* The place named name, or (name NULL) with id id; NULL if none. */
 json_object *places_find(json_object *places, const char *name, int id);
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "places.h"
 #include "relay.h"
 #include "reservation.h"
 #include "sockopt.h"
@@ -118,7 +119,8 @@ static void on_accept(struct loop_fd *lfd, uint32_t events, void *arg)
 	list_add(&c->node, &f->conns);
 	f->nconns++;
 	c->tun = tunnel_open(f->r->agent, f->host, f->port, f->target,
-			     f->r->secret, on_tunnel, c);
+			     f->r->secret, places_relay_tls(f->r->place),
+			     on_tunnel, c);
 	if (!c->tun) {
 		log_warn("%s: %s.%s: cannot open a tunnel to %s:%u",
 			 f->r->name, f->part, f->iface, f->host, f->port);

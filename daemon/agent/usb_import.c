@@ -36,6 +36,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "places.h"
 #include "reservation.h"
 #include "sockopt.h"
 #include "tunnel.h"
@@ -302,7 +303,8 @@ static void open_tunnel(struct usb_import *u)
 {
 	u->state = TUNNEL;
 	u->tun = tunnel_open(u->r->agent, u->host, u->port, USB_TARGET,
-			     u->r->secret, on_tunnel, u);
+			     u->r->secret, places_relay_tls(u->r->place),
+			     on_tunnel, u);
 	if (!u->tun) {
 		fail(u, "cannot open a tunnel to the exporter");
 		return;

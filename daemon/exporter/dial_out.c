@@ -11,6 +11,13 @@
  * for a direct one. The allow-list applies as always, so a reservation
  * returned cuts relayed tunnels too. Documentation/protocol.rst,
  * "Dial-out places".
+ *
+ * With tls: true in relay_open, the connection first runs a TLS 1.2
+ * handshake (lib/tls_relay), verifying the server's certificate with the
+ * CA of the WebSocket against its URL's host; the hello then goes inside
+ * TLS. With kernel TLS the socket itself goes to the proxy (and on to
+ * usbip-host); without it, a user-space pump's socketpair end does, and
+ * the pump lives in place->tls_pumps until both ways ended.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +41,8 @@
 #include "proxy_connect.h"
 #include "proxy_env.h"
 #include "relay_hello.h"
+#include "tls_pump.h"
+#include "tls_relay.h"
 #include "url.h"
 
 struct dial {
@@ -47,6 +56,14 @@ struct dial {
 	char hello[RELAY_HELLO_MAX];
 	int hello_len;
 	struct proxy_connect *pc;	/* through an outbound HTTP proxy */
+	bool tls;			/* relay_open asked for TLS */
+	struct tls_handshake *hs;
+};
+
+/* A user-space TLS pump of a data connection handed to the proxy. */
+struct dial_pump {
+	struct list_head node;		/* place->tls_pumps */
+	struct tls_pump *tp;
 };
 
 static void dial_free(struct dial *d, bool close_fd)
@@ -54,6 +71,7 @@ static void dial_free(struct dial *d, bool close_fd)
 	list_del(&d->node);
 	if (d->pc)
 		proxy_connect_cancel(d->pc);
+	tls_handshake_cancel(d->hs);
 	loop_timer_free(d->timer);
 	loop_fd_del(d->lfd);
 	if (close_fd && d->fd >= 0)
@@ -62,6 +80,16 @@ static void dial_free(struct dial *d, bool close_fd)
 }
 
 static void send_hello(struct dial *d, int fd);
+static void start_tls(struct dial *d, int fd);
+
+/* Connected (directly or through the proxy): TLS first, or the hello. */
+static void connected(struct dial *d, int fd)
+{
+	if (d->tls)
+		start_tls(d, fd);
+	else
+		send_hello(d, fd);
+}
 
 static void on_connected(struct loop_fd *lfd, uint32_t events, void *arg)
 {
@@ -82,7 +110,89 @@ static void on_connected(struct loop_fd *lfd, uint32_t events, void *arg)
 		dial_free(d, true);
 		return;
 	}
-	send_hello(d, fd);
+	loop_fd_del(d->lfd);	/* the handshake or the proxy watches it */
+	d->lfd = NULL;
+	connected(d, fd);
+}
+
+static void pump_free(struct dial_pump *dp)
+{
+	list_del(&dp->node);
+	tls_pump_free(dp->tp);
+	free(dp);
+}
+
+static void pump_done(struct tls_pump *tp, int err, void *arg)
+{
+	(void)tp;
+	(void)err;
+	pump_free(arg);
+}
+
+static void tls_done(void *arg, const struct tls_result *r)
+{
+	struct dial *d = arg;
+	struct place *p = d->p;
+	struct dial_pump *dp;
+
+	d->hs = NULL;
+	if (r->err) {
+		log_warn("place %s: relay data connection to %s: %s; closed. Does tls.ca_file hold the CA of the server's certificate?",
+			 p->name, d->to, r->msg);
+		dial_free(d, true);
+		return;
+	}
+	if (r->pump) {
+		dp = calloc(1, sizeof(*dp));
+		if (!dp) {
+			tls_pump_free(r->pump);
+			close(r->fd);
+			d->fd = -1;
+			dial_free(d, false);
+			return;
+		}
+		dp->tp = r->pump;
+		list_add_tail(&dp->node, &p->tls_pumps);
+		tls_pump_on_done(r->pump, pump_done, dp);
+	}
+	log_info("place %s: relay data connection to %s: TLS 1.2, %s", p->name,
+		 d->to, r->path == TLS_PATH_KTLS ? "kernel TLS both ways" :
+		 "user-space TLS, the slower path (kernel TLS not available: is the tls module loaded?)");
+	send_hello(d, r->fd);
+}
+
+/* The CA of the WebSocket, the host of the server's URL. */
+static void start_tls(struct dial *d, int fd)
+{
+	struct place *p = d->p;
+	const char *why = NULL;
+	char err[256];
+	struct url u;
+
+	d->fd = fd;
+	if (!p->relay_tls)
+		p->relay_tls = tls_relay_client_ctx(p->exp->cfg.ca_file,
+						    p->exp->cfg.tls_verify,
+						    err, sizeof(err));
+	if (!p->relay_tls) {
+		log_warn("place %s: relay data connection to %s: %s",
+			 p->name, d->to, err);
+		dial_free(d, true);
+		return;
+	}
+	if (url_parse(p->exp->cfg.server, &u, &why)) {
+		log_warn("place %s: relay data connection: server URL: %s",
+			 p->name, why);
+		dial_free(d, true);
+		return;
+	}
+	d->hs = tls_handshake_start(p->exp->loop, p->relay_tls, fd, u.host,
+				    tls_done, d);
+	if (!d->hs) {
+		log_warn("place %s: relay data connection to %s: cannot start TLS: %s",
+			 p->name, d->to, strerror(errno));
+		dial_free(d, true);
+	}
 }
 
 /* Connected to the relay port (directly or through the proxy): hello. */
@@ -129,7 +239,7 @@ static void on_proxied(void *arg, int err, const char *msg, int fd,
 		dial_free(d, true);
 		return;
 	}
-	send_hello(d, fd);
+	connected(d, fd);
 }
 
 /*
@@ -194,7 +304,7 @@ static int relay_addr(struct place *p, unsigned int port,
 
 /* 0, or -errno with *why for the server. */
 static int dial(struct place *p, const char *id, const char *ip,
-		unsigned int port, const char **why)
+		unsigned int port, bool tls, const char **why)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -214,6 +324,7 @@ static int dial(struct place *p, const char *id, const char *ip,
 	}
 	d->p = p;
 	d->fd = -1;
+	d->tls = tls;
 	list_add_tail(&d->node, &p->dials);
 	snprintf(d->ip, sizeof(d->ip), "%s", ip);
 	d->hello_len = relay_hello_format(d->hello, sizeof(d->hello), id);
@@ -260,12 +371,12 @@ void dial_out_open(struct rpc_req *req, json_object *params, void *ctx)
 {
 	static const char *const names[] = {
 		WIRE_RELAY_OPEN_ID, WIRE_RELAY_OPEN_PLACE, WIRE_RELAY_OPEN_IP,
-		WIRE_RELAY_OPEN_PORT, NULL
+		WIRE_RELAY_OPEN_PORT, WIRE_RELAY_OPEN_TLS, NULL
 	};
 	struct place *p = hub_client_arg(ctx);
 	char err[160], ip[INET6_ADDRSTRLEN];
 	const char *why = NULL;
-	json_object *a[4];
+	json_object *a[5];
 	int64_t port;
 
 	if (rpc_args(params, names, 4, a, err, sizeof(err)))
@@ -290,8 +401,11 @@ void dial_out_open(struct rpc_req *req, json_object *params, void *ctx)
 	    port > 65535)
 		return rpc_error(req, RPC_INTERNAL_ERROR,
 				 "port: expected 1 to 65535");
+	if (a[4] && !json_object_is_type(a[4], json_type_boolean))
+		return rpc_error(req, RPC_INTERNAL_ERROR,
+				 "tls: expected true or false");
 	if (dial(p, json_object_get_string(a[0]), ip, (unsigned int)port,
-		 &why))
+		 a[4] && json_object_get_boolean(a[4]), &why))
 		return rpc_errorf(req, RPC_INTERNAL_ERROR, "place %s: %s",
 				  p->name, why);
 	rpc_reply(req, NULL);
@@ -299,7 +413,19 @@ void dial_out_open(struct rpc_req *req, json_object *params, void *ctx)
 
 void dial_out_start(struct place *p)
 {
+	char err[256];
+
 	INIT_LIST_HEAD(&p->dials);
+	INIT_LIST_HEAD(&p->tls_pumps);
+	/*
+	 * OpenSSL's first context loads its algorithms: seconds on a slow
+	 * machine, which must not eat the agent's 5 s wait at the first
+	 * relay_open. Failing here is retried then, and logged there.
+	 */
+	if (p->dial_out && !p->relay_tls)
+		p->relay_tls = tls_relay_client_ctx(p->exp->cfg.ca_file,
+						    p->exp->cfg.tls_verify,
+						    err, sizeof(err));
 }
 
 void dial_out_stop(struct place *p)
@@ -309,4 +435,9 @@ void dial_out_stop(struct place *p)
 	while (!list_empty(&p->dials))
 		dial_free(list_first_entry(&p->dials, struct dial, node),
 			  true);
+	while (!list_empty(&p->tls_pumps))
+		pump_free(list_first_entry(&p->tls_pumps, struct dial_pump,
+					   node));
+	SSL_CTX_free(p->relay_tls);
+	p->relay_tls = NULL;
 }

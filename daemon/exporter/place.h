@@ -78,6 +78,8 @@ struct place {
 	unsigned int grant_gen;		/* +1 whenever the secret changes */
 	struct list_head conns;		/* struct conn.node */
 	struct list_head dials;		/* dial_out.c: data connections */
+	struct list_head tls_pumps;	/* dial_out.c: user-space TLS */
+	struct ssl_ctx_st *relay_tls;	/* dial_out.c: made on first use */
 	struct hub_client *hub;
 	int place_id;			/* from register_place, 0 before */
 	char *session;			/* nmb-server session, for resuming */

@@ -234,6 +234,9 @@ static void up(struct hub_client *hc, struct rpc_chan *chan, void *arg)
 	json_object_array_add(features, json_object_new_string("part_state"));
 	json_object_array_add(features,
 			      json_object_new_string(WIRE_FEATURE_SECRET));
+	if (p->dial_out)	/* relay_open's tls (dial_out.c) */
+		json_object_array_add(features,
+				json_object_new_string(WIRE_FEATURE_RELAY_TLS));
 	json_object_object_add(params, "features", features);
 	if (p->session)
 		json_object_object_add(params, "session",

@@ -152,7 +152,9 @@ static void parse_listen(struct srv_config *cfg, struct conf_node *seq)
 	}
 }
 
-/* relay: {listen, ports, host, max_half_open_per_ip, max_half_open} */
+/*
+ * relay: {listen, ports, host, max_half_open_per_ip, max_half_open, tls}
+ */
 static void parse_relay(struct srv_relay_conf *r, struct conf_node *map)
 {
 	struct conf_node *n;
@@ -195,6 +197,16 @@ static void parse_relay(struct srv_relay_conf *r, struct conf_node *map)
 		r->half_open_per_ip = (unsigned int)v;
 	if (!conf_int(map, "max_half_open", &v, 1, 1 << 20, false))
 		r->half_open = (unsigned int)v;
+	if (!conf_str(map, "tls", &s, false)) {
+		if (!strcmp(s, "required"))
+			r->tls = RELAY_TLS_REQUIRED;
+		else if (!strcmp(s, "off"))
+			r->tls = RELAY_TLS_OFF;
+		else if (strcmp(s, "auto") != 0)
+			conf_error(conf_get(map, "tls", CONF_ANY, false),
+				   "expected auto, required or off; got '%s'",
+				   s);
+	}
 	conf_check_unknown(map);
 }
 

@@ -30,6 +30,9 @@ struct srv_token {
 };
 
 struct srv_auth_cfg;
+/* relay.tls: may, must or must not a relayed connection speak TLS? */
+enum srv_relay_tls { RELAY_TLS_AUTO, RELAY_TLS_REQUIRED, RELAY_TLS_OFF };
+
 /* The relay of dial-out places (relay.c, nmb-server.rst "relay"). */
 struct srv_relay_conf {
 	bool off;			/* relay: {listen: off} */
@@ -38,6 +41,7 @@ struct srv_relay_conf {
 	char *host;			/* advertised IP; NULL: as reached */
 	unsigned int half_open_per_ip;	/* unfinished connections a source */
 	unsigned int half_open;		/* ... and in all */
+	enum srv_relay_tls tls;		/* auto: when tls.cert is set */
 };
 
 struct srv_config {

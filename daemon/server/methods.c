@@ -334,6 +334,7 @@ static void m_hello(struct rpc_req *req, json_object *params, void *ctx)
 		snprintf(c->sess->host, sizeof(c->sess->host), "%s",
 			 json_object_get_string(a[2]));
 	c->sess->secrets = has_feature(a[0], WIRE_FEATURE_SECRET);
+	c->sess->relay_tls = has_feature(a[0], WIRE_FEATURE_RELAY_TLS);
 	if (!c->sess->token[0]) {
 		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 			return rpc_error(req, RPC_INTERNAL_ERROR,

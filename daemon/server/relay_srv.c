@@ -17,6 +17,14 @@
  * per source IP and in all (relay.max_half_open_per_ip, max_half_open):
  * over them a new connection is closed at once, so a flood costs one
  * accept() and close() per connection.
+ *
+ * TLS (relay.tls, nmb-server.rst): a connection whose first byte is a
+ * TLS handshake record gets a handshake with the server's certificate
+ * while it is still half-open (the head timeout and the limits cover
+ * it), then kernel TLS both ways, so that the splice below runs between
+ * kTLS sockets unchanged; where the kernel cannot, a user-space pump
+ * (lib/tls_pump) sits behind a socketpair. Plain connections stay
+ * accepted (not-my-board 0.13 agents) unless relay.tls is required.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,12 +52,15 @@
 #include "scheduler.h"
 #include "server.h"
 #include "sockopt.h"
+#include "tls_pump.h"
+#include "tls_relay.h"
 
 #define DEFAULT_PLACE_PORTS	64
 #define DEFAULT_PER_IP		16
 #define DEFAULT_HALF_OPEN	256
 #define ACCEPT_BURST		64
 #define FLOOD_LOG_MS		10000
+#define LINGER_MS		5000	/* a user-space TLS pump's last bytes */
 
 /* How an agent's connection to the relay ended, for /metrics. */
 enum relay_outcome {
@@ -71,10 +82,13 @@ struct srv_relay {
 	struct list_head ports;		/* struct rport */
 	struct list_head links;		/* struct rlink: agents */
 	struct list_head datas;		/* struct rdata: hellos */
+	struct list_head lingering;	/* struct lingering_pump */
 	uint64_t flood_logged_ms;
 	unsigned long flood_dropped;
 	uint64_t outcomes[RELAY_OUTCOMES];	/* /metrics */
 	uint64_t bytes;			/* relayed connections that ended */
+	SSL_CTX *tls;			/* NULL: TLS off */
+	uint64_t plain, tls_paths[TLS_PATHS], tls_failed;	/* /metrics */
 };
 
 struct rport {
@@ -105,6 +119,10 @@ struct rlink {
 	struct rpc_call *call;		/* relay_open */
 	struct relay *pipe;		/* joined */
 	uint64_t t0_ms;
+	bool checked;			/* TLS or plain decided */
+	struct tls_handshake *hs;
+	struct tls_pump *pump;		/* user-space TLS to the agent */
+	struct tls_pump *data_pump;	/* ... to the exporter, once joined */
 };
 
 /* An exporter's data connection until its hello names a waiting link. */
@@ -117,6 +135,9 @@ struct rdata {
 	struct loop_timer *timer;
 	char buf[RELAY_HELLO_MAX];
 	size_t len;
+	bool checked;
+	struct tls_handshake *hs;
+	struct tls_pump *pump;
 };
 
 /* --- sockets ------------------------------------------------------------ */
@@ -194,6 +215,86 @@ static void respond(int fd, int status, const char *body)
 		(void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL);
 }
 
+/* --- TLS or plain ------------------------------------------------------- */
+
+enum first_byte { FIRST_WAIT, FIRST_PLAIN, FIRST_TLS };
+
+/* Peeks at the first byte: a TLS handshake record, or anything else. */
+static enum first_byte first_byte(int fd)
+{
+	unsigned char c;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return FIRST_WAIT;
+	/* EOF and errors too: the plain path reports them */
+	return n == 1 && c == TLS_RECORD_HANDSHAKE ? FIRST_TLS : FIRST_PLAIN;
+}
+
+static bool tls_required(const struct srv_relay *rl)
+{
+	return rl->tls && rl->srv->cfg->relay.tls == RELAY_TLS_REQUIRED;
+}
+
+static const char *path_words(const struct tls_result *r)
+{
+	return r->path == TLS_PATH_KTLS ? "kernel TLS both ways" :
+	       "user-space TLS (the kernel cannot take this connection's TLS: is the tls module loaded?)";
+}
+
+/*
+ * A user-space TLS pump whose plain end was closed still holds the last
+ * bytes (a refusal, the tail of a relayed connection) and the
+ * close_notify: it runs on until it has passed them on, or LINGER_MS.
+ */
+struct lingering_pump {
+	struct list_head node;		/* rl->lingering */
+	struct tls_pump *tp;
+	struct loop_timer *timer;
+};
+
+static void linger_free(struct lingering_pump *g)
+{
+	list_del(&g->node);
+	loop_timer_free(g->timer);
+	tls_pump_free(g->tp);
+	free(g);
+}
+
+static void linger_done(struct tls_pump *tp, int err, void *arg)
+{
+	(void)tp;
+	(void)err;
+	linger_free(arg);
+}
+
+static void linger_timeout(struct loop_timer *t, void *arg)
+{
+	(void)t;
+	linger_free(arg);
+}
+
+static void linger(struct srv_relay *rl, struct tls_pump *tp)
+{
+	struct lingering_pump *g;
+
+	if (!tp)
+		return;
+	g = calloc(1, sizeof(*g));
+	if (g)
+		g->timer = loop_timer_new(rl->srv->loop, linger_timeout, g);
+	if (!g || !g->timer || !tls_pump_on_done(tp, linger_done, g)) {
+		if (g)
+			loop_timer_free(g->timer);
+		free(g);
+		tls_pump_free(tp);
+		return;
+	}
+	g->tp = tp;
+	list_add_tail(&g->node, &rl->lingering);
+	loop_timer_set(g->timer, LINGER_MS);
+}
+
 /* --- limits -------------------------------------------------------------- */
 
 static unsigned int per_ip(const struct server *srv)
@@ -246,12 +347,15 @@ static void link_free(struct rlink *l)
 	list_del(&l->node);
 	if (l->call)
 		rpc_call_cancel(l->call);
+	tls_handshake_cancel(l->hs);
 	loop_timer_free(l->timer);
 	loop_fd_del(l->lfd);
 	if (l->pipe)
 		relay_free(l->pipe);	/* closes both sockets */
 	else if (l->fd >= 0)
 		close(l->fd);
+	linger(l->rl, l->pump);		/* after its plain end closed */
+	linger(l->rl, l->data_pump);
 	free(l->buf);
 	free(l);
 }
@@ -307,10 +411,18 @@ static void ask_exporter(struct rlink *l, struct srv_place *p)
 {
 	struct srv_conn *c = p->exporter ? p->exporter->conn : NULL;
 	json_object *params;
+	bool tls;
 
 	if (!c || c->closing) {
 		link_refuse(l, 503, "Exporter not connected",
 			    "the place's exporter is not connected now");
+		return;
+	}
+	/* an exporter that did not say it can (hello) dials in the clear */
+	tls = l->rl->tls && p->exporter->relay_tls;
+	if (!tls && tls_required(l->rl)) {
+		link_refuse(l, 502, "Exporter cannot use TLS",
+			    "relay.tls is required, but the place's exporter cannot run TLS on data connections (its hello lacks the feature relay_tls); upgrade that nmb-exporter or set relay.tls: auto");
 		return;
 	}
 	if (relay_id_new(l->id)) {
@@ -326,6 +438,9 @@ static void ask_exporter(struct rlink *l, struct srv_place *p)
 			       json_object_new_string(l->ip));
 	json_object_object_add(params, WIRE_RELAY_OPEN_PORT,
 			       json_object_new_int((int32_t)l->rl->port));
+	if (tls)
+		json_object_object_add(params, WIRE_RELAY_OPEN_TLS,
+				       json_object_new_boolean(1));
 	l->state = LINK_WAIT;
 	l->call = rpc_call(c->rpc, WIRE_RELAY_OPEN, params, open_done, l);
 	if (!l->call) {
@@ -391,13 +506,77 @@ static void on_link_head(struct rlink *l)
 	ask_exporter(l, p);
 }
 
+static void on_link(struct loop_fd *lfd, uint32_t events, void *arg);
+
+static void link_tls_done(void *arg, const struct tls_result *r)
+{
+	struct rlink *l = arg;
+
+	l->hs = NULL;
+	if (r->err) {
+		l->rl->tls_failed++;
+		log_warn("relay: place %s: peer %s: %s; closed", l->place,
+			 l->ip, r->msg);
+		link_free(l);
+		return;
+	}
+	l->rl->tls_paths[r->path]++;
+	l->fd = r->fd;
+	l->pump = r->pump;
+	log_info("relay: place %s: peer %s: TLS 1.2, %s", l->place, l->ip,
+		 path_words(r));
+	l->lfd = loop_fd_add(l->rl->srv->loop, l->fd, EPOLLIN, on_link, l);
+	if (!l->lfd) {
+		log_err("relay: place %s: peer %s: cannot watch the connection: %s",
+			l->place, l->ip, strerror(errno));
+		link_free(l);
+	}
+}
+
+/* TLS or plain? true: read the plain head now; false: not now, or l gone. */
+static bool link_first(struct rlink *l)
+{
+	struct srv_relay *rl = l->rl;
+	enum first_byte f = first_byte(l->fd);
+
+	if (f == FIRST_WAIT)
+		return false;
+	l->checked = true;
+	if (f == FIRST_PLAIN && tls_required(rl)) {
+		link_refuse(l, 426, "TLS required: this relay takes TLS connections only",
+			    "a plain connection, and relay.tls is required; the agent must connect with TLS (not-my-board agents cannot)");
+		return false;
+	}
+	if (f == FIRST_PLAIN) {
+		rl->plain++;
+		return true;
+	}
+	if (!rl->tls) {
+		link_refuse(l, 400, "This relay does not speak TLS",
+			    "a TLS handshake, but TLS is off on this relay (no tls.cert, or relay.tls: off)");
+		return false;
+	}
+	loop_fd_del(l->lfd);
+	l->lfd = NULL;
+	l->hs = tls_handshake_start(rl->srv->loop, rl->tls, l->fd, NULL,
+				    link_tls_done, l);
+	if (!l->hs) {
+		log_err("relay: place %s: peer %s: cannot start the TLS handshake: %s",
+			l->place, l->ip, strerror(errno));
+		link_free(l);
+	}
+	return false;
+}
+
 static void on_link(struct loop_fd *lfd, uint32_t events, void *arg)
 {
 	struct rlink *l = arg;
 
 	(void)lfd;
 	(void)events;
-	if (l->state == LINK_HEAD)
+	if (l->state != LINK_HEAD)
+		return;
+	if (l->checked || link_first(l))
 		on_link_head(l);
 }
 
@@ -406,6 +585,14 @@ static void link_timeout(struct loop_timer *t, void *arg)
 	struct rlink *l = arg;
 
 	(void)t;
+	if (l->hs) {
+		l->rl->tls_failed++;
+		log_warn("relay: place %s: peer %s: TLS handshake not done within %d s; closed",
+			 l->place, l->ip, SRV_RELAY_HEAD_MS / 1000);
+		l->rl->outcomes[RELAY_REFUSED]++;
+		link_free(l);
+		return;
+	}
 	if (l->state == LINK_HEAD) {
 		link_refuse(l, 408, "Request Timeout",
 			    "no complete request head within 10 s");
@@ -423,10 +610,12 @@ static void link_timeout(struct loop_timer *t, void *arg)
 static void data_free(struct rdata *d, bool close_fd)
 {
 	list_del(&d->node);
+	tls_handshake_cancel(d->hs);
 	loop_timer_free(d->timer);
 	loop_fd_del(d->lfd);
 	if (close_fd)
 		close(d->fd);
+	linger(d->rl, d->pump);		/* NULL once the link took it */
 	free(d);
 }
 
@@ -460,6 +649,8 @@ static void join(struct rlink *l, struct rdata *d)
 		link_free(l);
 		return;
 	}
+	l->data_pump = d->pump;
+	d->pump = NULL;
 	l->state = LINK_JOINED;
 	l->rl->outcomes[RELAY_JOINED]++;
 	l->id[0] = '\0';
@@ -469,6 +660,70 @@ static void join(struct rlink *l, struct rdata *d)
 		 l->place, l->ip, d->ip,
 		 (unsigned long long)(srv_now_us() / 1000 - l->t0_ms));
 	data_free(d, false);
+}
+
+static void on_data(struct loop_fd *lfd, uint32_t events, void *arg);
+
+static void data_tls_done(void *arg, const struct tls_result *r)
+{
+	struct rdata *d = arg;
+
+	d->hs = NULL;
+	if (r->err) {
+		d->rl->tls_failed++;
+		log_warn("relay: data connection from %s: %s; closed", d->ip,
+			 r->msg);
+		data_free(d, true);
+		return;
+	}
+	d->rl->tls_paths[r->path]++;
+	d->fd = r->fd;
+	d->pump = r->pump;
+	log_info("relay: data connection from %s: TLS 1.2, %s", d->ip,
+		 path_words(r));
+	d->lfd = loop_fd_add(d->rl->srv->loop, d->fd, EPOLLIN, on_data, d);
+	if (!d->lfd) {
+		log_err("relay: data connection from %s: cannot watch it: %s",
+			d->ip, strerror(errno));
+		data_free(d, true);
+	}
+}
+
+/* As link_first(), for an exporter's data connection. */
+static bool data_first(struct rdata *d)
+{
+	struct srv_relay *rl = d->rl;
+	enum first_byte f = first_byte(d->fd);
+
+	if (f == FIRST_WAIT)
+		return false;
+	d->checked = true;
+	if (f == FIRST_PLAIN && tls_required(rl)) {
+		log_warn("relay: data connection from %s is plain, and relay.tls is required; closed. Is that nmb-exporter older than the relay's TLS?",
+			 d->ip);
+		data_free(d, true);
+		return false;
+	}
+	if (f == FIRST_PLAIN) {
+		rl->plain++;
+		return true;
+	}
+	if (!rl->tls) {
+		log_warn("relay: data connection from %s starts a TLS handshake, but TLS is off on this relay (no tls.cert, or relay.tls: off); closed",
+			 d->ip);
+		data_free(d, true);
+		return false;
+	}
+	loop_fd_del(d->lfd);
+	d->lfd = NULL;
+	d->hs = tls_handshake_start(rl->srv->loop, rl->tls, d->fd, NULL,
+				    data_tls_done, d);
+	if (!d->hs) {
+		log_err("relay: data connection from %s: cannot start the TLS handshake: %s",
+			d->ip, strerror(errno));
+		data_free(d, true);
+	}
+	return false;
 }
 
 static void on_data(struct loop_fd *lfd, uint32_t events, void *arg)
@@ -482,6 +737,8 @@ static void on_data(struct loop_fd *lfd, uint32_t events, void *arg)
 
 	(void)lfd;
 	(void)events;
+	if (!d->checked && !data_first(d))
+		return;
 	n = recv(d->fd, d->buf + d->len, sizeof(d->buf) - d->len, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -517,8 +774,11 @@ static void data_timeout(struct loop_timer *t, void *arg)
 	struct rdata *d = arg;
 
 	(void)t;
-	log_warn("relay: data connection from %s sent no hello within %d s; closed",
-		 d->ip, SRV_RELAY_HEAD_MS / 1000);
+	if (d->hs)
+		d->rl->tls_failed++;
+	log_warn("relay: data connection from %s %s within %d s; closed",
+		 d->ip, d->hs ? "did not finish its TLS handshake" :
+		 "sent no hello", SRV_RELAY_HEAD_MS / 1000);
 	data_free(d, true);
 }
 
@@ -735,6 +995,12 @@ void srv_relay_place_added(struct server *srv, struct srv_place *p,
 	}
 	json_object_object_add(p->desc, "port",
 			       json_object_new_int((int32_t)rp->port));
+	/* nmb agents then connect with TLS (protocol.rst) */
+	if (rl->tls)
+		json_object_object_add(p->desc, WIRE_PLACE_RELAY_TLS,
+				       json_object_new_boolean(1));
+	else
+		json_object_object_del(p->desc, WIRE_PLACE_RELAY_TLS);
 	advertised_host(rl, p, conn);
 	log_info("place %s: dial-out, relayed at %s port %u", p->name,
 		 p->host, rp->port);
@@ -808,6 +1074,40 @@ void srv_relay_metrics(struct server *srv, struct prom_buf *b)
 	prom_put(b, "# HELP nmb_relay_bytes_total Bytes both ways of relayed connections that ended.\n"
 		 "# TYPE nmb_relay_bytes_total counter\n"
 		 "nmb_relay_bytes_total %llu\n", (unsigned long long)rl->bytes);
+	prom_put(b, "# HELP nmb_relay_transport_total Connections to the relay (agents' and exporters') by how they were carried: plain, TLS in the kernel (ktls), TLS in user space, or a failed TLS handshake.\n"
+		 "# TYPE nmb_relay_transport_total counter\n"
+		 "nmb_relay_transport_total{transport=\"plain\"} %llu\n"
+		 "nmb_relay_transport_total{transport=\"ktls\"} %llu\n"
+		 "nmb_relay_transport_total{transport=\"userspace_tls\"} %llu\n"
+		 "nmb_relay_transport_total{transport=\"tls_failed\"} %llu\n",
+		 (unsigned long long)rl->plain,
+		 (unsigned long long)rl->tls_paths[TLS_PATH_KTLS],
+		 (unsigned long long)rl->tls_paths[TLS_PATH_USERSPACE],
+		 (unsigned long long)rl->tls_failed);
+}
+
+/* relay.tls and tls.cert/key: the relay's TLS context, or none. */
+static int relay_tls_init(struct srv_relay *rl)
+{
+	const struct srv_config *cfg = rl->srv->cfg;
+	char why[256];
+
+	if (cfg->relay.tls == RELAY_TLS_OFF)
+		return 0;
+	if (!cfg->tls_cert || !cfg->tls_key) {
+		if (cfg->relay.tls != RELAY_TLS_REQUIRED)
+			return 0;
+		log_err("relay: relay.tls is required, but the server has no tls.cert and tls.key to speak TLS with; set them, or relay.tls: auto");
+		return -EINVAL;
+	}
+	rl->tls = tls_relay_server_ctx(cfg->tls_cert, cfg->tls_key, why,
+				       sizeof(why));
+	if (!rl->tls) {
+		log_err("relay: TLS with %s and %s: %s", cfg->tls_cert,
+			cfg->tls_key, why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int srv_relay_init(struct server *srv)
@@ -828,6 +1128,7 @@ int srv_relay_init(struct server *srv)
 	INIT_LIST_HEAD(&rl->ports);
 	INIT_LIST_HEAD(&rl->links);
 	INIT_LIST_HEAD(&rl->datas);
+	INIT_LIST_HEAD(&rl->lingering);
 	rl->port = rc->listen.port ? rc->listen.port : hub->port + 1;
 	if (rc->listen.port ? rc->listen.addr != NULL : hub->addr != NULL) {
 		rl->addr = strdup(rc->listen.port ? rc->listen.addr :
@@ -840,6 +1141,8 @@ int srv_relay_init(struct server *srv)
 	rl->first = rc->first ? rc->first : rl->port + 1;
 	rl->last = rc->first ? rc->last : rl->port + DEFAULT_PLACE_PORTS;
 	srv->relay = rl;
+	if (relay_tls_init(rl))
+		return -EINVAL;
 	if (rl->port > 65535 || rl->last > 65535) {
 		log_err("relay: port %u or place ports %u-%u out of range; set relay.listen and relay.ports",
 			rl->port, rl->first, rl->last);
@@ -866,11 +1169,12 @@ int srv_relay_init(struct server *srv)
 	rl->lfd = loop_fd_add(srv->loop, rl->fd, EPOLLIN, on_data_accept, rl);
 	if (!rl->lfd)
 		return -errno;
-	log_info("relay listening on %s%s%s:%u, place ports %u-%u",
+	log_info("relay listening on %s%s%s:%u, place ports %u-%u, %s",
 		 rl->addr && strchr(rl->addr, ':') ? "[" : "",
 		 rl->addr ? rl->addr : "[::]",
 		 rl->addr && strchr(rl->addr, ':') ? "]" : "", rl->port,
-		 rl->first, rl->last);
+		 rl->first, rl->last, !rl->tls ? "plain only" :
+		 tls_required(rl) ? "TLS only" : "TLS or plain");
 	return 0;
 }
 
@@ -885,6 +1189,9 @@ void srv_relay_free(struct server *srv)
 	while (!list_empty(&rl->datas))
 		data_free(list_first_entry(&rl->datas, struct rdata, node),
 			  true);
+	while (!list_empty(&rl->lingering))
+		linger_free(list_first_entry(&rl->lingering,
+					     struct lingering_pump, node));
 	while (!list_empty(&rl->ports)) {
 		struct rport *rp = list_first_entry(&rl->ports, struct rport,
 						    node);
@@ -897,6 +1204,7 @@ void srv_relay_free(struct server *srv)
 	loop_fd_del(rl->lfd);
 	if (rl->fd >= 0)
 		close(rl->fd);
+	SSL_CTX_free(rl->tls);
 	free(rl->addr);
 	free(rl);
 	srv->relay = NULL;

@@ -47,6 +47,7 @@ struct srv_session {
 	unsigned int roles;
 	bool notify;			/* wants notifications (hello) */
 	bool secrets;			/* hello listed feature "secret" */
+	bool relay_tls;			/* ... "relay_tls" (exporters) */
 	struct srv_conn *conn;		/* NULL while in grace */
 	struct srv_timer *grace;	/* session.c */
 	int64_t grace_end_ms;		/* wall clock; 0 while connected */

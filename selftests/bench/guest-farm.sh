@@ -6,7 +6,10 @@
 # usbip, nmb), 1-byte round trips over CDC-ACM (usbip, nmb), and the TCP
 # tunnel against a direct connection (throughput, time to first byte);
 # issue 13: the same place as a dial-out place through nmb-server's relay
-# (attach time, round trips, bulk throughput, relayed against direct).
+# (attach time, round trips, bulk throughput, relayed against direct),
+# the bulk again with the relay on TLS (kernel TLS where the tls module
+# loads: agent, server and exporter sockets), and the server's CPU time
+# and read()/write() bytes per relayed byte, plain and over TLS.
 #
 # guest.sh sources it; it then runs itself as a separate bash so that a
 # failure here ends only these benchmarks (and their rows are missing).
@@ -210,8 +213,22 @@ farm_start() {
 	grace: 0
 	log_level: info
 	EOF
+	# the relay's certificate for the TLS rows (server_as tls); the hub
+	# listener stays plain
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$RUN/hub.key" \
+		-out "$RUN/hub.crt" -days 1 -subj /CN=nmb-bench \
+		-addext subjectAltName=IP:198.18.0.1 >"$LOG/openssl.log" 2>&1 ||
+		fail "openssl req failed"
+	cat >"$RUN/server-tls.yaml" <<-EOF
+	listen:
+	  - {address: "198.18.0.1:2092", plain: true}
+	tls: {cert: $RUN/hub.crt, key: $RUN/hub.key}
+	grace: 0
+	log_level: info
+	EOF
 	cat >"$RUN/exporter.yaml" <<-EOF
 	server: ws://198.18.0.1:2092
+	tls: {ca_file: $RUN/hub.crt}
 	places:
 	  - name: $GADGET
 	    port: 2192
@@ -227,6 +244,7 @@ farm_start() {
 		>"$RUN/exporter-relay.yaml"
 	cat >"$RUN/agent.yaml" <<-EOF
 	server: ws://198.18.0.1:2092
+	tls: {ca_file: $RUN/hub.crt}
 	socket: $NMB_AGENT_SOCKET
 	EOF
 	cat >"$RUN/work/.nmb/$GADGET.yaml" <<-EOF
@@ -274,6 +292,50 @@ exporter_as() {
 	wait_for -t 20 stub_available || fail "board not on usbip-host ($1)"
 }
 
+# server_as plain|tls: nmb-server again, its relay plain or with TLS; the
+# exporter and the agent connect again by themselves.
+server_as() {
+	local conf=$RUN/server.yaml
+
+	[ "$1" = plain ] || conf=$RUN/server-tls.yaml
+	stop_daemon server
+	daemon server server "$BIN/nmb-server" -c "$conf"
+	wait_for -t 20 server_listens || fail "nmb-server ($1) does not listen"
+}
+
+# proc_server FIELD: the server's CPU ticks (cpu) or rchar + wchar (io).
+proc_server() {
+	local pid
+
+	pid=$(cat "$RUN/server.pid")
+	if [ "$1" = cpu ]; then
+		awk '{ print $14 + $15 }' "/proc/$pid/stat"
+	else
+		awk '/^(rchar|wchar):/ { n += $2 } END { print n }' \
+			"/proc/$pid/io"
+	fi
+}
+
+# relay_cost NAME RUNS: rows NAME_cpu_per_gb (server CPU s per relayed GB)
+# and NAME_rwchar_per_byte since relay_cost_start (RUNS bulk reads).
+relay_cost_start() {
+	COST_CPU=$(proc_server cpu)
+	COST_IO=$(proc_server io)
+}
+
+relay_cost() {
+	local gb
+
+	gb=$(awk -v n="$2" -v mb="$DISK_MB" 'BEGIN { print n * mb * 1048576 / 1e9 }')
+	awk -v c0="$COST_CPU" -v c1="$(proc_server cpu)" -v hz="$(getconf CLK_TCK)" \
+		-v gb="$gb" -v n="$1" 'BEGIN {
+		printf "bench %s_cpu_per_gb value=%.2f unit=s\n", n, (c1 - c0) / hz / gb }'
+	awk -v i0="$COST_IO" -v i1="$(proc_server io)" -v gb="$gb" \
+		-v n="$1" 'BEGIN {
+		printf "bench %s_rwchar_per_byte value=%.6f unit=bytes\n", n,
+			(i1 - i0) / (gb * 1e9) }'
+}
+
 # --- one import each way --------------------------------------------------
 
 # import_nmb GLOB [-r]: nmbctl attach (reserve + attach) until the node
@@ -314,6 +376,15 @@ import_nmb_relay() {
 }
 
 release_nmb_relay() {
+	release_nmb "$@"
+}
+
+# The same with the relay on TLS (server_as tls).
+import_nmb_relay_tls() {
+	import_nmb "$@"
+}
+
+release_nmb_relay_tls() {
 	release_nmb "$@"
 }
 
@@ -517,9 +588,12 @@ bench_bulk() {
 		fi
 	done
 	exporter_as relay
+	relay_cost_start
 	for ((i = 0; i < runs; i++)); do
 		bulk_once nmb_relay
 	done
+	relay_cost bulk_relay "$runs"
+	bench_bulk_tls
 	# Local: with the exporter gone its watch ends and the device gets
 	# its default drivers (usb-storage) on dummy_hcd.
 	stop_daemon exporter
@@ -535,6 +609,35 @@ bench_bulk() {
 	ratio bulk_ratio bulk_nmb bulk_usbip nmb/usbip
 	emit bulk_nmb_relay MB/s
 	ratio bulk_relay_ratio bulk_nmb_relay bulk_nmb relayed/direct
+	emit "$BULK_TLS" MB/s
+	ratio "bulk_relay_tls_ratio_${BULK_TLS#bulk_nmb_relay_tls_}" \
+		"$BULK_TLS" bulk_nmb "relayed over TLS/direct"
+}
+
+# The relayed bulk with TLS on the relay: kernel TLS at the agent, both
+# server sockets (spliced) and the exporter when the tls module loads,
+# else user-space TLS (the row names say which; BULK_TLS names the rows'
+# file). The server stays on TLS: the local reads come next.
+bench_bulk_tls() {
+	local i path=userspace_tls
+
+	BULK_TLS=bulk_nmb_relay_tls_none
+	modprobe tls 2>>"$LOG/modprobe.log" || true
+	server_as tls
+	exporter_as relay
+	wait_for -t 30 place_known || fail "the agent does not see $GADGET (TLS)"
+	relay_cost_start
+	for ((i = 0; i < runs; i++)); do
+		bulk_once nmb_relay_tls
+	done
+	! grep -q "TLS 1.2, kernel TLS both ways" "$LOG/server.log" ||
+		path=ktls
+	relay_cost "bulk_relay_tls_$path" "$runs"
+	echo "# bulk over the TLS relay: $(grep -c 'TLS 1.2, kernel TLS' \
+		"$LOG/server.log") kTLS and $(grep -c 'TLS 1.2, user-space' \
+		"$LOG/server.log") user-space TLS connections at the server"
+	mv "$RES/bulk_nmb_relay_tls" "$RES/bulk_nmb_relay_tls_$path"
+	BULK_TLS=bulk_nmb_relay_tls_$path
 }
 
 # --- 6: the place as a dial-out place, through the server's relay ----------

@@ -10,6 +10,9 @@ DESCRIPTIONS = {
     "rtt_relay_ratio": "Echo round trip ratio relayed / direct",
     "bulk_nmb_relay": "Bulk read through nmb and the server relay: dd 1 MiB",
     "bulk_relay_ratio": "Bulk ratio relayed / direct nmb (target >= 0.9)",
+    "bulk_relay_cpu_per_gb": "Bulk through the relay: server CPU per GB",
+    "bulk_relay_rwchar_per_byte":
+        "Bulk through the relay: server read()/write() bytes per byte",
     "relay_tcp_direct": "TCP through a place's proxy, direct (host loopback)",
     "relay_tcp_relayed": "TCP through a dial-out place: server relay + proxy",
     "relay_tcp_ratio": "TCP throughput ratio relayed / direct",
@@ -17,6 +20,22 @@ DESCRIPTIONS = {
     "relay_rwchar_per_byte": "Server read()/write() bytes per relayed byte",
     "relay_splice_calls_64m": "Server splice() calls relaying 64 MiB (strace)",
     "relay_copy_calls_64m": "Server read/write/recv/send calls, same 64 MiB",
+    "relay_tls_tcp_relayed_ktls":
+        "TCP through the relay over TLS, kTLS both sides (spliced)",
+    "relay_tls_tcp_ratio_ktls":
+        "TCP ratio relayed over kTLS / direct",
+    "relay_tls_cpu_per_gb_ktls":
+        "Server CPU per relayed GB, kTLS both sides",
+    "relay_tls_rwchar_per_byte_ktls":
+        "Server read()/write() bytes per relayed byte, kTLS",
+    "relay_tls_tcp_relayed_userspace_tls":
+        "TCP through the relay over TLS, user-space TLS pump",
+    "relay_tls_tcp_ratio_userspace_tls":
+        "TCP ratio relayed TLS (user-space pump) / direct",
+    "relay_tls_cpu_per_gb_userspace_tls":
+        "Server CPU per relayed GB, TLS in user space",
+    "relay_tls_rwchar_per_byte_userspace_tls":
+        "Server read()/write() bytes per relayed byte, user-space TLS",
     "tcp_mbps_tunnel_1g": "TCP through the nmb tunnel, 1 Gbit/s link: throughput",
     "tcp_mbps_direct_1g": "TCP direct to the target, 1 Gbit/s link: throughput",
     "tcp_ratio_1g": "TCP throughput ratio tunnel / direct, 1 Gbit/s link",
@@ -80,6 +99,17 @@ DESCRIPTIONS = {
     "hub_loopback_transit":
         "Hub latency: loopback transit taken out (host), median",
 }
+for _path, _text in (("ktls", "kernel TLS"), ("userspace_tls",
+                                               "user-space TLS")):
+    DESCRIPTIONS["bulk_nmb_relay_tls_" + _path] = (
+        "Bulk read through nmb and the relay over %s" % _text)
+    DESCRIPTIONS["bulk_relay_tls_ratio_" + _path] = (
+        "Bulk ratio relayed over %s / direct nmb" % _text)
+    DESCRIPTIONS["bulk_relay_tls_%s_cpu_per_gb" % _path] = (
+        "Bulk through the relay over %s: server CPU per GB" % _text)
+    DESCRIPTIONS["bulk_relay_tls_%s_rwchar_per_byte" % _path] = (
+        "Bulk, relay over %s: server read()/write() bytes per byte"
+        % _text)
 for _who in ("agent", "exporter"):
     for _kind, _text in (("", "ws"), ("_tls", "wss"),
                          ("_tls_burst", "wss, 2 messages at once")):
@@ -102,7 +132,11 @@ for line in sys.stdin:
     value = fields.get("median", fields.get("value", "?"))
     extra = ", ".join("%s %s" % (k, v) for k, v in fields.items()
                       if k in ("min", "max", "n"))
-    rows.append((DESCRIPTIONS.get(parts[1], parts[1]),
+    name = parts[1]
+    where = ""
+    if name.startswith("guest_") and name[6:] in DESCRIPTIONS:
+        name, where = name[6:], " (QEMU guest)"
+    rows.append((DESCRIPTIONS.get(name, name) + where,
                  "%s %s" % (value, fields.get("unit", "")), extra))
 
 head = ("Benchmark", "Median", "Spread")

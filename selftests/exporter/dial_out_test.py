@@ -10,6 +10,11 @@
 # too, and a dial_out place with a port is a configuration error.
 # Last, the exporter restarted with `proxy:` reaches the server and its
 # relay port only through an HTTP CONNECT proxy (connect_proxy.py).
+# Then a server whose relay speaks TLS: relay_open asks for it, the
+# exporter's data connection verifies the server with tls.ca_file and
+# runs TLS (kernel or user space, logged), a TLS agent and a plain one
+# both get through; with a CA that does not match, the data connection
+# is refused with a log line naming the place and the agent gets 504.
 #
 #   agent (python) --CONNECT--> nmb-server relay <--dials-- nmb-exporter
 #
@@ -22,6 +27,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -75,12 +81,16 @@ def places():
         return json.loads(r.read())["places"]
 
 
-def tunnel(place, src="127.0.0.1"):
-    """(status, socket) of a CONNECT to the echo target via the place."""
+def tunnel(place, src="127.0.0.1", ca=None):
+    """(status, socket) of a CONNECT to the echo target via the place;
+    over TLS verified with ca if given."""
     s = socket.socket()
     s.bind((src, 0))
     s.settimeout(10)
     s.connect((place["host"], place["port"]))
+    if ca:
+        s = ssl.create_default_context(cafile=ca).wrap_socket(
+            s, server_hostname=place["host"])
     t = b"127.0.0.1:%d" % ECHO_PORT
     s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (t, t))
     head = b""
@@ -192,6 +202,10 @@ def main():
                                     stdout=elog, stderr=elog)
         exporter = run(exporter, ecfg, elog)
         exporter = through_proxy(ecfg, elog)
+        if exporter and exporter.poll() is None:
+            ok(sigterm(exporter, 20) == 0, "exporter: clean exit on SIGTERM")
+        server = over_tls(server, slog, ecfg, elog)
+        exporter = tls_bad_ca(ecfg, elog)
     except Exception as e:  # noqa: BLE001 - reported as a failure
         ok(False, "no exception: %r" % e)
     finally:
@@ -325,6 +339,162 @@ def through_proxy(ecfg, elog):
                  r"http://127\.0\.0\.1:%d up" % (SRV_PORT + 1, proxy.port),
                  open(elog.name).read()) is not None,
        "through proxy: the log names the proxy")
+    agent.call("return_reservation", [pl[0]["id"]])
+    return exporter
+
+
+TLS_CERT = None
+
+
+def over_tls(server, slog, ecfg, elog):
+    """The relay with TLS: a new server (hub plain, relay TLS)."""
+    global SRV_PORT, TLS_CERT
+    ok(sigterm(server, 20) == 0, "plain server: clean exit on SIGTERM")
+    TLS_CERT = nmbtest.make_cert(os.path.join(TMP, "s.key"),
+                                 os.path.join(TMP, "s.crt"))
+    SRV_PORT = free_range(3)
+    scfg = os.path.join(TMP, "server-tls.yaml")
+    with open(scfg, "w") as f:
+        f.write("listen:\n  - {address: \"127.0.0.1:%d\", plain: true}\n"
+                "tls: {cert: %s, key: %s}\n" % ((SRV_PORT,) + TLS_CERT))
+    server = subprocess.Popen([SERVER, "-c", scfg], stdout=slog,
+                              stderr=slog)
+    nmbtest.wait(lambda: "TLS or plain" in open(slog.name).read(), 10)
+    write_config(ecfg, "    dial_out: true\n",
+                 top="tls: {ca_file: %s}\n" % TLS_CERT[0])
+    exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                stdout=elog, stderr=elog)
+    pl = nmbtest.wait(lambda: [p for p in places() if p["name"] == "far"],
+                      20)
+    if not ok(bool(pl) and pl[0].get("relay_tls") is True,
+              "TLS relay: the place is listed with relay_tls (%s)" % pl):
+        ok(sigterm(exporter, 20) == 0, "exporter: clean exit on SIGTERM")
+        return server
+    agent = Agent()
+    r = agent.call("reserve", [[pl[0]["id"]]])
+    status, s = tunnel(pl[0], ca=TLS_CERT[0])
+    data = os.urandom(1 << 20)
+    got = bytearray()
+    if ok(status == 200, "TLS relay: a TLS agent's tunnel: %s" % status):
+        threading.Thread(target=s.sendall, args=(data,), daemon=True).start()
+        while len(got) < len(data):
+            d = s.recv(65536)
+            if not d:
+                break
+            got.extend(d)
+    s.close()
+    ok(hashlib.sha256(got).digest() == hashlib.sha256(data).digest(),
+       "TLS relay: 1 MiB echoed over TLS both sides (%d bytes)" % len(got))
+    m = re.search(r"place far: relay data connection to 127\.0\.0\.1:%d: "
+                  r"TLS 1\.2, (kernel TLS both ways|user-space TLS)"
+                  % (SRV_PORT + 1), open(elog.name).read())
+    ok(m is not None, "TLS relay: the exporter logs its TLS path")
+    status, s = tunnel(pl[0])
+    if status == 200:
+        s.sendall(b"plain")
+        got = s.recv(5)
+    s.close()
+    ok(status == 200 and got == b"plain",
+       "TLS relay: a plain (not-my-board) agent still gets through")
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % SRV_PORT,
+                                timeout=10) as r:
+        t = dict(re.findall(r'nmb_relay_transport_total\{transport="(\w+)"'
+                            r'\} (\d+)', r.read().decode()))
+    ok(int(t.get("ktls", 0)) + int(t.get("userspace_tls", 0)) == 3 and
+       t.get("plain") == "1",
+       "TLS relay: agent and 2 data connections over TLS, 1 plain: %s" % t)
+    agent.call("return_reservation", [pl[0]["id"]])
+    nmb_agent_over_tls()
+    ok(sigterm(exporter, 20) == 0, "exporter: clean exit on SIGTERM")
+    diag("TLS path of the exporter: %s" % (m.group(1) if m else None))
+    return server
+
+
+def agent_rpc(sock, method, **params):
+    c = socket.socket(socket.AF_UNIX)
+    c.settimeout(20)
+    c.connect(sock)
+    c.sendall((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                           "params": params}) + "\n").encode())
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+    c.close()
+    return json.loads(buf) if buf else {}
+
+
+def nmb_agent_over_tls():
+    """nmb-agent sees relay_tls and runs its CONNECT inside TLS."""
+    binary = os.path.join(os.path.dirname(EXPORTER), "nmb-agent")
+    sock = os.path.join(TMP, "agent.sock")
+    conf = os.path.join(TMP, "agent.yaml")
+    with open(conf, "w") as f:
+        f.write("tls: {ca_file: %s}\n" % TLS_CERT[0])
+    alog = open(os.path.join(TMP, "agent.log"), "w+")
+    agent = subprocess.Popen([binary, "-c", conf, "--server",
+                              "ws://127.0.0.1:%d" % SRV_PORT, "--socket",
+                              sock, "-v"], stdout=alog, stderr=alog)
+    try:
+        nmbtest.wait(lambda: "connected to server" in
+                     open(alog.name).read(), 10)
+        lport = free_port()
+        r = agent_rpc(sock, "reserve", name="far", import_description=(
+            "parts:\n  p:\n    compatible: [echo]\n    tcp:\n"
+            "      echo: {local_port: %d}\n" % lport))
+        ok("result" in r, "nmb-agent: reserved the TLS-relayed place (%s)"
+           % r)
+        r = agent_rpc(sock, "attach", name="far")
+        got = b""
+        try:
+            c = socket.create_connection(("127.0.0.1", lport), timeout=10)
+            c.sendall(b"through TLS")
+            while len(got) < 11:
+                d = c.recv(64)
+                if not d:
+                    break
+                got += d
+            c.close()
+        except OSError as e:
+            diag("agent forward: %r" % e)
+        ok(got == b"through TLS",
+           "nmb-agent: TCP part through the TLS relay (%r)" % got)
+        text = open(alog.name).read()
+        ok(re.search(r"relay 127\.0\.0\.1:\d+: TLS 1\.2(, kernel TLS both"
+                     r" ways| in user space, the slower path)", text)
+           is not None, "nmb-agent: logs its TLS path")
+        agent_rpc(sock, "return_reservation", name="far")
+    finally:
+        ok(sigterm(agent, 20) == 0, "nmb-agent: clean exit on SIGTERM")
+        text = no_sanitizer_report(alog, "nmb-agent: no sanitizer report")
+        if tap.n_fail:
+            diag("agent log:\n" + text[-3000:])
+
+
+def tls_bad_ca(ecfg, elog):
+    """The exporter trusts another CA: its data connection is refused."""
+    other = nmbtest.make_cert(os.path.join(TMP, "o.key"),
+                              os.path.join(TMP, "o.crt"))
+    write_config(ecfg, "    dial_out: true\n",
+                 top="tls: {ca_file: %s}\n" % other[0])
+    exporter = subprocess.Popen([EXPORTER, "-c", ecfg, "-v"],
+                                stdout=elog, stderr=elog)
+    pl = nmbtest.wait(lambda: [p for p in places() if p["name"] == "far"],
+                      20)
+    if not pl:
+        ok(False, "bad CA: place registered")
+        return exporter
+    agent = Agent()
+    agent.call("reserve", [[pl[0]["id"]]])
+    status, s = tunnel(pl[0], ca=TLS_CERT[0])
+    s.close()
+    ok(status == 504, "bad CA: the agent gets 504 (%s)" % status)
+    ok(re.search(r"place far: relay data connection to [^ ]+: the "
+                 r"certificate was refused: .*; closed",
+                 open(elog.name).read()) is not None,
+       "bad CA: the exporter refuses the certificate, naming the place")
     agent.call("return_reservation", [pl[0]["id"]])
     return exporter
 

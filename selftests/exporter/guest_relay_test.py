@@ -27,7 +27,19 @@
 # limit closes the excess at once, one log line, the relay still answers
 # another source, and the holder gets through once the flood ends).
 #
-# Usage: guest_relay_test.py EXPORTER IMPORT_CLIENT NMB_WATCH_KO SERVER
+# The relay speaks TLS (tls.cert for an IP certificate of the hub): the
+# exporter's data connections run TLS 1.2 with kernel TLS, so usbip-host
+# gets a kTLS socket and the server splices between kTLS and plain
+# sockets; /proc/net/tls_stat's software TX and RX counters must rise.
+# The agent (import_client, not-my-board style) stays plain; a TLS
+# agent (tls_bulk.py) sends 2 MiB to the TCP part and ends with
+# close_notify, which the kTLS splice must take for its EOF.
+#
+# nmb-agent (in ragent, tls.ca_file) reserves the place and attaches its
+# USB serial part over TLS: the kTLS socket goes to vhci-hcd; bytes both
+# ways; then the server is killed mid-transfer.
+#
+# Usage: guest_relay_test.py EXPORTER IMPORT_CLIENT NMB_WATCH_KO SERVER AGENT
 
 import json
 import os
@@ -46,12 +58,14 @@ import guest_test as g  # noqa: E402
 from nmbtest import (diag, no_sanitizer_report, ok, sh,  # noqa: E402
                      sigterm, summary, tap)
 
-SERVER = sys.argv[4]
+SERVER, AGENT = sys.argv[4:6]
 HERE = os.path.dirname(os.path.abspath(__file__))
 HUB = "198.18.21.2"
 ECHO_PORT = 7007
 PORT_NUM = 20
+BULK = 2 << 20      # bytes through the relay over TLS
 
+CERT = None
 NAT = """table ip nat {
   chain post { type nat hook postrouting priority 100; oifname "%s" masquerade; }
 }
@@ -219,6 +233,68 @@ def attach_and_talk(place, what):
     return port
 
 
+def acall(sock, method, **params):
+    """One request on nmb-agent's control socket (agent-api.rst)."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect(sock)
+    s.sendall((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                           "params": params}) + "\n").encode())
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    s.close()
+    return json.loads(buf) if buf else {}
+
+
+def nmb_agent_attach():
+    """nmb-agent in ragent reserves far-board and attaches its USB serial
+    part through the TLS relay; (process, log, vhci port or None)."""
+    conf = os.path.join(g.TMP, "relay-agent.yaml")
+    sock = os.path.join(g.TMP, "relay-agent.sock")
+    g.write(conf, "server: ws://%s:2092\ntls: {ca_file: %s}\nsocket: %s\n"
+            % (HUB, CERT[0], sock))
+    log = open(os.path.join(g.TMP, "relay-agent.log"), "w+")
+    p = subprocess.Popen(["ip", "netns", "exec", "ragent", AGENT, "-c", conf,
+                          "-v"], stdout=log, stderr=log)
+    found = g.wait(lambda: os.path.exists(sock) and [
+        x for x in acall(sock, "search").get("result") or []
+        if x.get("name") == "far-board"], 60)
+    if not ok(bool(found), "nmb-agent lists far-board"):
+        return p, log, None
+    r = acall(sock, "reserve", name="tls", import_description=(
+        "parts:\n  board:\n    compatible: [cdc-acm-board]\n    usb:\n"
+        "      serial: {port_num: %d}\n" % (PORT_NUM + 1)))
+    if not ok("result" in r, "nmb-agent reserved far-board: %s" % r):
+        return p, log, None
+    before = g.tty_devs()
+    r = acall(sock, "attach", name="tls")
+    st = (r.get("result") or [{}])[0]
+    acm = g.wait(lambda: g.tty_devs() - before, 30)
+    ok(st.get("up") and bool(acm) and g.serial_round_trip(sorted(acm)[0]),
+       "nmb-agent: USB serial over the TLS relay into vhci-hcd, bytes both "
+       "ways: %s" % r)
+    ok(re.search(r"relay [^ ]+: TLS 1\.2, kernel TLS both ways",
+                 open(log.name).read()),
+       "nmb-agent: the socket handed to vhci-hcd is kernel TLS")
+    return p, log, st.get("vhci_port")
+
+
+def make_cert():
+    """A self-signed certificate for the hub's IP; (cert, key)."""
+    crt = os.path.join(g.TMP, "hub.crt")
+    key = os.path.join(g.TMP, "hub.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-keyout", key, "-out", crt, "-days", "1",
+                    "-subj", "/CN=nmb-hub", "-addext",
+                    "subjectAltName=IP:%s" % HUB], check=True,
+                   capture_output=True)
+    return crt, key
+
+
 FLOOD = r"""
 import socket, sys
 held, closed = [], 0
@@ -286,9 +362,20 @@ def faults(place, exporter, slog):
 
 
 def start_server(log):
+    conf = os.path.join(g.TMP, "relay-server.yaml")
+    g.write(conf, "listen:\n  - {address: \"[::]:2092\", plain: true}\n"
+            "tls: {cert: %s, key: %s}\n" % CERT)
     return subprocess.Popen(["ip", "netns", "exec", "wan", SERVER,
-                             "--listen", "[::]:2092"], stdout=log,
-                            stderr=log)
+                             "-c", conf], stdout=log, stderr=log)
+
+
+def tls_stat():
+    """/proc/net/tls_stat as {name: value} (empty without the module)."""
+    try:
+        return {k: int(v) for k, v in (line.split() for line in
+                open("/proc/net/tls_stat").read().splitlines())}
+    except OSError:
+        return {}
 
 
 def main():
@@ -299,11 +386,15 @@ def main():
         print("1..%d" % tap.n_test)
         sys.exit(1)
     threading.Thread(target=echo_server, daemon=True).start()
+    global CERT
+    ok(sh("modprobe tls"), "kernel TLS module loaded")
+    CERT = make_cert()
     slog = open(os.path.join(g.TMP, "relay-server.log"), "w+")
     elog = open(os.path.join(g.TMP, "relay-exporter.log"), "w+")
     conf = os.path.join(g.TMP, "relay-exporter.yaml")
     g.write(conf, """\
 server: ws://%s:2092
+tls: {ca_file: %s}
 state_dir: %s
 places:
   - name: far-board
@@ -314,7 +405,7 @@ places:
           serial: {usbid: "%s"}
         tcp:
           echo: {host: 127.0.0.1, port: %d}
-""" % (HUB, g.TMP, g.BUSID, ECHO_PORT))
+""" % (HUB, CERT[0], g.TMP, g.BUSID, ECHO_PORT))
     server = start_server(slog)
     exporter = subprocess.Popen([g.EXPORTER, "-c", conf, "-v"],
                                 stdout=elog, stderr=elog)
@@ -355,7 +446,26 @@ def run(server, slog, elog, exporter):
     if not ok(r.get("result") == place["id"], "agent reserved the place"):
         diag(r)
         return server, agent
+    ok(pl[0].get("relay_tls") is True, "the relay offers TLS (relay_tls)")
+    # OpenSSL's first handshakes (algorithm fetches, key exchange) take
+    # seconds under TCG and can miss the relay's 5 s wait: one CONNECT
+    # first, its answer not checked, warms the exporter and the server
+    warm = b"127.0.0.1:%d" % ECHO_PORT
+    connect_from("ragent", place, b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                 % (warm, warm))
+    t0 = tls_stat()
     attach_and_talk(place, "relayed")
+    t1 = tls_stat()
+    ok(t1.get("TlsTxSw", 0) > t0.get("TlsTxSw", 0) and
+       t1.get("TlsRxSw", 0) > t0.get("TlsRxSw", 0),
+       "kTLS in use: TlsTxSw %s -> %s, TlsRxSw %s -> %s" % (
+           t0.get("TlsTxSw"), t1.get("TlsTxSw"), t0.get("TlsRxSw"),
+           t1.get("TlsRxSw")))
+    ok(re.search(r"place far-board: relay data connection to [^ ]+: TLS "
+                 r"1\.2, kernel TLS both ways", open(elog.name).read()) and
+       re.search(r"data connection from [^ ]+: TLS 1\.2, kernel TLS both "
+                 r"ways", open(slog.name).read()),
+       "exporter and server: the data connection on kernel TLS")
     target = b"127.0.0.1:%d" % ECHO_PORT
     st, echo = connect_from(
         "ragent", place, b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
@@ -363,6 +473,22 @@ def run(server, slog, elog, exporter):
     ok(st == 200 and echo == "ping",
        "TCP part through the relay, not-my-board's CONNECT: %s %s"
        % (st, echo))
+    # an agent over TLS ending with close_notify, as lib/tls_pump does:
+    # the server's kTLS socket gets the alert at a splice(), which must
+    # pass it on as EOF (the exporter's end then closes, all comes back)
+    t0 = time.monotonic()
+    p = subprocess.run(["ip", "netns", "exec", "ragent", sys.executable,
+                        os.path.join(HERE, "tls_bulk.py"), place["host"],
+                        str(place["port"]), target.decode(), CERT[0],
+                        str(BULK)], capture_output=True, text=True,
+                       timeout=120)
+    ok(p.stdout.split() == ["200", str(BULK), "1"] and
+       "relayed connection ended after %d bytes" % (BULK + len(target) * 2
+                                                    + 29)
+       in open(slog.name).read(),
+       "TLS agent, %d MiB echoed through kTLS relay and exporter, then "
+       "close_notify: EOF passed on, all back in %.1f s: %s" % (
+           BULK >> 20, time.monotonic() - t0, (p.stdout + p.stderr)[-300:]))
 
     # board reboot: unplugged and plugged again, imported again
     before = g.tty_devs()
@@ -382,14 +508,23 @@ def run(server, slog, elog, exporter):
 
     faults(place, exporter, slog)
 
+    # the place returned; nmb-agent takes it over TLS (kTLS to vhci-hcd)
+    agent.close()
+    ok(g.wait(lambda: port not in vhci_used(), 30),
+       "place returned: import_client's vhci port is free")
+    nagent, nlog, port = nmb_agent_attach()
+
     # the server killed mid-transfer
     server.kill()
     server.wait()
     ok(g.wait(lambda: g.read(g.DEV + "/usbip_status") == "1", 30),
        "server killed: usbip-host available again, no stuck export")
-    ok(g.wait(lambda: port not in vhci_used(), 30),
-       "server killed: the agent's vhci port is free (%s)" % vhci_used())
-    agent.close()
+    ok(port is not None and g.wait(lambda: port not in vhci_used(), 30),
+       "server killed: nmb-agent's vhci port %s is free (%s)"
+       % (port, vhci_used()))
+    rc = sigterm(nagent, 30)
+    ok(rc == 0, "nmb-agent: clean exit on SIGTERM (rc=%s)" % rc)
+    no_sanitizer_report(nlog, "nmb-agent: no sanitizer report")
     server = start_server(slog)
     pl = g.wait(places, 40)
     if not ok(bool(pl), "server restarted: the place is back"):

@@ -30,7 +30,7 @@ d=0
 /usr/bin/python3 selftests/exporter/guest_server_test.py "$O/nmb-exporter" \
 	"$CLIENT" "$KO" "$O/nmb-server" || b=$?
 /usr/bin/python3 selftests/exporter/guest_relay_test.py "$O/nmb-exporter" \
-	"$CLIENT" "$KO" "$O/nmb-server" || c=$?
+	"$CLIENT" "$KO" "$O/nmb-server" "$O/nmb-agent" || c=$?
 /usr/bin/python3 selftests/exporter/guest_nat_test.py "$O/nmb-exporter" \
 	"$O/nmb-server" "$O/nmb-agent" || d=$?
 [ $a = 0 ] && [ $b = 0 ] && [ $c = 0 ] && [ $d = 0 ]

@@ -7,7 +7,9 @@
 # the not-my-board agent's exact CONNECT, 403 without the exporter
 # hearing of it, 504 when it does not dial, single-use and expiring ids,
 # malformed heads, the half-open limits under a flood, and cuts when the
-# reservation ends or the exporter goes. Prints TAP.
+# reservation ends or the exporter goes; TLS on the relay (agents and
+# data connections, plain still accepted or refused with relay.tls:
+# required, the handshake under the head timeout). Prints TAP.
 # Usage: relay_test.py NMB_SERVER_BINARY WORKDIR
 import asyncio
 import hashlib
@@ -15,6 +17,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import sys
 import time
 import urllib.request
@@ -22,9 +25,10 @@ import urllib.request
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "lib")]
-from nmbpeer import Peer, Server, close_all, place_desc  # noqa: E402
-from nmbtest import (check, collector, free_range, run_tests,  # noqa: E402
-                     servers_line)
+from nmbpeer import (Peer, RpcError, Server, close_all,  # noqa: E402
+                     place_desc)
+from nmbtest import (check, collector, free_range, make_cert,  # noqa: E402
+                     run_tests, servers_line)
 
 BIN, WORK = sys.argv[1], sys.argv[2]
 TESTS, test = collector()
@@ -44,6 +48,36 @@ def new_server(extra=""):
     s.relay_port = base
     servers.append(s)
     return s
+
+
+CERT = None
+
+
+def tls_server(tls_mode="auto"):
+    """A server whose hub listener is plain but whose relay speaks TLS
+    with tls.cert (relay.tls: tls_mode)."""
+    global CERT
+    if not CERT:
+        CERT = make_cert(os.path.join(WORK, "relay.key"),
+                         os.path.join(WORK, "relay.crt"))
+    base = free_range(6)
+    conf = ("listen:\n  - {address: \"127.0.0.1:@PORT@\", plain: true}\n"
+            "tls:\n  cert: %s\n  key: %s\n"
+            "relay:\n  listen: 127.0.0.1:%d\n  ports: %d-%d\n  tls: %s\n"
+            % (CERT[0], CERT[1], base, base + 1, base + 5, tls_mode))
+    s = Server(BIN, WORK, config=conf, listen=[])
+    s.relay_port = base
+    for _ in range(100):    # "listening on" of the hub may come first
+        if "relay listening" in s.text():
+            break
+        time.sleep(0.05)
+    servers.append(s)
+    return s
+
+
+def client_tls():
+    ctx = ssl.create_default_context(cafile=CERT[0])
+    return ctx
 
 
 def metrics(srv):
@@ -83,23 +117,24 @@ class FakeExporter:
         fe.place_id = await peer.call("register_place", desc)
         return fe
 
-    async def relay_open(self, relay_id, place_id, ip, port):
+    async def relay_open(self, relay_id, place_id, ip, port, tls=False):
         self.opens.append({"relay_id": relay_id, "place_id": place_id,
-                           "ip": ip, "port": port})
+                           "ip": ip, "port": port, "tls": tls})
         if self.mode == "serve":
             self.tasks.append(asyncio.ensure_future(
-                self.serve(relay_id, port)))
+                self.serve(relay_id, port, tls)))
         return None
 
-    async def dial(self, relay_id, port):
-        r, w = await asyncio.open_connection("127.0.0.1", port)
+    async def dial(self, relay_id, port, tls=False):
+        r, w = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=client_tls() if tls else None)
         w.write(b"NMB-RELAY /%s HTTP/1.1\r\nHost: nmb-relay\r\n\r\n"
                 % relay_id.encode())
         await w.drain()
         return r, w
 
-    async def serve(self, relay_id, port):
-        r, w = await self.dial(relay_id, port)
+    async def serve(self, relay_id, port, tls=False):
+        r, w = await self.dial(relay_id, port, tls)
         try:
             head = await r.readuntil(b"\r\n\r\n")
             self.heads.append(head)
@@ -116,8 +151,21 @@ class FakeExporter:
             w.close()
 
 
-async def reserved(srv, name="relay-1", mode="serve"):
-    fe = await FakeExporter.start(srv, name, mode)
+class OldExporter(FakeExporter):
+    """An exporter from before TLS on the relay: no relay_tls in its
+    hello, and relay_open refuses arguments it does not know, as
+    nmb-exporter's rpc_args() did."""
+
+    async def relay_open(self, relay_id, place_id, ip, port, **more):
+        if more:
+            raise RpcError(-32603, "got an unexpected keyword argument "
+                           "'%s'" % sorted(more)[0])
+        return await super().relay_open(relay_id, place_id, ip, port)
+
+
+async def reserved(srv, name="relay-1", mode="serve", features=(),
+                   cls=FakeExporter):
+    fe = await cls.start(srv, name, mode, features)
     agent = await Peer.connect(srv.url())
     check(await agent.call("reserve", [fe.place_id]) == fe.place_id,
           "reserved")
@@ -125,14 +173,18 @@ async def reserved(srv, name="relay-1", mode="serve"):
     return fe, agent, place
 
 
-async def connect(place, head, src="127.0.0.1"):
+async def connect(place, head, src="127.0.0.1", tls=False):
     """A CONNECT to the place's address; (status line, reader, writer)."""
     s = socket.socket()
     s.bind((src, 0))
     s.setblocking(False)
     await asyncio.get_event_loop().sock_connect(s, (place["host"],
                                                     place["port"]))
-    r, w = await asyncio.open_connection(sock=s)
+    if tls:
+        r, w = await asyncio.open_connection(
+            sock=s, ssl=client_tls(), server_hostname=place["host"])
+    else:
+        r, w = await asyncio.open_connection(sock=s)
     w.write(head)
     await w.drain()
     line = await asyncio.wait_for(r.readline(), 10)
@@ -154,6 +206,7 @@ async def listed_with_relay_address():
     check(p["host"] == "127.0.0.1", p)
     check(srv.relay_port < p["port"] <= srv.relay_port + 5, p)
     check("dial_out" not in p, "dial_out is not listed: %s" % p)
+    check("relay_tls" not in p, "no relay_tls without TLS: %s" % p)
     check(fe.opens == [], "nothing asked yet")
     return "host %s port %d" % (p["host"], p["port"])
 
@@ -392,6 +445,166 @@ async def return_cuts_relayed():
         await asyncio.sleep(0.1)
     check(err != 0, "port closed within 3 s: %d" % err)
     return "return and exporter exit cut relayed tunnels"
+
+
+async def echo_check(r, w, size):
+    data = os.urandom(size)
+    got = bytearray()
+
+    async def reader():
+        while len(got) < len(data):
+            chunk = await r.read(1 << 16)
+            if not chunk:
+                break
+            got.extend(chunk)
+
+    rt = asyncio.ensure_future(reader())
+    for i in range(0, len(data), 1 << 16):
+        w.write(data[i:i + (1 << 16)])
+        await w.drain()
+    await asyncio.wait_for(rt, 20)
+    return hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+
+
+def transports(srv):
+    return {k: int(v) for k, v in re.findall(
+        r'nmb_relay_transport_total\{transport="(\w+)"\} (\d+)',
+        metrics(srv))}
+
+
+@test
+async def tls_relay_both_ways():
+    srv = tls_server()
+    check("place ports %d-%d, TLS or plain" % (srv.relay_port + 1,
+                                               srv.relay_port + 5)
+          in srv.text(), "relay logs TLS or plain")
+    fe, agent, place = await reserved(srv, features=["relay_tls"])
+    check(place.get("relay_tls") is True, "listed with relay_tls: %s" % place)
+    line, r, w = await connect(place, TCP_CONNECT, tls=True)
+    check(line.startswith(b"HTTP/1.1 200"), line)
+    check(fe.opens and fe.opens[0]["tls"] is True,
+          "relay_open asks for TLS: %s" % fe.opens)
+    check(fe.heads == [TCP_CONNECT], "CONNECT forwarded: %s" % fe.heads)
+    check(await echo_check(r, w, 2 << 20), "2 MiB echoed intact over TLS")
+    w.close()
+    # a plain agent (not-my-board 0.13) still gets through
+    line, r, w = await connect(place, PY_CONNECT)
+    check(line.startswith(b"HTTP/1.1 200"), "plain agent: %s" % line)
+    w.write(b"ping")
+    check(await asyncio.wait_for(r.readexactly(4), 5) == b"ping", "echo")
+    w.close()
+    await asyncio.sleep(0.3)
+    t = transports(srv)
+    tls = t.get("ktls", 0) + t.get("userspace_tls", 0)
+    # the agent and the exporter over TLS; the plain agent's exporter
+    # connection was TLS too (relay_open asks for it)
+    check(tls == 3 and t.get("plain") == 1 and t.get("tls_failed") == 0,
+          "transports %s" % t)
+    path = "ktls" if t.get("ktls") else "userspace"
+    check(re.search(r"peer 127\.0\.0\.1: TLS 1\.2, (kernel|user-space) TLS",
+                    srv.text()), "the path is logged per connection")
+    return "TLS agent and exporter (%s), plain agent too; %s" % (path, t)
+
+
+@test
+async def tls_required_refuses_plain():
+    srv = tls_server("required")
+    check("TLS only" in srv.text(), "relay logs TLS only")
+    fe, agent, place = await reserved(srv, features=["relay_tls"])
+    line, r, w = await connect(place, TCP_CONNECT)
+    check(line.startswith(b"HTTP/1.1 426"), "plain: %s" % line)
+    w.close()
+    check("relay.tls is required; the agent must connect with TLS"
+          in srv.text(), "log says why")
+    await asyncio.sleep(0.2)
+    check(fe.opens == [], "exporter not asked: %s" % fe.opens)
+    # a plain data connection is closed too
+    r2, w2 = await fe.dial("0" * 32, srv.relay_port)
+    try:
+        got = await asyncio.wait_for(r2.read(100), 5)
+    except ConnectionResetError:
+        got = b""   # closed with the hello unread
+    check(got == b"", "plain data connection closed: %r" % got)
+    w2.close()
+    check("is plain, and relay.tls is required" in srv.text(), "logged")
+    line, r, w = await connect(place, TCP_CONNECT, tls=True)
+    check(line.startswith(b"HTTP/1.1 200"), "TLS agent: %s" % line)
+    w.write(b"ping")
+    check(await asyncio.wait_for(r.readexactly(4), 5) == b"ping", "echo")
+    w.close()
+    # 403 over TLS reaches the agent before the close
+    line, r, w = await connect(place, TCP_CONNECT, src="127.0.0.2",
+                               tls=True)
+    check(line.startswith(b"HTTP/1.1 403"), "TLS 403: %s" % line)
+    w.close()
+    return "426 for plain, TLS served, 403 over TLS delivered"
+
+
+@test
+async def tls_old_exporter():
+    # an exporter without relay_tls in its hello is not asked for TLS
+    # (it would refuse the argument): a TLS agent still gets through,
+    # the data connection plain; with relay.tls: required a 502 at once
+    srv = tls_server()
+    fe, agent, place = await reserved(srv, features=["secret"],
+                                      cls=OldExporter)
+    check(place.get("relay_tls") is True, "listed with relay_tls: %s" % place)
+    line, r, w = await connect(place, TCP_CONNECT, tls=True)
+    check(line.startswith(b"HTTP/1.1 200"), "TLS agent: %s" % line)
+    check(len(fe.opens) == 1 and fe.opens[0]["tls"] is False,
+          "relay_open without tls: %s" % fe.opens)
+    check(await echo_check(r, w, 1 << 20), "1 MiB echoed intact")
+    w.close()
+    await asyncio.sleep(0.3)
+    t = transports(srv)
+    check(t.get("ktls", 0) + t.get("userspace_tls", 0) == 1 and
+          t.get("plain") == 1, "agent TLS, exporter plain: %s" % t)
+    srv = tls_server("required")
+    fe, agent, place = await reserved(srv, features=["secret"],
+                                      cls=OldExporter)
+    t0 = time.monotonic()
+    line, r, w = await connect(place, TCP_CONNECT, tls=True)
+    check(line.startswith(b"HTTP/1.1 502") and time.monotonic() - t0 < 4,
+          "required: %s after %.1f s" % (line, time.monotonic() - t0))
+    w.close()
+    check(fe.opens == [], "old exporter not asked: %s" % fe.opens)
+    check("its hello lacks the feature relay_tls" in srv.text(),
+          "the log says why")
+    return "old exporter: plain data connection under a TLS agent; 502 " \
+        "when TLS is required"
+
+
+@test
+async def tls_handshake_timeout():
+    srv = tls_server()
+    fe, agent, place = await reserved(srv)
+    t0 = time.monotonic()
+    s = socket.create_connection((place["host"], place["port"]))
+    s.sendall(b"\x16\x03\x01\x02\x00\x01")    # a ClientHello that stops
+    await asyncio.sleep(0.3)
+    check('state="half_open"} 1.0' in metrics(srv),
+          "the handshake counts as half-open")
+    s.settimeout(15)
+    check(s.recv(100) == b"", "closed")
+    took = time.monotonic() - t0
+    s.close()
+    check(9 < took < 13, "after the 10 s head timeout: %.1f s" % took)
+    check("TLS handshake not done within 10 s" in srv.text(), "logged")
+    check(transports(srv).get("tls_failed") == 1, "counted")
+    # garbage after the record header: refused by the handshake
+    s = socket.create_connection((place["host"], place["port"]))
+    s.sendall(b"\x16\x03\x01\x00\x05hello")
+    s.settimeout(5)
+    try:
+        got = s.recv(100)
+    except ConnectionResetError:
+        got = b""
+    check(got == b"" or got[:1] == b"\x15", "closed, or an alert: %r" % got)
+    s.close()
+    await asyncio.sleep(0.3)
+    check(transports(srv).get("tls_failed") == 2, "bad hello counted")
+    check(fe.opens == [], "exporter never asked")
+    return "closed after %.1f s; a bad ClientHello refused" % took
 
 
 @test
