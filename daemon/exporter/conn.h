@@ -35,7 +35,7 @@ enum conn_state {
 	CONN_HEAD,		/* reading the CONNECT request */
 	CONN_USB_REQ,		/* reading OP_REQ_IMPORT */
 	CONN_USB_WAIT,		/* queued on the device's FIFO lock */
-	CONN_USB_EXPORTED,	/* the kernel owns the socket */
+	CONN_USB_EXPORTED,	/* usbip-host has the socket; fd kept to stop it */
 	CONN_TCP_RESOLVE,
 	CONN_TCP_CONNECT,
 	CONN_TCP_RELAY,

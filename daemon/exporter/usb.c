@@ -122,8 +122,10 @@ static void serve(struct usbdev *d)
 	if (n != (ssize_t)sizeof(pdu))
 		log_warn("place %s: busid %s: reply to %s not sent whole (%zd)",
 			 d->place->name, d->busid, c->peer, n);
-	close(c->fd);
-	c->fd = -1;
+	/*
+	 * c->fd stays open (closed with c): stopping the export shuts this
+	 * socket down, see stop_export().
+	 */
 	c->state = CONN_USB_EXPORTED;
 	d->owner = c;
 	exp_metrics_exported(d, c->peer);
@@ -238,10 +240,41 @@ void usb_enqueue(struct usbdev *d, struct conn *c)
 	kick(d);
 }
 
-void usb_conn_gone(struct conn *c, bool stop_export)
+/*
+ * Ends the export to c by shutting its socket down, as an agent that
+ * detaches does: usbip-host's receiver reads EOF and queues the
+ * teardown itself. Writing "-1" to usbip_sockfd instead queues a second
+ * teardown from outside; when it lands while usbip-host still resets
+ * the device after the agent's own hang-up, its shutdown runs again
+ * after the reset and cuts the next agent's connection, leaving
+ * usbip_status at 2 with no socket (usbip_event.c clears the shutdown
+ * bit before the reset). A socket from an earlier run has no fd here:
+ * only then "-1".
+ */
+static void stop_export(struct usbdev *d, struct conn *c)
+{
+	int err = 0;
+
+	c->killed = true;
+	if (c->fd >= 0) {
+		if (shutdown(c->fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+			err = -errno;
+	} else {
+		err = usbip_set_sockfd(d->busid, -1);
+		if (err == -EINVAL)	/* not in use any more */
+			err = 0;
+	}
+	if (err)
+		log_warn("place %s: busid %s: cannot stop the export to %s: %s",
+			 d->place->name, d->busid, c->peer, strerror(-err));
+	else
+		log_notice("place %s: busid %s: export to %s stopped",
+			   d->place->name, d->busid, c->peer);
+}
+
+void usb_conn_gone(struct conn *c, bool stop)
 {
 	struct usbdev *d = c->dev;
-	int err;
 
 	if (!d)
 		return;
@@ -250,21 +283,14 @@ void usb_conn_gone(struct conn *c, bool stop_export)
 		c->dev = NULL;
 		return;
 	}
-	if (!stop_export) {
+	if (!stop) {
 		d->owner = NULL;
 		c->dev = NULL;
 		if (!d->exp->stopping)
 			loop_timer_set(d->timer, 0);
 		return;
 	}
-	c->killed = true;
-	err = usbip_set_sockfd(d->busid, -1);
-	if (err && err != -EINVAL)
-		log_warn("place %s: busid %s: cannot stop the export to %s: %s",
-			 d->place->name, d->busid, c->peer, strerror(-err));
-	else
-		log_notice("place %s: busid %s: export to %s stopped",
-			   d->place->name, d->busid, c->peer);
+	stop_export(d, c);
 }
 
 static void on_event(const struct watch_event *ev, void *arg)
@@ -483,11 +509,8 @@ static void dev_stop(struct exporter *e, struct usbdev *d)
 	bool stopping = e->stopping;
 
 	e->stopping = true;	/* no re-check while d goes */
-	if (d->owner && !d->owner->killed) {
-		usbip_set_sockfd(d->busid, -1);
-		log_notice("place %s: busid %s: export to %s stopped",
-			   d->place->name, d->busid, d->owner->peer);
-	}
+	if (d->owner && !d->owner->killed)
+		stop_export(d, d->owner);
 	if (d->owner)	/* stopped now, or cut by the allow-list */
 		wait_available(d);
 	if (d->owner)

@@ -42,6 +42,6 @@ struct usbdev *usb_find(struct exporter *e, const char *busid);
 /* c has sent a valid OP_REQ_IMPORT for dev: queue it and re-check. */
 void usb_enqueue(struct usbdev *dev, struct conn *c);
 /* Detaches c from its device (queue or export); with stop, ends it. */
-void usb_conn_gone(struct conn *c, bool stop_export);
+void usb_conn_gone(struct conn *c, bool stop);
 
 #endif /* NMB_EXPORTER_USB_H */

@@ -99,11 +99,15 @@ def tty_devs():
     return set(glob.glob("/dev/ttyACM*"))
 
 
-def import_start():
+def import_start(netns="agent", port_num=None):
     global next_port_num
-    cmd = ["ip", "netns", "exec", "agent", CLIENT, "198.18.0.1",
-           str(PLACE_PORT), BUSID, str(next_port_num)]
-    next_port_num += 1
+    if port_num is None:
+        port_num = next_port_num
+        next_port_num += 1
+    cmd = ["ip", "netns", "exec", netns, CLIENT, "198.18.0.1",
+           str(PLACE_PORT), BUSID, str(port_num)]
+    if netns is None:
+        cmd = cmd[4:]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -117,6 +121,66 @@ def import_end(p, timeout=60):
         return None, "timeout " + err
     m = re.search(r"attached port=(\d+) .*ms=([\d.]+)", out)
     return (m, out + err)
+
+
+STOP_RACE_CYCLES = int(os.environ.get("NMB_STOP_RACE_CYCLES", "6"))
+STOP_RACE_DELAYS = (0, 0.05, 0.1, 0.15, 0.2, 0.25)
+VHCI_DETACH = "/sys/devices/platform/vhci_hcd.0/detach"
+
+
+def kernel_log_count(text):
+    out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+    return out.count(text)
+
+
+def vhci_detach(port):
+    try:
+        with open(VHCI_DETACH, "w") as f:
+            f.write(str(port))
+        return True
+    except OSError:
+        return False
+
+
+def tty_on_vhci_port(port):
+    """The ttyACM of the device on vhci port (global number), or None."""
+    for st in glob.glob("/sys/devices/platform/vhci_hcd.0/status*"):
+        for line in read(st).splitlines()[1:]:
+            f = line.split()
+            if len(f) >= 7 and f[1].isdigit() and int(f[1]) == int(port):
+                ttys = glob.glob("/sys/bus/usb/devices/%s:*/tty/ttyACM*"
+                                 % f[6])
+                return "/dev/" + os.path.basename(ttys[0]) if ttys \
+                    else None
+    return None
+
+
+def cut_while_torn_down(hub, cycle):
+    """User 1 (agent ns) holds the board, user 2 (root ns) waits in the
+    exporter's queue; user 1 detaches and the grant moves to user 2 at
+    once. True when user 2's import comes up and carries bytes."""
+    hub.set_allowed_ips("board", ["198.18.0.2", "198.18.0.1"])
+    m, out = import_end(import_start(port_num=5), 60)
+    if not (m and wait(lambda: tty_on_vhci_port(m.group(1)), 30)):
+        diag("cycle %d: user 1 import failed: %s" % (cycle, out.strip()))
+        return False
+    second = import_start(None, port_num=6)
+    time.sleep(0.5)
+    vhci_detach(m.group(1))
+    # usbip-host's teardown: a few ms of shutdown, then ~250 ms of
+    # device reset under TCG; the cut lands in each part in turn.
+    time.sleep(STOP_RACE_DELAYS[cycle % len(STOP_RACE_DELAYS)])
+    hub.set_allowed_ips("board", ["198.18.0.1"])
+    m2, out2 = import_end(second, 60)
+    tty = m2 and wait(lambda: tty_on_vhci_port(m2.group(1)), 30)
+    good = bool(tty) and serial_round_trip(tty)
+    if not good:
+        diag("cycle %d: user 2 import %s, tty %s, usbip_status %s" %
+             (cycle, out2.strip(), tty, read(DEV + "/usbip_status")))
+    if m2:
+        vhci_detach(m2.group(1))
+    wait(lambda: read(DEV + "/usbip_status") == "1", 20)
+    return good
 
 
 def proxy_status(data):
@@ -297,6 +361,28 @@ def run(hub, proc):
     hub.set_allowed_ips("board", ["198.18.0.1"])
     ok(wait(lambda: read(DEV + "/usbip_status") == "1", 20),
        "allow-list cut: export stopped, usbip_status 1 again")
+
+    # The grant moves while usbip-host still tears down the export the
+    # agent just left, with the next user's import queued: that import
+    # must come up. The exporter used to stop an export by writing "-1"
+    # to usbip_sockfd; landing during usbip-host's device reset, that
+    # ran a second teardown after the reset, which cut the next user's
+    # fresh connection (usbip_status stayed 2, no device on vhci).
+    # The window is microseconds wide, so the cycles alone rarely catch
+    # it; the kernel log shows whether any teardown was queued from
+    # outside ("stub down" is usbip-host's line for a "-1").
+    downs = kernel_log_count("stub down")
+    served = 0
+    for cycle in range(STOP_RACE_CYCLES):
+        if not cut_while_torn_down(hub, cycle):
+            break
+        served += 1
+    ok(served == STOP_RACE_CYCLES,
+       "grant moved during usbip-host's teardown, next user's import "
+       "came up: %d of %d cycles" % (served, STOP_RACE_CYCLES))
+    downs = kernel_log_count("stub down") - downs
+    ok(downs == 0, "each cut shut the export's socket down: usbip-host "
+       "saw no \"-1\" (%d \"stub down\" lines)" % downs)
 
     # hub restart
     hub.stop()
