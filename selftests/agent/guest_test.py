@@ -43,7 +43,7 @@ sys.dont_write_bytecode = True     # the guest sees the repository read-only
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from nmbtest import (diag, ok, serial_round_trip, sh,  # noqa: E402
-                     summary, tap, wait, write)
+                     summary, tap, vhci_ports, wait, write)
 
 B, KO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 TMP = tempfile.mkdtemp(prefix="nmb-agent-guest-")
@@ -181,14 +181,7 @@ def tty_of(st):
 
 
 def vhci_used(port):
-    for f in glob.glob("/sys/devices/platform/vhci_hcd.*/status*"):
-        with open(f) as fh:
-            for line in fh.read().splitlines()[1:]:
-                cols = line.split()
-                if len(cols) > 2 and cols[1].isdigit() and \
-                        int(cols[1]) == port:
-                    return cols[2] != "004"
-    return False
+    return any(p == port and sta != "004" for p, sta, _ in vhci_ports())
 
 
 DESC = """parts:

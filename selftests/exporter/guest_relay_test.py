@@ -56,7 +56,7 @@ sys.dont_write_bytecode = True     # the guest sees the repository read-only
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest_test as g  # noqa: E402
 from nmbtest import (diag, no_sanitizer_report, ok, sh,  # noqa: E402
-                     sigterm, summary, tap)
+                     sigterm, summary, tap, vhci_ports)
 
 SERVER, AGENT = sys.argv[4:6]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,19 +206,7 @@ def import_board(place):
 
 def vhci_used():
     """vhci ports in use (any state but 004, VDEV_ST_NULL)."""
-    used = []
-    base = "/sys/devices/platform"
-    for d in sorted(os.listdir(base)):
-        if not d.startswith("vhci_hcd."):
-            continue
-        for f in os.listdir(os.path.join(base, d)):
-            if not f.startswith("status"):
-                continue
-            for line in g.read(os.path.join(base, d, f)).splitlines()[1:]:
-                x = line.split()
-                if len(x) > 2 and x[2] != "004":
-                    used.append(int(x[1]))
-    return used
+    return [p for p, sta, _ in vhci_ports() if sta != "004"]
 
 
 def attach_and_talk(place, what):

@@ -27,8 +27,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_hub import FakeHub  # noqa: E402
 from nmbtest import (diag, no_sanitizer_report, ok,  # noqa: E402
-                     serial_round_trip, sh, sigterm, summary, tap, wait,
-                     write)
+                     serial_round_trip, sh, sigterm, summary, tap,
+                     vhci_ports, wait, write)
 
 EXPORTER, CLIENT, KO = sys.argv[1:4]
 TMP = tempfile.mkdtemp(prefix="nmb-exporter-guest-")
@@ -144,14 +144,10 @@ def vhci_detach(port):
 
 def tty_on_vhci_port(port):
     """The ttyACM of the device on vhci port (global number), or None."""
-    for st in glob.glob("/sys/devices/platform/vhci_hcd.0/status*"):
-        for line in read(st).splitlines()[1:]:
-            f = line.split()
-            if len(f) >= 7 and f[1].isdigit() and int(f[1]) == int(port):
-                ttys = glob.glob("/sys/bus/usb/devices/%s:*/tty/ttyACM*"
-                                 % f[6])
-                return "/dev/" + os.path.basename(ttys[0]) if ttys \
-                    else None
+    for p, _, busid in vhci_ports():
+        if p == int(port):
+            ttys = glob.glob("/sys/bus/usb/devices/%s:*/tty/ttyACM*" % busid)
+            return "/dev/" + os.path.basename(ttys[0]) if ttys else None
     return None
 
 
@@ -166,7 +162,11 @@ def cut_while_torn_down(hub, cycle):
         return False
     second = import_start(None, port_num=6)
     time.sleep(0.5)
-    vhci_detach(m.group(1))
+    if not vhci_detach(m.group(1)):
+        diag("cycle %d: cannot detach vhci port %s" % (cycle, m.group(1)))
+        second.kill()
+        second.communicate()
+        return False
     # usbip-host's teardown: a few ms of shutdown, then ~250 ms of
     # device reset under TCG; the cut lands in each part in turn.
     time.sleep(STOP_RACE_DELAYS[cycle % len(STOP_RACE_DELAYS)])

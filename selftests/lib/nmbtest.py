@@ -30,6 +30,7 @@ repository read-only.
 """
 
 import asyncio
+import glob
 import os
 import random
 import re
@@ -316,6 +317,24 @@ def pass_bytes(src, dst, data, timeout=10):
             except BlockingIOError:
                 pass
     return got == data
+
+
+def vhci_ports():
+    """(port, status, local busid) of every vhci-hcd port, from the
+    status files; status "004" is VDEV_ST_NULL, a free port."""
+    rows = []
+    for f in sorted(glob.glob("/sys/devices/platform/vhci_hcd.*/status*")):
+        try:
+            with open(f) as fh:
+                lines = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 2 and cols[1].isdigit():
+                rows.append((int(cols[1]), cols[2],
+                             cols[6] if len(cols) > 6 else ""))
+    return rows
 
 
 def serial_round_trip(acm, gadget="/dev/ttyGS0"):
